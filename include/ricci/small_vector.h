@@ -1,0 +1,156 @@
+#pragma once
+// Dims: a vector of int64 that keeps up to 6 entries inline, because nearly every tensor has at
+// most 6 dims and a heap allocation per shape would dominate the cost of a tiny op.
+// IntArrayRef: a non-owning view of int64s that binds to {2, 3}, std::vector and Dims alike.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <ostream>
+#include <span>
+#include <vector>
+
+namespace ricci {
+
+class IntArrayRef {
+ public:
+  constexpr IntArrayRef() = default;
+  constexpr IntArrayRef(const int64_t* data, size_t size) : data_(data), size_(size) {}
+  // Binding to a braced list is safe for the duration of the full expression (a call argument).
+  constexpr IntArrayRef(std::initializer_list<int64_t> list) : data_(list.begin()), size_(list.size()) {}
+  IntArrayRef(const std::vector<int64_t>& v) : data_(v.data()), size_(v.size()) {}
+  constexpr IntArrayRef(std::span<const int64_t> s) : data_(s.data()), size_(s.size()) {}
+  template <size_t N>
+  constexpr IntArrayRef(const int64_t (&arr)[N]) : data_(arr), size_(N) {}
+
+  constexpr const int64_t* data() const { return data_; }
+  constexpr size_t size() const { return size_; }
+  constexpr bool empty() const { return size_ == 0; }
+  constexpr const int64_t* begin() const { return data_; }
+  constexpr const int64_t* end() const { return data_ + size_; }
+  constexpr int64_t operator[](size_t i) const { return data_[i]; }
+  constexpr int64_t back() const { return data_[size_ - 1]; }
+  std::vector<int64_t> vec() const { return {begin(), end()}; }
+  bool operator==(IntArrayRef o) const { return size_ == o.size_ && std::equal(begin(), end(), o.begin()); }
+
+ private:
+  const int64_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+class Dims {
+ public:
+  static constexpr size_t kInline = 6;
+  Dims() = default;
+  explicit Dims(size_t n, int64_t value = 0) { resize(n, value); }
+  Dims(std::initializer_list<int64_t> list) { assign(list.begin(), list.size()); }
+  Dims(IntArrayRef r) { assign(r.data(), r.size()); }
+  Dims(const std::vector<int64_t>& v) { assign(v.data(), v.size()); }
+  Dims(const Dims& o) { assign(o.data(), o.size()); }
+  Dims(Dims&& o) noexcept { move_from(o); }
+  Dims& operator=(const Dims& o) {
+    if (this != &o) assign(o.data(), o.size());
+    return *this;
+  }
+  Dims& operator=(Dims&& o) noexcept {
+    if (this != &o) {
+      release();
+      move_from(o);
+    }
+    return *this;
+  }
+  ~Dims() { release(); }
+
+  operator IntArrayRef() const { return {data(), size_}; }
+  IntArrayRef ref() const { return {data(), size_}; }
+  std::vector<int64_t> vec() const { return {begin(), end()}; }
+
+  int64_t* data() { return heap_ ? heap_ : inline_; }
+  const int64_t* data() const { return heap_ ? heap_ : inline_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  int64_t& operator[](size_t i) { return data()[i]; }
+  int64_t operator[](size_t i) const { return data()[i]; }
+  int64_t* begin() { return data(); }
+  int64_t* end() { return data() + size_; }
+  const int64_t* begin() const { return data(); }
+  const int64_t* end() const { return data() + size_; }
+  int64_t& back() { return data()[size_ - 1]; }
+  int64_t back() const { return data()[size_ - 1]; }
+
+  void reserve(size_t n) {
+    if (n <= capacity()) return;
+    int64_t* fresh = new int64_t[n];
+    std::memcpy(fresh, data(), size_ * sizeof(int64_t));
+    delete[] heap_;
+    heap_ = fresh;
+    heap_capacity_ = n;
+  }
+  void resize(size_t n, int64_t value = 0) {
+    reserve(n);
+    for (size_t i = size_; i < n; ++i) data()[i] = value;
+    size_ = n;
+  }
+  void push_back(int64_t v) {
+    if (size_ == capacity()) reserve(capacity() * 2);
+    data()[size_++] = v;
+  }
+  void pop_back() { --size_; }
+  void insert(size_t pos, int64_t v) {
+    push_back(0);
+    int64_t* d = data();
+    for (size_t i = size_ - 1; i > pos; --i) d[i] = d[i - 1];
+    d[pos] = v;
+  }
+  void erase(size_t pos) {
+    int64_t* d = data();
+    for (size_t i = pos; i + 1 < size_; ++i) d[i] = d[i + 1];
+    --size_;
+  }
+  void clear() { size_ = 0; }
+  bool operator==(const Dims& o) const { return ref() == o.ref(); }
+  bool operator==(IntArrayRef o) const { return ref() == o; }
+
+ private:
+  size_t capacity() const { return heap_ ? heap_capacity_ : kInline; }
+  void assign(const int64_t* src, size_t n) {
+    size_ = 0;
+    reserve(n);
+    std::memmove(data(), src, n * sizeof(int64_t));
+    size_ = n;
+  }
+  void release() {
+    delete[] heap_;
+    heap_ = nullptr;
+  }
+  void move_from(Dims& o) {
+    size_ = o.size_;
+    if (o.heap_) {
+      heap_ = o.heap_;
+      heap_capacity_ = o.heap_capacity_;
+      o.heap_ = nullptr;
+    } else {
+      heap_ = nullptr;
+      std::memcpy(inline_, o.inline_, size_ * sizeof(int64_t));
+    }
+    o.size_ = 0;
+  }
+
+  int64_t inline_[kInline];
+  int64_t* heap_ = nullptr;
+  size_t heap_capacity_ = 0;
+  size_t size_ = 0;
+};
+
+// Shapes print as [2, 3], like torch.Size's list.
+std::ostream& operator<<(std::ostream& os, IntArrayRef dims);
+inline std::ostream& operator<<(std::ostream& os, const Dims& dims) { return os << dims.ref(); }
+
+// Product of the entries (1 for an empty list).
+inline int64_t product(IntArrayRef dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+}  // namespace ricci

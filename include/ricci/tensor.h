@@ -1,0 +1,253 @@
+#pragma once
+// Tensor: a cheap, refcounted handle to a TensorImpl, which is
+//   Storage (shared bytes on a device) + layout (sizes, strides, storage offset) + dtype
+//   + autograd metadata (requires_grad, grad, grad_fn) when gradients are involved.
+// Copying a Tensor copies the handle, never the data: `Tensor b = a;` aliases a.
+// Views (view, transpose, slice, ...) make a new TensorImpl over the same Storage.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "ricci/detail/intrusive_ptr.h"
+#include "ricci/device.h"
+#include "ricci/dtype.h"
+#include "ricci/error.h"
+#include "ricci/scalar.h"
+#include "ricci/small_vector.h"
+#include "ricci/storage.h"
+
+namespace ricci {
+
+class Tensor;
+namespace autograd {
+struct AutogradMeta;
+class Node;
+}  // namespace autograd
+
+// Options for factories: `zeros({2, 3}, float64)`, `ones({4}, {.dtype = float64, .requires_grad = true})`.
+struct TensorOptions {
+  std::optional<DType> dtype;  // unset: the factory's default (float32, or inferred)
+  Device device = kCPU;
+  bool requires_grad = false;
+
+  TensorOptions() = default;
+  TensorOptions(DType t) : dtype(t) {}
+  TensorOptions(Device d) : device(d) {}
+  TensorOptions(const char* d) : device(d) {}
+  TensorOptions(std::optional<DType> t, Device d, bool rg = false) : dtype(t), device(d), requires_grad(rg) {}
+  DType dtype_or(DType fallback) const { return dtype.value_or(fallback); }
+};
+
+class TensorImpl : public detail::RefCounted {
+ public:
+  TensorImpl(StoragePtr storage, DType dtype, Dims sizes, Dims strides, int64_t offset);
+  ~TensorImpl() override;
+
+  StoragePtr storage;
+  Dims sizes;
+  Dims strides;  // in elements, like PyTorch
+  int64_t storage_offset = 0;
+  int64_t numel = 0;
+  DType dtype;
+  bool is_contiguous = true;
+  bool is_inference = false;  // made under InferenceMode: no version tracking, never saved for backward
+  std::unique_ptr<autograd::AutogradMeta> autograd;  // null until gradients are involved
+
+  void refresh_layout();  // recompute numel and is_contiguous after sizes/strides change
+};
+static_assert(sizeof(TensorImpl) <= 256, "TensorImpl is the hot object: keep it small");
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined: defined() is false
+  explicit Tensor(detail::IntrusivePtr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // ---- metadata ---------------------------------------------------------------------------------
+  bool defined() const { return static_cast<bool>(impl_); }
+  IntArrayRef shape() const { return impl().sizes; }
+  IntArrayRef sizes() const { return impl().sizes; }
+  int64_t size(int64_t dim) const;  // negative dims count from the end
+  IntArrayRef strides() const { return impl().strides; }
+  int64_t stride(int64_t dim) const;
+  int64_t storage_offset() const { return impl().storage_offset; }
+  DType dtype() const { return impl().dtype; }
+  Device device() const { return impl().storage->device(); }
+  int64_t dim() const { return static_cast<int64_t>(impl().sizes.size()); }
+  int64_t ndim() const { return dim(); }
+  int64_t numel() const { return impl().numel; }
+  size_t element_size() const { return ricci::element_size(dtype()); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
+  bool is_contiguous() const { return impl().is_contiguous; }
+  bool is_floating_point() const { return ricci::is_floating_point(dtype()); }
+  bool is_cpu() const { return device().is_cpu(); }
+  bool is_cuda() const { return device().is_cuda(); }
+  bool is_inference() const { return impl().is_inference; }
+  // True when both tensors view the same Storage (a view and its base, two views of one base).
+  bool shares_storage_with(const Tensor& other) const;
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+  const Storage& storage() const { return *impl().storage; }
+  uint32_t version() const { return impl().storage->version(); }
+
+  // Pointer to the first element (storage offset applied). Checks T against dtype(); CPU only
+  // for typed access. data_ptr() without T gives the raw address on any device.
+  template <class T> T* data_ptr() const;
+  void* data_ptr() const;
+  // The value of a one-element tensor, converted to T.
+  template <class T> T item() const;
+  Scalar item() const;
+  // Copies the elements out in row-major order, converted to T (any layout, CPU or CUDA).
+  template <class T> std::vector<T> to_vector() const;
+
+  // ---- conversion and copies --------------------------------------------------------------------
+  Tensor to(DType dtype, bool copy = false) const;    // same tensor when nothing changes, unless copy
+  Tensor to(Device device, bool copy = false) const;  // through the backends' copy kernels
+  Tensor to(Device device, DType dtype, bool copy = false) const;
+  Tensor cpu() const { return to(kCPU); }
+  Tensor cuda() const { return to(Device(DeviceType::CUDA, 0)); }
+  Tensor clone() const;           // new storage, same values, contiguous; differentiable
+  Tensor contiguous() const;      // *this when already contiguous, else a contiguous copy
+  Tensor& copy_(const Tensor& src);  // in place, broadcasting src, converting dtype/device
+  Tensor& fill_(const Scalar& value);
+  Tensor& zero_();
+
+  // ---- views: O(ndim), no data touched, share storage -------------------------------------------
+  Tensor view(IntArrayRef shape) const;     // PyTorch's stride rule; throws where it can't alias
+  Tensor view(DType dtype) const;           // reinterpret bytes (same element size only)
+  Tensor reshape(IntArrayRef shape) const;  // a view when possible, else a copy
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor t() const;   // 2-D transpose (0-D and 1-D unchanged)
+  Tensor T() const;   // all dims reversed
+  Tensor mT() const;  // last two dims swapped
+  Tensor permute(IntArrayRef dims) const;
+  Tensor expand(IntArrayRef shape) const;  // -1 keeps a dim; new leading dims allowed
+  Tensor expand_as(const Tensor& other) const { return expand(other.shape()); }
+  Tensor broadcast_to(IntArrayRef shape) const { return expand(shape); }
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor unflatten(int64_t dim, IntArrayRef sizes) const;
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  // Elements start, start+step, ... < end along dim; negative start/end count from the end and
+  // are clamped like Python slices. step must be positive.
+  Tensor slice(int64_t dim, std::optional<int64_t> start = std::nullopt,
+               std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor operator[](int64_t index) const { return select(0, index); }
+  Tensor diagonal(int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;
+  Tensor as_strided(IntArrayRef sizes, IntArrayRef strides, std::optional<int64_t> storage_offset = std::nullopt) const;
+  Tensor unfold(int64_t dim, int64_t size, int64_t step) const;
+  Tensor detach() const;  // same storage, cut from the graph
+  Tensor& detach_();
+
+  // ---- autograd ---------------------------------------------------------------------------------
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool requires = true);
+  bool is_leaf() const;
+  Tensor grad() const;  // undefined until a backward reaches this leaf
+  void set_grad(const Tensor& g);  // replace .grad (undefined clears it)
+  std::shared_ptr<autograd::Node> grad_fn() const;
+  void retain_grad();
+  bool retains_grad() const;
+  // Runs backward from this tensor. A non-scalar needs an explicit `gradient` of its shape.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false, bool create_graph = false) const;
+  // Hooks see (and may replace) the gradient flowing into this tensor. The id removes it.
+  using Hook = std::function<Tensor(const Tensor&)>;
+  struct HookHandle {
+    std::weak_ptr<void> owner;
+    size_t id = 0;
+    void remove();
+  };
+  HookHandle register_hook(Hook hook);
+  int64_t output_nr() const;
+
+  // ---- elementwise (ops/elementwise.h) ------------------------------------------------------------
+  Tensor abs() const; Tensor neg() const; Tensor sign() const; Tensor exp() const; Tensor exp2() const;
+  Tensor expm1() const; Tensor log() const; Tensor log2() const; Tensor log10() const; Tensor log1p() const;
+  Tensor sqrt() const; Tensor rsqrt() const; Tensor square() const; Tensor reciprocal() const;
+  Tensor sin() const; Tensor cos() const; Tensor tan() const; Tensor tanh() const; Tensor sigmoid() const;
+  Tensor relu() const; Tensor erf() const; Tensor floor() const; Tensor ceil() const; Tensor round() const;
+  Tensor trunc() const; Tensor logical_not() const; Tensor isnan() const; Tensor isinf() const; Tensor isfinite() const;
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor pow(const Tensor& e) const; Tensor pow(const Scalar& e) const;
+  Tensor maximum(const Tensor& o) const; Tensor minimum(const Tensor& o) const;
+  Tensor& add_(const Tensor& o, const Scalar& alpha = 1); Tensor& add_(const Scalar& o);
+  Tensor& sub_(const Tensor& o, const Scalar& alpha = 1); Tensor& sub_(const Scalar& o);
+  Tensor& mul_(const Tensor& o); Tensor& mul_(const Scalar& o);
+  Tensor& div_(const Tensor& o); Tensor& div_(const Scalar& o);
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  Tensor& exp_(); Tensor& relu_(); Tensor& neg_(); Tensor& sqrt_();
+  Tensor& lerp_(const Tensor& end, const Scalar& weight);
+  Tensor& addcmul_(const Tensor& t1, const Tensor& t2, const Scalar& value = 1);
+  Tensor& addcdiv_(const Tensor& t1, const Tensor& t2, const Scalar& value = 1);
+  Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
+
+  // ---- reductions (ops/reduce.h) ------------------------------------------------------------------
+  Tensor sum(std::optional<DType> dtype = std::nullopt) const;
+  Tensor sum(IntArrayRef dims, bool keepdim = false, std::optional<DType> dtype = std::nullopt) const;
+  Tensor mean() const;
+  Tensor mean(IntArrayRef dims, bool keepdim = false) const;
+  Tensor prod() const;
+  Tensor amax(IntArrayRef dims = {}, bool keepdim = false) const;
+  Tensor amin(IntArrayRef dims = {}, bool keepdim = false) const;
+  Tensor max() const;  // all elements
+  Tensor min() const;
+  Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor var(IntArrayRef dims = {}, int64_t correction = 1, bool keepdim = false) const;
+  Tensor std(IntArrayRef dims = {}, int64_t correction = 1, bool keepdim = false) const;
+  Tensor norm(double p = 2) const;
+  Tensor logsumexp(IntArrayRef dims, bool keepdim = false) const;
+  Tensor all() const; Tensor any() const;
+  Tensor cumsum(int64_t dim) const;
+  Tensor cumprod(int64_t dim) const;
+
+  // ---- linear algebra (ops/linalg.h) --------------------------------------------------------------
+  Tensor matmul(const Tensor& o) const;
+  Tensor mm(const Tensor& o) const;
+  Tensor bmm(const Tensor& o) const;
+  Tensor dot(const Tensor& o) const;
+
+  // ---- shape and indexing (ops/index.h) -----------------------------------------------------------
+  Tensor index_select(int64_t dim, const Tensor& index) const;
+  Tensor gather(int64_t dim, const Tensor& index) const;
+  Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+  Tensor repeat(IntArrayRef repeats) const;
+  Tensor flip(IntArrayRef dims) const;
+  Tensor tril(int64_t diagonal = 0) const;
+  Tensor triu(int64_t diagonal = 0) const;
+
+  // ---- nn functional (nn/functional.h) ------------------------------------------------------------
+  Tensor softmax(int64_t dim) const;
+  Tensor log_softmax(int64_t dim) const;
+
+  // ---- printing ---------------------------------------------------------------------------------
+  std::string str() const;  // PyTorch's repr: tensor([[1., 2.], [3., 4.]])
+
+  TensorImpl& impl() const { return *impl_; }
+  TensorImpl* unsafe_impl() const { return impl_.get(); }
+  const detail::IntrusivePtr<TensorImpl>& impl_ptr() const { return impl_; }
+
+ private:
+  detail::IntrusivePtr<TensorImpl> impl_;
+};
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// ---- helpers shared by ops -----------------------------------------------------------------------
+// Wraps a possibly negative dim into [0, ndim); throws IndexError naming the op otherwise.
+int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
+// Contiguous (row-major) strides for a shape.
+Dims contiguous_strides(IntArrayRef sizes);
+// A fresh, uninitialised tensor (the allocator's cached blocks make this cheap).
+Tensor empty_tensor(IntArrayRef sizes, DType dtype, Device device = kCPU);
+// Throws DeviceError "Expected all tensors to be on the same device ..." unless all agree.
+void check_same_device(const char* op, std::initializer_list<const Tensor*> tensors);
+// Throws Error naming the op when a tensor is undefined.
+void check_defined(const Tensor& t, const char* op, const char* arg = "input");
+
+}  // namespace ricci
