@@ -146,7 +146,7 @@ class Tensor {
 
   // ---- autograd ---------------------------------------------------------------------------------
   bool requires_grad() const;
-  Tensor& requires_grad_(bool requires = true);
+  Tensor& requires_grad_(bool enabled = true);
   bool is_leaf() const;
   Tensor grad() const;  // undefined until a backward reaches this leaf
   void set_grad(const Tensor& g);  // replace .grad (undefined clears it)
@@ -158,9 +158,10 @@ class Tensor {
   // Hooks see (and may replace) the gradient flowing into this tensor. The id removes it.
   using Hook = std::function<Tensor(const Tensor&)>;
   struct HookHandle {
-    std::weak_ptr<void> owner;
+    std::weak_ptr<void> owner;  // the hook list (leaf) or the grad_fn node it lives in
     size_t id = 0;
-    void remove();
+    bool on_leaf = false;
+    void remove();  // no-op when the tensor or graph is already gone
   };
   HookHandle register_hook(Hook hook);
   int64_t output_nr() const;
@@ -220,6 +221,22 @@ class Tensor {
   Tensor flip(IntArrayRef dims) const;
   Tensor tril(int64_t diagonal = 0) const;
   Tensor triu(int64_t diagonal = 0) const;
+  Tensor tile(IntArrayRef reps) const;
+  Tensor roll(IntArrayRef shifts, IntArrayRef dims = {}) const;
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor& index_add_(int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1);
+  Tensor take_along_dim(const Tensor& indices, std::optional<int64_t> dim = std::nullopt) const;
+  std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) const;
+  // x.index({0, Slice(1, None), idx}); TensorIndex lives in ops/index.h.
+  Tensor index(std::initializer_list<class TensorIndex> indices) const;
+  Tensor& index_put_(std::initializer_list<TensorIndex> indices, const Tensor& values, bool accumulate = false);
+  Tensor& index_put_(std::initializer_list<TensorIndex> indices, const Scalar& value);
 
   // ---- nn functional (nn/functional.h) ------------------------------------------------------------
   Tensor softmax(int64_t dim) const;

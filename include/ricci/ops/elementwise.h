@@ -1,0 +1,2 @@
+#pragma once
+#include "ricci/tensor.h"

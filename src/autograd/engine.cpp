@@ -1,0 +1,197 @@
+// The backward walk: find every node reachable from the roots, count how many edges lead into
+// each (its dependencies), then run nodes whose dependencies are all satisfied, so every node runs
+// once with the sum of the gradients that reached it.
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "autograd/autograd_meta.h"
+#include "ricci/ops/elementwise.h"
+
+namespace ricci {
+Tensor operator+(const Tensor& a, const Tensor& b);  // ops/elementwise.h
+}
+#include "ricci/factories.h"
+
+namespace ricci::autograd {
+
+namespace {
+
+struct NodeState {
+  int dependencies = 0;
+  Tensors grads;  // one slot per node output
+};
+
+struct ByNewest {
+  bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+};
+
+// Captures, for autograd::grad, the gradient arriving at (node, input_nr) of each requested input.
+struct Capture {
+  Node* node;
+  uint32_t input_nr;
+  Tensor grad;
+  bool reached = false;
+};
+
+void add_into(Tensor& slot, const Tensor& g) {
+  if (!g.defined()) return;
+  slot = slot.defined() ? slot + g : g;
+}
+
+bool is_accumulate_grad(const Node* n) { return n->num_outputs() == 1 && n->next_functions().empty() && n->name() == "AccumulateGrad"; }
+
+void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, bool keep_graph, bool create_graph,
+                  std::vector<Capture>* captures) {
+  std::unordered_map<Node*, NodeState> state;
+  std::vector<Node*> stack;
+  std::unordered_set<Node*> seen;
+  for (const Edge& e : roots) {
+    if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+  }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    state[n];
+    for (const Edge& e : n->next_functions()) {
+      if (!e.node) continue;
+      state[e.node.get()].dependencies++;
+      if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+    }
+  }
+  for (size_t i = 0; i < roots.size(); ++i) {
+    NodeState& s = state[roots[i].node.get()];
+    s.grads.resize(roots[i].node->num_outputs());
+    add_into(s.grads[roots[i].input_nr], root_grads[i]);
+  }
+  std::priority_queue<Node*, std::vector<Node*>, ByNewest> ready;
+  for (const Edge& e : roots) {
+    if (state[e.node.get()].dependencies == 0 && seen.erase(e.node.get())) ready.push(e.node.get());
+  }
+
+  const bool prev_grad = is_grad_enabled();
+  set_grad_enabled(create_graph);
+  struct Restore {
+    bool prev;
+    ~Restore() { set_grad_enabled(prev); }
+  } restore{prev_grad};
+
+  while (!ready.empty()) {
+    Node* n = ready.top();
+    ready.pop();
+    NodeState& s = state[n];
+    Tensors grads = std::move(s.grads);
+    grads.resize(n->num_outputs());
+    if (n->has_pre_hooks()) {
+      for (uint32_t i = 0; i < grads.size(); ++i)
+        if (grads[i].defined()) grads[i] = n->run_pre_hooks(i, grads[i]);
+    }
+    bool captured_here = false;
+    if (captures) {
+      for (Capture& c : *captures) {
+        if (c.node == n) {
+          add_into(c.grad, grads[c.input_nr]);
+          c.reached = true;
+          captured_here = true;
+        }
+      }
+      // autograd::grad never touches .grad: leaves' accumulators are not run.
+      if (is_accumulate_grad(n)) continue;
+    }
+    (void)captured_here;
+    Tensors outs = n->apply(std::move(grads));
+    if (!keep_graph) n->release_saved();
+    const auto& edges = n->next_functions();
+    for (size_t j = 0; j < edges.size(); ++j) {
+      const Edge& e = edges[j];
+      if (!e.node) continue;
+      NodeState& next = state[e.node.get()];
+      if (next.grads.size() < e.node->num_outputs()) next.grads.resize(e.node->num_outputs());
+      if (j < outs.size() && outs[j].defined()) {
+        const OutputMeta& meta = e.node->output_meta(e.input_nr);
+        Tensor g = outs[j];
+        RICCI_CHECK(g.shape() == meta.sizes.ref(), AutogradError, "[backward] Function ", n->name(),
+                    " returned an invalid gradient at index ", j, " - got ", g.shape(), " but expected shape compatible with ",
+                    meta.sizes);
+        if (g.dtype() != meta.dtype) g = g.to(meta.dtype);
+        add_into(next.grads[e.input_nr], g);
+      }
+      if (--next.dependencies == 0) ready.push(e.node.get());
+    }
+  }
+}
+
+std::vector<Edge> root_edges(const Tensors& outputs, const Tensors& grad_outputs, Tensors& grads) {
+  std::vector<Edge> edges;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    check_defined(out, "backward", "outputs");
+    Edge e = gradient_edge(out);
+    RICCI_CHECK(e.is_valid(), AutogradError, "[backward] element ", i,
+                " of tensors does not require grad and does not have a grad_fn. Make sure a leaf it depends on was "
+                "created with requires_grad=true (or call requires_grad_()) and that grad mode was on.");
+    Tensor g = i < grad_outputs.size() ? grad_outputs[i] : Tensor();
+    if (!g.defined()) {
+      RICCI_CHECK(out.numel() == 1, AutogradError, "[backward] grad can be implicitly created only for scalar outputs (output ",
+                  i, " has shape ", out.shape(), "); pass a gradient of that shape, e.g. backward(ones_like(out))");
+      g = ones_like(out);
+    } else {
+      RICCI_CHECK(g.shape() == out.shape(), ShapeError, "[backward] Mismatch in shape: grad_output[", i, "] has a shape of ",
+                  g.shape(), " and output[", i, "] has a shape of ", out.shape(), ".");
+    }
+    edges.push_back(e);
+    grads.push_back(g);
+  }
+  return edges;
+}
+
+}  // namespace
+
+void backward(const Tensors& outputs, const Tensors& grad_outputs, bool retain_graph, bool create_graph,
+              const Tensors& inputs) {
+  RICCI_CHECK(!is_inference_mode_enabled(), AutogradError,
+              "[backward] cannot run backward inside InferenceMode: no graph was recorded there");
+  Tensors grads;
+  std::vector<Edge> roots = root_edges(outputs, grad_outputs, grads);
+  if (!inputs.empty()) {
+    // Only accumulate into the given leaves: capture the rest and deposit these.
+    std::vector<Capture> caps;
+    for (const Tensor& in : inputs) {
+      Edge e = gradient_edge(in);
+      RICCI_CHECK(e.is_valid(), AutogradError, "[backward] One of the differentiated Tensors does not require grad");
+      caps.push_back({e.node.get(), e.input_nr, Tensor(), false});
+    }
+    run_backward(roots, grads, retain_graph || create_graph, create_graph, &caps);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!caps[i].grad.defined()) continue;
+      AutogradMeta& m = get_or_create_meta(inputs[i]);
+      m.grad = m.grad.defined() ? m.grad + caps[i].grad : (create_graph ? caps[i].grad : caps[i].grad.detach().clone());
+    }
+    return;
+  }
+  run_backward(roots, grads, retain_graph || create_graph, create_graph, nullptr);
+}
+
+Tensors grad(const Tensors& outputs, const Tensors& inputs, const Tensors& grad_outputs, std::optional<bool> retain_graph,
+             bool create_graph, bool allow_unused) {
+  Tensors grads;
+  std::vector<Edge> roots = root_edges(outputs, grad_outputs, grads);
+  std::vector<Capture> caps;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check_defined(inputs[i], "grad", "inputs");
+    Edge e = gradient_edge(inputs[i]);
+    RICCI_CHECK(e.is_valid(), AutogradError, "[grad] One of the differentiated Tensors (input ", i,
+                ") does not require grad");
+    caps.push_back({e.node.get(), e.input_nr, Tensor(), false});
+  }
+  run_backward(roots, grads, retain_graph.value_or(create_graph), create_graph, &caps);
+  Tensors result;
+  for (size_t i = 0; i < caps.size(); ++i) {
+    RICCI_CHECK(caps[i].reached || allow_unused, AutogradError, "[grad] One of the differentiated Tensors (input ", i,
+                ") appears to not have been used in the graph. Set allow_unused=true if this is the desired behavior.");
+    result.push_back(caps[i].grad);
+  }
+  return result;
+}
+
+}  // namespace ricci::autograd

@@ -1,0 +1,227 @@
+// Vectorised contiguous loops for float32 (and the cheap float64 ops), compiled for AVX2 and
+// AVX-512 plus a scalar fallback, picked at run time (Highway's dynamic dispatch). Only the
+// targets that matter on x86 servers are compiled, to keep the build short.
+#include <cmath>
+#include <cstring>
+
+#include "backend/cpu/elementwise_kernels.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "backend/cpu/elementwise_hwy.cpp"
+#ifndef HWY_DISABLED_TARGETS
+#define HWY_DISABLED_TARGETS (HWY_SSSE3 | HWY_SSE4 | HWY_AVX3_DL)
+#endif
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace ricci::cpu::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using ew::BinaryOp;
+using ew::UnaryOp;
+
+// Runs f over n elements: whole vectors, then the tail through a padded stack buffer (so f never
+// sees out-of-range memory).
+template <class T, class F>
+HWY_INLINE void Loop1(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_t n, F f) {
+  const hn::ScalableTag<T> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, in + i)), d, out + i);
+  if (i < n) {
+    HWY_ALIGN T buf[HWY_MAX_BYTES / sizeof(T)] = {};
+    const size_t rest = static_cast<size_t>(n - i);
+    std::memcpy(buf, in + i, rest * sizeof(T));
+    hn::Store(f(d, hn::Load(d, buf)), d, buf);
+    std::memcpy(out + i, buf, rest * sizeof(T));
+  }
+}
+
+// Same for two inputs; mode 1: b is one value, mode 2: a is one value.
+template <class T, class F>
+HWY_INLINE void Loop2(const T* HWY_RESTRICT a, const T* HWY_RESTRICT b, T* out, int64_t n, int mode, F f) {
+  const hn::ScalableTag<T> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  HWY_ALIGN T ba[HWY_MAX_BYTES / sizeof(T)] = {};
+  HWY_ALIGN T bb[HWY_MAX_BYTES / sizeof(T)] = {};
+  int64_t i = 0;
+  if (mode == 0) {
+    for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, out + i);
+  } else if (mode == 1) {
+    const auto vb = hn::Set(d, *b);
+    for (; i + N <= n; i += N) hn::StoreU(f(d, hn::LoadU(d, a + i), vb), d, out + i);
+  } else {
+    const auto va = hn::Set(d, *a);
+    for (; i + N <= n; i += N) hn::StoreU(f(d, va, hn::LoadU(d, b + i)), d, out + i);
+  }
+  if (i < n) {
+    const size_t rest = static_cast<size_t>(n - i);
+    for (size_t k = 0; k < rest; ++k) {
+      ba[k] = mode == 2 ? *a : a[i + k];
+      bb[k] = mode == 1 ? *b : b[i + k];
+    }
+    hn::Store(f(d, hn::Load(d, ba), hn::Load(d, bb)), d, ba);
+    std::memcpy(out + i, ba, rest * sizeof(T));
+  }
+}
+
+// erf as a rational function of x (odd numerator, even denominator in x^2) on [-4, 4], where
+// float32's erf reaches +-1; relative error ~1e-7 (a few ulp), good to float32 precision.
+template <class D, class V>
+HWY_INLINE V Erf(D d, V x0) {
+  const V x = hn::Min(hn::Max(x0, hn::Set(d, -4.0f)), hn::Set(d, 4.0f));
+  const V x2 = hn::Mul(x, x);
+  V p = hn::Set(d, -2.72614225801306e-10f);
+  p = hn::MulAdd(x2, p, hn::Set(d, 2.77068142495902e-08f));
+  p = hn::MulAdd(x2, p, hn::Set(d, -2.10102402082508e-06f));
+  p = hn::MulAdd(x2, p, hn::Set(d, -5.69250639462346e-05f));
+  p = hn::MulAdd(x2, p, hn::Set(d, -7.34990630326855e-04f));
+  p = hn::MulAdd(x2, p, hn::Set(d, -2.95459980854025e-03f));
+  p = hn::MulAdd(x2, p, hn::Set(d, -1.60960333262415e-02f));
+  p = hn::Mul(x, p);
+  V q = hn::Set(d, -1.45660718464996e-05f);
+  q = hn::MulAdd(x2, q, hn::Set(d, -2.13374055278905e-04f));
+  q = hn::MulAdd(x2, q, hn::Set(d, -1.68282697438203e-03f));
+  q = hn::MulAdd(x2, q, hn::Set(d, -7.37332916720468e-03f));
+  q = hn::MulAdd(x2, q, hn::Set(d, -1.42647390514189e-02f));
+  return hn::IfThenElse(hn::IsNaN(x0), x0, hn::Div(p, q));  // Min/Max drop NaN: put it back
+}
+
+template <class D, class V>
+HWY_INLINE V Sigmoid(D d, V x) {
+  const V one = hn::Set(d, 1.0f);
+  return hn::Div(one, hn::Add(one, hn::CallExp(d, hn::Neg(x))));
+}
+
+template <class D, class V>
+HWY_INLINE V Relu(D d, V x) {
+  return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x);  // NaN stays NaN
+}
+
+bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::UnaryParams& p) {
+  using F = float;
+  switch (op) {
+    case UnaryOp::Neg: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Neg(x); }); return true;
+    case UnaryOp::Abs: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Abs(x); }); return true;
+    case UnaryOp::Sqrt: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Sqrt(x); }); return true;
+    case UnaryOp::Rsqrt:
+      Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Div(hn::Set(d, 1.0f), hn::Sqrt(x)); });
+      return true;
+    case UnaryOp::Square: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Mul(x, x); }); return true;
+    case UnaryOp::Reciprocal:
+      Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Div(hn::Set(d, 1.0f), x); });
+      return true;
+    case UnaryOp::Exp: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Exp(d, x); }); return true;
+    case UnaryOp::Expm1: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Expm1(d, x); }); return true;
+    case UnaryOp::Log: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log(d, x); }); return true;
+    case UnaryOp::Log2: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log2(d, x); }); return true;
+    case UnaryOp::Log10: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log10(d, x); }); return true;
+    case UnaryOp::Log1p: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log1p(d, x); }); return true;
+    case UnaryOp::Tanh: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Tanh(d, x); }); return true;
+    case UnaryOp::Sigmoid: Loop1<F>(in, out, n, [](auto d, auto x) { return Sigmoid(d, x); }); return true;
+    case UnaryOp::Relu: Loop1<F>(in, out, n, [](auto d, auto x) { return Relu(d, x); }); return true;
+    case UnaryOp::Silu:
+      Loop1<F>(in, out, n, [](auto d, auto x) {
+        return hn::Div(x, hn::Add(hn::Set(d, 1.0f), hn::Exp(d, hn::Neg(x))));
+      });
+      return true;
+    case UnaryOp::Erf: Loop1<F>(in, out, n, [](auto d, auto x) { return Erf(d, x); }); return true;
+    case UnaryOp::GeluErf:
+      Loop1<F>(in, out, n, [](auto d, auto x) {
+        const auto e = Erf(d, hn::Mul(x, hn::Set(d, 0.70710678118654752f)));
+        return hn::Mul(hn::Mul(hn::Set(d, 0.5f), x), hn::Add(hn::Set(d, 1.0f), e));
+      });
+      return true;
+    case UnaryOp::GeluTanh:
+      Loop1<F>(in, out, n, [](auto d, auto x) {
+        const auto x3 = hn::Mul(hn::Mul(x, x), x);
+        const auto inner = hn::Mul(hn::Set(d, 0.7978845608028654f), hn::MulAdd(hn::Set(d, 0.044715f), x3, x));
+        return hn::Mul(hn::Mul(hn::Set(d, 0.5f), x), hn::Add(hn::Set(d, 1.0f), hn::Tanh(d, inner)));
+      });
+      return true;
+    case UnaryOp::Floor: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Floor(x); }); return true;
+    case UnaryOp::Ceil: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Ceil(x); }); return true;
+    case UnaryOp::Round: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Round(x); }); return true;
+    case UnaryOp::Trunc: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Trunc(x); }); return true;
+    default: return false;
+  }
+  (void)p;
+}
+
+// float64: only the ops that are exact or correctly rounded in hardware; the transcendental ones
+// stay on the C library, whose results gradcheck's finite differences can rely on.
+bool UnaryF64(UnaryOp op, const double* in, double* out, int64_t n, const ew::UnaryParams& p) {
+  using F = double;
+  switch (op) {
+    case UnaryOp::Neg: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Neg(x); }); return true;
+    case UnaryOp::Abs: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Abs(x); }); return true;
+    case UnaryOp::Sqrt: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Sqrt(x); }); return true;
+    case UnaryOp::Square: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Mul(x, x); }); return true;
+    case UnaryOp::Reciprocal:
+      Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Div(hn::Set(d, 1.0), x); });
+      return true;
+    case UnaryOp::Relu: Loop1<F>(in, out, n, [](auto d, auto x) { return Relu(d, x); }); return true;
+    case UnaryOp::Floor: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Floor(x); }); return true;
+    case UnaryOp::Ceil: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Ceil(x); }); return true;
+    case UnaryOp::Round: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Round(x); }); return true;
+    case UnaryOp::Trunc: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Trunc(x); }); return true;
+    default: return false;
+  }
+  (void)p;
+}
+
+template <class T>
+HWY_INLINE bool BinaryT(BinaryOp op, const T* a, const T* b, T* out, int64_t n, int mode, T alpha) {
+  switch (op) {
+    case BinaryOp::Add:
+      if (alpha == T(1)) {
+        Loop2<T>(a, b, out, n, mode, [](auto, auto x, auto y) { return hn::Add(x, y); });
+      } else {
+        Loop2<T>(a, b, out, n, mode, [alpha](auto d, auto x, auto y) { return hn::MulAdd(hn::Set(d, alpha), y, x); });
+      }
+      return true;
+    case BinaryOp::Sub:
+      if (alpha == T(1)) {
+        Loop2<T>(a, b, out, n, mode, [](auto, auto x, auto y) { return hn::Sub(x, y); });
+      } else {
+        Loop2<T>(a, b, out, n, mode, [alpha](auto d, auto x, auto y) { return hn::NegMulAdd(hn::Set(d, alpha), y, x); });
+      }
+      return true;
+    case BinaryOp::Mul: Loop2<T>(a, b, out, n, mode, [](auto, auto x, auto y) { return hn::Mul(x, y); }); return true;
+    case BinaryOp::Div: Loop2<T>(a, b, out, n, mode, [](auto, auto x, auto y) { return hn::Div(x, y); }); return true;
+    default: return false;
+  }
+}
+
+bool BinaryF32(BinaryOp op, const float* a, const float* b, float* out, int64_t n, int mode, float alpha) {
+  return BinaryT<float>(op, a, b, out, n, mode, alpha);
+}
+bool BinaryF64(BinaryOp op, const double* a, const double* b, double* out, int64_t n, int mode, double alpha) {
+  return BinaryT<double>(op, a, b, out, n, mode, alpha);
+}
+
+}  // namespace ricci::cpu::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace ricci::cpu {
+HWY_EXPORT(UnaryF32);
+HWY_EXPORT(UnaryF64);
+HWY_EXPORT(BinaryF32);
+HWY_EXPORT(BinaryF64);
+
+bool hwy_unary_f32(ew::UnaryOp op, const float* in, float* out, int64_t n, const ew::UnaryParams& p) {
+  return HWY_DYNAMIC_DISPATCH(UnaryF32)(op, in, out, n, p);
+}
+bool hwy_unary_f64(ew::UnaryOp op, const double* in, double* out, int64_t n, const ew::UnaryParams& p) {
+  return HWY_DYNAMIC_DISPATCH(UnaryF64)(op, in, out, n, p);
+}
+bool hwy_binary_f32(ew::BinaryOp op, const float* a, const float* b, float* out, int64_t n, int mode, float alpha) {
+  return HWY_DYNAMIC_DISPATCH(BinaryF32)(op, a, b, out, n, mode, alpha);
+}
+bool hwy_binary_f64(ew::BinaryOp op, const double* a, const double* b, double* out, int64_t n, int mode, double alpha) {
+  return HWY_DYNAMIC_DISPATCH(BinaryF64)(op, a, b, out, n, mode, alpha);
+}
+}  // namespace ricci::cpu
+#endif

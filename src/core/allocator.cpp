@@ -1,0 +1,161 @@
+// The CPU caching allocator and the per-device allocator lookup.
+//
+// Why cache at all: a fresh page costs microseconds to fault in, and glibc hands large blocks
+// straight back to the kernel (mmap/munmap), so an op loop that allocates a 64 MiB output every
+// iteration would pay for ~16k page faults each time. Keeping freed blocks by size class makes
+// the second iteration free. Counters are in block bytes (the size class), like PyTorch's.
+#include "ricci/allocator.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/device_backend.h"
+#include "core/size_class.h"
+#include "ricci/error.h"
+
+namespace ricci {
+
+namespace {
+
+constexpr size_t kAlignment = 64;
+// Blocks from here up are 2 MiB aligned and marked for transparent huge pages: one fault maps
+// 2 MiB instead of 4 KiB (the kernel here runs THP in "madvise" mode, so it must be asked).
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kHugeBlockMin = size_t{4} << 20;
+constexpr size_t kDefaultCacheLimit = size_t{4} << 30;
+
+// RICCI_CPU_CACHE_LIMIT: bytes, with an optional K/M/G suffix ("512M"); 0 disables caching.
+size_t cache_limit_from_env() {
+  const char* s = std::getenv("RICCI_CPU_CACHE_LIMIT");
+  if (!s || !*s) return kDefaultCacheLimit;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s, &end, 10);
+  if (errno != 0 || end == s) return kDefaultCacheLimit;  // unreadable: keep the default
+  size_t shift = 0;
+  switch (*end) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    default: break;
+  }
+  return static_cast<size_t>(v) << shift;
+}
+
+void* system_alloc(size_t block) {
+  const size_t align = block >= kHugeBlockMin ? kHugePage : kAlignment;
+  void* p = nullptr;
+  if (posix_memalign(&p, align, block) != 0) return nullptr;
+  if (block >= kHugeBlockMin) madvise(p, block, MADV_HUGEPAGE);  // a hint: failure is harmless
+  return p;
+}
+
+class CpuCachingAllocator final : public Allocator {
+ public:
+  CpuCachingAllocator() : cache_limit_(cache_limit_from_env()) {}
+
+  void* allocate(size_t nbytes) override {
+    const size_t block = detail::size_class(nbytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.num_allocs;
+      auto it = free_.find(block);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        ++stats_.num_cache_hits;
+        stats_.cached_bytes -= block;
+        note_allocated(block);
+        return p;
+      }
+    }
+    void* p = system_alloc(block);
+    if (!p) {
+      // The cache may hold what we need in other size classes: give it back and retry once.
+      empty_cache();
+      p = system_alloc(block);
+    }
+    RICCI_CHECK(p != nullptr, Error, "[allocate] CPU out of memory: tried to allocate ", nbytes,
+                " bytes. Free some tensors, use smaller batches, or lower RICCI_CPU_CACHE_LIMIT");
+    std::lock_guard<std::mutex> lock(mutex_);
+    note_allocated(block);
+    return p;
+  }
+
+  void deallocate(void* ptr, size_t nbytes) override {
+    if (!ptr) return;
+    const size_t block = detail::size_class(nbytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.allocated_bytes -= block;
+      if (stats_.cached_bytes + block <= cache_limit_) {
+        free_[block].push_back(ptr);
+        stats_.cached_bytes += block;
+        return;
+      }
+    }
+    std::free(ptr);  // over the cache limit: back to the system, outside the lock
+  }
+
+  AllocatorStats stats() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+
+  void empty_cache() override {
+    std::unordered_map<size_t, std::vector<void*>> blocks;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      blocks.swap(free_);
+      stats_.cached_bytes = 0;
+    }
+    for (auto& [size, list] : blocks)
+      for (void* p : list) std::free(p);
+  }
+
+  void reset_peak_stats() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.peak_allocated_bytes = stats_.allocated_bytes;
+  }
+
+  Device device() const override { return kCPU; }
+
+ private:
+  void note_allocated(size_t block) {
+    stats_.allocated_bytes += block;
+    if (stats_.allocated_bytes > stats_.peak_allocated_bytes) stats_.peak_allocated_bytes = stats_.allocated_bytes;
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;  // size class -> cached blocks
+  AllocatorStats stats_;
+  const size_t cache_limit_;
+};
+
+}  // namespace
+
+Allocator& cpu_allocator() {
+  // Deliberately leaked: tensors held in static objects may be freed after this file's statics
+  // would have been destroyed.
+  static CpuCachingAllocator* allocator = new CpuCachingAllocator();
+  return *allocator;
+}
+
+Allocator& allocator_for(Device device) {
+  if (device.is_cpu()) return cpu_allocator();
+  Allocator* cuda = backend::cuda_allocator_or_null(device.normalized_index());
+  RICCI_CHECK(cuda != nullptr, DeviceError, "[to] CUDA is not available: ", backend::cuda_unavailable_reason());
+  return *cuda;
+}
+
+AllocatorStats memory_stats(Device device) { return allocator_for(device).stats(); }
+
+void empty_cache(Device device) { allocator_for(device).empty_cache(); }
+
+}  // namespace ricci

@@ -1,0 +1,24 @@
+// Storage: bytes on one device. Either fresh from the device's allocator (given back to it on
+// destruction, where the caching allocator keeps it for the next tensor of the same size), or
+// memory someone else owns, released through their deleter.
+#include "ricci/storage.h"
+
+namespace ricci {
+
+Storage::Storage(size_t nbytes, Device device)
+    : nbytes_(nbytes), device_(device), allocator_(&allocator_for(device)) {
+  data_ = allocator_->allocate(nbytes);
+}
+
+Storage::Storage(void* data, size_t nbytes, Device device, Deleter deleter, void* ctx)
+    : data_(data), nbytes_(nbytes), device_(device), deleter_(deleter), deleter_ctx_(ctx) {}
+
+Storage::~Storage() {
+  if (allocator_) {
+    allocator_->deallocate(data_, nbytes_);
+  } else if (deleter_) {
+    deleter_(deleter_ctx_);
+  }
+}
+
+}  // namespace ricci

@@ -1,0 +1,25 @@
+#pragma once
+// Helpers the core and the ops share but users do not see.
+#include "ricci/tensor.h"
+
+namespace ricci {
+
+// A new handle over `storage` with the given layout (no data touched).
+Tensor make_tensor(StoragePtr storage, DType dtype, Dims sizes, Dims strides, int64_t offset);
+// A view of `base` with another layout, marked as a view for autograd.
+Tensor make_view(const Tensor& base, Dims sizes, Dims strides, int64_t offset);
+// Kernel signatures of the core ops (see backend/kernel_table.h).
+using CopyKernel = void (*)(const Tensor& dst, const Tensor& src);  // same shape; keyed by src dtype
+using FillKernel = void (*)(const Tensor& dst, const Scalar& value);  // keyed by dst dtype
+// dst += src elementwise, in order (correct for overlapping dst views); keyed by dtype. CPU only.
+using AccumulateKernel = void (*)(const Tensor& dst, const Tensor& src);
+// Raw copy without autograd, version bumps or checks: dst and src have the same shape.
+void copy_kernel(const Tensor& dst, const Tensor& src);
+void fill_kernel(const Tensor& dst, const Scalar& value);
+// The gradient of a view: a zero tensor of `base_sizes` into whose view (made by `view_fn`) the
+// gradient is added (overlapping views accumulate). Differentiable: its vjp is view_fn itself.
+Tensor view_backward(const Tensor& grad, IntArrayRef base_sizes, const std::function<Tensor(const Tensor&)>& view_fn);
+// Sums `grad` down to `sizes` (the inverse of broadcasting).
+Tensor sum_to(const Tensor& grad, IntArrayRef sizes);
+
+}  // namespace ricci
