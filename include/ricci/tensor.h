@@ -28,7 +28,9 @@ struct AutogradMeta;
 class Node;
 }  // namespace autograd
 
-// Options for factories: `zeros({2, 3}, float64)`, `ones({4}, {.dtype = float64, .requires_grad = true})`.
+// Options for factories: `zeros({2, 3}, float64)`, `zeros({2}, "cuda")`,
+// `ones({4}, TensorOptions(float64, kCPU, /*requires_grad=*/true))` — or simply
+// `ones({4}, float64).requires_grad_()`, as in PyTorch.
 struct TensorOptions {
   std::optional<DType> dtype;  // unset: the factory's default (float32, or inferred)
   Device device = kCPU;
@@ -186,6 +188,30 @@ class Tensor {
   Tensor& addcmul_(const Tensor& t1, const Tensor& t2, const Scalar& value = 1);
   Tensor& addcdiv_(const Tensor& t1, const Tensor& t2, const Scalar& value = 1);
   Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
+  Tensor gelu(std::string_view approximate = "none") const; Tensor silu() const;
+  Tensor softplus(double beta = 1.0, double threshold = 20.0) const;
+  Tensor clamp_min(const Scalar& min) const; Tensor clamp_max(const Scalar& max) const; Tensor bitwise_not() const;
+  Tensor add(const Tensor& o, const Scalar& alpha = 1) const; Tensor add(const Scalar& o, const Scalar& alpha = 1) const;
+  Tensor sub(const Tensor& o, const Scalar& alpha = 1) const; Tensor sub(const Scalar& o, const Scalar& alpha = 1) const;
+  Tensor mul(const Tensor& o) const; Tensor mul(const Scalar& o) const;
+  Tensor div(const Tensor& o, std::optional<std::string_view> rounding_mode = std::nullopt) const;
+  Tensor div(const Scalar& o, std::optional<std::string_view> rounding_mode = std::nullopt) const;
+  Tensor fmod(const Tensor& o) const; Tensor fmod(const Scalar& o) const;
+  Tensor remainder(const Tensor& o) const; Tensor remainder(const Scalar& o) const; Tensor atan2(const Tensor& o) const;
+  Tensor eq(const Tensor& o) const; Tensor eq(const Scalar& o) const; Tensor ne(const Tensor& o) const; Tensor ne(const Scalar& o) const;
+  Tensor lt(const Tensor& o) const; Tensor lt(const Scalar& o) const; Tensor le(const Tensor& o) const; Tensor le(const Scalar& o) const;
+  Tensor gt(const Tensor& o) const; Tensor gt(const Scalar& o) const; Tensor ge(const Tensor& o) const; Tensor ge(const Scalar& o) const;
+  Tensor logical_and(const Tensor& o) const; Tensor logical_or(const Tensor& o) const; Tensor logical_xor(const Tensor& o) const;
+  Tensor bitwise_and(const Tensor& o) const; Tensor bitwise_or(const Tensor& o) const; Tensor bitwise_xor(const Tensor& o) const;
+  Tensor where(const Tensor& condition, const Tensor& other) const;  // condition ? *this : other
+  Tensor lerp(const Tensor& end, const Scalar& weight) const; Tensor lerp(const Tensor& end, const Tensor& weight) const;
+  Tensor addcmul(const Tensor& t1, const Tensor& t2, const Scalar& value = 1) const;
+  Tensor addcdiv(const Tensor& t1, const Tensor& t2, const Scalar& value = 1) const;
+  Tensor& abs_(); Tensor& sign_(); Tensor& exp2_(); Tensor& expm1_(); Tensor& log_(); Tensor& log2_(); Tensor& log10_();
+  Tensor& log1p_(); Tensor& rsqrt_(); Tensor& square_(); Tensor& reciprocal_(); Tensor& sin_(); Tensor& cos_();
+  Tensor& tan_(); Tensor& tanh_(); Tensor& sigmoid_(); Tensor& erf_(); Tensor& floor_(); Tensor& ceil_(); Tensor& round_();
+  Tensor& trunc_(); Tensor& clamp_min_(const Scalar& min); Tensor& clamp_max_(const Scalar& max);
+  Tensor& pow_(const Tensor& e); Tensor& pow_(const Scalar& e); Tensor& fmod_(const Scalar& o); Tensor& remainder_(const Scalar& o);
 
   // ---- reductions (ops/reduce.h) ------------------------------------------------------------------
   Tensor sum(std::optional<DType> dtype = std::nullopt) const;

@@ -34,5 +34,7 @@ AutogradMeta& get_or_create_meta(const Tensor& t);
 inline AutogradMeta* meta_of(const Tensor& t) { return t.unsafe_impl()->autograd.get(); }
 // The AccumulateGrad node of a leaf that requires grad (created on first use).
 std::shared_ptr<Node> grad_accumulator(const Tensor& leaf);
+// The leaf an AccumulateGrad node deposits into; null for every other node (to_dot draws leaves).
+const Tensor* accumulate_grad_variable(const Node& node);
 
 }  // namespace ricci::autograd

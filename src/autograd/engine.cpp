@@ -7,10 +7,6 @@
 
 #include "autograd/autograd_meta.h"
 #include "ricci/ops/elementwise.h"
-
-namespace ricci {
-Tensor operator+(const Tensor& a, const Tensor& b);  // ops/elementwise.h
-}
 #include "ricci/factories.h"
 
 namespace ricci::autograd {

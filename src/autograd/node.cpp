@@ -3,10 +3,6 @@
 
 #include "autograd/autograd_meta.h"
 #include "ricci/ops/elementwise.h"
-
-namespace ricci {
-Tensor operator+(const Tensor& a, const Tensor& b);  // ops/elementwise.h
-}
 #include "core/tensor_internal.h"
 #include "ricci/factories.h"
 
@@ -64,6 +60,11 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
   auto acc = std::make_shared<AccumulateGrad>(leaf);
   m.grad_accumulator = acc;
   return acc;
+}
+
+const Tensor* accumulate_grad_variable(const Node& node) {
+  const auto* acc = dynamic_cast<const AccumulateGrad*>(&node);
+  return acc ? &acc->variable() : nullptr;
 }
 
 Edge gradient_edge(const Tensor& t) {

@@ -3,10 +3,6 @@
 #include "ricci/ops/elementwise.h"
 
 namespace ricci {
-Tensor operator+(const Tensor& a, const Tensor& b);  // ops/elementwise.h
-}
-
-namespace ricci {
 
 using autograd::AutogradMeta;
 using autograd::get_or_create_meta;

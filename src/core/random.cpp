@@ -58,6 +58,7 @@ struct Stream {
 Stream take(Generator* gen, uint64_t nblocks) {
   Generator& g = gen ? *gen : default_generator();
   const uint64_t offset = g.reserve(nblocks);
+  // Read after reserve: a manual_seed racing with a draw has no defined order to keep anyway.
   const uint64_t seed = g.initial_seed();
   return {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), offset};
 }

@@ -1,2 +1,185 @@
 #pragma once
+// Elementwise ops: unary math, binary arithmetic and comparisons, ternary blends, C++ operators.
+//
+// Broadcasting (PyTorch's rule): shapes are aligned at the trailing dim; two sizes fit when equal
+// or when one of them is 1. Otherwise ShapeError "[add] The size of tensor a (3) must match the
+// size of tensor b (2) at non-singleton dimension 0".
+//
+// Type promotion (PyTorch's rule): the higher category wins (bool < integral < floating), then
+// the wider type. A C++ Scalar and a 0-d tensor only decide the category: int32_tensor * 2 stays
+// int32, float16_tensor * 2.5 stays float16, int_tensor * 2.5 becomes float32. True division and
+// float-only functions (exp, sqrt, sigmoid, ...) of integer tensors give float32.
+//
+// In-place forms (add_, ...) write into self: self is never broadcast ("output with shape [3]
+// doesn't match the broadcast shape [2, 3]") and the result dtype must cast to self's dtype
+// ("result type Float can't be cast to the desired output type Long").
+//
+// Gradients: every op of floating inputs is differentiable; floor, ceil, round, trunc, sign and
+// the comparisons give zero gradients, like PyTorch. Inputs that were broadcast get their
+// gradient summed back to their shape.
+#include <optional>
+#include <string_view>
+
 #include "ricci/tensor.h"
+
+namespace ricci {
+
+// The broadcast shape of a and b, or ShapeError naming `op`.
+Dims broadcast_shapes(IntArrayRef a, IntArrayRef b, const char* op);
+// PyTorch's result_type: the dtype an elementwise op of these operands computes in.
+DType result_type(const Tensor& a, const Tensor& b);
+DType result_type(const Tensor& a, const Scalar& b);
+
+// ---- unary -------------------------------------------------------------------------------------
+// Float-only functions promote integer and bool inputs to float32.
+Tensor neg(const Tensor& x);  // bool: error (use logical_not)
+Tensor abs(const Tensor& x);
+Tensor sign(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor exp2(const Tensor& x);
+Tensor expm1(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor log2(const Tensor& x);
+Tensor log10(const Tensor& x);
+Tensor log1p(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor square(const Tensor& x);  // keeps integer dtypes (bool becomes int64)
+Tensor reciprocal(const Tensor& x);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor tan(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+// approximate: "none" (exact, with erf) or "tanh".
+Tensor gelu(const Tensor& x, std::string_view approximate = "none");
+Tensor silu(const Tensor& x);
+// log(1 + exp(beta x)) / beta, and x itself where beta x > threshold.
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+Tensor erf(const Tensor& x);
+Tensor floor(const Tensor& x);  // integer inputs are returned as they are (a copy)
+Tensor ceil(const Tensor& x);
+Tensor round(const Tensor& x);  // half to even, like PyTorch
+Tensor trunc(const Tensor& x);
+// At least one bound. NaN stays NaN; min > max gives max everywhere. A float bound on an
+// integer tensor promotes to float32 (as PyTorch's result_type).
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max);  // either may be undefined
+Tensor clamp_min(const Tensor& x, const Scalar& min);
+Tensor clamp_max(const Tensor& x, const Scalar& max);
+Tensor logical_not(const Tensor& x);  // bool output
+Tensor isnan(const Tensor& x);
+Tensor isinf(const Tensor& x);
+Tensor isfinite(const Tensor& x);
+Tensor bitwise_not(const Tensor& x);  // integer and bool only
+
+// ---- binary ------------------------------------------------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);  // a + alpha * b
+Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha = 1);
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);  // a - alpha * b
+Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha = 1);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Scalar& b);
+// rounding_mode: nullopt (true division: integer inputs give float32), "floor" or "trunc" (keep
+// integer dtypes; integer division by zero throws).
+Tensor div(const Tensor& a, const Tensor& b, std::optional<std::string_view> rounding_mode = std::nullopt);
+Tensor div(const Tensor& a, const Scalar& b, std::optional<std::string_view> rounding_mode = std::nullopt);
+Tensor pow(const Tensor& base, const Tensor& exponent);
+Tensor pow(const Tensor& base, const Scalar& exponent);  // integer base, negative integer exponent: error
+Tensor pow(const Scalar& base, const Tensor& exponent);
+Tensor maximum(const Tensor& a, const Tensor& b);  // NaN propagates
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, const Tensor& b);       // sign of a (C's fmod)
+Tensor fmod(const Tensor& a, const Scalar& b);
+Tensor remainder(const Tensor& a, const Tensor& b);  // sign of b (Python's %)
+Tensor remainder(const Tensor& a, const Scalar& b);
+Tensor atan2(const Tensor& a, const Tensor& b);
+// Comparisons: bool outputs, computed in the promoted dtype.
+Tensor eq(const Tensor& a, const Tensor& b); Tensor eq(const Tensor& a, const Scalar& b);
+Tensor ne(const Tensor& a, const Tensor& b); Tensor ne(const Tensor& a, const Scalar& b);
+Tensor lt(const Tensor& a, const Tensor& b); Tensor lt(const Tensor& a, const Scalar& b);
+Tensor le(const Tensor& a, const Tensor& b); Tensor le(const Tensor& a, const Scalar& b);
+Tensor gt(const Tensor& a, const Tensor& b); Tensor gt(const Tensor& a, const Scalar& b);
+Tensor ge(const Tensor& a, const Tensor& b); Tensor ge(const Tensor& a, const Scalar& b);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
+// Integer and bool only (shifts: integer only); floating inputs throw DTypeError.
+Tensor bitwise_and(const Tensor& a, const Tensor& b); Tensor bitwise_and(const Tensor& a, const Scalar& b);
+Tensor bitwise_or(const Tensor& a, const Tensor& b);  Tensor bitwise_or(const Tensor& a, const Scalar& b);
+Tensor bitwise_xor(const Tensor& a, const Tensor& b); Tensor bitwise_xor(const Tensor& a, const Scalar& b);
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b); Tensor bitwise_left_shift(const Tensor& a, const Scalar& b);
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b); Tensor bitwise_right_shift(const Tensor& a, const Scalar& b);
+
+// ---- ternary -----------------------------------------------------------------------------------
+// cond must be bool; a and b are promoted together, all three broadcast.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
+Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Scalar& a, const Scalar& b);
+// start + weight * (end - start); floating dtypes.
+Tensor lerp(const Tensor& start, const Tensor& end, const Scalar& weight);
+Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight);
+Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value = 1);  // self + value*t1*t2
+Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value = 1);  // self + value*t1/t2
+// value where mask (bool, broadcast to x) is true, x elsewhere.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value);  // value: 0-d
+
+// ---- in place (free forms of the Tensor methods) ------------------------------------------------
+Tensor& add_(Tensor& self, const Tensor& other, const Scalar& alpha = 1);
+Tensor& sub_(Tensor& self, const Tensor& other, const Scalar& alpha = 1);
+Tensor& mul_(Tensor& self, const Tensor& other);
+Tensor& div_(Tensor& self, const Tensor& other);
+
+// ---- C++ operators -----------------------------------------------------------------------------
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, const Scalar& b);
+Tensor operator+(const Scalar& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Scalar& b);
+Tensor operator-(const Scalar& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Scalar& b);
+Tensor operator*(const Scalar& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Scalar& b);
+Tensor operator/(const Scalar& a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+// Comparisons give bool tensors (not a C++ bool): use .all().item<bool>() or equal() for that.
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Scalar& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Scalar& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Scalar& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Scalar& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Scalar& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Scalar& b);
+Tensor operator&&(const Tensor& a, const Tensor& b);  // logical_and (no short-circuit)
+Tensor operator||(const Tensor& a, const Tensor& b);
+Tensor operator!(const Tensor& a);  // logical_not
+Tensor operator~(const Tensor& a);  // bitwise_not
+Tensor operator&(const Tensor& a, const Tensor& b);
+Tensor operator&(const Tensor& a, const Scalar& b);
+Tensor operator|(const Tensor& a, const Tensor& b);
+Tensor operator|(const Tensor& a, const Scalar& b);
+Tensor operator^(const Tensor& a, const Tensor& b);
+Tensor operator^(const Tensor& a, const Scalar& b);
+Tensor operator<<(const Tensor& a, const Scalar& b);
+Tensor operator>>(const Tensor& a, const Scalar& b);
+// In place: `a += b` is a.add_(b). Tensor is a handle, so these modify the shared data.
+Tensor& operator+=(Tensor& a, const Tensor& b);
+Tensor& operator+=(Tensor& a, const Scalar& b);
+Tensor& operator-=(Tensor& a, const Tensor& b);
+Tensor& operator-=(Tensor& a, const Scalar& b);
+Tensor& operator*=(Tensor& a, const Tensor& b);
+Tensor& operator*=(Tensor& a, const Scalar& b);
+Tensor& operator/=(Tensor& a, const Tensor& b);
+Tensor& operator/=(Tensor& a, const Scalar& b);
+
+}  // namespace ricci

@@ -1,2 +1,39 @@
 #pragma once
+// Linear algebra: matrix products. All follow torch's semantics and error wording.
+//
+// dtypes: float32 and float64 go to BLAS (OpenBLAS); float16 and bfloat16 to ricci's own GEMM,
+// which converts while packing and accumulates in float32 (one rounding, at the end); integer
+// dtypes to blocked loops accumulating in 64 bits (wrapping on overflow, like PyTorch). Both
+// operands must have the same dtype (no promotion: DTypeError "dtype mismatch") and live on the
+// same device (DeviceError). bool is rejected (DTypeError). Gradients flow for floating inputs.
+//
+// Operands may have any strides: transposed matrices are read in place (BLAS transpose flags),
+// only layouts with no unit stride in the last two dims are copied first.
 #include "ricci/tensor.h"
+
+namespace ricci {
+
+// torch.matmul:
+//   1-D @ 1-D   -> 0-d dot product
+//   2-D @ 2-D   -> matrix product
+//   1-D @ n-D   -> the vector is treated as a (1, K) matrix, the 1 is removed from the result
+//   n-D @ 1-D   -> the vector is treated as a (K, 1) matrix, the 1 is removed from the result
+//   batched     -> dims before the last two broadcast ((2,1,M,K) @ (3,K,N) -> (2,3,M,N))
+// Throws ShapeError for 0-d operands, K mismatch ("mat1 and mat2 shapes cannot be multiplied
+// (2x3 and 4x5)") and batch dims that do not broadcast.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// 2-D only: (M, K) @ (K, N) -> (M, N).
+Tensor mm(const Tensor& a, const Tensor& b);
+// 3-D only, equal batch sizes: (B, M, K) @ (B, K, N) -> (B, M, N).
+Tensor bmm(const Tensor& a, const Tensor& b);
+// beta * input + alpha * (m1 @ m2), m1 and m2 2-D, input broadcastable to the product's shape.
+// With beta == 0, input's values are ignored (NaN included), as in BLAS and PyTorch.
+Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta = 1, const Scalar& alpha = 1);
+// 2-D @ 1-D -> 1-D.
+Tensor mv(const Tensor& m, const Tensor& v);
+// 1-D . 1-D of equal length -> 0-d.
+Tensor dot(const Tensor& a, const Tensor& b);
+// 1-D (M) outer 1-D (N) -> (M, N), a[i] * b[j]; dtypes promote as for `*`.
+Tensor outer(const Tensor& a, const Tensor& b);
+
+}  // namespace ricci

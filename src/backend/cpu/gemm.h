@@ -8,6 +8,17 @@
 #include <cstdint>
 
 #include "ricci/half.h"
+#include "ricci/scalar.h"
+
+namespace ricci {
+class Tensor;
+// The "matmul" kernel, one per (device, dtype): out (..., M, N) = alpha * a @ b + beta * out,
+// where a is (..., M, K) and b (..., K, N) with the same batch sizes as out (broadcast batch dims
+// arrive expanded, stride 0). out is contiguous; a and b may have any strides. beta == 0 ignores
+// out's old contents. Bool is not supported (the op rejects it first).
+using MatmulKernel = void (*)(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha,
+                              const Scalar& beta);
+}  // namespace ricci
 
 namespace ricci::cpu {
 

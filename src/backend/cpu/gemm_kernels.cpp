@@ -1,0 +1,246 @@
+// The CPU "matmul" kernels: float32/float64 through OpenBLAS, float16/bfloat16 through our packed
+// float32-accumulating GEMM (gemm_packed.cpp), integers through blocked loops accumulating in
+// 64 bits. All of them take batched, strided operands (see MatmulKernel in gemm.h).
+//
+// Note [BLAS operands without copies]: a matrix whose last two strides are (ld, 1) is passed as
+// NoTrans with leading dimension ld; one with strides (1, ld) is the transpose of a row-major
+// matrix and is passed as Trans. Only a matrix with neither unit stride (a slice with step, an
+// expanded dim) is copied first.
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <vector>
+
+#include "backend/cpu/gemm.h"
+#include "backend/kernel_table.h"
+#include "ricci/parallel.h"
+#include "ricci/tensor.h"
+
+namespace ricci::cpu {
+namespace {
+
+// Per-matrix work (multiply-adds) below which a batch is spread over threads, one matrix each,
+// rather than letting each GEMM use every thread.
+constexpr int64_t kSmallGemm = int64_t{128} * 128 * 128;
+
+// Element offsets of every matrix of a batched operand, in row-major batch order.
+std::vector<int64_t> batch_offsets(const Tensor& t, int64_t nbatch_dims) {
+  std::vector<int64_t> offs{0};
+  for (int64_t d = 0; d < nbatch_dims; ++d) {
+    const int64_t size = t.size(d), stride = t.stride(d);
+    std::vector<int64_t> next;
+    next.reserve(offs.size() * static_cast<size_t>(size));
+    for (int64_t o : offs)
+      for (int64_t i = 0; i < size; ++i) next.push_back(o + i * stride);
+    offs.swap(next);
+  }
+  return offs;
+}
+
+struct Orientation {
+  bool ok = false;
+  bool trans = false;
+  int64_t ld = 0;
+};
+
+// How BLAS can read a rows x cols matrix with these strides without a copy (Note [BLAS operands
+// without copies]). Strides of dims of size 1 do not matter.
+Orientation orientation(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+  if ((cs == 1 || cols <= 1) && (rows <= 1 || rs >= std::max<int64_t>(1, cols)))
+    return {true, false, rows <= 1 ? std::max<int64_t>(1, cols) : rs};
+  if ((rs == 1 || rows <= 1) && (cols <= 1 || cs >= std::max<int64_t>(1, rows)))
+    return {true, true, cols <= 1 ? std::max<int64_t>(1, rows) : cs};
+  return {};
+}
+
+// Runs body(i) for every matrix of the batch: spread over the pool when each GEMM is small (with
+// BLAS held to one thread meanwhile, so the budget is not spent twice), else one after another
+// with each GEMM free to use every thread. body gets `parallel_inside` to pass on.
+template <class Body>
+void for_each_matrix(int64_t nbatch, int64_t work, bool uses_blas, const Body& body) {
+  if (nbatch > 1 && work < kSmallGemm && get_num_threads() > 1 && !in_parallel_region()) {
+    if (uses_blas) openblas_set_num_threads(1);
+    try {
+      parallel_for(0, nbatch, std::max<int64_t>(1, kSmallGemm / std::max<int64_t>(work, 1) / 8),
+                   [&](int64_t b, int64_t e) {
+                     for (int64_t i = b; i < e; ++i) body(i, false);
+                   });
+    } catch (...) {
+      if (uses_blas) openblas_set_num_threads(get_num_threads());
+      throw;
+    }
+    if (uses_blas) openblas_set_num_threads(get_num_threads());
+    return;
+  }
+  for (int64_t i = 0; i < nbatch; ++i) body(i, true);
+}
+
+void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, double beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
+              static_cast<blasint>(N), static_cast<blasint>(K), static_cast<float>(alpha), A, static_cast<blasint>(lda), B,
+              static_cast<blasint>(ldb), static_cast<float>(beta), C, static_cast<blasint>(ldc));
+}
+void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+               const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
+              static_cast<blasint>(N), static_cast<blasint>(K), alpha, A, static_cast<blasint>(lda), B,
+              static_cast<blasint>(ldb), beta, C, static_cast<blasint>(ldc));
+}
+
+// out = beta * out (K == 0: the sum over an empty dim is zero).
+template <class T>
+void scale_out(const Tensor& out, const Scalar& beta) {
+  T* o = out.data_ptr<T>();
+  const int64_t n = out.numel();
+  if constexpr (!std::is_integral_v<T>) {
+    const double b = beta.to_double();
+    for (int64_t i = 0; i < n; ++i)
+      o[i] = b == 0 ? T(0.f) : T(static_cast<compute_t<T>>(b * static_cast<double>(static_cast<compute_t<T>>(o[i]))));
+  } else {
+    const int64_t b = beta.to_int();
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(static_cast<uint64_t>(b) * static_cast<uint64_t>(o[i]));
+  }
+}
+
+// The sizes of a batched product.
+struct Problem {
+  int64_t M, N, K, nbatch_dims, nbatch;
+};
+
+Problem describe(const Tensor& out, const Tensor& a, const Tensor& b) {
+  Problem p;
+  p.nbatch_dims = out.dim() - 2;
+  p.M = a.size(-2);
+  p.K = a.size(-1);
+  p.N = b.size(-1);
+  p.nbatch = 1;
+  for (int64_t d = 0; d < p.nbatch_dims; ++d) p.nbatch *= out.size(d);
+  return p;
+}
+
+template <class T>
+void matmul_blas(const Tensor& out, const Tensor& a_in, const Tensor& b_in, const Scalar& alpha_s, const Scalar& beta_s) {
+  Problem p = describe(out, a_in, b_in);
+  if (p.nbatch == 0 || p.M == 0 || p.N == 0) return;
+  if (p.K == 0) return scale_out<T>(out, beta_s);
+  RICCI_CHECK(p.M <= INT_MAX && p.N <= INT_MAX && p.K <= INT_MAX, ValueError, "[matmul] a matrix dimension exceeds ",
+              INT_MAX, " (the BLAS limit): got M=", p.M, ", N=", p.N, ", K=", p.K, "; split the product into blocks");
+  Tensor a = a_in, b = b_in;
+  Orientation oa = orientation(p.M, p.K, a.stride(-2), a.stride(-1));
+  if (!oa.ok) {
+    a = a.contiguous();
+    oa = orientation(p.M, p.K, a.stride(-2), a.stride(-1));
+  }
+  Orientation ob = orientation(p.K, p.N, b.stride(-2), b.stride(-1));
+  if (!ob.ok) {
+    b = b.contiguous();
+    ob = orientation(p.K, p.N, b.stride(-2), b.stride(-1));
+  }
+  const double alpha = alpha_s.to_double(), beta = beta_s.to_double();
+  const T* A = a.data_ptr<T>();
+  const T* B = b.data_ptr<T>();
+  T* C = out.data_ptr<T>();
+  if (p.nbatch == 1) return blas_gemm(oa.trans, ob.trans, p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
+
+  // (B, M, K) @ (K, N) with the rows of every A matrix evenly spaced and one shared B: a single
+  // (B*M, K) @ (K, N) GEMM.
+  bool b_shared = true;
+  for (int64_t d = 0; d < p.nbatch_dims; ++d) b_shared = b_shared && (b.stride(d) == 0 || b.size(d) == 1);
+  if (b_shared && !oa.trans && p.nbatch * p.M <= INT_MAX) {
+    int64_t expected = p.M * oa.ld;
+    bool folds = true;
+    for (int64_t d = p.nbatch_dims - 1; d >= 0 && folds; --d) {
+      if (a.size(d) == 1) continue;
+      folds = a.stride(d) == expected;
+      expected *= a.size(d);
+    }
+    if (folds) return blas_gemm(false, ob.trans, p.nbatch * p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
+  }
+  const std::vector<int64_t> a_off = batch_offsets(a, p.nbatch_dims), b_off = batch_offsets(b, p.nbatch_dims);
+  const int64_t mn = p.M * p.N;
+  for_each_matrix(p.nbatch, p.M * p.N * p.K, true, [&](int64_t i, bool) {
+    blas_gemm(oa.trans, ob.trans, p.M, p.N, p.K, alpha, A + a_off[i], oa.ld, B + b_off[i], ob.ld, beta, C + i * mn, p.N);
+  });
+}
+
+template <class T>
+void matmul_reduced(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha, const Scalar& beta) {
+  Problem p = describe(out, a, b);
+  if (p.nbatch == 0 || p.M == 0 || p.N == 0) return;
+  if (p.K == 0) return scale_out<T>(out, beta);
+  const std::vector<int64_t> a_off = batch_offsets(a, p.nbatch_dims), b_off = batch_offsets(b, p.nbatch_dims);
+  const T* A = a.data_ptr<T>();
+  const T* B = b.data_ptr<T>();
+  T* C = out.data_ptr<T>();
+  const int64_t mn = p.M * p.N;
+  const int64_t ars = a.stride(-2), acs = a.stride(-1), brs = b.stride(-2), bcs = b.stride(-1);
+  for_each_matrix(p.nbatch, p.M * p.N * p.K, false, [&](int64_t i, bool parallel) {
+    gemm_reduced<T>(p.M, p.N, p.K, {A + a_off[i], ars, acs}, {B + b_off[i], brs, bcs}, {C + i * mn, p.N, 1},
+                    static_cast<float>(alpha.to_double()), static_cast<float>(beta.to_double()), parallel);
+  });
+}
+
+// Integer GEMM: each output row accumulates in 64 bits (wrapping, as PyTorch's integer matmul
+// does), over column blocks that stay in L1.
+template <class T>
+void matmul_integer(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha_s, const Scalar& beta_s) {
+  Problem p = describe(out, a, b);
+  if (p.nbatch == 0 || p.M == 0 || p.N == 0) return;
+  const std::vector<int64_t> a_off = batch_offsets(a, p.nbatch_dims), b_off = batch_offsets(b, p.nbatch_dims);
+  const T* A = a.data_ptr<T>();
+  const T* B = b.data_ptr<T>();
+  T* C = out.data_ptr<T>();
+  const int64_t ars = a.stride(-2), acs = a.stride(-1), brs = b.stride(-2), bcs = b.stride(-1);
+  const uint64_t alpha = static_cast<uint64_t>(alpha_s.to_int()), beta = static_cast<uint64_t>(beta_s.to_int());
+  const int64_t M = p.M, N = p.N, K = p.K;
+  constexpr int64_t kCols = 512;
+  // One job is one row of one matrix of the batch.
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, N * K));
+  parallel_for(0, p.nbatch * M, grain, [&](int64_t jb, int64_t je) {
+    uint64_t acc[kCols];
+    for (int64_t job = jb; job < je; ++job) {
+      const int64_t bi = job / M, i = job % M;
+      const T* arow = A + a_off[bi] + i * ars;
+      const T* bmat = B + b_off[bi];
+      T* crow = C + bi * M * N + i * N;
+      for (int64_t j0 = 0; j0 < N; j0 += kCols) {
+        const int64_t nj = std::min(kCols, N - j0);
+        std::fill(acc, acc + nj, uint64_t{0});
+        for (int64_t k = 0; k < K; ++k) {
+          const uint64_t av = static_cast<uint64_t>(static_cast<int64_t>(arow[k * acs]));
+          if (av == 0) continue;
+          const T* brow = bmat + k * brs + j0 * bcs;
+          if (bcs == 1) {
+            for (int64_t j = 0; j < nj; ++j) acc[j] += av * static_cast<uint64_t>(static_cast<int64_t>(brow[j]));
+          } else {
+            for (int64_t j = 0; j < nj; ++j) acc[j] += av * static_cast<uint64_t>(static_cast<int64_t>(brow[j * bcs]));
+          }
+        }
+        for (int64_t j = 0; j < nj; ++j) {
+          uint64_t v = alpha * acc[j];
+          if (beta != 0) v += beta * static_cast<uint64_t>(static_cast<int64_t>(crow[j0 + j]));
+          crow[j0 + j] = static_cast<T>(static_cast<int64_t>(v));
+        }
+      }
+    }
+  });
+}
+
+const bool registered = [] {
+  using kernels::register_kernel;
+  register_kernel("matmul", DeviceType::CPU, DType::Float32, &matmul_blas<float>);
+  register_kernel("matmul", DeviceType::CPU, DType::Float64, &matmul_blas<double>);
+  register_kernel("matmul", DeviceType::CPU, DType::Float16, &matmul_reduced<Half>);
+  register_kernel("matmul", DeviceType::CPU, DType::BFloat16, &matmul_reduced<BFloat16>);
+  register_kernel("matmul", DeviceType::CPU, DType::UInt8, &matmul_integer<uint8_t>);
+  register_kernel("matmul", DeviceType::CPU, DType::Int8, &matmul_integer<int8_t>);
+  register_kernel("matmul", DeviceType::CPU, DType::Int16, &matmul_integer<int16_t>);
+  register_kernel("matmul", DeviceType::CPU, DType::Int32, &matmul_integer<int32_t>);
+  register_kernel("matmul", DeviceType::CPU, DType::Int64, &matmul_integer<int64_t>);
+  return true;
+}();
+
+}  // namespace
+}  // namespace ricci::cpu

@@ -1,0 +1,355 @@
+// Unary elementwise ops and their derivatives. Float-only functions promote integer and bool
+// inputs to float32 (exp(int) is float32, as in PyTorch); sign/floor/ceil/round/trunc have zero
+// gradients; the predicates (isnan, ...) give bool tensors and no graph.
+#include <cmath>
+#include <numbers>
+
+#include "ops/elementwise_common.h"
+#include "ricci/factories.h"
+
+namespace ricci {
+
+using autograd::Tensors;
+using autograd::VjpArgs;
+using ew::UnaryOp;
+using ew::UnaryParams;
+
+namespace {
+
+enum class Kind : uint8_t { Float, Keep, Bool };
+
+struct Spec {
+  UnaryOp op;
+  const char* name;      // op and kernel name
+  const char* node;      // grad_fn name
+  Kind kind;
+};
+
+const Spec& spec(UnaryOp op) {
+  static const Spec specs[] = {
+      {UnaryOp::Neg, "neg", "NegBackward0", Kind::Keep},
+      {UnaryOp::Abs, "abs", "AbsBackward0", Kind::Keep},
+      {UnaryOp::Sign, "sign", "SignBackward0", Kind::Keep},
+      {UnaryOp::Exp, "exp", "ExpBackward0", Kind::Float},
+      {UnaryOp::Exp2, "exp2", "Exp2Backward0", Kind::Float},
+      {UnaryOp::Expm1, "expm1", "Expm1Backward0", Kind::Float},
+      {UnaryOp::Log, "log", "LogBackward0", Kind::Float},
+      {UnaryOp::Log2, "log2", "Log2Backward0", Kind::Float},
+      {UnaryOp::Log10, "log10", "Log10Backward0", Kind::Float},
+      {UnaryOp::Log1p, "log1p", "Log1PBackward0", Kind::Float},
+      {UnaryOp::Sqrt, "sqrt", "SqrtBackward0", Kind::Float},
+      {UnaryOp::Rsqrt, "rsqrt", "RsqrtBackward0", Kind::Float},
+      {UnaryOp::Square, "square", "PowBackward0", Kind::Keep},
+      {UnaryOp::Reciprocal, "reciprocal", "ReciprocalBackward0", Kind::Float},
+      {UnaryOp::Sin, "sin", "SinBackward0", Kind::Float},
+      {UnaryOp::Cos, "cos", "CosBackward0", Kind::Float},
+      {UnaryOp::Tan, "tan", "TanBackward0", Kind::Float},
+      {UnaryOp::Tanh, "tanh", "TanhBackward0", Kind::Float},
+      {UnaryOp::Sigmoid, "sigmoid", "SigmoidBackward0", Kind::Float},
+      {UnaryOp::Relu, "relu", "ReluBackward0", Kind::Keep},
+      {UnaryOp::GeluErf, "gelu", "GeluBackward0", Kind::Float},
+      {UnaryOp::GeluTanh, "gelu", "GeluBackward0", Kind::Float},
+      {UnaryOp::Silu, "silu", "SiluBackward0", Kind::Float},
+      {UnaryOp::Softplus, "softplus", "SoftplusBackward0", Kind::Float},
+      {UnaryOp::Erf, "erf", "ErfBackward0", Kind::Float},
+      {UnaryOp::Floor, "floor", "FloorBackward0", Kind::Keep},
+      {UnaryOp::Ceil, "ceil", "CeilBackward0", Kind::Keep},
+      {UnaryOp::Round, "round", "RoundBackward0", Kind::Keep},
+      {UnaryOp::Trunc, "trunc", "TruncBackward0", Kind::Keep},
+      {UnaryOp::Clamp, "clamp", "ClampBackward1", Kind::Keep},
+      {UnaryOp::BitwiseNot, "bitwise_not", "", Kind::Keep},
+      {UnaryOp::LogicalNot, "logical_not", "", Kind::Bool},
+      {UnaryOp::IsNan, "isnan", "", Kind::Bool},
+      {UnaryOp::IsInf, "isinf", "", Kind::Bool},
+      {UnaryOp::IsFinite, "isfinite", "", Kind::Bool},
+  };
+  return specs[static_cast<int>(op)];
+}
+
+kernels::OpId kernel_id(UnaryOp op) {
+  static const auto ids = [] {
+    std::array<kernels::OpId, static_cast<size_t>(UnaryOp::IsFinite) + 1> a{};
+    for (size_t i = 0; i < a.size(); ++i) a[i] = kernels::op_id(spec(static_cast<UnaryOp>(i)).name);
+    return a;
+  }();
+  return ids[static_cast<int>(op)];
+}
+
+// What the derivative reads: the input, the output, or neither.
+bool needs_input(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Abs: case UnaryOp::Log: case UnaryOp::Log2: case UnaryOp::Log10: case UnaryOp::Log1p:
+    case UnaryOp::Square: case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::GeluErf: case UnaryOp::GeluTanh:
+    case UnaryOp::Silu: case UnaryOp::Softplus: case UnaryOp::Erf: case UnaryOp::Clamp:
+      return true;
+    default: return false;
+  }
+}
+bool needs_output(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Exp: case UnaryOp::Exp2: case UnaryOp::Expm1: case UnaryOp::Sqrt: case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal: case UnaryOp::Tan: case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Relu:
+      return true;
+    default: return false;
+  }
+}
+
+Tensor unary_vjp(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& out, const UnaryParams& p) {
+  constexpr double ln2 = std::numbers::ln2, ln10 = std::numbers::ln10, pi = std::numbers::pi;
+  switch (op) {
+    case UnaryOp::Neg: return -g;
+    case UnaryOp::Abs: return g * sign(x);
+    case UnaryOp::Sign: case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc:
+      return zeros_like(g);
+    case UnaryOp::Exp: return g * out;
+    case UnaryOp::Exp2: return g * out * ln2;
+    case UnaryOp::Expm1: return g * (out + 1);
+    case UnaryOp::Log: return g / x;
+    case UnaryOp::Log2: return g / (x * ln2);
+    case UnaryOp::Log10: return g / (x * ln10);
+    case UnaryOp::Log1p: return g / (x + 1);
+    case UnaryOp::Sqrt: return g / (out * 2);
+    case UnaryOp::Rsqrt: return g * out * out * out * -0.5;
+    case UnaryOp::Square: return g * x * 2;
+    case UnaryOp::Reciprocal: return -g * out * out;
+    case UnaryOp::Sin: return g * cos(x);
+    case UnaryOp::Cos: return -g * sin(x);
+    case UnaryOp::Tan: return g * (out * out + 1);
+    case UnaryOp::Tanh: return g * (1 - out * out);
+    case UnaryOp::Sigmoid: return g * out * (1 - out);
+    case UnaryOp::Relu: return where(out > 0, g, zeros_like(g));
+    case UnaryOp::GeluErf: {
+      const Tensor cdf = (erf(x * std::numbers::sqrt2 / 2) + 1) * 0.5;
+      const Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2 * pi));
+      return g * (cdf + x * pdf);
+    }
+    case UnaryOp::GeluTanh: {
+      const double beta = std::sqrt(2.0 / pi), kappa = 0.044715;
+      const Tensor x2 = x * x;
+      const Tensor t = tanh((x + x2 * x * kappa) * beta);
+      const Tensor left = x * 0.5, right = t + 1;
+      const Tensor dright = left * (1 - t * t) * beta * (x2 * (3 * kappa) + 1);
+      return g * (right * 0.5 + dright);
+    }
+    case UnaryOp::Silu: {
+      const Tensor s = sigmoid(x);
+      return g * s * (x * (1 - s) + 1);
+    }
+    case UnaryOp::Softplus: {
+      const Tensor bx = x * p.a;
+      return where(bx > p.b, g, g * sigmoid(bx));
+    }
+    case UnaryOp::Erf: return g * exp(-(x * x)) * (2.0 / std::sqrt(pi));
+    case UnaryOp::Clamp: {
+      // The bounds were promoted with x; compare in x's dtype like PyTorch.
+      Tensor mask;
+      if (p.has_a) mask = x >= p.a;
+      if (p.has_b) mask = mask.defined() ? logical_and(mask, x <= p.b) : (x <= p.b);
+      return where(mask, g, zeros_like(g));
+    }
+    default: return Tensor();
+  }
+}
+
+DType compute_dtype(const Spec& s, DType in) {
+  if (s.kind == Kind::Float) return ew::float_dtype(in);
+  if (s.op == UnaryOp::Square && in == DType::Bool) return DType::Int64;
+  return in;
+}
+
+Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p = {}, std::optional<DType> forced = std::nullopt) {
+  const Spec& s = spec(op);
+  check_defined(x, s.name);
+  RICCI_CHECK(!(op == UnaryOp::Neg && x.dtype() == DType::Bool), DTypeError,
+              "[neg] Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+              "mask, use the `~` or `logical_not()` operator instead.");
+  RICCI_CHECK(!(op == UnaryOp::BitwiseNot && is_floating_point(x.dtype())), DTypeError,
+              "[bitwise_not] bitwise_not is only supported for integer and bool dtypes, got ", x.dtype(),
+              "; use logical_not() or convert with .to(int64)");
+  const DType compute = forced ? *forced : compute_dtype(s, x.dtype());
+  const DType out_dtype = s.kind == Kind::Bool ? DType::Bool : compute;
+  Tensor out = empty_tensor(x.shape(), out_dtype, x.device());
+  if (out.numel() > 0) {
+    ew::unary_kernel(kernel_id(op), x.device(), compute)(op, out, ew::prepare(x, compute, x.shape(), x.device()), p);
+  }
+  if (s.kind != Kind::Bool && is_floating_point(out_dtype) && autograd::needs_grad(x)) {
+    Tensor none;
+    const bool ni = needs_input(op), no = needs_output(op);
+    autograd::record(s.node, {&x}, {&out}, {ni ? &x : &none}, {no ? &out : &none}, [op, p](const VjpArgs& g) {
+      return Tensors{unary_vjp(op, g.grads[0], g.saved[0], g.saved[1], p)};
+    });
+  }
+  return out;
+}
+
+Tensor& unary_(UnaryOp op, const char* name, Tensor& self, const UnaryParams& p = {}) {
+  const Spec& s = spec(op);
+  check_defined(self, name, "self");
+  const DType compute = compute_dtype(s, self.dtype());
+  ew::check_inplace_target(self, self.shape(), compute, name);
+  autograd::check_inplace(self, name);
+  const bool rec = is_floating_point(self.dtype()) && autograd::needs_grad(self);
+  Tensor old = rec && needs_input(op) ? self.detach().clone() : Tensor();
+  if (self.numel() > 0) {
+    Tensor d = self.requires_grad() ? self.detach() : self;
+    if (compute == self.dtype()) {
+      ew::unary_kernel(kernel_id(op), self.device(), compute)(op, d, d, p);
+    } else {
+      Tensor tmp = empty_tensor(self.shape(), compute, self.device());
+      ew::unary_kernel(kernel_id(op), self.device(), compute)(op, tmp, ew::prepare(d, compute, d.shape(), d.device()), p);
+      copy_kernel(d, tmp);
+    }
+  }
+  autograd::bump_version(self);
+  if (!rec) return self;
+  Tensor result = needs_output(op) ? self.detach() : Tensor();
+  auto node = autograd::record(s.node, {&self}, {}, {&old, &result}, {}, [op, p](const VjpArgs& g) {
+    return Tensors{unary_vjp(op, g.grads[0], g.saved[0], g.saved[1], p)};
+  });
+  autograd::rebase_history(self, node);
+  return self;
+}
+
+UnaryParams clamp_params(const Tensor& x, const std::optional<Scalar>& min, const std::optional<Scalar>& max, const char* name) {
+  check_defined(x, name);
+  RICCI_CHECK(min || max, ValueError, "[", name, "] At least one of 'min' or 'max' must not be None");
+  UnaryParams p;
+  if (min) {
+    p.has_a = true;
+    p.a = min->to_double();
+    p.ia = min->to_int();
+  }
+  if (max) {
+    p.has_b = true;
+    p.b = max->to_double();
+    p.ib = max->to_int();
+  }
+  return p;
+}
+
+DType clamp_dtype(const Tensor& x, const std::optional<Scalar>& min, const std::optional<Scalar>& max) {
+  if (min && max) return ew::result_type({x, *min, *max});
+  return min ? ew::result_type({x, *min}) : ew::result_type({x, *max});
+}
+
+}  // namespace
+
+#define RICCI_EW_UNARY(fn, OP) \
+  Tensor fn(const Tensor& x) { return unary(UnaryOp::OP, x); }
+RICCI_EW_UNARY(neg, Neg)
+RICCI_EW_UNARY(abs, Abs)
+RICCI_EW_UNARY(sign, Sign)
+RICCI_EW_UNARY(exp, Exp)
+RICCI_EW_UNARY(exp2, Exp2)
+RICCI_EW_UNARY(expm1, Expm1)
+RICCI_EW_UNARY(log, Log)
+RICCI_EW_UNARY(log2, Log2)
+RICCI_EW_UNARY(log10, Log10)
+RICCI_EW_UNARY(log1p, Log1p)
+RICCI_EW_UNARY(sqrt, Sqrt)
+RICCI_EW_UNARY(rsqrt, Rsqrt)
+RICCI_EW_UNARY(square, Square)
+RICCI_EW_UNARY(reciprocal, Reciprocal)
+RICCI_EW_UNARY(sin, Sin)
+RICCI_EW_UNARY(cos, Cos)
+RICCI_EW_UNARY(tan, Tan)
+RICCI_EW_UNARY(tanh, Tanh)
+RICCI_EW_UNARY(sigmoid, Sigmoid)
+RICCI_EW_UNARY(relu, Relu)
+RICCI_EW_UNARY(silu, Silu)
+RICCI_EW_UNARY(erf, Erf)
+RICCI_EW_UNARY(floor, Floor)
+RICCI_EW_UNARY(ceil, Ceil)
+RICCI_EW_UNARY(round, Round)
+RICCI_EW_UNARY(trunc, Trunc)
+RICCI_EW_UNARY(logical_not, LogicalNot)
+RICCI_EW_UNARY(isnan, IsNan)
+RICCI_EW_UNARY(isinf, IsInf)
+RICCI_EW_UNARY(isfinite, IsFinite)
+RICCI_EW_UNARY(bitwise_not, BitwiseNot)
+#undef RICCI_EW_UNARY
+
+Tensor gelu(const Tensor& x, std::string_view approximate) {
+  if (approximate == "none") return unary(UnaryOp::GeluErf, x);
+  if (approximate == "tanh") return unary(UnaryOp::GeluTanh, x);
+  throw ValueError(detail::cat("[gelu] approximate argument must be either none or tanh, got '", approximate, "'"));
+}
+
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  UnaryParams p;
+  p.a = beta;
+  p.b = threshold;
+  return unary(UnaryOp::Softplus, x, p);
+}
+
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
+  const UnaryParams p = clamp_params(x, min, max, "clamp");
+  return unary(UnaryOp::Clamp, x, p, clamp_dtype(x, min, max));
+}
+Tensor clamp_min(const Tensor& x, const Scalar& min) { return clamp(x, min, std::nullopt); }
+Tensor clamp_max(const Tensor& x, const Scalar& max) { return clamp(x, std::nullopt, max); }
+
+// Tensor bounds: two selects, so the gradient reaches x where it lies within the bounds and each
+// bound where it was taken (as PyTorch).
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
+  check_defined(x, "clamp");
+  RICCI_CHECK(min.defined() || max.defined(), ValueError, "[clamp] At least one of 'min' or 'max' must not be None");
+  Tensor r = x;
+  if (min.defined()) r = where(r < min, min, r);
+  if (max.defined()) r = where(r > max, max, r);
+  if (r.is_same(x)) r = x.clone();
+  return r;
+}
+
+// ---- Tensor methods ------------------------------------------------------------------------------
+#define RICCI_EW_METHOD(fn, OP)                                       \
+  Tensor Tensor::fn() const { return unary(UnaryOp::OP, *this); }    \
+  Tensor& Tensor::fn##_() { return unary_(UnaryOp::OP, #fn "_", *this); }
+RICCI_EW_METHOD(neg, Neg)
+RICCI_EW_METHOD(abs, Abs)
+RICCI_EW_METHOD(sign, Sign)
+RICCI_EW_METHOD(exp, Exp)
+RICCI_EW_METHOD(exp2, Exp2)
+RICCI_EW_METHOD(expm1, Expm1)
+RICCI_EW_METHOD(log, Log)
+RICCI_EW_METHOD(log2, Log2)
+RICCI_EW_METHOD(log10, Log10)
+RICCI_EW_METHOD(log1p, Log1p)
+RICCI_EW_METHOD(sqrt, Sqrt)
+RICCI_EW_METHOD(rsqrt, Rsqrt)
+RICCI_EW_METHOD(square, Square)
+RICCI_EW_METHOD(reciprocal, Reciprocal)
+RICCI_EW_METHOD(sin, Sin)
+RICCI_EW_METHOD(cos, Cos)
+RICCI_EW_METHOD(tan, Tan)
+RICCI_EW_METHOD(tanh, Tanh)
+RICCI_EW_METHOD(sigmoid, Sigmoid)
+RICCI_EW_METHOD(relu, Relu)
+RICCI_EW_METHOD(erf, Erf)
+RICCI_EW_METHOD(floor, Floor)
+RICCI_EW_METHOD(ceil, Ceil)
+RICCI_EW_METHOD(round, Round)
+RICCI_EW_METHOD(trunc, Trunc)
+#undef RICCI_EW_METHOD
+
+Tensor Tensor::logical_not() const { return unary(UnaryOp::LogicalNot, *this); }
+Tensor Tensor::isnan() const { return unary(UnaryOp::IsNan, *this); }
+Tensor Tensor::isinf() const { return unary(UnaryOp::IsInf, *this); }
+Tensor Tensor::isfinite() const { return unary(UnaryOp::IsFinite, *this); }
+Tensor Tensor::bitwise_not() const { return unary(UnaryOp::BitwiseNot, *this); }
+Tensor Tensor::gelu(std::string_view approximate) const { return ricci::gelu(*this, approximate); }
+Tensor Tensor::silu() const { return unary(UnaryOp::Silu, *this); }
+Tensor Tensor::softplus(double beta, double threshold) const { return ricci::softplus(*this, beta, threshold); }
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return ricci::clamp(*this, min, max); }
+Tensor Tensor::clamp_min(const Scalar& min) const { return ricci::clamp(*this, min, std::nullopt); }
+Tensor Tensor::clamp_max(const Scalar& max) const { return ricci::clamp(*this, std::nullopt, max); }
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
+  const UnaryParams p = clamp_params(*this, min, max, "clamp_");
+  const DType t = clamp_dtype(*this, min, max);
+  ew::check_inplace_target(*this, shape(), t, "clamp_");
+  return unary_(UnaryOp::Clamp, "clamp_", *this, p);
+}
+Tensor& Tensor::clamp_min_(const Scalar& min) { return clamp_(min, std::nullopt); }
+Tensor& Tensor::clamp_max_(const Scalar& max) { return clamp_(std::nullopt, max); }
+
+}  // namespace ricci

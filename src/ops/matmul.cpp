@@ -1,0 +1,235 @@
+// Matrix products: matmul, mm, bmm, addmm, mv, dot, outer.
+//
+// Every product ends in one primitive, `gemm`: out(..., M, N) = alpha * a(..., M, K) @ b(..., K, N)
+// over equal batch sizes, run by the "matmul" kernel (backend/cpu/gemm_kernels.cpp). The public ops
+// only reshape their operands into that form with views (unsqueeze, expand, reshape), so their
+// gradients come from gemm's rule plus the views' own (expand's sums over broadcast batch dims).
+#include <algorithm>
+
+#include "backend/cpu/gemm.h"
+#include "backend/kernel_table.h"
+#include "core/tensor_internal.h"
+#include "ricci/autograd.h"
+#include "ricci/factories.h"
+#include "ricci/ops/elementwise.h"
+#include "ricci/ops/linalg.h"
+
+namespace ricci {
+
+using autograd::Tensors;
+using autograd::VjpArgs;
+
+namespace {
+
+// "2x3" for the shape [2, 3], as PyTorch prints shapes in product errors.
+std::string shape_x(IntArrayRef s) {
+  std::string r;
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
+  return s.empty() ? "scalar" : r;
+}
+
+void check_operands(const char* op, const Tensor& a, const Tensor& b) {
+  check_defined(a, op, "first operand");
+  check_defined(b, op, "second operand");
+  check_same_device(op, {&a, &b});
+  RICCI_CHECK(a.dtype() == b.dtype(), DTypeError, "[", op,
+              "] dtype mismatch: expected both operands to have the same dtype, got ", a.dtype(), " and ", b.dtype(),
+              "; convert one with .to(", promote_types(a.dtype(), b.dtype()), ")");
+  RICCI_CHECK(a.dtype() != DType::Bool, DTypeError, "[", op,
+              "] not implemented for dtype bool; convert the operands with .to(int64) or .to(float32) first");
+}
+
+// The primitive: alpha * a @ b over equal batch dims (stride-0 batch dims welcome).
+Tensor gemm(const Tensor& a, const Tensor& b, const char* node_name, const Scalar& alpha = 1) {
+  Dims shape(a.shape());
+  shape.back() = b.size(-1);
+  Tensor out = empty_tensor(shape, a.dtype(), a.device());
+  static const kernels::OpId id = kernels::op_id("matmul");
+  kernels::kernel_table().get<MatmulKernel>(id, a.device(), a.dtype())(out, a, b, alpha, Scalar(0));
+  if (autograd::needs_grad(a, b)) {
+    autograd::record(node_name, {&a, &b}, {&out}, {&a, &b}, {}, [node_name, alpha](const VjpArgs& g) {
+      Tensors r(2);
+      if (g.needs_input_grad(0)) r[0] = gemm(g.grads[0], g.saved[1].mT(), node_name, alpha);
+      if (g.needs_input_grad(1)) r[1] = gemm(g.saved[0].mT(), g.grads[0], node_name, alpha);
+      return r;
+    });
+  }
+  return out;
+}
+
+[[noreturn]] void cannot_multiply(const char* op, const Tensor& a, const Tensor& b) {
+  throw ShapeError(detail::cat("[", op, "] mat1 and mat2 shapes cannot be multiplied (", shape_x(a.shape()), " and ",
+                               shape_x(b.shape()), "): the last dim of the first operand must equal the ",
+                               b.dim() == 1 ? "size of the vector" : "second-to-last dim of the second"));
+}
+
+// True when the batch dims and the row dim of `a` merge into one dim without a copy, so that
+// (..., M, K) @ (K, N) can run as one (batch*M, K) @ (K, N) product.
+bool rows_fold(const Tensor& a) {
+  int64_t expected = a.stride(-2) * a.size(-2);
+  for (int64_t d = a.dim() - 3; d >= 0; --d) {
+    if (a.size(d) == 1) continue;
+    if (a.stride(d) != expected) return false;
+    expected *= a.size(d);
+  }
+  return true;
+}
+
+Tensor expand_if_needed(const Tensor& t, const Dims& shape) { return t.shape() == shape.ref() ? t : t.expand(shape); }
+
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  check_operands("mm", a, b);
+  RICCI_CHECK(a.dim() == 2, ShapeError, "[mm] mat1 must be a matrix, got ", a.dim(), "-D tensor; use matmul for vectors and batches");
+  RICCI_CHECK(b.dim() == 2, ShapeError, "[mm] mat2 must be a matrix, got ", b.dim(), "-D tensor; use matmul for vectors and batches");
+  if (a.size(1) != b.size(0)) cannot_multiply("mm", a, b);
+  return gemm(a, b, "MmBackward0");
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  check_operands("bmm", a, b);
+  RICCI_CHECK(a.dim() == 3, ShapeError, "[bmm] batch1 must be a 3D tensor, got ", a.dim(), "-D; use matmul to broadcast");
+  RICCI_CHECK(b.dim() == 3, ShapeError, "[bmm] batch2 must be a 3D tensor, got ", b.dim(), "-D; use matmul to broadcast");
+  RICCI_CHECK(a.size(0) == b.size(0) && a.size(2) == b.size(1), ShapeError,
+              "[bmm] Expected size for first two dimensions of batch2 tensor to be: [", a.size(0), ", ", a.size(2),
+              "] but got: [", b.size(0), ", ", b.size(1), "] (batch1 is ", a.shape(), ", batch2 is ", b.shape(),
+              "; use matmul to broadcast batch dims)");
+  return gemm(a, b, "BmmBackward0");
+}
+
+Tensor mv(const Tensor& m, const Tensor& v) {
+  check_operands("mv", m, v);
+  RICCI_CHECK(m.dim() == 2 && v.dim() == 1, ShapeError, "[mv] vector + matrix @ vector expected, got ", m.dim(), "-D and ",
+              v.dim(), "-D; use matmul for other shapes");
+  if (m.size(1) != v.size(0)) cannot_multiply("mv", m, v);
+  return gemm(m, v.unsqueeze(1), "MvBackward0").squeeze(1);
+}
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  check_operands("dot", a, b);
+  RICCI_CHECK(a.dim() == 1 && b.dim() == 1, ShapeError, "[dot] 1D tensors expected, but got ", a.dim(), "D and ",
+              b.dim(), "D tensors; use matmul or sum(a * b) for other shapes");
+  RICCI_CHECK(a.size(0) == b.size(0), ShapeError, "[dot] inconsistent tensor size, expected tensor [", a.size(0),
+              "] and src [", b.size(0), "] to have the same number of elements, but got ", a.size(0), " and ",
+              b.size(0), " elements respectively");
+  return gemm(a.unsqueeze(0), b.unsqueeze(1), "DotBackward0").reshape({});
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  check_defined(a, "outer", "first operand");
+  check_defined(b, "outer", "second operand");
+  check_same_device("outer", {&a, &b});
+  RICCI_CHECK(a.dim() == 1, ShapeError, "[outer] Expected 1-D argument self, but got ", a.dim(), "-D");
+  RICCI_CHECK(b.dim() == 1, ShapeError, "[outer] Expected 1-D argument vec2, but got ", b.dim(), "-D");
+  const DType t = promote_types(a.dtype(), b.dtype());
+  if (t == DType::Bool) {  // a[i] and b[j]: the integer product of 0/1 values
+    return outer(a.to(DType::UInt8), b.to(DType::UInt8)).to(DType::Bool);
+  }
+  // A product over K = 1: one multiplication per element, so no rounding differs from `a * b`.
+  return gemm(a.to(t).unsqueeze(1), b.to(t).unsqueeze(0), "OuterBackward0");
+}
+
+Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha) {
+  check_defined(input, "addmm", "input");
+  check_operands("addmm", m1, m2);
+  check_same_device("addmm", {&input, &m1});
+  RICCI_CHECK(input.dtype() == m1.dtype(), DTypeError, "[addmm] dtype mismatch: expected input to have the dtype of the "
+              "matrices, ", m1.dtype(), ", got ", input.dtype(), "; convert it with .to(", m1.dtype(), ")");
+  RICCI_CHECK(m1.dim() == 2, ShapeError, "[addmm] mat1 must be a matrix, got ", m1.dim(), "-D tensor");
+  RICCI_CHECK(m2.dim() == 2, ShapeError, "[addmm] mat2 must be a matrix, got ", m2.dim(), "-D tensor");
+  if (m1.size(1) != m2.size(0)) cannot_multiply("addmm", m1, m2);
+  const Dims shape{m1.size(0), m2.size(1)};
+  bool fits = input.dim() <= 2;
+  for (int64_t i = 0; fits && i < input.dim(); ++i) {
+    const int64_t s = input.size(-1 - i);
+    fits = s == 1 || s == shape[1 - i];
+  }
+  RICCI_CHECK(fits, ShapeError, "[addmm] input of shape ", input.shape(), " cannot be broadcast to the product's shape ",
+              shape, "; it must be a scalar, a row, a column or the full matrix");
+  RICCI_CHECK(!is_integral(m1.dtype()) || (!alpha.is_floating_point() && !beta.is_floating_point()), ValueError,
+              "[addmm] For integral input tensors, argument alpha and beta must not be a floating point number");
+
+  Tensor out = empty_tensor(shape, m1.dtype(), m1.device());
+  const bool use_input = beta.to_double() != 0.0;
+  if (use_input) copy_kernel(out, input.expand(shape));
+  static const kernels::OpId id = kernels::op_id("matmul");
+  kernels::kernel_table().get<MatmulKernel>(id, m1.device(), m1.dtype())(out, m1, m2, alpha, use_input ? beta : Scalar(0));
+  if (autograd::needs_grad({&input, &m1, &m2})) {
+    const Dims input_sizes(input.shape());
+    autograd::record("AddmmBackward0", {&input, &m1, &m2}, {&out}, {&m1, &m2}, {},
+                     [input_sizes, beta, alpha, use_input](const VjpArgs& g) {
+                       Tensors r(3);
+                       const Tensor& go = g.grads[0];
+                       if (g.needs_input_grad(0)) {
+                         if (!use_input) r[0] = zeros(input_sizes, TensorOptions(go.dtype(), go.device()));
+                         else {
+                           Tensor gi = sum_to(go, input_sizes);
+                           r[0] = beta.to_double() == 1.0 ? gi : gi * beta;
+                         }
+                       }
+                       if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), "MmBackward0", alpha);
+                       if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, "MmBackward0", alpha);
+                       return r;
+                     });
+  }
+  return out;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_operands("matmul", a, b);
+  const int64_t da = a.dim(), db = b.dim();
+  RICCI_CHECK(da >= 1 && db >= 1, ShapeError, "[matmul] both arguments to matmul need to be at least 1D, but they are ",
+              da, "D and ", db, "D; use mul (*) to scale by a 0-d tensor");
+  const int64_t k_a = a.size(-1), k_b = db == 1 ? b.size(0) : b.size(-2);
+  if (k_a != k_b) cannot_multiply("matmul", a, b);
+
+  if (da == 1 && db == 1) return gemm(a.unsqueeze(0), b.unsqueeze(1), "DotBackward0").reshape({});
+  if (da <= 2 && db <= 2) {
+    const Tensor a2 = da == 1 ? a.unsqueeze(0) : a;
+    const Tensor b2 = db == 1 ? b.unsqueeze(1) : b;
+    Tensor out = gemm(a2, b2, db == 1 ? "MvBackward0" : "MmBackward0");
+    if (da == 1) return out.squeeze(0);
+    if (db == 1) return out.squeeze(1);
+    return out;
+  }
+  if (db <= 2 && rows_fold(a)) {
+    // (..., M, K) @ (K, N): one big (batch*M, K) @ (K, N) product, then split the rows again.
+    const Tensor b2 = db == 1 ? b.unsqueeze(1) : b;
+    Tensor out = gemm(a.reshape({-1, k_a}), b2, "MmBackward0");
+    Dims shape(a.shape());
+    if (db == 1) shape.pop_back();
+    else shape.back() = b.size(1);
+    return out.view(shape);
+  }
+  // General case: broadcast the batch dims, then one batched product.
+  const Tensor a2 = da == 1 ? a.unsqueeze(0) : a;
+  const Tensor b2 = db == 1 ? b.unsqueeze(1) : b;
+  const int64_t ba = a2.dim() - 2, bb = b2.dim() - 2, nb = std::max(ba, bb);
+  Dims batch(static_cast<size_t>(nb));
+  for (int64_t i = 0; i < nb; ++i) {
+    const int64_t ia = i - (nb - ba), ib = i - (nb - bb);
+    const int64_t sa = ia >= 0 ? a2.size(ia) : 1, sb = ib >= 0 ? b2.size(ib) : 1;
+    RICCI_CHECK(sa == sb || sa == 1 || sb == 1, ShapeError, "[matmul] The size of tensor a (", sa,
+                ") must match the size of tensor b (", sb, ") at non-singleton dimension ", i,
+                " of the batch dims (shapes ", a.shape(), " and ", b.shape(), ")");
+    batch[i] = sa == 1 ? sb : sa;
+  }
+  Dims shape_a = batch, shape_b = batch;
+  shape_a.push_back(a2.size(-2));
+  shape_a.push_back(k_a);
+  shape_b.push_back(k_b);
+  shape_b.push_back(b2.size(-1));
+  Tensor out = gemm(expand_if_needed(a2, shape_a), expand_if_needed(b2, shape_b), "BmmBackward0");
+  if (da == 1) out = out.squeeze(-2);
+  if (db == 1) out = out.squeeze(-1);
+  return out;
+}
+
+// ---- Tensor methods -------------------------------------------------------------------------------
+Tensor Tensor::matmul(const Tensor& o) const { return ricci::matmul(*this, o); }
+Tensor Tensor::mm(const Tensor& o) const { return ricci::mm(*this, o); }
+Tensor Tensor::bmm(const Tensor& o) const { return ricci::bmm(*this, o); }
+Tensor Tensor::dot(const Tensor& o) const { return ricci::dot(*this, o); }
+
+}  // namespace ricci

@@ -1,0 +1,302 @@
+// Shape ops that move data: cat, stack, split, chunk, tril, triu, repeat, tile, flip, roll.
+// Copies go through the core's copy kernel (any layout, any dtype pair) over views made here
+// without autograd; each op records one node whose rule is written in ricci ops.
+#include <algorithm>
+
+#include "backend/cpu/index_kernels.h"
+#include "backend/kernel_table.h"
+#include "core/tensor_internal.h"
+#include "ricci/autograd.h"
+#include "ricci/factories.h"
+#include "ricci/ops/shape.h"
+
+namespace ricci {
+
+using autograd::Tensors;
+using autograd::VjpArgs;
+
+namespace {
+
+// A layout over t's storage for the kernels (no autograd, no view tracking).
+Tensor raw_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset) {
+  return make_tensor(t.impl().storage, t.dtype(), std::move(sizes), std::move(strides), offset);
+}
+
+// PyTorch's legacy rule: a 1-D empty tensor joins anything (it is skipped).
+bool skipped_in_cat(const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; }
+
+}  // namespace
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  RICCI_CHECK(!tensors.empty(), ValueError, "[cat] expected a non-empty list of Tensors");
+  const Tensor* ref = nullptr;
+  DType dtype = tensors[0].defined() ? tensors[0].dtype() : float32;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    RICCI_CHECK(t.defined(), ValueError, "[cat] tensor number ", i, " in the list is undefined");
+    RICCI_CHECK(t.device() == tensors[0].device(), DeviceError, "[cat] Expected all tensors to be on the same device, but found at least two devices, ",
+                tensors[0].device(), " and ", t.device(), " (tensor number ", i, "); move them with .to(device)");
+    RICCI_CHECK(t.dim() > 0, ShapeError, "[cat] zero-dimensional tensor (at position ", i,
+                ") cannot be concatenated; use stack() or unsqueeze it first");
+    dtype = promote_types(dtype, t.dtype());
+    if (!ref && !skipped_in_cat(t)) ref = &t;
+  }
+  if (!ref) {
+    // Only legacy empties: the result is one of them, in the promoted dtype.
+    Tensor out = empty_tensor({0}, dtype, tensors[0].device());
+    return out;
+  }
+  dim = wrap_dim(dim, ref->dim(), "cat");
+  const size_t n = tensors.size();
+  std::vector<int64_t> lengths(n, 0);
+  std::vector<DType> dtypes(n);
+  int64_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& t = tensors[i];
+    dtypes[i] = t.dtype();
+    if (skipped_in_cat(t)) {
+      lengths[i] = -1;
+      continue;
+    }
+    RICCI_CHECK(t.dim() == ref->dim(), ShapeError, "[cat] Tensors must have same number of dimensions: got ", ref->dim(),
+                " and ", t.dim(), " (tensor number ", i, " has shape ", t.shape(), ")");
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      RICCI_CHECK(d == dim || t.size(d) == ref->size(d), ShapeError, "[cat] Sizes of tensors must match except in dimension ",
+                  dim, ". Expected size ", ref->size(d), " but got size ", t.size(d), " for tensor number ", i, " in the list.");
+    }
+    lengths[i] = t.size(dim);
+    total += t.size(dim);
+  }
+  Dims out_sizes(ref->shape());
+  out_sizes[dim] = total;
+  Tensor out = empty_tensor(out_sizes, dtype, ref->device());
+  const Dims out_strides(out.strides());
+  int64_t offset = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (lengths[i] <= 0) continue;
+    copy_kernel(raw_view(out, Dims(tensors[i].shape()), out_strides, offset * out_strides[dim]), tensors[i]);
+    offset += lengths[i];
+  }
+  bool any = false;
+  for (const Tensor& t : tensors) any = any || autograd::needs_grad(t);
+  if (any) {
+    // record() takes a fixed list of inputs: record with none, then add one edge per tensor.
+    auto node = autograd::record("CatBackward0", {}, {&out}, {}, {}, [lengths, dtypes, dim](const VjpArgs& g) {
+      Tensors grads(lengths.size());
+      int64_t off = 0;
+      for (size_t i = 0; i < lengths.size(); ++i) {
+        if (!g.needs_input_grad(i)) {
+          off += std::max<int64_t>(lengths[i], 0);
+          continue;
+        }
+        if (lengths[i] < 0) {
+          grads[i] = zeros({0}, TensorOptions(dtypes[i], g.grads[0].device()));
+          continue;
+        }
+        Tensor gi = g.grads[0].narrow(dim, off, lengths[i]);
+        grads[i] = gi.dtype() == dtypes[i] ? gi : gi.to(dtypes[i]);
+        off += lengths[i];
+      }
+      return grads;
+    });
+    for (const Tensor& t : tensors) node->add_next_edge(autograd::gradient_edge(t));
+  }
+  return out;
+}
+
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  RICCI_CHECK(!tensors.empty(), ValueError, "[stack] expects a non-empty TensorList");
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    RICCI_CHECK(tensors[i].defined(), ValueError, "[stack] tensor number ", i, " in the list is undefined");
+    RICCI_CHECK(tensors[i].shape() == tensors[0].shape(), ShapeError, "[stack] stack expects each tensor to be equal size, but got ",
+                tensors[0].shape(), " at entry 0 and ", tensors[i].shape(), " at entry ", i);
+  }
+  dim = wrap_dim(dim, tensors[0].dim() + 1, "stack");
+  std::vector<Tensor> parts;
+  parts.reserve(tensors.size());
+  for (const Tensor& t : tensors) parts.push_back(t.unsqueeze(dim));
+  return cat(parts, dim);
+}
+
+std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
+  check_defined(self, "split");
+  RICCI_CHECK(self.dim() > 0, ShapeError, "[split] split expects at least a 1-dimensional tensor");
+  dim = wrap_dim(dim, self.dim(), "split");
+  RICCI_CHECK(split_size >= 0, ValueError, "[split] split expects split_size be non-negative, but got split_size=", split_size);
+  const int64_t n = self.size(dim);
+  RICCI_CHECK(split_size > 0 || n == 0, ValueError, "[split] split_size can only be 0 if dimension size is 0, but got dimension size of ", n);
+  std::vector<Tensor> out;
+  if (n == 0) {
+    out.push_back(self.narrow(dim, 0, 0));
+    return out;
+  }
+  for (int64_t start = 0; start < n; start += split_size) out.push_back(self.narrow(dim, start, std::min(split_size, n - start)));
+  return out;
+}
+
+std::vector<Tensor> split(const Tensor& self, IntArrayRef split_sizes, int64_t dim) {
+  check_defined(self, "split");
+  RICCI_CHECK(self.dim() > 0, ShapeError, "[split] split expects at least a 1-dimensional tensor");
+  dim = wrap_dim(dim, self.dim(), "split");
+  const int64_t n = self.size(dim);
+  int64_t sum = 0;
+  for (int64_t s : split_sizes) {
+    RICCI_CHECK(s >= 0, ValueError, "[split] split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes=", split_sizes);
+    sum += s;
+  }
+  RICCI_CHECK(sum == n, ValueError, "[split] split_with_sizes expects split_sizes to sum exactly to ", n,
+              " (input tensor's size at dimension ", dim, "), but got split_sizes=", split_sizes);
+  std::vector<Tensor> out;
+  int64_t start = 0;
+  for (int64_t s : split_sizes) {
+    out.push_back(self.narrow(dim, start, s));
+    start += s;
+  }
+  return out;
+}
+
+std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
+  check_defined(self, "chunk");
+  RICCI_CHECK(self.dim() > 0, ShapeError, "[chunk] chunk expects at least a 1-dimensional tensor");
+  RICCI_CHECK(chunks > 0, ValueError, "[chunk] chunk expects `chunks` to be greater than 0, got: ", chunks);
+  dim = wrap_dim(dim, self.dim(), "chunk");
+  const int64_t n = self.size(dim);
+  const int64_t split_size = (n + chunks - 1) / chunks;
+  if (split_size == 0 && n == 0) {
+    std::vector<int64_t> sizes(static_cast<size_t>(chunks), 0);
+    return split(self, IntArrayRef(sizes), dim);
+  }
+  return split(self, split_size, dim);
+}
+
+namespace {
+
+Tensor tri(const Tensor& self, int64_t diagonal, bool upper) {
+  const char* op = upper ? "triu" : "tril";
+  check_defined(self, op);
+  RICCI_CHECK(self.dim() >= 2, ShapeError, "[", op, "] ", op, ": input tensor must have at least 2 dimensions, got shape ",
+              self.shape());
+  Tensor out = empty_tensor(self.shape(), self.dtype(), self.device());
+  copy_kernel(out, self);
+  if (out.numel() > 0) {
+    static const auto id = kernels::op_id("tri");
+    kernels::kernel_table().get<kernels::TriKernel>(id, out.device(), out.dtype())(out, diagonal, upper);
+  }
+  if (autograd::needs_grad(self)) {
+    autograd::record(upper ? "TriuBackward0" : "TrilBackward0", {&self}, {&out}, {}, {}, [diagonal, upper](const VjpArgs& g) {
+      return Tensors{upper ? triu(g.grads[0], diagonal) : tril(g.grads[0], diagonal)};
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor tril(const Tensor& self, int64_t diagonal) { return tri(self, diagonal, false); }
+Tensor triu(const Tensor& self, int64_t diagonal) { return tri(self, diagonal, true); }
+
+Tensor repeat(const Tensor& self, IntArrayRef repeats) {
+  check_defined(self, "repeat");
+  const int64_t nr = static_cast<int64_t>(repeats.size());
+  RICCI_CHECK(nr >= self.dim(), ShapeError, "[repeat] Number of dimensions of repeat dims (", nr,
+              ") can not be smaller than number of dimensions of tensor (", self.dim(), ")");
+  const int64_t lead = nr - self.dim();
+  // The source seen as [r0, s0, r1, s1, ...] with stride 0 along every r: one strided copy.
+  Dims src_sizes, src_strides, out_sizes, padded;
+  for (int64_t i = 0; i < nr; ++i) {
+    const int64_t s = i < lead ? 1 : self.size(i - lead);
+    const int64_t st = i < lead ? 0 : self.stride(i - lead);
+    RICCI_CHECK(repeats[i] >= 0, ValueError, "[repeat] Trying to create tensor with negative dimension ", repeats[i], ": ", repeats);
+    src_sizes.push_back(repeats[i]);
+    src_strides.push_back(0);
+    src_sizes.push_back(s);
+    src_strides.push_back(st);
+    out_sizes.push_back(repeats[i] * s);
+    padded.push_back(s);
+  }
+  Tensor out = empty_tensor(out_sizes, self.dtype(), self.device());
+  if (out.numel() > 0) {
+    copy_kernel(raw_view(out, src_sizes, contiguous_strides(src_sizes), out.storage_offset()),
+                raw_view(self, src_sizes, src_strides, self.storage_offset()));
+  }
+  if (autograd::needs_grad(self)) {
+    const Dims self_sizes(self.shape());
+    autograd::record("RepeatBackward0", {&self}, {&out}, {}, {}, [src_sizes, self_sizes, nr](const VjpArgs& g) {
+      if (nr == 0) return Tensors{g.grads[0]};
+      std::vector<int64_t> rdims;
+      for (int64_t i = 0; i < nr; ++i) rdims.push_back(2 * i);
+      return Tensors{g.grads[0].reshape(src_sizes).sum(rdims).reshape(self_sizes)};
+    });
+  }
+  return out;
+}
+
+Tensor tile(const Tensor& self, IntArrayRef reps) {
+  check_defined(self, "tile");
+  if (static_cast<int64_t>(reps.size()) >= self.dim()) return repeat(self, reps);
+  Dims padded(static_cast<size_t>(self.dim() - static_cast<int64_t>(reps.size())), 1);
+  for (int64_t r : reps) padded.push_back(r);
+  return repeat(self, padded);
+}
+
+Tensor flip(const Tensor& self, IntArrayRef dims) {
+  check_defined(self, "flip");
+  Dims sizes(self.shape()), strides(self.strides());
+  int64_t offset = self.storage_offset();
+  std::vector<bool> seen(static_cast<size_t>(std::max<int64_t>(self.dim(), 1)), false);
+  Dims wrapped;
+  for (int64_t d : dims) {
+    const int64_t w = wrap_dim(d, self.dim(), "flip");
+    RICCI_CHECK(!seen[w], ValueError, "[flip] dim ", w, " appears multiple times in the list of dims ", dims);
+    seen[w] = true;
+    wrapped.push_back(w);
+    if (self.dim() == 0 || sizes[w] == 0) continue;
+    // A negative stride walks the dim backwards; only the kernels ever see this layout.
+    offset += (sizes[w] - 1) * strides[w];
+    strides[w] = -strides[w];
+  }
+  Tensor out = empty_tensor(self.shape(), self.dtype(), self.device());
+  if (out.numel() > 0) copy_kernel(out, raw_view(self, sizes, strides, offset));
+  if (autograd::needs_grad(self)) {
+    autograd::record("FlipBackward0", {&self}, {&out}, {}, {},
+                     [wrapped](const VjpArgs& g) { return Tensors{flip(g.grads[0], wrapped)}; });
+  }
+  return out;
+}
+
+Tensor roll(const Tensor& self, IntArrayRef shifts, IntArrayRef dims) {
+  check_defined(self, "roll");
+  if (dims.empty()) {
+    RICCI_CHECK(shifts.size() == 1, ValueError, "[roll] shifts must have exactly one value when dims is not given, got ", shifts);
+    const int64_t zero = 0;
+    return roll(self.flatten(), shifts, IntArrayRef(&zero, 1)).view(self.shape());
+  }
+  RICCI_CHECK(shifts.size() == dims.size(), ValueError, "[roll] shifts and dimensions must align. shifts: ", shifts.size(),
+              ", dims:", dims.size());
+  Tensor x = self;
+  bool moved = false;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    const int64_t d = wrap_dim(dims[i], self.dim(), "roll");
+    if (self.dim() == 0) continue;
+    const int64_t n = x.size(d);
+    if (n == 0) continue;
+    const int64_t s = ((shifts[i] % n) + n) % n;
+    if (s == 0) continue;
+    x = cat({x.narrow(d, n - s, s), x.narrow(d, 0, n - s)}, d);
+    moved = true;
+  }
+  return moved ? x : self.clone();
+}
+
+// ---- Tensor methods ---------------------------------------------------------------------------------
+
+Tensor Tensor::repeat(IntArrayRef repeats) const { return ricci::repeat(*this, repeats); }
+Tensor Tensor::tile(IntArrayRef reps) const { return ricci::tile(*this, reps); }
+Tensor Tensor::flip(IntArrayRef dims) const { return ricci::flip(*this, dims); }
+Tensor Tensor::roll(IntArrayRef shifts, IntArrayRef dims) const { return ricci::roll(*this, shifts, dims); }
+Tensor Tensor::tril(int64_t diagonal) const { return ricci::tril(*this, diagonal); }
+Tensor Tensor::triu(int64_t diagonal) const { return ricci::triu(*this, diagonal); }
+std::vector<Tensor> Tensor::split(int64_t split_size, int64_t dim) const { return ricci::split(*this, split_size, dim); }
+std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const { return ricci::chunk(*this, chunks, dim); }
+
+}  // namespace ricci

@@ -1,0 +1,167 @@
+// Gradients of the elementwise ops: float64 finite-difference checks (broadcast inputs included),
+// zero gradients of the piecewise-constant ops, and in-place forms.
+#include <cmath>
+
+#include "test_util.h"
+
+using namespace ricci;
+using autograd::Tensors;
+
+namespace {
+
+// A float64 leaf with values in [lo, hi] (deterministic, no ties), requiring grad.
+Tensor leaf(IntArrayRef shape, double lo, double hi) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  Tensor t = linspace(lo, hi, std::max<int64_t>(n, 1), TensorOptions(float64));
+  if (n == 0) t = empty(shape, TensorOptions(float64));
+  // Scramble the order a little so broadcasting rows differ.
+  t = t.slice(0, 0, n).reshape(shape).clone();
+  return t.requires_grad_();
+}
+
+using Fn1 = std::function<Tensor(const Tensor&)>;
+using Fn2 = std::function<Tensor(const Tensor&, const Tensor&)>;
+
+void check1(const char* name, const Fn1& f, double lo, double hi) {
+  SCOPED_TRACE(name);
+  Tensor x = leaf({2, 3}, lo, hi);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{f(in[0])}; }, {x}));
+  // A non-contiguous input.
+  Tensor xt = leaf({3, 2}, lo, hi);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{f(in[0].t())}; }, {xt}));
+}
+
+void check2(const char* name, const Fn2& f, double lo_a, double hi_a, double lo_b, double hi_b) {
+  SCOPED_TRACE(name);
+  Tensor a = leaf({2, 3}, lo_a, hi_a), b = leaf({2, 3}, lo_b, hi_b);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{f(in[0], in[1])}; }, {a, b}));
+  // Broadcast: [2, 1, 3] with [4, 1].
+  Tensor ab = leaf({2, 1, 3}, lo_a, hi_a), bb = leaf({4, 1}, lo_b, hi_b);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{f(in[0], in[1])}; }, {ab, bb}));
+}
+
+}  // namespace
+
+TEST(ElementwiseGrad, Unary) {
+  check1("neg", [](const Tensor& x) { return -x; }, -2, 2);
+  check1("abs", [](const Tensor& x) { return abs(x); }, 0.1, 2);
+  check1("exp", [](const Tensor& x) { return exp(x); }, -2, 2);
+  check1("exp2", [](const Tensor& x) { return exp2(x); }, -2, 2);
+  check1("expm1", [](const Tensor& x) { return expm1(x); }, -2, 2);
+  check1("log", [](const Tensor& x) { return log(x); }, 0.5, 3);
+  check1("log2", [](const Tensor& x) { return log2(x); }, 0.5, 3);
+  check1("log10", [](const Tensor& x) { return log10(x); }, 0.5, 3);
+  check1("log1p", [](const Tensor& x) { return log1p(x); }, -0.5, 3);
+  check1("sqrt", [](const Tensor& x) { return sqrt(x); }, 0.5, 3);
+  check1("rsqrt", [](const Tensor& x) { return rsqrt(x); }, 0.5, 3);
+  check1("square", [](const Tensor& x) { return square(x); }, -2, 2);
+  check1("reciprocal", [](const Tensor& x) { return reciprocal(x); }, 0.5, 3);
+  check1("sin", [](const Tensor& x) { return sin(x); }, -3, 3);
+  check1("cos", [](const Tensor& x) { return cos(x); }, -3, 3);
+  check1("tan", [](const Tensor& x) { return tan(x); }, -1, 1);
+  check1("tanh", [](const Tensor& x) { return tanh(x); }, -2, 2);
+  check1("sigmoid", [](const Tensor& x) { return sigmoid(x); }, -3, 3);
+  check1("relu", [](const Tensor& x) { return relu(x); }, -2.05, 2.1);
+  check1("gelu", [](const Tensor& x) { return gelu(x); }, -3, 3);
+  check1("gelu_tanh", [](const Tensor& x) { return gelu(x, "tanh"); }, -3, 3);
+  check1("silu", [](const Tensor& x) { return silu(x); }, -3, 3);
+  check1("softplus", [](const Tensor& x) { return softplus(x, 2.0, 3.0); }, -3, 3);
+  check1("erf", [](const Tensor& x) { return erf(x); }, -2, 2);
+  check1("clamp", [](const Tensor& x) { return clamp(x, -0.95, 1.05); }, -2.05, 2.1);
+  check1("clamp_min", [](const Tensor& x) { return x.clamp_min(0.33); }, -2.05, 2.1);
+}
+
+TEST(ElementwiseGrad, PiecewiseConstantOpsGiveZeros) {
+  for (auto f : {Fn1([](const Tensor& x) { return floor(x); }), Fn1([](const Tensor& x) { return ceil(x); }),
+                 Fn1([](const Tensor& x) { return round(x); }), Fn1([](const Tensor& x) { return trunc(x); }),
+                 Fn1([](const Tensor& x) { return sign(x); })}) {
+    Tensor x = leaf({4}, -1.7, 1.3);
+    f(x).sum().backward();
+    ASSERT_TRUE(x.grad().defined());
+    EXPECT_TENSOR_EQ(x.grad(), zeros({4}, float64));
+  }
+  Tensor x = leaf({3}, -1, 1);
+  EXPECT_FALSE((x > 0).requires_grad());
+  EXPECT_FALSE(isnan(x).requires_grad());
+}
+
+TEST(ElementwiseGrad, Binary) {
+  check2("add", [](const Tensor& a, const Tensor& b) { return add(a, b, 2.5); }, -2, 2, -1, 1);
+  check2("sub", [](const Tensor& a, const Tensor& b) { return sub(a, b, 0.5); }, -2, 2, -1, 1);
+  check2("mul", [](const Tensor& a, const Tensor& b) { return a * b; }, -2, 2, -1, 1);
+  check2("div", [](const Tensor& a, const Tensor& b) { return a / b; }, -2, 2, 0.5, 2);
+  check2("pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }, 0.5, 2, -1, 2);
+  check2("maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }, -2, 2, -1.05, 1.1);
+  check2("minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }, -2, 2, -1.05, 1.1);
+  check2("fmod", [](const Tensor& a, const Tensor& b) { return fmod(a, b); }, -2.1, 2.3, 0.7, 0.9);
+  check2("remainder", [](const Tensor& a, const Tensor& b) { return remainder(a, b); }, -2.1, 2.3, 0.7, 0.9);
+  check2("atan2", [](const Tensor& a, const Tensor& b) { return atan2(a, b); }, -2, 2, 0.5, 2);
+}
+
+TEST(ElementwiseGrad, ScalarForms) {
+  check1("x*s", [](const Tensor& x) { return x * 3.5; }, -2, 2);
+  check1("s-x", [](const Tensor& x) { return 2 - x; }, -2, 2);
+  check1("s/x", [](const Tensor& x) { return 2 / x; }, 0.5, 2);
+  check1("x^s", [](const Tensor& x) { return pow(x, 2.5); }, 0.5, 2);
+  check1("s^x", [](const Tensor& x) { return pow(1.7, x); }, -1, 2);
+  check1("x/s", [](const Tensor& x) { return x / 4; }, -1, 2);
+}
+
+TEST(ElementwiseGrad, Ternary) {
+  Tensor c = tensor({{true, false, true}, {false, false, true}});
+  Tensor a = leaf({2, 3}, -1, 1), b = leaf({3}, -2, 2);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{where(c, in[0], in[1])}; }, {a, b}));
+  Tensor s = leaf({2, 3}, -1, 1), e = leaf({3}, 1, 2), w = leaf({2, 1}, 0.2, 0.8);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{lerp(in[0], in[1], in[2])}; }, {s, e, w}));
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{lerp(in[0], in[1], 0.3)}; }, {s, e}));
+  Tensor x = leaf({2, 3}, -1, 1), t1 = leaf({3}, -2, 2), t2 = leaf({2, 1}, 0.5, 1.5);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{addcmul(in[0], in[1], in[2], 0.7)}; }, {x, t1, t2}));
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{addcdiv(in[0], in[1], in[2], 0.7)}; }, {x, t1, t2}));
+  Tensor m = tensor({true, false, true});
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{masked_fill(in[0], m, 2.0)}; }, {x}));
+  Tensor lo = leaf({3}, -0.5, 0.1), hi = leaf({2, 1}, 0.3, 0.9);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{clamp(in[0], in[1], in[2])}; }, {x, lo, hi}));
+}
+
+TEST(ElementwiseGrad, MixedDtypeGradHasInputDtype) {
+  Tensor a = ones({3}, float32).requires_grad_();
+  Tensor b = full({3}, 2.0, float64).requires_grad_();
+  (a * b).sum().backward();
+  EXPECT_EQ(a.grad().dtype(), float32);
+  EXPECT_EQ(b.grad().dtype(), float64);
+  EXPECT_TENSOR_EQ(a.grad(), full({3}, 2.0f));
+}
+
+TEST(ElementwiseGrad, SecondOrder) {
+  Tensor x = leaf({2, 3}, -1, 1);
+  EXPECT_TRUE(autograd::gradgradcheck([](const Tensors& in) { return Tensors{tanh(in[0]) * exp(in[0])}; }, {x}));
+  EXPECT_TRUE(autograd::gradgradcheck([](const Tensors& in) { return Tensors{gelu(in[0])}; }, {x}));
+}
+
+TEST(ElementwiseGrad, InplaceForms) {
+  auto fwd = [](const Tensor& x, const Tensor& y) {
+    Tensor t = x * 1.0;  // a non-leaf to write into
+    t.mul_(y).add_(y, 0.5).sub_(0.25).div_(y + 3);
+    t.exp_();
+    t.addcmul_(y, y, 0.3).lerp_(y, 0.25);
+    t.sqrt_();
+    return t;
+  };
+  Tensor x = leaf({2, 3}, 0.1, 1), y = leaf({3}, 0.2, 0.9);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{fwd(in[0], in[1])}; }, {x, y}));
+  auto fwd2 = [](const Tensor& x) {
+    Tensor t = x * 1.0;
+    t.clamp_(-0.5, 0.5);
+    t.masked_fill_(tensor({true, false, false}), 0.0);
+    t.relu_();
+    return t;
+  };
+  Tensor z = leaf({2, 3}, -1.05, 1.1);
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{fwd2(in[0])}; }, {z}));
+}
+
+TEST(ElementwiseGrad, InplaceOnLeafRequiringGradThrows) {
+  Tensor x = ones({2}).requires_grad_();
+  EXPECT_THROW(x.add_(1), Error);
+}

@@ -1,0 +1,517 @@
+// nn functional: softmax/log_softmax, layer_norm/rms_norm, dropout, embedding, linear, the losses
+// and attention. Golden numbers come from PyTorch 2.x (float64) unless derived by hand.
+#include <cmath>
+#include <limits>
+
+#include "test_util.h"
+
+namespace ricci {
+namespace {
+
+using autograd::Tensors;
+using testing::values;
+
+Tensor leaf(const Tensor& v) {
+  Tensor t = v.detach().clone();
+  t.requires_grad_();
+  return t;
+}
+
+// Deterministic, irregular float64 values of a shape.
+Tensor sample(IntArrayRef shape, double scale = 0.37, double shift = 0.5) {
+  Tensor t = arange(0, product(shape), 1, float64).reshape(shape) * scale;
+  return (t.sin() * 2.0 + shift).detach();
+}
+
+// Softmax along `dim` of a tensor's values, computed naively in double.
+std::vector<double> ref_softmax(const Tensor& x, int64_t dim, bool log) {
+  const Tensor xc = x.to(float64).contiguous();
+  const std::vector<double> v = xc.to_vector<double>();
+  const int64_t nd = x.dim();
+  const int64_t d = dim < 0 ? dim + nd : dim;
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < d; ++i) outer *= x.size(i);
+  for (int64_t i = d + 1; i < nd; ++i) inner *= x.size(i);
+  const int64_t D = x.size(d);
+  std::vector<double> out(v.size());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < inner; ++j) {
+      double mx = -INFINITY, s = 0;
+      for (int64_t k = 0; k < D; ++k) mx = std::max(mx, v[(o * D + k) * inner + j]);
+      for (int64_t k = 0; k < D; ++k) s += std::exp(v[(o * D + k) * inner + j] - mx);
+      for (int64_t k = 0; k < D; ++k) {
+        const double z = v[(o * D + k) * inner + j] - mx;
+        out[(o * D + k) * inner + j] = log ? z - std::log(s) : std::exp(z) / s;
+      }
+    }
+  return out;
+}
+
+Tensor ref_tensor(const std::vector<double>& v, IntArrayRef shape) { return from_vector(v, shape, float64); }
+
+// ---- softmax ---------------------------------------------------------------------------------------
+
+TEST(NnSoftmax, ClosedFormValues) {
+  const Tensor x = tensor({1.0, 2.0, 3.0});
+  EXPECT_TENSOR_CLOSE(F::softmax(x, 0), tensor({0.09003057317038045, 0.2447284710547976, 0.6652409557748218}), 1e-6, 1e-7);
+  EXPECT_TENSOR_CLOSE(F::log_softmax(x, -1), tensor({-2.4076059644443806, -1.4076059644443804, -0.4076059644443804}),
+                      1e-6, 1e-6);
+  EXPECT_TENSOR_CLOSE(x.softmax(0), F::softmax(x, 0));
+  EXPECT_TENSOR_CLOSE(x.log_softmax(0), F::log_softmax(x, 0));
+  EXPECT_EQ(F::softmax(x, 0).dtype(), float32);
+}
+
+TEST(NnSoftmax, EveryDimMatchesReference) {
+  const Tensor x = sample({3, 4, 5});
+  for (int64_t dim : {0, 1, 2, -1, -2}) {
+    for (bool log : {false, true}) {
+      const Tensor got = log ? F::log_softmax(x, dim) : F::softmax(x, dim);
+      EXPECT_TENSOR_CLOSE(got, ref_tensor(ref_softmax(x, dim, log), {3, 4, 5}), 1e-12, 1e-12) << dim << " " << log;
+      const Tensor x32 = x.to(float32);
+      const Tensor got32 = log ? F::log_softmax(x32, dim) : F::softmax(x32, dim);
+      EXPECT_TENSOR_CLOSE(got32, ref_tensor(ref_softmax(x, dim, log), {3, 4, 5}), 1e-5, 1e-6);
+    }
+  }
+}
+
+TEST(NnSoftmax, LongRowsAndTailsUseTheVectorPath) {
+  for (int64_t n : {1, 7, 16, 37, 1000, 4099}) {
+    const Tensor x = sample({3, n}, 0.113, -0.2).to(float32) * 5.0;
+    EXPECT_TENSOR_CLOSE(F::softmax(x, -1), ref_tensor(ref_softmax(x, -1, false), {3, n}), 1e-5, 1e-7) << n;
+    EXPECT_TENSOR_CLOSE(F::log_softmax(x, -1), ref_tensor(ref_softmax(x, -1, true), {3, n}), 1e-5, 1e-5) << n;
+  }
+  // Large inner extent (dim != last) walks column blocks with a partial last block.
+  const Tensor y = sample({2, 6, 130}, 0.21);
+  EXPECT_TENSOR_CLOSE(F::softmax(y, 1), ref_tensor(ref_softmax(y, 1, false), {2, 6, 130}), 1e-12, 1e-12);
+}
+
+TEST(NnSoftmax, NonContiguousInputs) {
+  const Tensor base = sample({5, 6});
+  const Tensor tr = base.t();  // (6, 5), transposed
+  EXPECT_FALSE(tr.is_contiguous());
+  EXPECT_TENSOR_CLOSE(F::softmax(tr, -1), ref_tensor(ref_softmax(tr, -1, false), {6, 5}), 1e-12, 1e-12);
+  EXPECT_TENSOR_CLOSE(F::log_softmax(tr, 0), ref_tensor(ref_softmax(tr, 0, true), {6, 5}), 1e-12, 1e-12);
+  const Tensor stepped = base.slice(1, 0, 6, 2);  // (5, 3), step 2
+  EXPECT_TENSOR_CLOSE(F::softmax(stepped, 1), ref_tensor(ref_softmax(stepped, 1, false), {5, 3}), 1e-12, 1e-12);
+  const Tensor expanded = tensor({1.0, 2.0, 3.0}, float64).expand({4, 3});
+  const Tensor e = F::softmax(expanded, 1);
+  for (int64_t r = 0; r < 4; ++r) EXPECT_TENSOR_CLOSE(e[r], F::softmax(tensor({1.0, 2.0, 3.0}, float64), 0));
+  // Along the expanded dim every entry is 1/4.
+  EXPECT_TENSOR_CLOSE(F::softmax(expanded, 0), full({4, 3}, 0.25, float64));
+}
+
+TEST(NnSoftmax, StableAtLargeMagnitudes) {
+  for (DType dt : {float32, float64, bfloat16}) {
+    const Tensor x = tensor({1e4, -1e4, 0.0, 1e4}, dt);
+    const Tensor s = F::softmax(x, 0);
+    const Tensor ls = F::log_softmax(x, 0);
+    EXPECT_TENSOR_CLOSE(s, tensor({0.5, 0.0, 0.0, 0.5}, dt), 1e-3, 1e-6);
+    for (double v : values(ls)) EXPECT_TRUE(std::isfinite(v));
+    EXPECT_NEAR(values(ls)[0], -std::log(2.0), 1e-2);
+    EXPECT_NEAR(values(ls)[1], -2e4 - std::log(2.0), dt == bfloat16 ? 200.0 : 1e-2);
+  }
+  // A long row of huge values takes the vector path.
+  const Tensor big = full({2, 100}, -1e4, float32);
+  EXPECT_TENSOR_CLOSE(F::softmax(big, 1), full({2, 100}, 0.01, float32));
+}
+
+TEST(NnSoftmax, NaNAndInfinityFollowPyTorch) {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (int64_t n : {3, 40}) {
+    Tensor x = zeros({3, n}, float32);
+    x.select(0, 0).select(0, 1).fill_(nan);
+    x.select(0, 1).select(0, n - 1).fill_(inf);
+    x.select(0, 2).select(0, 0).fill_(-inf);
+    const std::vector<double> s = values(F::softmax(x, 1));
+    for (int64_t j = 0; j < n; ++j) {
+      EXPECT_TRUE(std::isnan(s[j])) << "a NaN spreads over its row";
+      EXPECT_TRUE(std::isnan(s[n + j])) << "+inf gives NaN (inf - inf)";
+    }
+    EXPECT_EQ(s[2 * n], 0.0) << "-inf gets probability 0";
+    EXPECT_NEAR(s[2 * n + 1], 1.0 / static_cast<double>(n - 1), 1e-6);
+    EXPECT_TRUE(std::isinf(values(F::log_softmax(x, 1))[2 * n]));
+  }
+}
+
+TEST(NnSoftmax, ReducedPrecisionComputesInFloat) {
+  const Tensor x = sample({4, 33}, 0.31);
+  for (DType dt : {bfloat16, float16}) {
+    const Tensor s = F::softmax(x.to(dt), -1);
+    EXPECT_EQ(s.dtype(), dt);
+    EXPECT_TENSOR_CLOSE(s.to(float64), ref_tensor(ref_softmax(x.to(dt), -1, false), {4, 33}), 1e-2, 1e-3);
+    const Tensor l = F::log_softmax(x.to(dt), 0);
+    EXPECT_TENSOR_CLOSE(l.to(float64), ref_tensor(ref_softmax(x.to(dt), 0, true), {4, 33}), 1e-2, 2e-2);
+  }
+}
+
+TEST(NnSoftmax, ZeroDimEmptyAndDtypeArgument) {
+  EXPECT_TENSOR_CLOSE(F::softmax(scalar_tensor(3.5), 0), scalar_tensor(1.0f));
+  EXPECT_TENSOR_CLOSE(F::log_softmax(scalar_tensor(3.5), -1), scalar_tensor(0.0f));
+  EXPECT_EQ(F::softmax(zeros({0, 3}), 1).shape(), IntArrayRef({0, 3}));
+  EXPECT_EQ(F::log_softmax(zeros({2, 0}), 1).shape(), IntArrayRef({2, 0}));
+  const Tensor i = tensor({1, 2, 3});
+  const Tensor s = F::softmax(i, 0, float64);
+  EXPECT_EQ(s.dtype(), float64);
+  EXPECT_TENSOR_CLOSE(s, tensor({0.09003057317038045, 0.2447284710547976, 0.6652409557748218}, float64), 1e-12, 1e-12);
+}
+
+TEST(NnSoftmax, Errors) {
+  EXPECT_THROW_MSG(F::softmax(tensor({1, 2}), 0), DTypeError, "[softmax] expected a floating point input, but got int64");
+  EXPECT_THROW_MSG(F::log_softmax(zeros({2, 3}), 2), IndexError, "log_softmax");
+  EXPECT_THROW_MSG(F::softmax(Tensor(), 0), Error, "softmax");
+}
+
+TEST(NnSoftmax, Gradients) {
+  for (int64_t dim : {0, 1, -1}) {
+    const Tensor x = leaf(sample({3, 5}));
+    EXPECT_TRUE(autograd::gradcheck([dim](const Tensors& in) { return Tensors{F::softmax(in[0], dim)}; }, {x}));
+    EXPECT_TRUE(autograd::gradcheck([dim](const Tensors& in) { return Tensors{F::log_softmax(in[0], dim)}; }, {x}));
+  }
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::softmax(in[0].t(), 0)}; },
+                                  {leaf(sample({4, 3}))}));
+  const Tensor x3 = leaf(sample({2, 3, 4}));
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::log_softmax(in[0], 1)}; }, {x3}));
+  EXPECT_TRUE(autograd::gradgradcheck([](const Tensors& in) { return Tensors{F::softmax(in[0], 1)}; }, {x3}));
+  EXPECT_TRUE(autograd::gradgradcheck([](const Tensors& in) { return Tensors{F::log_softmax(in[0], -1)}; }, {x3}));
+}
+
+TEST(NnSoftmax, BackwardInReducedPrecision) {
+  const Tensor x = leaf(sample({3, 20}).to(bfloat16));
+  const Tensor g = sample({3, 20}, 0.7, 0.0);
+  F::softmax(x, -1).backward(g.to(bfloat16));
+  const Tensor x64 = leaf(x.detach().to(float64));
+  F::softmax(x64, -1).backward(g);
+  EXPECT_EQ(x.grad().dtype(), bfloat16);
+  EXPECT_TENSOR_CLOSE(x.grad().to(float64), x64.grad(), 5e-2, 1e-2);
+}
+
+// ---- layer_norm / rms_norm -------------------------------------------------------------------------
+
+TEST(NnLayerNorm, GoldenValues) {
+  const Tensor x = tensor({{1., 2., 4.}, {-1., 0., 5.}}, float64);
+  const Tensor w = tensor({0.5, 1.0, 2.0}, float64), b = tensor({0.1, -0.2, 0.3}, float64);
+  EXPECT_TENSOR_CLOSE(F::layer_norm(x, {3}, w, b),
+                      tensor({{-0.43452076572514886, -0.46726038286257454, 2.9726038286257435},
+                              {-0.34450012187972756, -0.7080001392911173, 3.0940007661011455}},
+                             float64),
+                      1e-10, 1e-10);
+  EXPECT_TENSOR_CLOSE(F::rms_norm(x, {3}, w),
+                      tensor({{0.1889822365046136, 0.7559289460184544, 3.0237157840738176},
+                              {-0.16984155512168936, 0.0, 3.3968311024337874}},
+                             float64),
+                      1e-10, 1e-10);
+  EXPECT_TENSOR_CLOSE(F::rms_norm(x, {3}, Tensor(), 1e-5),
+                      tensor({{0.3779642030348929, 0.7559284060697858, 1.5118568121395717},
+                              {-0.3396829142725232, 0.0, 1.698414571362616}},
+                             float64),
+                      1e-10, 1e-10);
+}
+
+TEST(NnLayerNorm, SeveralNormalizedDimsAndLayouts) {
+  const Tensor x = sample({2, 3, 4});
+  const Tensor y = F::layer_norm(x, {3, 4});
+  // Each sample has mean 0 and (biased) variance ~1.
+  for (int64_t i = 0; i < 2; ++i) {
+    const std::vector<double> v = values(y[i]);
+    double m = 0, s = 0;
+    for (double a : v) m += a / 12.0;
+    for (double a : v) s += (a - m) * (a - m) / 12.0;
+    EXPECT_NEAR(m, 0.0, 1e-12);
+    EXPECT_NEAR(s, 1.0, 1e-4);
+  }
+  const Tensor xt = sample({4, 5}).t();  // non-contiguous (5, 4)
+  EXPECT_TENSOR_CLOSE(F::layer_norm(xt, {4}), F::layer_norm(xt.contiguous(), {4}), 1e-12, 1e-12);
+  EXPECT_TENSOR_CLOSE(F::rms_norm(xt, {4}), F::rms_norm(xt.contiguous(), {4}), 1e-12, 1e-12);
+  // A row with a huge common offset keeps its precision (two-pass variance).
+  const Tensor off = tensor({1e6 + 1.0, 1e6 + 2.0, 1e6 + 3.0}, float32);
+  EXPECT_TENSOR_CLOSE(F::layer_norm(off, {3}, Tensor(), Tensor(), 0.0), tensor({-1.2247449, 0.0, 1.2247449}), 1e-4, 1e-4);
+  EXPECT_EQ(F::layer_norm(zeros({0, 4}), {4}).shape(), IntArrayRef({0, 4}));
+}
+
+TEST(NnLayerNorm, ReducedPrecision) {
+  const Tensor x = sample({3, 16});
+  const Tensor w = sample({16}, 0.5, 1.0);
+  for (DType dt : {bfloat16, float16}) {
+    const Tensor y = F::layer_norm(x.to(dt), {16}, w.to(dt), Tensor());
+    EXPECT_EQ(y.dtype(), dt);
+    EXPECT_TENSOR_CLOSE(y.to(float64), F::layer_norm(x.to(dt).to(float64), {16}, w.to(dt).to(float64)), 2e-2, 2e-2);
+    // rms_norm's default eps is the dtype's epsilon.
+    EXPECT_TENSOR_CLOSE(F::rms_norm(x.to(dt), {16}).to(float64), F::rms_norm(x.to(dt).to(float64), {16}), 2e-2, 2e-2);
+  }
+}
+
+TEST(NnLayerNorm, Gradients) {
+  const Tensor x = leaf(sample({3, 4}));
+  const Tensor w = leaf(sample({4}, 0.9, 1.0)), b = leaf(sample({4}, 1.3, 0.0));
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::layer_norm(in[0], {4}, in[1], in[2])}; },
+                                  {x, w, b}));
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::layer_norm(in[0], {4})}; }, {x}));
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::rms_norm(in[0], {4}, in[1], 1e-6)}; },
+                                  {x, w}));
+  const Tensor x3 = leaf(sample({2, 3, 2}));
+  const Tensor w2 = leaf(sample({3, 2}, 0.4, 1.0));
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::layer_norm(in[0], {3, 2}, in[1])}; },
+                                  {x3, w2}));
+  EXPECT_TRUE(autograd::gradgradcheck([](const Tensors& in) { return Tensors{F::layer_norm(in[0], {4}, in[1], in[2])}; },
+                                      {x, w, b}));
+  EXPECT_TRUE(autograd::gradgradcheck([](const Tensors& in) { return Tensors{F::rms_norm(in[0], {4}, in[1], 1e-6)}; },
+                                      {x, w}));
+}
+
+TEST(NnLayerNorm, Errors) {
+  EXPECT_THROW_MSG(F::layer_norm(zeros({2, 3}), {4}), ShapeError,
+                   "[layer_norm] Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]");
+  EXPECT_THROW_MSG(F::layer_norm(zeros({2, 4}), {4}, zeros({3})), ShapeError,
+                   "Expected weight to be of same shape as normalized_shape, but got weight of shape [3] and "
+                   "normalized_shape = [4]");
+  EXPECT_THROW_MSG(F::layer_norm(zeros({2, 4}), {}), ShapeError, "at least 1-dimensional");
+  EXPECT_THROW_MSG(F::rms_norm(zeros({2, 3}), {2}), ShapeError, "[rms_norm] Given normalized_shape=[2]");
+  EXPECT_THROW_MSG(F::layer_norm(tensor({1, 2}), {2}), DTypeError, "[layer_norm] expected a floating point input");
+}
+
+// ---- dropout ---------------------------------------------------------------------------------------
+
+TEST(NnDropout, ZeroesAndScales) {
+  manual_seed(7);
+  const Tensor x = ones({1000});
+  const Tensor y = F::dropout(x, 0.25);
+  int zeros_seen = 0;
+  for (double v : values(y)) {
+    if (v == 0) ++zeros_seen;
+    else EXPECT_NEAR(v, 1.0 / 0.75, 1e-6);
+  }
+  EXPECT_GT(zeros_seen, 180);
+  EXPECT_LT(zeros_seen, 320);
+  EXPECT_TRUE(F::dropout(x, 0.25, false).is_same(x));
+  EXPECT_TENSOR_EQ(F::dropout(x, 1.0), zeros({1000}));
+  EXPECT_TENSOR_EQ(F::dropout(x, 0.0), x);
+}
+
+TEST(NnDropout, GradientIsTheMask) {
+  manual_seed(3);
+  const Tensor x = leaf(sample({50}));
+  const Tensor y = F::dropout(x, 0.5);
+  y.sum().backward();
+  const std::vector<double> yv = values(y), gv = values(x.grad()), xv = values(x);
+  for (size_t i = 0; i < yv.size(); ++i) EXPECT_NEAR(gv[i], yv[i] == 0 && xv[i] != 0 ? 0.0 : 2.0, 1e-12);
+}
+
+TEST(NnDropout, Errors) {
+  EXPECT_THROW_MSG(F::dropout(ones({3}), 1.5), ValueError,
+                   "[dropout] dropout probability has to be between 0 and 1, but got 1.5");
+  EXPECT_THROW_MSG(F::dropout(ones({3}), -0.1), ValueError, "but got -0.1");
+}
+
+// ---- embedding ---------------------------------------------------------------------------------------
+
+TEST(NnEmbedding, LooksUpRows) {
+  const Tensor w = arange(0, 12, 1, float32).reshape({4, 3});
+  const Tensor idx = tensor({{0, 3}, {3, 1}});
+  const Tensor out = F::embedding(idx, w);
+  EXPECT_EQ(out.shape(), IntArrayRef({2, 2, 3}));
+  EXPECT_TENSOR_EQ(out, tensor({{{0.f, 1.f, 2.f}, {9.f, 10.f, 11.f}}, {{9.f, 10.f, 11.f}, {3.f, 4.f, 5.f}}}));
+  EXPECT_TENSOR_EQ(F::embedding(tensor({2}, int32), w), tensor({{6.f, 7.f, 8.f}}));
+  EXPECT_TENSOR_EQ(F::embedding(tensor({1, 2}), w.t().contiguous().t()), tensor({{3.f, 4.f, 5.f}, {6.f, 7.f, 8.f}}));
+  // The padding row still reads its values; only its gradient is dropped.
+  EXPECT_TENSOR_EQ(F::embedding(tensor({1}), w, 1), tensor({{3.f, 4.f, 5.f}}));
+  EXPECT_EQ(F::embedding(zeros({0}, int64), w).shape(), IntArrayRef({0, 3}));
+  EXPECT_TENSOR_EQ(F::embedding(tensor({1, 0}), tensor({{1, 2}, {3, 4}})), tensor({{3, 4}, {1, 2}}));
+}
+
+TEST(NnEmbedding, GradientAccumulatesAndSkipsPadding) {
+  const Tensor w = leaf(sample({4, 2}));
+  const Tensor idx = tensor({1, 3, 1, 0});
+  F::embedding(idx, w, /*padding_idx=*/-4).sum().backward();  // -4 wraps to row 0
+  EXPECT_TENSOR_EQ(w.grad(), tensor({{0., 0.}, {2., 2.}, {0., 0.}, {1., 1.}}, float64));
+  EXPECT_TRUE(autograd::gradcheck([idx](const Tensors& in) { return Tensors{F::embedding(idx, in[0], 3)}; }, {w}));
+  EXPECT_TRUE(autograd::gradgradcheck([idx](const Tensors& in) { return Tensors{F::embedding(idx, in[0], 3) * in[0].sum()}; },
+                                      {w}));
+}
+
+TEST(NnEmbedding, Errors) {
+  const Tensor w = zeros({5, 2});
+  EXPECT_THROW_MSG(F::embedding(tensor({0, 7}), w), IndexError, "[embedding] index out of range in self");
+  EXPECT_THROW_MSG(F::embedding(tensor({-1}), w), IndexError, "index out of range in self");
+  EXPECT_THROW_MSG(F::embedding(tensor({0.5f}), w), DTypeError, "Expected indices of dtype int64");
+  EXPECT_THROW_MSG(F::embedding(tensor({0}), zeros({5})), ShapeError, "'weight' must be 2-D");
+  EXPECT_THROW_MSG(F::embedding(tensor({0}), w, 5), ValueError, "Padding_idx must be within num_embeddings");
+}
+
+// ---- linear ----------------------------------------------------------------------------------------
+
+TEST(NnLinear, ValuesAndBatching) {
+  const Tensor x = tensor({{1., 2.}, {3., 4.}, {5., 6.}}, float64);
+  const Tensor w = tensor({{1., 0.}, {0.5, -1.}, {2., 1.}}, float64);
+  const Tensor b = tensor({0.1, 0.2, 0.3}, float64);
+  EXPECT_TENSOR_CLOSE(F::linear(x, w, b), tensor({{1.1, -1.3, 4.3}, {3.1, -2.3, 10.3}, {5.1, -3.3, 16.3}}, float64));
+  const Tensor xb = sample({2, 3, 2});
+  const Tensor yb = F::linear(xb, w, b);
+  EXPECT_EQ(yb.shape(), IntArrayRef({2, 3, 3}));
+  EXPECT_TENSOR_CLOSE(yb[1], F::linear(xb[1], w, b));
+  EXPECT_TENSOR_CLOSE(F::linear(x, w), F::linear(x, w, b) - b);
+}
+
+TEST(NnLinear, GradientsAndErrors) {
+  const Tensor x = leaf(sample({2, 3, 4})), w = leaf(sample({5, 4}, 0.3)), b = leaf(sample({5}, 0.7));
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::linear(in[0], in[1], in[2])}; }, {x, w, b}));
+  EXPECT_THROW_MSG(F::linear(zeros({2, 3}), zeros({4, 5})), ShapeError,
+                   "[linear] input of shape [2, 3] has 3 features but weight of shape [4, 5] expects in_features = 5");
+  EXPECT_THROW_MSG(F::linear(zeros({2, 5}), zeros({4, 5}), zeros({3})), ShapeError,
+                   "[linear] bias of shape [3] does not match out_features = 4");
+}
+
+// ---- losses ----------------------------------------------------------------------------------------
+
+Tensor ce_logits() {
+  return tensor({{1.0, 2.0, 0.5, -1.0}, {0.1, 0.2, 0.3, 0.4}, {3.0, -2.0, 1.0, 0.0}}, float64);
+}
+
+TEST(NnCrossEntropy, ClassIndexGoldens) {
+  using F::Reduction;
+  const Tensor x = ce_logits();
+  const Tensor t = tensor({1, -100, 0});
+  const Tensor w = tensor({1.0, 2.0, 0.5, 1.5}, float64);
+  auto ce = [&](Reduction r, double ls, bool weighted) {
+    return F::cross_entropy(x, t, {.weight = weighted ? w : Tensor(), .reduction = r, .label_smoothing = ls});
+  };
+  EXPECT_NEAR(ce(Reduction::Mean, 0, false).item<double>(), 0.33534863035128515, 1e-12);
+  EXPECT_NEAR(ce(Reduction::Sum, 0, false).item<double>(), 0.6706972607025703, 1e-12);
+  EXPECT_TENSOR_CLOSE(ce(Reduction::None, 0, false), tensor({0.49518189808585605, 0.0, 0.1755153626167143}, float64));
+  EXPECT_NEAR(ce(Reduction::Mean, 0.1, false).item<double>(), 0.5290986303512852, 1e-12);
+  EXPECT_NEAR(ce(Reduction::Sum, 0.1, false).item<double>(), 1.0581972607025705, 1e-12);
+  EXPECT_TENSOR_CLOSE(ce(Reduction::None, 0.1, false), tensor({0.6326818980858561, 0.0, 0.4255153626167143}, float64));
+  EXPECT_NEAR(ce(Reduction::Mean, 0.2, true).item<double>(), 0.7292925474021279, 1e-12);
+  EXPECT_NEAR(ce(Reduction::Sum, 0.2, true).item<double>(), 2.187877642206384, 1e-12);
+  EXPECT_TENSOR_CLOSE(ce(Reduction::None, 0.2, true), tensor({1.2285865114588337, 0.0, 0.95929113074755}, float64));
+  const Tensor t2 = tensor({1, 3, 0});
+  EXPECT_NEAR(F::cross_entropy(x, t2).item<double>(), 0.6377442633859111, 1e-12);
+  EXPECT_NEAR(F::cross_entropy(x, t2, {.weight = w}).item<double>(), 0.6732627673269268, 1e-12);
+  EXPECT_NEAR(F::nll_loss(x, t2).item<double>(), -1.8, 1e-12);
+  EXPECT_NEAR(F::nll_loss(x, t2, {.weight = w, .reduction = Reduction::Sum}).item<double>(), -7.6, 1e-12);
+  // Every target ignored: the mean is NaN, as in PyTorch.
+  EXPECT_TRUE(std::isnan(F::cross_entropy(x, tensor({-100, -100, -100})).item<double>()));
+  // float32 logits.
+  EXPECT_NEAR(F::cross_entropy(x.to(float32), t2).item<double>(), 0.6377442633859111, 1e-6);
+}
+
+TEST(NnCrossEntropy, ProbabilityTargets) {
+  using F::Reduction;
+  const Tensor x = ce_logits();
+  const Tensor p = tensor({{0.1, 0.2, 0.3, 0.4}, {0.25, 0.25, 0.25, 0.25}, {1., 0., 0., 0.}}, float64);
+  const Tensor w = tensor({1.0, 2.0, 0.5, 1.5}, float64);
+  EXPECT_NEAR(F::cross_entropy(x, p).item<double>(), 1.2710775967192445, 1e-12);
+  EXPECT_NEAR(F::cross_entropy(x, p, {.weight = w, .label_smoothing = 0.1}).item<double>(), 1.6652666770361353, 1e-12);
+  EXPECT_TENSOR_CLOSE(F::cross_entropy(x, p, {.reduction = Reduction::None}),
+                      tensor({2.245181898085856, 1.3925355294551627, 0.1755153626167143}, float64));
+}
+
+TEST(NnCrossEntropy, SpatialAndUnbatchedInputs) {
+  // (N, C, d) equals the (N*d, C) problem with the class dim moved last.
+  const Tensor x = sample({2, 3, 4});
+  const Tensor t = tensor({{0, 2, 1, 1}, {2, -100, 0, 1}});
+  const Tensor flat_x = x.permute({0, 2, 1}).reshape({8, 3});
+  const Tensor flat_t = t.reshape({8});
+  EXPECT_TENSOR_CLOSE(F::cross_entropy(x, t, {.label_smoothing = 0.3}),
+                      F::cross_entropy(flat_x, flat_t, {.label_smoothing = 0.3}), 1e-12, 1e-12);
+  EXPECT_EQ(F::cross_entropy(x, t, {.reduction = F::Reduction::None}).shape(), IntArrayRef({2, 4}));
+  // Unbatched: (C) with a 0-d target.
+  const Tensor row = tensor({1.0, 2.0, 0.5, -1.0}, float64);
+  EXPECT_NEAR(F::cross_entropy(row, scalar_tensor(int64_t{1})).item<double>(), 0.49518189808585605, 1e-12);
+}
+
+TEST(NnCrossEntropy, Gradients) {
+  const Tensor x = leaf(sample({3, 4}));
+  const Tensor t = tensor({1, -100, 3});
+  const Tensor w = tensor({1.0, 2.0, 0.5, 1.5}, float64);
+  for (double ls : {0.0, 0.25}) {
+    EXPECT_TRUE(autograd::gradcheck(
+        [&](const Tensors& in) { return Tensors{F::cross_entropy(in[0], t, {.weight = w, .label_smoothing = ls})}; }, {x}));
+    EXPECT_TRUE(autograd::gradcheck(
+        [&](const Tensors& in) {
+          return Tensors{F::cross_entropy(in[0], t, {.reduction = F::Reduction::None, .label_smoothing = ls})};
+        },
+        {x}));
+  }
+  const Tensor p = leaf(sample({3, 4}, 0.2, 3.0));
+  EXPECT_TRUE(autograd::gradcheck(
+      [](const Tensors& in) { return Tensors{F::cross_entropy(in[0], in[1], {.label_smoothing = 0.1})}; }, {x, p}));
+  EXPECT_TRUE(autograd::gradgradcheck([&](const Tensors& in) { return Tensors{F::cross_entropy(in[0], t)}; }, {x}));
+  const Tensor x3 = leaf(sample({2, 3, 2}));
+  const Tensor t3 = tensor({{0, 2}, {1, 1}});
+  EXPECT_TRUE(autograd::gradcheck([&](const Tensors& in) { return Tensors{F::nll_loss(in[0], t3)}; }, {x3}));
+  EXPECT_TRUE(autograd::gradgradcheck(
+      [&](const Tensors& in) { return Tensors{F::nll_loss(in[0] * in[0], t3, {.reduction = F::Reduction::None})}; }, {x3}));
+}
+
+TEST(NnCrossEntropy, Errors) {
+  const Tensor x = zeros({2, 5});
+  EXPECT_THROW_MSG(F::cross_entropy(x, tensor({1, 7})), IndexError, "[cross_entropy] Target 7 is out of bounds.");
+  EXPECT_THROW_MSG(F::cross_entropy(x, tensor({1, 7})), IndexError, "the input has 5 classes");
+  EXPECT_THROW_MSG(F::nll_loss(x, tensor({-3, 0})), IndexError, "[nll_loss] Target -3 is out of bounds.");
+  EXPECT_THROW_MSG(F::cross_entropy(x, tensor({1, 2, 3})), ShapeError,
+                   "Expected input batch_size (2) to match target batch_size (3).");
+  EXPECT_THROW_MSG(F::cross_entropy(x, zeros({2, 4})), ShapeError,
+                   "Expected input and target of the same shape when target holds class probabilities");
+  EXPECT_THROW_MSG(F::cross_entropy(x, tensor({1, 2}), {.weight = ones({3})}), ShapeError,
+                   "weight tensor should be defined either for all 5 classes or no classes but got weight tensor of "
+                   "shape: [3]");
+  EXPECT_THROW_MSG(F::cross_entropy(x, tensor({1, 2}), {.label_smoothing = 1.5}), ValueError,
+                   "label_smoothing must be between 0.0 and 1.0. Got: 1.5");
+  EXPECT_THROW_MSG(F::nll_loss(x, zeros({2})), DTypeError, "Expected target (class indices) of dtype int64");
+  EXPECT_THROW_MSG(F::nll_loss(zeros({2, 3, 4}), zeros({2, 5}, int64)), ShapeError, "Expected target size [2, 4], got [2, 5]");
+}
+
+TEST(NnMseLoss, ValuesAndGradients) {
+  const Tensor a = tensor({1., 2., 3.}), b = tensor({1.5, 2., 1.});
+  EXPECT_NEAR(F::mse_loss(a, b).item<double>(), 4.25 / 3.0, 1e-6);
+  EXPECT_NEAR(F::mse_loss(a, b, F::Reduction::Sum).item<double>(), 4.25, 1e-6);
+  EXPECT_TENSOR_CLOSE(F::mse_loss(a, b, F::Reduction::None), tensor({0.25, 0., 4.}));
+  const Tensor x = leaf(sample({2, 3})), y = leaf(sample({3}, 0.8));  // broadcast target
+  EXPECT_TRUE(autograd::gradcheck([](const Tensors& in) { return Tensors{F::mse_loss(in[0], in[1])}; }, {x, y}));
+}
+
+// ---- attention -------------------------------------------------------------------------------------
+
+TEST(NnAttention, GoldenValuesAndMasks) {
+  const Tensor q = tensor({{1., 0.}, {0., 1.}, {1., 1.}}, float64);
+  const Tensor k = tensor({{1., 2.}, {0.5, -1.}, {0., 1.}}, float64);
+  const Tensor v = tensor({{1., 0.}, {0., 2.}, {3., 1.}}, float64);
+  EXPECT_TENSOR_CLOSE(F::scaled_dot_product_attention(q, k, v),
+                      tensor({{1.1293465214032004, 0.8643386753676012},
+                              {1.5370708705619296, 0.45433451307101336},
+                              {1.3029177830910728, 0.31000298420640504}},
+                             float64),
+                      1e-10, 1e-10);
+  const Tensor causal = F::scaled_dot_product_attention(q, k, v, Tensor(), true);
+  EXPECT_TENSOR_CLOSE(causal,
+                      tensor({{1.0, 0.0}, {0.8929581985348296, 0.21408360293034087},
+                              {1.3029177830910728, 0.31000298420640504}},
+                             float64),
+                      1e-10, 1e-10);
+  const Tensor keep = tensor({{true, false, false}, {true, true, false}, {true, true, true}});
+  EXPECT_TENSOR_CLOSE(F::scaled_dot_product_attention(q, k, v, keep), causal, 1e-12, 1e-12);
+  const double ninf = -std::numeric_limits<double>::infinity();
+  const Tensor additive = tensor({{0., ninf, ninf}, {0., 0., ninf}, {0., 0., 0.}}, float64);
+  EXPECT_TENSOR_CLOSE(F::scaled_dot_product_attention(q, k, v, additive), causal, 1e-12, 1e-12);
+  // Batched, and an explicit scale of 1/sqrt(E) equals the default.
+  const Tensor qb = sample({2, 3, 4}), kb = sample({2, 5, 4}, 0.3), vb = sample({2, 5, 6}, 0.6);
+  EXPECT_EQ(F::scaled_dot_product_attention(qb, kb, vb).shape(), IntArrayRef({2, 3, 6}));
+  EXPECT_TENSOR_CLOSE(F::scaled_dot_product_attention(qb, kb, vb, Tensor(), false, 0.5),
+                      F::scaled_dot_product_attention(qb, kb, vb));
+}
+
+TEST(NnAttention, GradientsAndErrors) {
+  const Tensor q = leaf(sample({2, 3, 4})), k = leaf(sample({2, 5, 4}, 0.3)), v = leaf(sample({2, 5, 3}, 0.6));
+  EXPECT_TRUE(autograd::gradcheck(
+      [](const Tensors& in) { return Tensors{F::scaled_dot_product_attention(in[0], in[1], in[2], Tensor(), true)}; },
+      {q, k, v}));
+  EXPECT_THROW_MSG(F::scaled_dot_product_attention(zeros({3, 4}), zeros({5, 3}), zeros({5, 2})), ShapeError,
+                   "must have the same embedding size");
+  EXPECT_THROW_MSG(F::scaled_dot_product_attention(zeros({3, 4}), zeros({5, 4}), zeros({6, 2})), ShapeError,
+                   "must have the same sequence length");
+  EXPECT_THROW_MSG(F::scaled_dot_product_attention(zeros({3, 4}), zeros({5, 4}), zeros({5, 2}), ones({3, 5}), true),
+                   ValueError, "Explicit attn_mask should not be set when is_causal=True");
+}
+
+}  // namespace
+}  // namespace ricci
