@@ -108,6 +108,23 @@ TEST(Autograd, FreeBackwardWithSeveralRootsAndInputs) {
   EXPECT_FALSE(b.grad().defined());        // not listed in inputs
 }
 
+TEST(Autograd, DeepGraphIsFreedWithoutRecursion) {
+  // A million-op chain: freeing it node by node through nested destructors would overflow the
+  // stack (Note [Freeing deep graphs] in src/autograd/node.cpp).
+  Tensor x = scalar_tensor(1.0, float32);
+  x.requires_grad_();
+  Tensor one = scalar_tensor(1.0, float32);
+  Tensor y = x;
+  for (int i = 0; i < 1000000; ++i) y = (i & 1) ? y + one : y * one;
+  y.backward();
+  EXPECT_FLOAT_EQ(x.grad().item<float>(), 1.0f);
+  y = Tensor();  // frees the graph
+  Tensor z = x;
+  for (int i = 0; i < 1000000; ++i) z = z * one;
+  z = Tensor();  // never walked by backward: still holds every saved tensor
+  SUCCEED();
+}
+
 // ---- higher derivatives -------------------------------------------------------------------------
 
 TEST(Autograd, SecondDerivativeOfCube) {

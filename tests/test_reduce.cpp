@@ -63,6 +63,8 @@ void expect_values(const Tensor& t, const std::vector<double>& expected, double 
   for (size_t i = 0; i < v.size(); ++i) {
     if (std::isnan(expected[i])) {
       EXPECT_TRUE(std::isnan(v[i])) << "element " << i;
+    } else if (std::isinf(expected[i])) {
+      EXPECT_EQ(v[i], expected[i]) << "element " << i;
     } else {
       EXPECT_NEAR(v[i], expected[i], 1e-6 + rtol * std::abs(expected[i])) << "element " << i;
     }

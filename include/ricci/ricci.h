@@ -18,3 +18,4 @@
 #include "ricci/ops/index.h"
 #include "ricci/ops/shape.h"
 #include "ricci/nn/functional.h"
+#include "ricci/io.h"

@@ -2,8 +2,6 @@
 // each (its dependencies), then run nodes whose dependencies are all satisfied, so every node runs
 // once with the sum of the gradients that reached it.
 #include <queue>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "autograd/autograd_meta.h"
 #include "ricci/ops/elementwise.h"
@@ -16,6 +14,54 @@ namespace {
 struct NodeState {
   int dependencies = 0;
   Tensors grads;  // one slot per node output
+};
+
+// Per-node state of one backward pass, keyed by node address. Open addressing in one array:
+// a pass touches every node once or twice, and a node-based hash map would cost an allocation
+// per node (Note [Freeing deep graphs] in node.cpp has the other half of that story).
+class StateMap {
+ public:
+  StateMap() : slots_(64) {}
+  // The state of n, created when absent; `inserted` says which.
+  // References stay valid until the next insertion (lookups of present keys never move slots).
+  NodeState& get(Node* n, bool* inserted = nullptr) {
+    Slot* s = &find_slot(n);
+    if (inserted) *inserted = s->key == nullptr;
+    if (s->key == nullptr) {
+      if ((size_ + 1) * 2 > slots_.size()) {
+        grow();
+        s = &find_slot(n);
+      }
+      s->key = n;
+      ++size_;
+    }
+    return s->value;
+  }
+
+ private:
+  struct Slot {
+    Node* key = nullptr;
+    NodeState value;
+  };
+  Slot& find_slot(Node* n) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull >> 20 & mask;
+    while (slots_[i].key != nullptr && slots_[i].key != n) i = (i + 1) & mask;
+    return slots_[i];
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (Slot& s : old) {
+      if (s.key) {
+        Slot& d = find_slot(s.key);
+        d.key = s.key;
+        d.value = std::move(s.value);
+      }
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
 };
 
 struct ByNewest {
@@ -39,30 +85,34 @@ bool is_accumulate_grad(const Node* n) { return n->num_outputs() == 1 && n->next
 
 void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, bool keep_graph, bool create_graph,
                   std::vector<Capture>* captures) {
-  std::unordered_map<Node*, NodeState> state;
+  StateMap state;
   std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
   for (const Edge& e : roots) {
-    if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+    bool inserted = false;
+    state.get(e.node.get(), &inserted);
+    if (inserted) stack.push_back(e.node.get());
   }
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
-    state[n];
     for (const Edge& e : n->next_functions()) {
       if (!e.node) continue;
-      state[e.node.get()].dependencies++;
-      if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+      bool inserted = false;
+      state.get(e.node.get(), &inserted).dependencies++;
+      if (inserted) stack.push_back(e.node.get());
     }
   }
   for (size_t i = 0; i < roots.size(); ++i) {
-    NodeState& s = state[roots[i].node.get()];
+    NodeState& s = state.get(roots[i].node.get());
     s.grads.resize(roots[i].node->num_outputs());
     add_into(s.grads[roots[i].input_nr], root_grads[i]);
   }
   std::priority_queue<Node*, std::vector<Node*>, ByNewest> ready;
-  for (const Edge& e : roots) {
-    if (state[e.node.get()].dependencies == 0 && seen.erase(e.node.get())) ready.push(e.node.get());
+  for (size_t i = 0; i < roots.size(); ++i) {
+    Node* r = roots[i].node.get();
+    bool duplicate = false;
+    for (size_t j = 0; j < i; ++j) duplicate = duplicate || roots[j].node.get() == r;
+    if (!duplicate && state.get(r).dependencies == 0) ready.push(r);
   }
 
   const bool prev_grad = is_grad_enabled();
@@ -75,7 +125,7 @@ void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, boo
   while (!ready.empty()) {
     Node* n = ready.top();
     ready.pop();
-    NodeState& s = state[n];
+    NodeState& s = state.get(n);
     Tensors grads = std::move(s.grads);
     grads.resize(n->num_outputs());
     if (n->has_pre_hooks()) {
@@ -101,7 +151,7 @@ void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, boo
     for (size_t j = 0; j < edges.size(); ++j) {
       const Edge& e = edges[j];
       if (!e.node) continue;
-      NodeState& next = state[e.node.get()];
+      NodeState& next = state.get(e.node.get());
       if (next.grads.size() < e.node->num_outputs()) next.grads.resize(e.node->num_outputs());
       if (j < outs.size() && outs[j].defined()) {
         const OutputMeta& meta = e.node->output_meta(e.input_nr);

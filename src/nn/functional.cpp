@@ -57,7 +57,7 @@ Tensor softmax_impl(const Tensor& input, int64_t dim, std::optional<DType> dtype
   const int64_t d = x.dim() == 0 ? (wrap_dim(dim, 1, op), 0) : wrap_dim(dim, x.dim(), op);
   const Blocks b = softmax_blocks(x.shape(), d);
   Tensor out = empty_tensor(x.shape(), x.dtype(), x.device());
-  static const auto id = kernels::op_id("softmax");
+  static const auto id = kernels::op_id("nn_softmax");
   kernels::kernel_table().get<nnk::SoftmaxKernel>(id, x.device(), x.dtype())(out, contiguous_nograd(x), b.outer,
                                                                              b.dim_size, b.inner, log);
   if (autograd::needs_grad(x)) {
@@ -77,7 +77,7 @@ Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t d, bool log) {
   const Tensor gc = contiguous_nograd(g.dtype() == y.dtype() ? g : g.to(y.dtype()));
   const Blocks b = softmax_blocks(y.shape(), d);
   Tensor dx = empty_tensor(y.shape(), y.dtype(), y.device());
-  static const auto id = kernels::op_id("softmax_backward");
+  static const auto id = kernels::op_id("nn_softmax_backward");
   kernels::kernel_table().get<nnk::SoftmaxBackwardKernel>(id, y.device(), y.dtype())(dx, gc, contiguous_nograd(y),
                                                                                     b.outer, b.dim_size, b.inner, log);
   return dx;
@@ -155,7 +155,7 @@ Tensor norm_impl(const Tensor& input, IntArrayRef ns, const Tensor& weight, cons
   Tensor mean = rms ? Tensor() : empty_tensor({rows}, acc, input.device());
   Tensor rstd = empty_tensor({rows}, acc, input.device());
   const Tensor xc = contiguous_nograd(input);
-  static const auto id = kernels::op_id("norm");
+  static const auto id = kernels::op_id("nn_norm");
   kernels::kernel_table().get<nnk::NormKernel>(id, input.device(), input.dtype())(
       y, mean, rstd, xc, contiguous_nograd(w), contiguous_nograd(b), rows, n, eps, rms);
   if (autograd::needs_grad({&input, &w, &b})) {
@@ -173,7 +173,7 @@ Tensor norm_impl(const Tensor& input, IntArrayRef ns, const Tensor& weight, cons
           Tensor dx = a.needs_input_grad(0) ? empty_tensor(x.shape(), x.dtype(), x.device()) : Tensor();
           Tensor dw = wt.defined() && a.needs_input_grad(1) ? empty_tensor(nsd, x.dtype(), x.device()) : Tensor();
           Tensor db = has_b && a.needs_input_grad(2) ? empty_tensor(nsd, x.dtype(), x.device()) : Tensor();
-          static const auto bid = kernels::op_id("norm_backward");
+          static const auto bid = kernels::op_id("nn_norm_backward");
           kernels::kernel_table().get<nnk::NormBackwardKernel>(bid, x.device(), x.dtype())(
               dx, dw, db, contiguous_nograd(g.to(x.dtype())), contiguous_nograd(x), a.saved[2], a.saved[3],
               contiguous_nograd(wt), rows, n, rms);

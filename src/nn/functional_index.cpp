@@ -49,7 +49,7 @@ Tensor rows_scatter(const Tensor& g, const Tensor& idx, int64_t num, int64_t ski
 
 Tensor rows_lookup(const Tensor& w, const Tensor& idx, const Dims& out_shape, int64_t zero_skip, int64_t grad_skip) {
   Tensor out = empty_tensor(out_shape, w.dtype(), w.device());
-  static const auto id = kernels::op_id("embedding");
+  static const auto id = kernels::op_id("nn_embedding");
   kernels::kernel_table().get<nnk::EmbeddingKernel>(id, w.device(), w.dtype())(out, contiguous_nograd(w), idx,
                                                                               zero_skip);
   if (autograd::needs_grad(w)) {
@@ -64,7 +64,7 @@ Tensor rows_lookup(const Tensor& w, const Tensor& idx, const Dims& out_shape, in
 Tensor rows_scatter(const Tensor& g, const Tensor& idx, int64_t num, int64_t skip) {
   const int64_t d = g.size(-1);
   Tensor gw = zeros({num, d}, TensorOptions(g.dtype(), g.device()));
-  static const auto id = kernels::op_id("embedding_backward");
+  static const auto id = kernels::op_id("nn_embedding_backward");
   kernels::kernel_table().get<nnk::EmbeddingBackwardKernel>(id, g.device(), g.dtype())(gw, contiguous_nograd(g), idx,
                                                                                        skip);
   if (autograd::needs_grad(g)) {
@@ -145,7 +145,7 @@ Tensor nll_scatter(const Tensor& g, const NllPlan& p, const Dims& input_shape, b
 // The loss as a linear map of x: out = coef * x[target] (summed when reduce).
 Tensor nll_gather(const Tensor& x, const NllPlan& p, bool reduce) {
   Tensor out = empty_tensor(reduce ? Dims{} : p.out_shape, x.dtype(), x.device());
-  static const auto id = kernels::op_id("nll_gather");
+  static const auto id = kernels::op_id("nn_nll_gather");
   kernels::kernel_table().get<nnk::NllGatherKernel>(id, x.device(), x.dtype())(out, contiguous_nograd(x), p.target,
                                                                               p.coef, p.n, p.c, p.inner, reduce);
   if (autograd::needs_grad(x)) {
@@ -161,7 +161,7 @@ Tensor nll_gather(const Tensor& x, const NllPlan& p, bool reduce) {
 
 Tensor nll_scatter(const Tensor& g, const NllPlan& p, const Dims& input_shape, bool reduce) {
   Tensor dx = zeros(input_shape, TensorOptions(g.dtype(), g.device()));
-  static const auto id = kernels::op_id("nll_scatter");
+  static const auto id = kernels::op_id("nn_nll_scatter");
   kernels::kernel_table().get<nnk::NllScatterKernel>(id, g.device(), g.dtype())(dx, contiguous_nograd(g), p.target,
                                                                                p.coef, p.n, p.c, p.inner, reduce);
   if (autograd::needs_grad(g)) {
@@ -224,6 +224,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   const char* op = "cross_entropy";
   check_defined(input, op);
   check_defined(target, op, "target");
+  RICCI_CHECK(input.is_floating_point(), DTypeError, "[cross_entropy] expected a floating point input, but got ",
+              input.dtype());
   const double ls = o.label_smoothing;
   RICCI_CHECK(ls >= 0.0 && ls <= 1.0, ValueError, "[cross_entropy] label_smoothing must be between 0.0 and 1.0. Got: ", ls);
   RICCI_CHECK(input.dim() >= 1, ShapeError, "[cross_entropy] Expected input of shape (C), (N, C) or (N, C, d1, ...), but got a 0-d tensor");

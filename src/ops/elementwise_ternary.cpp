@@ -125,7 +125,9 @@ Tensor ternary(TernaryOp op, const char* name, const Tensor& x, const Tensor& y,
                Tensor* self = nullptr) {
   const Device dev = ew::device_of({x, y, z}, name);
   const DType t = ew::result_type({x, y, z});
-  if (op != TernaryOp::Addcmul) check_floating(t, name);
+  // lerp is defined on floating tensors only: a float weight does not make int tensors valid.
+  if (op == TernaryOp::Lerp) check_floating(ew::result_type({x, y}), name);
+  if (op == TernaryOp::Addcdiv) check_floating(t, name);
   RICCI_CHECK(op != TernaryOp::Addcmul || t != DType::Bool, DTypeError, "[", name,
               "] addcmul is not implemented for bool tensors; convert with .to(int64)");
   const Dims shape = ew::broadcast_all({x, y, z}, name);

@@ -3,6 +3,7 @@
 // targets that matter on x86 servers are compiled, to keep the build short.
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "backend/cpu/elementwise_kernels.h"
 
@@ -36,6 +37,25 @@ HWY_INLINE void Loop1(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_t n, 
     hn::Store(f(d, hn::Load(d, buf)), d, buf);
     std::memcpy(out + i, buf, rest * sizeof(T));
   }
+}
+
+// Loop1 for functions whose vector form is only right on part of the line (Highway's Exp/Log
+// do not handle NaN, infinities, zero or overflow): a vector with any lane outside `ok` is
+// recomputed lane by lane with the C library's function `s`, so special values match std::.
+template <class T, class F, class Ok, class S>
+HWY_INLINE void Loop1S(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_t n, F f, Ok ok, S s) {
+  const hn::ScalableTag<T> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto x = hn::LoadU(d, in + i);
+    if (HWY_LIKELY(hn::AllTrue(d, ok(d, x)))) {
+      hn::StoreU(f(d, x), d, out + i);
+    } else {
+      for (int64_t k = 0; k < N; ++k) out[i + k] = s(in[i + k]);
+    }
+  }
+  for (; i < n; ++i) out[i] = s(in[i]);
 }
 
 // Same for two inputs; mode 1: b is one value, mode 2: a is one value.
@@ -91,12 +111,22 @@ HWY_INLINE V Erf(D d, V x0) {
 template <class D, class V>
 HWY_INLINE V Sigmoid(D d, V x) {
   const V one = hn::Set(d, 1.0f);
-  return hn::Div(one, hn::Add(one, hn::CallExp(d, hn::Neg(x))));
+  return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(x))));
 }
 
 template <class D, class V>
 HWY_INLINE V Relu(D d, V x) {
   return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x);  // NaN stays NaN
+}
+
+// Lanes where the vector formula is valid: |x| < r (false for NaN), or lo < x < inf.
+inline auto InRange(float r) {
+  return [r](auto d, auto x) { return hn::Lt(hn::Abs(x), hn::Set(d, r)); };
+}
+inline auto Positive(float lo) {
+  return [lo](auto d, auto x) {
+    return hn::And(hn::Gt(x, hn::Set(d, lo)), hn::Lt(x, hn::Set(d, std::numeric_limits<float>::infinity())));
+  };
 }
 
 bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::UnaryParams& p) {
@@ -112,32 +142,53 @@ bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::Unar
     case UnaryOp::Reciprocal:
       Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Div(hn::Set(d, 1.0f), x); });
       return true;
-    case UnaryOp::Exp: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Exp(d, x); }); return true;
-    case UnaryOp::Expm1: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Expm1(d, x); }); return true;
-    case UnaryOp::Log: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log(d, x); }); return true;
-    case UnaryOp::Log2: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log2(d, x); }); return true;
-    case UnaryOp::Log10: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log10(d, x); }); return true;
-    case UnaryOp::Log1p: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Log1p(d, x); }); return true;
-    case UnaryOp::Tanh: Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Tanh(d, x); }); return true;
-    case UnaryOp::Sigmoid: Loop1<F>(in, out, n, [](auto d, auto x) { return Sigmoid(d, x); }); return true;
+    case UnaryOp::Exp:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Exp(d, x); }, InRange(87.0f), [](F x) { return std::exp(x); });
+      return true;
+    case UnaryOp::Expm1:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Expm1(d, x); }, InRange(87.0f), [](F x) { return std::expm1(x); });
+      return true;
+    case UnaryOp::Log:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log(d, x); }, Positive(0.0f), [](F x) { return std::log(x); });
+      return true;
+    case UnaryOp::Log2:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log2(d, x); }, Positive(0.0f), [](F x) { return std::log2(x); });
+      return true;
+    case UnaryOp::Log10:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log10(d, x); }, Positive(0.0f), [](F x) { return std::log10(x); });
+      return true;
+    case UnaryOp::Log1p:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log1p(d, x); }, Positive(-1.0f), [](F x) { return std::log1p(x); });
+      return true;
+    case UnaryOp::Tanh:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Tanh(d, x); }, InRange(1e30f), [](F x) { return std::tanh(x); });
+      return true;
+    case UnaryOp::Sigmoid:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return Sigmoid(d, x); }, InRange(87.0f),
+                [](F x) { return 1.0f / (1.0f + std::exp(-x)); });
+      return true;
     case UnaryOp::Relu: Loop1<F>(in, out, n, [](auto d, auto x) { return Relu(d, x); }); return true;
     case UnaryOp::Silu:
-      Loop1<F>(in, out, n, [](auto d, auto x) {
+      Loop1S<F>(in, out, n, [](auto d, auto x) {
         return hn::Div(x, hn::Add(hn::Set(d, 1.0f), hn::Exp(d, hn::Neg(x))));
-      });
+      }, InRange(87.0f), [](F x) { return x / (1.0f + std::exp(-x)); });
       return true;
-    case UnaryOp::Erf: Loop1<F>(in, out, n, [](auto d, auto x) { return Erf(d, x); }); return true;
+    case UnaryOp::Erf:
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return Erf(d, x); }, InRange(1e30f), [](F x) { return std::erf(x); });
+      return true;
     case UnaryOp::GeluErf:
-      Loop1<F>(in, out, n, [](auto d, auto x) {
+      Loop1S<F>(in, out, n, [](auto d, auto x) {
         const auto e = Erf(d, hn::Mul(x, hn::Set(d, 0.70710678118654752f)));
         return hn::Mul(hn::Mul(hn::Set(d, 0.5f), x), hn::Add(hn::Set(d, 1.0f), e));
-      });
+      }, InRange(1e30f), [](F x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); });
       return true;
     case UnaryOp::GeluTanh:
-      Loop1<F>(in, out, n, [](auto d, auto x) {
+      Loop1S<F>(in, out, n, [](auto d, auto x) {
         const auto x3 = hn::Mul(hn::Mul(x, x), x);
         const auto inner = hn::Mul(hn::Set(d, 0.7978845608028654f), hn::MulAdd(hn::Set(d, 0.044715f), x3, x));
         return hn::Mul(hn::Mul(hn::Set(d, 0.5f), x), hn::Add(hn::Set(d, 1.0f), hn::Tanh(d, inner)));
+      }, InRange(1e6f), [](F x) {
+        return 0.5f * x * (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
       });
       return true;
     case UnaryOp::Floor: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Floor(x); }); return true;

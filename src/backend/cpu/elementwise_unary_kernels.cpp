@@ -13,11 +13,9 @@ using ew::UnaryOp;
 using ew::UnaryParams;
 using ew_detail::run_unary;
 
+// PyTorch's sign: 0 for NaN, as (0 < x) - (x < 0) gives.
 template <class C>
 C sign_of(C x) {
-  if constexpr (std::is_floating_point_v<C>) {
-    if (x != x) return x;
-  }
   if constexpr (std::is_unsigned_v<C>) return static_cast<C>(x > 0);
   else return static_cast<C>((C(0) < x) - (x < C(0)));
 }

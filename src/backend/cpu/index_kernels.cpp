@@ -75,7 +75,23 @@ void scatter_kernel(const Tensor& self_r, const Tensor& index, const Tensor& src
   const int64_t sb = dim_stride * static_cast<int64_t>(sizeof(T));
   const C a = alpha.to<C>();
   const bool unit = alpha.to_double() == 1.0;
+  constexpr int64_t es = sizeof(T);
   auto body = [&](char* const* p, const int64_t* st, int64_t n) {
+    if (st[0] == 0 && st[1] == es && st[2] == es) {
+      // One index for a contiguous run (index_add of rows, embedding backward): a plain loop.
+      const int64_t idx = load_index(p[0]);
+      if (idx < 0 || idx >= dim_size) [[unlikely]] out_of_bounds(op, idx, dim, dim_size);
+      T* d = reinterpret_cast<T*>(p[1] + idx * sb);
+      const T* s = reinterpret_cast<const T*>(p[2]);
+      if (!accumulate) {
+        std::memcpy(d, s, static_cast<size_t>(n * es));
+      } else if (unit) {
+        for (int64_t i = 0; i < n; ++i) d[i] = T(static_cast<C>(d[i]) + static_cast<C>(s[i]));
+      } else {
+        for (int64_t i = 0; i < n; ++i) d[i] = T(static_cast<C>(d[i]) + static_cast<C>(s[i]) * a);
+      }
+      return;
+    }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t idx = load_index(p[0] + i * st[0]);
       if (idx < 0 || idx >= dim_size) [[unlikely]] out_of_bounds(op, idx, dim, dim_size);
@@ -109,6 +125,13 @@ inline int64_t source_offset(char* const* p, const int64_t* st, int64_t i, const
   return off;
 }
 
+// True when every index operand is constant along the inner run (stride 0).
+inline bool same_index_along_run(const int64_t* st, int n) {
+  for (int k = 0; k < n; ++k)
+    if (st[2 + k] != 0) return false;
+  return true;
+}
+
 LoopLayout advanced_layout(const Tensor& first, const Tensor& second, const AdvancedIndexArgs& a) {
   const Tensor* ops[kMaxOperands];
   ops[0] = &first;
@@ -122,7 +145,14 @@ void index_kernel(const Tensor& out, const Tensor& src_r, const AdvancedIndexArg
   int64_t sb[AdvancedIndexArgs::kMax];
   for (int k = 0; k < a.n; ++k) sb[k] = a.strides[k] * static_cast<int64_t>(sizeof(E));
   const LoopLayout L = advanced_layout(out, src_r, a);
+  constexpr int64_t es = sizeof(E);
   auto body = [&](char* const* p, const int64_t* st, int64_t n) {
+    if (st[0] == es && st[1] == es && same_index_along_run(st, a.n)) {
+      // Whole rows picked by one index (x[idx] on a contiguous source): one memcpy.
+      const int64_t off = source_offset(p, st, 0, a, sb, op);
+      std::memcpy(p[0], p[1] + off, static_cast<size_t>(n * es));
+      return;
+    }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t off = source_offset(p, st, i, a, sb, op);
       *reinterpret_cast<E*>(p[0] + i * st[0]) = *reinterpret_cast<const E*>(p[1] + i * st[1] + off);
@@ -181,16 +211,20 @@ void sort_kernel(const Tensor& values, const Tensor& indices, const Tensor& inpu
   int64_t* io = indices.data_ptr<int64_t>();
   const Order<C> order{descending};
   parallel_for(0, rows, row_grain<T>(n), [&](int64_t b, int64_t e) {
-    std::vector<C> keys(static_cast<size_t>(n));
-    std::vector<int64_t> perm(static_cast<size_t>(n));
+    // (key, position) pairs sort with better locality than positions looked up in keys.
+    std::vector<std::pair<C, int64_t>> kv(static_cast<size_t>(n));
     for (int64_t r = b; r < e; ++r) {
       const T* row = in + r * n;
-      for (int64_t j = 0; j < n; ++j) keys[j] = static_cast<C>(row[j]);
-      std::iota(perm.begin(), perm.end(), int64_t{0});
-      std::stable_sort(perm.begin(), perm.end(), [&](int64_t x, int64_t y) { return order(keys[x], keys[y]); });
+      for (int64_t j = 0; j < n; ++j) kv[j] = {static_cast<C>(row[j]), j};
+      // Ties broken by position: as stable as stable_sort, without its merge buffer.
+      std::sort(kv.begin(), kv.end(), [&](const auto& x, const auto& y) {
+        if (order(x.first, y.first)) return true;
+        if (order(y.first, x.first)) return false;
+        return x.second < y.second;
+      });
       for (int64_t j = 0; j < n; ++j) {
-        vo[r * n + j] = row[perm[j]];
-        io[r * n + j] = perm[j];
+        vo[r * n + j] = row[kv[j].second];
+        io[r * n + j] = kv[j].second;
       }
     }
   });

@@ -114,11 +114,38 @@ HWY_INLINE void SoftmaxBwdRow(const T* HWY_RESTRICT g, const T* HWY_RESTRICT y, 
     for (; i < n; ++i) sum += g[i];
     const auto vs = hn::Set(d, sum);
     for (i = 0; i + N <= n; i += N) {
-      const auto e = hn::Exp(d, hn::LoadU(d, y + i));
+      const auto yv = hn::LoadU(d, y + i);
+      // Highway's Exp maps NaN to 0; keep NaN so a NaN row's gradient stays NaN (as PyTorch).
+      const auto e = hn::IfThenElse(hn::IsNaN(yv), yv, hn::Exp(d, yv));
       hn::StoreU(hn::NegMulAdd(e, vs, hn::LoadU(d, g + i)), d, dx + i);
     }
     for (; i < n; ++i) dx[i] = g[i] - std::exp(y[i]) * sum;
   }
+}
+
+// ex[j] = exp(x[j] - m[j]) (unless ex is null) and sum[j] += that: one step of the column-block
+// softmax. The caller guarantees finite m (so no NaN or +inf reaches Exp).
+template <class T>
+HWY_INLINE void ExpSubAccum(const T* HWY_RESTRICT x, const T* HWY_RESTRICT m, T* HWY_RESTRICT ex,
+                            T* HWY_RESTRICT sum, int64_t n) {
+  const hn::ScalableTag<T> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), hn::LoadU(d, m + i)));
+    if (ex) hn::StoreU(e, d, ex + i);
+    hn::StoreU(hn::Add(hn::LoadU(d, sum + i), e), d, sum + i);
+  }
+  for (; i < n; ++i) {
+    const T e = std::exp(x[i] - m[i]);
+    if (ex) ex[i] = e;
+    sum[i] += e;
+  }
+}
+
+void ExpSubAccumF32(const float* x, const float* m, float* ex, float* sum, int64_t n) { ExpSubAccum(x, m, ex, sum, n); }
+void ExpSubAccumF64(const double* x, const double* m, double* ex, double* sum, int64_t n) {
+  ExpSubAccum(x, m, ex, sum, n);
 }
 
 bool SoftmaxRowF32(const float* in, float* out, int64_t n, bool log) { return SoftmaxRow(in, out, n, log); }
@@ -137,6 +164,15 @@ HWY_EXPORT(SoftmaxRowF32);
 HWY_EXPORT(SoftmaxRowF64);
 HWY_EXPORT(SoftmaxBwdRowF32);
 HWY_EXPORT(SoftmaxBwdRowF64);
+HWY_EXPORT(ExpSubAccumF32);
+HWY_EXPORT(ExpSubAccumF64);
+
+void hwy_exp_sub_accum_f32(const float* x, const float* m, float* ex, float* sum, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(ExpSubAccumF32)(x, m, ex, sum, n);
+}
+void hwy_exp_sub_accum_f64(const double* x, const double* m, double* ex, double* sum, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(ExpSubAccumF64)(x, m, ex, sum, n);
+}
 
 bool hwy_softmax_row_f32(const float* in, float* out, int64_t n, bool log) {
   return HWY_DYNAMIC_DISPATCH(SoftmaxRowF32)(in, out, n, log);

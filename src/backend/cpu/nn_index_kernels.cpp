@@ -90,14 +90,14 @@ void nll_scatter(const Tensor& dx, const Tensor& g, const Tensor& target, const 
 
 template <DType... Ts>
 bool register_all() {
-  (kernels::register_kernel("embedding", DeviceType::CPU, Ts, &embedding_fwd<element_size(Ts)>), ...);
+  (kernels::register_kernel("nn_embedding", DeviceType::CPU, Ts, &embedding_fwd<element_size(Ts)>), ...);
   return true;
 }
 template <DType... Ts>
 bool register_float() {
-  (kernels::register_kernel("embedding_backward", DeviceType::CPU, Ts, &embedding_bwd<dtype_cpp_t<Ts>>), ...);
-  (kernels::register_kernel("nll_gather", DeviceType::CPU, Ts, &nll_gather<dtype_cpp_t<Ts>>), ...);
-  (kernels::register_kernel("nll_scatter", DeviceType::CPU, Ts, &nll_scatter<dtype_cpp_t<Ts>>), ...);
+  (kernels::register_kernel("nn_embedding_backward", DeviceType::CPU, Ts, &embedding_bwd<dtype_cpp_t<Ts>>), ...);
+  (kernels::register_kernel("nn_nll_gather", DeviceType::CPU, Ts, &nll_gather<dtype_cpp_t<Ts>>), ...);
+  (kernels::register_kernel("nn_nll_scatter", DeviceType::CPU, Ts, &nll_scatter<dtype_cpp_t<Ts>>), ...);
   return true;
 }
 

@@ -134,8 +134,8 @@ void norm_bwd(const Tensor& dx, const Tensor& dw, const Tensor& db, const Tensor
 
 template <DType... Ts>
 bool register_all() {
-  (kernels::register_kernel("norm", DeviceType::CPU, Ts, &norm_fwd<dtype_cpp_t<Ts>>), ...);
-  (kernels::register_kernel("norm_backward", DeviceType::CPU, Ts, &norm_bwd<dtype_cpp_t<Ts>>), ...);
+  (kernels::register_kernel("nn_norm", DeviceType::CPU, Ts, &norm_fwd<dtype_cpp_t<Ts>>), ...);
+  (kernels::register_kernel("nn_norm_backward", DeviceType::CPU, Ts, &norm_bwd<dtype_cpp_t<Ts>>), ...);
   return true;
 }
 

@@ -45,6 +45,13 @@ void softmax_bwd_row(const C* g, const C* y, C* dx, int64_t n, bool log) {
   else hwy_softmax_bwd_row_f64(g, y, dx, n, log);
 }
 
+inline void exp_sub_accum(const float* x, const float* m, float* ex, float* sum, int64_t n) {
+  hwy_exp_sub_accum_f32(x, m, ex, sum, n);
+}
+inline void exp_sub_accum(const double* x, const double* m, double* ex, double* sum, int64_t n) {
+  hwy_exp_sub_accum_f64(x, m, ex, sum, n);
+}
+
 // Rows per parallel chunk so that a chunk holds about kGrainSize elements.
 int64_t row_grain(int64_t n) { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(n, 1)); }
 
@@ -107,11 +114,20 @@ void softmax_fwd(const Tensor& out, const Tensor& in, int64_t outer, int64_t D, 
           mx[j] = (v > mx[j] || std::isnan(v)) ? v : mx[j];
         }
       }
+      bool finite = true;
+      for (int64_t j = 0; j < w; ++j) finite = finite && std::isfinite(mx[j]);
       for (int64_t k = 0; k < D; ++k) {
         const T* xr = xb + k * inner;
+        C* er = log ? nullptr : ex.data() + k * kColBlock;
+        if constexpr (std::is_same_v<T, C>) {
+          if (finite) {  // no NaN or +inf in the block: the vector exp is exact enough
+            exp_sub_accum(xr, mx, er, sum, w);
+            continue;
+          }
+        }
         for (int64_t j = 0; j < w; ++j) {
           const C ev = std::exp(static_cast<C>(xr[j]) - mx[j]);
-          if (!log) ex[k * kColBlock + j] = ev;
+          if (er) er[j] = ev;
           sum[j] += ev;
         }
       }
@@ -176,8 +192,8 @@ void softmax_bwd(const Tensor& grad_in, const Tensor& grad_out, const Tensor& ou
 
 template <DType... Ts>
 bool register_all() {
-  (kernels::register_kernel("softmax", DeviceType::CPU, Ts, &softmax_fwd<dtype_cpp_t<Ts>>), ...);
-  (kernels::register_kernel("softmax_backward", DeviceType::CPU, Ts, &softmax_bwd<dtype_cpp_t<Ts>>), ...);
+  (kernels::register_kernel("nn_softmax", DeviceType::CPU, Ts, &softmax_fwd<dtype_cpp_t<Ts>>), ...);
+  (kernels::register_kernel("nn_softmax_backward", DeviceType::CPU, Ts, &softmax_bwd<dtype_cpp_t<Ts>>), ...);
   return true;
 }
 

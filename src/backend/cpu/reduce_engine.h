@@ -34,7 +34,7 @@ namespace ricci::cpu::reduce {
 
 inline constexpr int kMaxDims = 16;
 inline constexpr int kLanes = 16;
-inline constexpr int64_t kTile = 256;
+inline constexpr int64_t kTile = 1024;
 
 struct Plan {
   int nk = 0;  // kept dims, after coalescing (the tile dim last in Tile mode)
@@ -144,8 +144,12 @@ void run_block(const Op& op, const Plan& P, const T* in, const double* aux, int6
     const T* base = in + ioff;
     for_runs(P, rb, re, [&](int64_t off, int64_t st, int64_t n) {
       for (int64_t i = 0; i < n; ++i) {
-        const T* row = base + off + i * st;
-        for (int64_t j = 0; j < w; ++j) acc[j] = op.step(acc[j], row[j], av[j]);
+        const T* __restrict row = base + off + i * st;
+        if (aux) {
+          for (int64_t j = 0; j < w; ++j) acc[j] = op.step(acc[j], row[j], av[j]);
+        } else {  // the common case, kept free of the aux loads so it vectorises cleanly
+          for (int64_t j = 0; j < w; ++j) acc[j] = op.step(acc[j], row[j], 0.0);
+        }
       }
     });
     for (int64_t j = 0; j < w; ++j) sink(outer * tlen + j0 + j, ooff + j * P.kout[t], acc[j]);

@@ -1,0 +1,362 @@
+// Every differentiable op against finite differences (float64): on contiguous inputs, on
+// non-contiguous ones (transposed, or sliced with a step), and on broadcast shapes where the op
+// broadcasts; gradgradcheck where the second derivative is cheap to check.
+//
+// Inputs are deterministic and kept away from kinks (0 for abs/relu, ties for max/sort), where
+// a finite difference straddles two branches and disagrees with any one-sided rule.
+#include <cmath>
+
+#include "test_util.h"
+
+namespace ricci {
+namespace {
+
+using autograd::Tensors;
+using Fn = std::function<Tensors(const Tensors&)>;
+
+enum class Domain { Any, Positive, Unit };  // Unit: (-0.9, 0.9), for atanh-like ranges
+
+struct Case {
+  const char* name;
+  std::vector<Dims> shapes;
+  Fn fn;
+  bool gradgrad = false;
+  Domain domain = Domain::Any;
+  std::vector<Dims> broadcast_shapes = {};  // a second set of shapes the op broadcasts
+};
+
+// Distinct, kink-free values: |x| >= 0.05 and no two elements equal.
+std::vector<double> sample_values(int64_t n, Domain d, int salt) {
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const double s = std::sin(0.91 * static_cast<double>(i) + 0.37 * salt + 0.2);
+    const double mag = 0.1 + 0.8 * std::abs(s) + 0.001 * static_cast<double>(i);
+    const double sign = (i + salt) % 3 == 1 ? -1.0 : 1.0;
+    switch (d) {
+      case Domain::Any: v[static_cast<size_t>(i)] = sign * mag * 1.5; break;
+      case Domain::Positive: v[static_cast<size_t>(i)] = 0.3 + mag; break;
+      case Domain::Unit: v[static_cast<size_t>(i)] = sign * mag * 0.9; break;
+    }
+  }
+  return v;
+}
+
+enum class Layout { Contiguous, NonContiguous };
+
+// A float64 leaf of `shape` with the given layout: non-contiguous means the transpose of a
+// reversed-shape tensor (2-D and up) or every other element of a longer vector (1-D).
+Tensor make_input(const Dims& shape, Domain d, int salt, Layout layout) {
+  const int64_t n = product(shape);
+  Tensor t;
+  if (layout == Layout::Contiguous || shape.size() == 0 || n <= 1) {
+    t = from_vector(sample_values(n, d, salt), shape, float64);
+  } else if (shape.size() == 1) {
+    t = from_vector(sample_values(2 * n, d, salt), {2 * n}, float64).slice(0, 0, 2 * n, 2);
+  } else {
+    Dims rev(shape.size());
+    for (size_t i = 0; i < shape.size(); ++i) rev[i] = shape[shape.size() - 1 - i];
+    t = from_vector(sample_values(n, d, salt), rev, float64).T();
+  }
+  t = t.detach();
+  t.requires_grad_();
+  return t;
+}
+
+void run_case(const Case& c, const std::vector<Dims>& shapes, Layout layout, const char* label) {
+  SCOPED_TRACE(std::string(c.name) + " / " + label);
+  Tensors inputs;
+  for (size_t i = 0; i < shapes.size(); ++i) inputs.push_back(make_input(shapes[i], c.domain, static_cast<int>(i), layout));
+  if (layout == Layout::NonContiguous) {
+    bool any = false;
+    for (const Tensor& t : inputs) any = any || !t.is_contiguous();
+    if (!any) return;  // 0-d or one-element inputs: nothing new to test
+  }
+  try {
+    EXPECT_TRUE(autograd::gradcheck(c.fn, inputs));
+    if (c.gradgrad) EXPECT_TRUE(autograd::gradgradcheck(c.fn, inputs));
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+  }
+}
+
+std::vector<Case> elementwise_cases() {
+  using D = Domain;
+  auto unary = [](const char* name, Tensor (*f)(const Tensor&), bool gg = true, D d = D::Any) {
+    return Case{name, {{3, 4}}, [f](const Tensors& in) { return Tensors{f(in[0])}; }, gg, d};
+  };
+  std::vector<Case> cs = {
+      unary("abs", [](const Tensor& x) { return x.abs(); }),
+      unary("neg", [](const Tensor& x) { return x.neg(); }),
+      unary("exp", [](const Tensor& x) { return x.exp(); }),
+      unary("exp2", [](const Tensor& x) { return x.exp2(); }),
+      unary("expm1", [](const Tensor& x) { return x.expm1(); }),
+      unary("log", [](const Tensor& x) { return x.log(); }, true, D::Positive),
+      unary("log2", [](const Tensor& x) { return x.log2(); }, true, D::Positive),
+      unary("log10", [](const Tensor& x) { return x.log10(); }, true, D::Positive),
+      unary("log1p", [](const Tensor& x) { return x.log1p(); }, true, D::Positive),
+      unary("sqrt", [](const Tensor& x) { return x.sqrt(); }, true, D::Positive),
+      unary("rsqrt", [](const Tensor& x) { return x.rsqrt(); }, true, D::Positive),
+      unary("square", [](const Tensor& x) { return x.square(); }),
+      unary("reciprocal", [](const Tensor& x) { return x.reciprocal(); }, true, D::Positive),
+      unary("sin", [](const Tensor& x) { return x.sin(); }),
+      unary("cos", [](const Tensor& x) { return x.cos(); }),
+      unary("tan", [](const Tensor& x) { return x.tan(); }, true, D::Unit),
+      unary("tanh", [](const Tensor& x) { return x.tanh(); }),
+      unary("sigmoid", [](const Tensor& x) { return x.sigmoid(); }),
+      unary("relu", [](const Tensor& x) { return x.relu(); }),
+      unary("erf", [](const Tensor& x) { return x.erf(); }),
+      unary("gelu", [](const Tensor& x) { return gelu(x); }),
+      unary("gelu_tanh", [](const Tensor& x) { return gelu(x, "tanh"); }),
+      unary("silu", [](const Tensor& x) { return silu(x); }),
+      unary("softplus", [](const Tensor& x) { return softplus(x, 2.0, 20.0); }),
+      unary("clamp", [](const Tensor& x) { return x.clamp(-0.5, 0.7); }),
+      unary("clamp_min", [](const Tensor& x) { return clamp_min(x, 0.3); }),
+      unary("clamp_max", [](const Tensor& x) { return clamp_max(x, 0.3); }),
+      unary("floor", [](const Tensor& x) { return x.floor(); }, false),
+      unary("ceil", [](const Tensor& x) { return x.ceil(); }, false),
+      unary("round", [](const Tensor& x) { return x.round(); }, false),
+      unary("trunc", [](const Tensor& x) { return x.trunc(); }, false),
+      unary("sign", [](const Tensor& x) { return x.sign(); }, false),
+      unary("pow_scalar", [](const Tensor& x) { return x.pow(3); }),
+      unary("pow_fractional", [](const Tensor& x) { return x.pow(2.5); }, true, D::Positive),
+      unary("scalar_pow", [](const Tensor& x) { return pow(Scalar(1.7), x); }),
+      unary("mul_scalar", [](const Tensor& x) { return x * 2.5; }),
+      unary("rsub_scalar", [](const Tensor& x) { return 2.0 - x; }),
+      unary("rdiv_scalar", [](const Tensor& x) { return 1.5 / x; }, true, D::Positive),
+      unary("add_scalar_alpha", [](const Tensor& x) { return add(x, Scalar(2.0), Scalar(3.0)); }),
+      unary("fmod_scalar", [](const Tensor& x) { return fmod(x, Scalar(0.7)); }, false),
+      unary("remainder_scalar", [](const Tensor& x) { return remainder(x, Scalar(0.7)); }, false),
+  };
+  auto binary = [](const char* name, Tensor (*f)(const Tensor&, const Tensor&), bool gg = true, D d = D::Any) {
+    return Case{name, {{3, 4}, {3, 4}}, [f](const Tensors& in) { return Tensors{f(in[0], in[1])}; }, gg, d,
+                {{3, 1}, {1, 4}}};
+  };
+  std::vector<Case> bs = {
+      binary("add", [](const Tensor& a, const Tensor& b) { return a + b; }),
+      binary("add_alpha", [](const Tensor& a, const Tensor& b) { return add(a, b, 2.5); }),
+      binary("sub", [](const Tensor& a, const Tensor& b) { return a - b; }),
+      binary("sub_alpha", [](const Tensor& a, const Tensor& b) { return sub(a, b, 0.5); }),
+      binary("mul", [](const Tensor& a, const Tensor& b) { return a * b; }),
+      binary("div", [](const Tensor& a, const Tensor& b) { return a / b; }, true, D::Positive),
+      binary("pow", [](const Tensor& a, const Tensor& b) { return a.pow(b); }, true, D::Positive),
+      binary("maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }),
+      binary("minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }),
+      binary("atan2", [](const Tensor& a, const Tensor& b) { return atan2(a, b); }),
+      binary("fmod", [](const Tensor& a, const Tensor& b) { return fmod(a, b); }, false, D::Positive),
+      binary("remainder", [](const Tensor& a, const Tensor& b) { return remainder(a, b); }, false, D::Positive),
+      binary("lerp_scalar", [](const Tensor& a, const Tensor& b) { return lerp(a, b, 0.3); }),
+  };
+  cs.insert(cs.end(), bs.begin(), bs.end());
+  const Tensor mask = tensor({{true, false, true, false}, {false, false, true, true}, {true, true, false, false}});
+  cs.push_back({"where", {{3, 4}, {3, 4}}, [mask](const Tensors& in) { return Tensors{where(mask, in[0], in[1])}; }, true,
+                D::Any, {{3, 1}, {1, 4}}});
+  cs.push_back({"where_scalar", {{3, 4}}, [mask](const Tensors& in) { return Tensors{where(mask, in[0], Scalar(2.0))}; }});
+  cs.push_back({"masked_fill", {{3, 4}}, [mask](const Tensors& in) { return Tensors{in[0].masked_fill(mask, 0.5)}; }});
+  cs.push_back({"lerp_tensor", {{3, 4}, {3, 4}, {3, 4}},
+                [](const Tensors& in) { return Tensors{lerp(in[0], in[1], in[2])}; }, true, D::Any, {{3, 1}, {1, 4}, {4}}});
+  cs.push_back({"addcmul", {{3, 4}, {3, 4}, {3, 4}},
+                [](const Tensors& in) { return Tensors{addcmul(in[0], in[1], in[2], 0.5)}; }, true, D::Any,
+                {{4}, {3, 1}, {1, 4}}});
+  cs.push_back({"addcdiv", {{3, 4}, {3, 4}, {3, 4}},
+                [](const Tensors& in) { return Tensors{addcdiv(in[0], in[1], in[2], 0.5)}; }, true, D::Positive,
+                {{4}, {3, 1}, {1, 4}}});
+  cs.push_back({"clamp_tensor", {{3, 4}, {3, 4}, {3, 4}},
+                [](const Tensors& in) { return Tensors{clamp(in[0], in[1] - 1.0, in[2] + 1.0)}; }, false});
+  cs.push_back({"chain", {{3, 4}, {4}}, [](const Tensors& in) { return Tensors{(in[0] * in[1]).tanh() + in[0].exp()}; }, true});
+  return cs;
+}
+
+std::vector<Case> reduction_cases() {
+  auto r = [](const char* name, Tensor (*f)(const Tensor&), bool gg = true, Domain d = Domain::Any) {
+    return Case{name, {{3, 4}}, [f](const Tensors& in) { return Tensors{f(in[0])}; }, gg, d};
+  };
+  return {
+      r("sum", [](const Tensor& x) { return x.sum(); }),
+      r("sum_dim", [](const Tensor& x) { return x.sum({1}); }),
+      r("sum_dims_keepdim", [](const Tensor& x) { return x.sum({0, 1}, true); }),
+      r("mean", [](const Tensor& x) { return x.mean(); }),
+      r("mean_dim", [](const Tensor& x) { return x.mean({0}, true); }),
+      r("prod", [](const Tensor& x) { return x.prod(); }),
+      r("prod_dim", [](const Tensor& x) { return prod(x, 1); }),
+      r("amax", [](const Tensor& x) { return x.amax({1}); }, false),
+      r("amin", [](const Tensor& x) { return x.amin({0}, true); }, false),
+      r("max", [](const Tensor& x) { return x.max(); }, false),
+      r("min", [](const Tensor& x) { return x.min(); }, false),
+      r("max_dim", [](const Tensor& x) { return max(x, 1).first; }, false),
+      r("min_dim", [](const Tensor& x) { return min(x, 0, true).first; }, false),
+      r("var", [](const Tensor& x) { return x.var({1}); }),
+      r("var_all_unbiased0", [](const Tensor& x) { return x.var({}, 0); }),
+      r("std", [](const Tensor& x) { return x.std({0}); }),
+      r("norm2", [](const Tensor& x) { return x.norm(); }),
+      r("norm1", [](const Tensor& x) { return x.norm(1); }, false),
+      r("norm3_dim", [](const Tensor& x) { return norm(x, 3, {1}); }),
+      r("norm_inf", [](const Tensor& x) { return x.norm(INFINITY); }, false),
+      r("logsumexp", [](const Tensor& x) { return x.logsumexp({1}); }),
+      r("cumsum", [](const Tensor& x) { return x.cumsum(1); }),
+      r("cumprod", [](const Tensor& x) { return x.cumprod(0); }),
+  };
+}
+
+std::vector<Case> linalg_cases() {
+  auto two = [](const char* name, std::vector<Dims> shapes, Tensor (*f)(const Tensor&, const Tensor&),
+                std::vector<Dims> bshapes = {}) {
+    return Case{name, std::move(shapes), [f](const Tensors& in) { return Tensors{f(in[0], in[1])}; }, true, Domain::Any,
+                std::move(bshapes)};
+  };
+  return {
+      two("matmul_2d", {{2, 3}, {3, 4}}, [](const Tensor& a, const Tensor& b) { return matmul(a, b); }),
+      two("matmul_1d_2d", {{3}, {3, 2}}, [](const Tensor& a, const Tensor& b) { return matmul(a, b); }),
+      two("matmul_2d_1d", {{2, 3}, {3}}, [](const Tensor& a, const Tensor& b) { return matmul(a, b); }),
+      two("matmul_1d_1d", {{3}, {3}}, [](const Tensor& a, const Tensor& b) { return matmul(a, b); }),
+      two("matmul_batched", {{2, 2, 3}, {2, 3, 2}}, [](const Tensor& a, const Tensor& b) { return matmul(a, b); },
+          {{2, 1, 2, 3}, {3, 3, 2}}),
+      two("mm", {{2, 3}, {3, 2}}, [](const Tensor& a, const Tensor& b) { return mm(a, b); }),
+      two("bmm", {{2, 2, 3}, {2, 3, 2}}, [](const Tensor& a, const Tensor& b) { return bmm(a, b); }),
+      two("mv", {{2, 3}, {3}}, [](const Tensor& a, const Tensor& b) { return mv(a, b); }),
+      two("dot", {{4}, {4}}, [](const Tensor& a, const Tensor& b) { return dot(a, b); }),
+      two("outer", {{3}, {2}}, [](const Tensor& a, const Tensor& b) { return outer(a, b); }),
+      Case{"addmm", {{2, 2}, {2, 3}, {3, 2}},
+           [](const Tensors& in) { return Tensors{addmm(in[0], in[1], in[2], 0.5, 2.0)}; }, true, Domain::Any,
+           {{2}, {2, 3}, {3, 2}}},
+  };
+}
+
+std::vector<Case> index_and_shape_cases() {
+  const Tensor idx = tensor({2, 0, 2});
+  const Tensor gidx = tensor({{0, 2, 1, 0}, {2, 2, 0, 1}});
+  const Tensor sidx = tensor({{0, 1, 2, 0}, {2, 0, 1, 1}});  // scatter: a permutation per column
+  std::vector<Case> cs = {
+      {"index_select", {{3, 4}}, [idx](const Tensors& in) { return Tensors{in[0].index_select(0, idx)}; }, true},
+      {"gather", {{3, 4}}, [gidx](const Tensors& in) { return Tensors{in[0].gather(0, gidx)}; }, true},
+      {"take_along_dim", {{3, 4}}, [gidx](const Tensors& in) { return Tensors{in[0].take_along_dim(gidx, 0)}; }},
+      {"scatter_src", {{3, 4}, {2, 4}},
+       [](const Tensors& in) {
+         return Tensors{in[0].scatter(0, tensor({{0, 1, 2, 0}, {2, 0, 1, 1}}), in[1])};  // unique per column
+       }},
+      {"scatter_value", {{3, 4}}, [sidx](const Tensors& in) { return Tensors{in[0].scatter(0, sidx, Scalar(0.5))}; }},
+      {"scatter_add", {{3, 4}, {2, 4}}, [gidx](const Tensors& in) { return Tensors{in[0].scatter_add(0, gidx, in[1])}; }, true},
+      {"index_add", {{3, 4}, {3, 4}}, [idx](const Tensors& in) { return Tensors{index_add(in[0], 0, idx, in[1], 0.5)}; }, true},
+      {"index_basic", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].index({1, Slice(None, None, 2)})}; }},
+      {"index_tensor", {{3, 4}}, [idx](const Tensors& in) { return Tensors{in[0].index({Slice(), TensorIndex(idx)})}; }, true},
+      {"index_mask", {{3, 4}},
+       [](const Tensors& in) { return Tensors{in[0].index({TensorIndex(tensor({true, false, true}))})}; }},
+      {"index_put", {{3, 4}, {3}},
+       [idx](const Tensors& in) { return Tensors{index_put(in[0], {TensorIndex(idx), 1}, in[1], /*accumulate=*/true)}; }},
+      {"index_put_overwrite", {{3, 4}, {2}},
+       [](const Tensors& in) { return Tensors{index_put(in[0], {TensorIndex(tensor({0, 2})), 1}, in[1])}; }},
+      {"sort", {{3, 4}}, [](const Tensors& in) { return Tensors{std::get<0>(in[0].sort(1))}; }},
+      {"sort_desc", {{3, 4}}, [](const Tensors& in) { return Tensors{std::get<0>(in[0].sort(0, true))}; }},
+      {"topk", {{3, 4}}, [](const Tensors& in) { return Tensors{std::get<0>(in[0].topk(2))}; }},
+      {"flip", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].flip({0, 1})}; }, true},
+      {"roll", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].roll({1, -1}, {0, 1})}; }},
+      {"roll_flat", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].roll({5})}; }},
+      {"repeat", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].repeat({2, 1, 2})}; }, true},
+      {"tile", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].tile({2})}; }},
+      {"tril", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].tril()}; }},
+      {"triu", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].triu(1)}; }},
+      {"cat", {{3, 4}, {3, 2}}, [](const Tensors& in) { return Tensors{cat({in[0], in[1]}, 1)}; }, true},
+      {"stack", {{3, 4}, {3, 4}}, [](const Tensors& in) { return Tensors{stack({in[0], in[1]}, 1)}; }},
+      {"split", {{3, 4}}, [](const Tensors& in) { return in[0].split(3, 1); }},
+      {"split_sizes", {{3, 4}}, [](const Tensors& in) { return split(in[0], IntArrayRef({1, 2}), 0); }},
+      {"chunk", {{3, 4}}, [](const Tensors& in) { return in[0].chunk(2, 0); }},
+      {"clone", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].clone()}; }},
+      {"contiguous", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].contiguous() * 1.0}; }},
+      {"reshape", {{3, 4}}, [](const Tensors& in) { return Tensors{in[0].reshape({2, 6})}; }},
+  };
+  return cs;
+}
+
+std::vector<Case> nn_cases() {
+  const Tensor target = tensor({1, 0, 3});
+  const Tensor emb_idx = tensor({{0, 2}, {3, 2}});
+  std::vector<Case> cs = {
+      {"softmax", {{3, 4}}, [](const Tensors& in) { return Tensors{F::softmax(in[0], 1)}; }, true},
+      {"softmax_dim0", {{3, 4}}, [](const Tensors& in) { return Tensors{F::softmax(in[0], 0)}; }},
+      {"log_softmax", {{3, 4}}, [](const Tensors& in) { return Tensors{F::log_softmax(in[0], -1)}; }, true},
+      {"layer_norm", {{3, 4}, {4}, {4}},
+       [](const Tensors& in) { return Tensors{F::layer_norm(in[0], {4}, in[1], in[2])}; }, true},
+      {"layer_norm_no_affine", {{2, 2, 3}}, [](const Tensors& in) { return Tensors{F::layer_norm(in[0], {2, 3})}; }},
+      {"rms_norm", {{3, 4}, {4}}, [](const Tensors& in) { return Tensors{F::rms_norm(in[0], {4}, in[1], 1e-6)}; }, true},
+      {"embedding", {{4, 3}}, [emb_idx](const Tensors& in) { return Tensors{F::embedding(emb_idx, in[0])}; }},
+      {"embedding_padding", {{4, 3}}, [emb_idx](const Tensors& in) { return Tensors{F::embedding(emb_idx, in[0], 2)}; }},
+      {"linear", {{3, 4}, {2, 4}, {2}}, [](const Tensors& in) { return Tensors{F::linear(in[0], in[1], in[2])}; }, true},
+      {"linear_no_bias", {{2, 3, 4}, {2, 4}}, [](const Tensors& in) { return Tensors{F::linear(in[0], in[1])}; }},
+      {"nll_loss", {{3, 4}}, [target](const Tensors& in) { return Tensors{F::nll_loss(in[0], target)}; }},
+      {"nll_loss_weighted_sum", {{3, 4}, {4}},
+       [target](const Tensors& in) {
+         F::NllLossOptions o;
+         o.weight = in[1];
+         o.reduction = F::Reduction::Sum;
+         return Tensors{F::nll_loss(in[0], target, o)};
+       }},
+      {"cross_entropy", {{3, 4}}, [target](const Tensors& in) { return Tensors{F::cross_entropy(in[0], target)}; }, true},
+      {"cross_entropy_smoothing", {{3, 4}},
+       [target](const Tensors& in) {
+         F::CrossEntropyOptions o;
+         o.label_smoothing = 0.2;
+         return Tensors{F::cross_entropy(in[0], target, o)};
+       }},
+      {"cross_entropy_probs", {{3, 4}, {3, 4}},
+       [](const Tensors& in) { return Tensors{F::cross_entropy(in[0], F::softmax(in[1], 1))}; }},
+      {"mse_loss", {{3, 4}, {3, 4}}, [](const Tensors& in) { return Tensors{F::mse_loss(in[0], in[1])}; }, true, Domain::Any,
+       {{3, 4}, {4}}},
+      {"mse_loss_none", {{3, 4}, {3, 4}},
+       [](const Tensors& in) { return Tensors{F::mse_loss(in[0], in[1], F::Reduction::None)}; }},
+      {"sdpa", {{2, 3}, {4, 3}, {4, 2}},
+       [](const Tensors& in) { return Tensors{F::scaled_dot_product_attention(in[0], in[1], in[2])}; }},
+      {"sdpa_causal", {{3, 2}, {3, 2}, {3, 2}},
+       [](const Tensors& in) { return Tensors{F::scaled_dot_product_attention(in[0], in[1], in[2], Tensor(), true)}; }},
+      {"dropout_eval", {{3, 4}}, [](const Tensors& in) { return Tensors{F::dropout(in[0], 0.5, false) * 1.0}; }},
+  };
+  return cs;
+}
+
+std::vector<Case> einsum_cases() {
+  auto e = [](const char* name, const char* eq, std::vector<Dims> shapes, bool gg = false, std::vector<Dims> b = {}) {
+    return Case{name, std::move(shapes),
+                [eq](const Tensors& in) { return Tensors{einsum(eq, std::vector<Tensor>(in.begin(), in.end()))}; }, gg,
+                Domain::Any, std::move(b)};
+  };
+  return {
+      e("einsum_matmul", "ij,jk->ik", {{2, 3}, {3, 2}}, true),
+      e("einsum_batched", "bij,bjk->bik", {{2, 2, 3}, {2, 3, 2}}),
+      e("einsum_outer", "i,j->ij", {{3}, {2}}),
+      e("einsum_trace", "ii->", {{3, 3}}),
+      e("einsum_diagonal", "ii->i", {{3, 3}}),
+      e("einsum_implicit", "ij,jk", {{2, 3}, {3, 2}}),
+      e("einsum_sum_only_one", "ij,j->", {{2, 3}, {3}}),
+      e("einsum_three", "ij,jk,kl->il", {{2, 3}, {3, 2}, {2, 2}}),
+      e("einsum_ellipsis", "...ij,...jk->...ik", {{2, 2, 3}, {2, 3, 2}}, false, {{2, 2, 3}, {1, 3, 2}}),
+  };
+}
+
+void run_all(const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
+    run_case(c, c.shapes, Layout::Contiguous, "contiguous");
+    run_case(c, c.shapes, Layout::NonContiguous, "non-contiguous");
+    if (!c.broadcast_shapes.empty()) {
+      run_case(c, c.broadcast_shapes, Layout::Contiguous, "broadcast");
+      run_case(c, c.broadcast_shapes, Layout::NonContiguous, "broadcast non-contiguous");
+    }
+  }
+}
+
+TEST(GradcheckAllOps, Elementwise) { run_all(elementwise_cases()); }
+TEST(GradcheckAllOps, Reductions) { run_all(reduction_cases()); }
+TEST(GradcheckAllOps, Linalg) { run_all(linalg_cases()); }
+TEST(GradcheckAllOps, IndexingAndShape) { run_all(index_and_shape_cases()); }
+TEST(GradcheckAllOps, NnFunctional) { run_all(nn_cases()); }
+TEST(GradcheckAllOps, Einsum) { run_all(einsum_cases()); }
+
+TEST(GradcheckAllOps, ZeroDimInputs) {
+  const std::vector<Case> cs = {
+      {"mul_0d", {{}, {}}, [](const Tensors& in) { return Tensors{in[0] * in[1]}; }, true},
+      {"broadcast_0d", {{}, {3}}, [](const Tensors& in) { return Tensors{in[0] * in[1] + in[0]}; }, true},
+      {"sum_0d", {{}}, [](const Tensors& in) { return Tensors{in[0].sum()}; }},
+      {"exp_0d", {{}}, [](const Tensors& in) { return Tensors{in[0].exp()}; }, true},
+  };
+  run_all(cs);
+}
+
+}  // namespace
+}  // namespace ricci
