@@ -241,7 +241,7 @@ const char* node_name(BinaryOp op) {
     case BinaryOp::Mul: return "MulBackward0";
     case BinaryOp::Div: return "DivBackward0";
     case BinaryOp::DivFloor: case BinaryOp::DivTrunc: return "DivBackward1";
-    case BinaryOp::Pow: return "PowBackward1";
+    case BinaryOp::Pow: return "PowBackward0";
     case BinaryOp::Maximum: return "MaximumBackward0";
     case BinaryOp::Minimum: return "MinimumBackward0";
     case BinaryOp::Fmod: return "FmodBackward1";
