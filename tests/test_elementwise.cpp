@@ -500,3 +500,22 @@ TEST(ElementwiseInplace, RefusesToNarrowTheCategory) {
   EXPECT_THROW_MSG(i.exp_(), DTypeError, "[exp_] result type Float can't be cast to the desired output type Long");
   EXPECT_THROW_MSG(i.clamp_(0.5), DTypeError, "[clamp_] result type Float");
 }
+
+TEST(Compare, IsCloseAllCloseEqual) {
+  using namespace ricci;
+  Tensor a = tensor({1.0, 2.0, NAN, INFINITY});
+  Tensor b = tensor({1.0 + 1e-7, 2.1, NAN, INFINITY});
+  EXPECT_EQ(ricci::testing::values(isclose(a, b)), (std::vector<double>{1, 0, 0, 1}));
+  EXPECT_EQ(ricci::testing::values(isclose(a, b, 1e-5, 1e-8, true)), (std::vector<double>{1, 0, 1, 1}));
+  EXPECT_TRUE(allclose(a.slice(0, 0, 1), b.slice(0, 0, 1)));
+  EXPECT_FALSE(allclose(a, b));
+  EXPECT_TRUE(allclose(a, b, 0.1, 0.0, true));
+  // broadcast and non-contiguous
+  Tensor m = arange(6, float32).reshape({2, 3});
+  EXPECT_TRUE(allclose(m.T().contiguous(), m.T()));
+  EXPECT_TRUE(equal(tensor({1, 2}), tensor({1, 2})));
+  EXPECT_FALSE(equal(tensor({1, 2}), tensor({1, 3})));
+  EXPECT_FALSE(equal(tensor({1, 2}), tensor({1, 2, 3})));
+  EXPECT_THROW_MSG(isclose(tensor({1.0}), tensor({1.0}, float64)), DTypeError, "did not match");
+  EXPECT_THROW_MSG(isclose(a, b, -1.0), ValueError, "must be non-negative");
+}

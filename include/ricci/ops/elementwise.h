@@ -183,3 +183,11 @@ Tensor& operator/=(Tensor& a, const Tensor& b);
 Tensor& operator/=(Tensor& a, const Scalar& b);
 
 }  // namespace ricci
+
+namespace ricci {
+// |a - b| <= atol + rtol * |b| elementwise (broadcasting), NaNs equal only with equal_nan; as
+// torch.isclose. allclose: all of it. equal: same shape and every element equal.
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+bool equal(const Tensor& a, const Tensor& b);
+}  // namespace ricci
