@@ -19,3 +19,7 @@
 #include "ricci/ops/shape.h"
 #include "ricci/nn/functional.h"
 #include "ricci/io.h"
+#include "ricci/nn/module.h"
+#include "ricci/nn/layers.h"
+#include "ricci/nn/init.h"
+#include "ricci/optim.h"

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Side-by-side comparison of ricci with its peers (PyTorch, NumPy), one RESULT line per case:
+#   RESULT <case>_t<n> ricci=<v> <peer>=<v> unit=<unit> ratio=<ricci/peer>
+# Method (shared/BENCH.md): per case and thread count, ricci (bench_ops, one process per sample)
+# and the peer (bench/compare_ops.py --serve, one process per thread count) take turns, A B A B;
+# each sample is a run of >= 0.2 s after warm-up; the median of the samples is reported, with the
+# min-max spread on a "#" line above it. The autograd comparison (bench/torch_autograd.sh, owned
+# separately) runs when no filter is given or the filter matches "autograd".
+#
+# Usage: bench/run_compare.sh [filter]        filter: a Python regex searched in the case names
+# Environment:
+#   RICCI_BENCH_BUILD    build dir (default: <repo>/build-bench; configured Release if new)
+#   RICCI_BENCH_THREADS_LIST  thread counts to run (default "1 2")
+#   RICCI_BENCH_SAMPLES  samples per side (default 5), RICCI_BENCH_MIN_TIME seconds (default 0.2)
+#   RICCI_BENCH_JOBS     build parallelism (default 2)
+#   PYTHON               interpreter with torch and numpy (default python3, then /usr/bin/python3)
+# Exit status: non-zero only when something could not be built or run, never for a missed target.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${RICCI_BENCH_BUILD:-$ROOT/build-bench}"
+FILTER="${1:-}"
+JOBS="${RICCI_BENCH_JOBS:-2}"
+
+# ---- the peer: an interpreter with torch and numpy ------------------------------------------------
+PY=""
+for cand in "${PYTHON:-python3}" /usr/bin/python3; do
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import torch, numpy' 2>/dev/null; then
+    PY="$cand"
+    break
+  fi
+done
+if [[ -z "$PY" ]]; then
+  echo "run_compare: no Python with torch and numpy found; install them with" >&2
+  echo "  python3 -m pip install torch numpy   (or apt-get install python3-torch python3-numpy)" >&2
+  exit 1
+fi
+
+# ---- ricci: build the benchmark program ----------------------------------------------------------
+if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRICCI_CUDA=OFF \
+    -DRICCI_BUILD_TESTS=OFF -DRICCI_BUILD_EXAMPLES=OFF -DRICCI_BUILD_BENCH=ON >/dev/null
+fi
+cmake --build "$BUILD" -j"$JOBS" --target bench_ops >"$BUILD/bench_ops.build.log" 2>&1 ||
+  { tail -30 "$BUILD/bench_ops.build.log" >&2; echo "run_compare: bench_ops did not build" >&2; exit 1; }
+
+status=0
+"$PY" - "$BUILD/bench/bench_ops" "$ROOT/bench/compare_ops.py" "$FILTER" <<'PYEOF' || status=1
+import json, os, re, statistics, subprocess, sys
+
+bench, peer_script, filt = sys.argv[1], sys.argv[2], sys.argv[3]
+threads_list = [int(t) for t in os.environ.get("RICCI_BENCH_THREADS_LIST", "1 2").split()]
+samples = int(os.environ.get("RICCI_BENCH_SAMPLES", "5"))
+min_time = float(os.environ.get("RICCI_BENCH_MIN_TIME", "0.2"))
+
+# Groups run together (one ricci process answers all of a group's ricci names per sample). Each
+# output line: (case, ricci name, peer label, side the peer value comes from, name on that side).
+def simple(name):
+    return ([name], [name], [(name, name, "torch", "peer", name)])
+
+GROUPS = [
+    (["add_16M_f32"], ["add_16M_f32", "stream_add_16M_f32"],
+     [("add_16M_f32", "add_16M_f32", "torch", "peer", "add_16M_f32"),
+      # allocating ricci add against STREAM-style numpy add into a preallocated output
+      ("add_vs_stream_16M_f32", "add_16M_f32", "numpy_stream", "peer", "stream_add_16M_f32")]),
+    simple("exp_16M_f32"),
+    simple("gelu_16M_f32"),
+    simple("sum_16M_f32"),
+    simple("softmax_4096x4096_f32"),
+    simple("matmul_64_f32"),
+    simple("matmul_256_f32"),
+    simple("matmul_1024_f32"),
+    simple("matmul_2048_f32"),
+    simple("matmul_1024_bf16"),
+    (["einsum_btd_bsd_8x512x64_f32", "bmm_btd_bsd_8x512x64_f32"],
+     ["einsum_btd_bsd_8x512x64_f32", "bmm_btd_bsd_8x512x64_f32"],
+     [("einsum_btd_bsd_8x512x64_f32", "einsum_btd_bsd_8x512x64_f32", "torch", "peer", "einsum_btd_bsd_8x512x64_f32"),
+      ("bmm_btd_bsd_8x512x64_f32", "bmm_btd_bsd_8x512x64_f32", "torch", "peer", "bmm_btd_bsd_8x512x64_f32"),
+      ("einsum_vs_bmm_8x512x64_f32", "einsum_btd_bsd_8x512x64_f32", "ricci_bmm", "ricci", "bmm_btd_bsd_8x512x64_f32")]),
+    simple("transpose_copy_4096x4096_f32"),
+    simple("alloc_fill_64MiB_f32"),
+]
+
+def loadavg():
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
+
+failed = False
+units = {}  # ricci name -> unit, from the label bench_ops gives each case
+
+def ricci_sample(names, env):
+    regex = "^(" + "|".join(names) + ")(/.*)?$"
+    cmd = [bench, f"--benchmark_filter={regex}", f"--benchmark_min_time={min_time}", "--benchmark_format=json"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench_ops failed ({out.returncode}): {out.stderr.strip()[-500:]}")
+    values = {}
+    for b in json.loads(out.stdout)["benchmarks"]:
+        scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
+        name = b["name"].split("/")[0]
+        values[name] = b["work"] / (b["real_time"] * scale) / 1e9
+        units[name] = b.get("label", "?")
+    missing = set(names) - set(values)
+    if missing:
+        raise RuntimeError(f"bench_ops has no case {sorted(missing)}")
+    return values
+
+def fmt(v):
+    return f"{v:.4g}"
+
+for n in threads_list:
+    suffix = f"_t{n}"
+    groups = [g for g in GROUPS if any(re.search(filt, line[0] + suffix) for line in g[2])] if filt else GROUPS
+    if not groups:
+        continue
+    common = {"OMP_NUM_THREADS": str(n), "OPENBLAS_NUM_THREADS": str(n), "MKL_NUM_THREADS": str(n)}
+    ricci_env = dict(os.environ, RICCI_BENCH_THREADS=str(n), RICCI_NUM_THREADS=str(n), **common)
+    peer_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    peer_env.update(common)
+    peer = subprocess.Popen([sys.executable, peer_script, "--serve", f"--threads={n}", f"--min-time={min_time}"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=peer_env)
+    hello = peer.stdout.readline().strip()
+    if not hello.startswith("ready"):
+        print(f"run_compare: the peer did not start: {hello!r}", file=sys.stderr)
+        sys.exit(1)
+    print(f"# threads={n}  peer: {hello[len('ready '):]} (OMP_WAIT_POLICY default)  load average: {loadavg()}",
+          flush=True)
+
+    def peer_sample(name):
+        peer.stdin.write(name + "\n")
+        peer.stdin.flush()
+        parts = peer.stdout.readline().split()
+        if len(parts) != 3 or parts[0] != name or parts[1] == "error":
+            raise RuntimeError(f"peer failed on {name}: {parts}")
+        return float(parts[1])
+
+    for ricci_names, peer_names, lines in groups:
+        try:
+            got = {("ricci", k): [] for k in ricci_names}
+            got.update({("peer", k): [] for k in peer_names})
+            for k in peer_names:  # warm-up: first-touch faults, lazy init (bench_ops warms itself)
+                peer_sample(k)
+            for _ in range(samples):  # A B A B ...
+                for k, v in ricci_sample(ricci_names, ricci_env).items():
+                    if ("ricci", k) in got:
+                        got[("ricci", k)].append(v)
+                for k in peer_names:
+                    got[("peer", k)].append(peer_sample(k))
+        except (RuntimeError, ValueError, KeyError) as e:
+            print(f"run_compare: {ricci_names[0]}{suffix}: {e}", file=sys.stderr, flush=True)
+            failed = True
+            continue
+        for case, rname, plabel, pside, pname in lines:
+            if filt and not re.search(filt, case + suffix):
+                continue
+            rv, pv = got[("ricci", rname)], got[(pside, pname)]
+            rmed, pmed = statistics.median(rv), statistics.median(pv)
+            unit = units[rname]
+            print(f"# {case}{suffix}: ricci {fmt(min(rv))}-{fmt(max(rv))}, {plabel} {fmt(min(pv))}-{fmt(max(pv))} "
+                  f"(min-max of {samples})", flush=True)
+            print(f"RESULT {case}{suffix} ricci={fmt(rmed)} {plabel}={fmt(pmed)} unit={unit} "
+                  f"ratio={rmed / pmed:.3f}", flush=True)
+    peer.stdin.close()
+    peer.wait()
+    print(f"# threads={n} done; load average: {loadavg()}", flush=True)
+
+sys.exit(1 if failed else 0)
+PYEOF
+
+# ---- autograd overhead (bench/torch_autograd.sh: builds bench_autograd and a libtorch program) ----
+if [[ -z "$FILTER" ]] || "$PY" -c 'import re,sys; sys.exit(0 if re.search(sys.argv[1], "autograd") or "autograd" in sys.argv[1] else 1)' "$FILTER"; then
+  PYTHON="$PY" bash "$ROOT/bench/torch_autograd.sh" "$BUILD" || { echo "run_compare: torch_autograd.sh failed" >&2; status=1; }
+fi
+exit "$status"
