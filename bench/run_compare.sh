@@ -2,7 +2,8 @@
 # Side-by-side comparison of ricci with its peers (PyTorch, NumPy), one RESULT line per case:
 #   RESULT <case>_t<n> ricci=<v> <peer>=<v> unit=<unit> ratio=<ricci/peer>
 # Method (shared/BENCH.md): per case and thread count, ricci (bench_ops, one process per sample)
-# and the peer (bench/compare_ops.py --serve, one process per thread count) take turns, A B A B;
+# and the peer (bench/compare_ops.py --serve, one process per thread count and OMP_WAIT_POLICY)
+# take turns, A B A B;
 # each sample is a run of >= 0.2 s after warm-up; the median of the samples is reported, with the
 # min-max spread on a "#" line above it. The autograd comparison (bench/torch_autograd.sh, owned
 # separately) runs when no filter is given or the filter matches "autograd".
@@ -13,6 +14,11 @@
 #   RICCI_BENCH_THREADS_LIST  thread counts to run (default "1 2")
 #   RICCI_BENCH_SAMPLES  samples per side (default 5), RICCI_BENCH_MIN_TIME seconds (default 0.2)
 #   RICCI_BENCH_JOBS     build parallelism (default 2)
+#   RICCI_BENCH_CLEAN_OPENBLAS=1  also unset OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for ricci (by
+#                        default they are unset for the peer only; ricci's float32 GEMM is OpenBLAS,
+#                        so a forced OPENBLAS_CORETYPE=Haswell keeps it on AVX2 kernels)
+#   RICCI_BENCH_PEER_WAIT_POLICIES  OMP_WAIT_POLICY values tried for the peer at > 1 thread
+#                        (default "default PASSIVE"; the best median is reported)
 #   PYTHON               interpreter with torch and numpy (default python3, then /usr/bin/python3)
 # Exit status: non-zero only when something could not be built or run, never for a missed target.
 set -euo pipefail
@@ -87,6 +93,7 @@ def loadavg():
         return "?"
 
 failed = False
+matched = False
 units = {}  # ricci name -> unit, from the label bench_ops gives each case
 
 def ricci_sample(names, env):
@@ -114,39 +121,56 @@ for n in threads_list:
     groups = [g for g in GROUPS if any(re.search(filt, line[0] + suffix) for line in g[2])] if filt else GROUPS
     if not groups:
         continue
+    matched = True
     common = {"OMP_NUM_THREADS": str(n), "OPENBLAS_NUM_THREADS": str(n), "MKL_NUM_THREADS": str(n)}
     ricci_env = dict(os.environ, RICCI_BENCH_THREADS=str(n), RICCI_NUM_THREADS=str(n), **common)
-    peer_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    peer_env.update(common)
-    peer = subprocess.Popen([sys.executable, peer_script, "--serve", f"--threads={n}", f"--min-time={min_time}"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=peer_env)
-    hello = peer.stdout.readline().strip()
-    if not hello.startswith("ready"):
-        print(f"run_compare: the peer did not start: {hello!r}", file=sys.stderr)
-        sys.exit(1)
-    print(f"# threads={n}  peer: {hello[len('ready '):]} (OMP_WAIT_POLICY default)  load average: {loadavg()}",
-          flush=True)
+    if os.environ.get("RICCI_BENCH_CLEAN_OPENBLAS") == "1":
+        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            ricci_env.pop(k, None)
+    # The peer's best configuration: with n > 1, OpenMP's default busy-wait wins on an idle machine
+    # and loses badly (10-1000x on small GEMMs) when other processes want the cores, so one peer
+    # process per OMP_WAIT_POLICY runs, and each case reports the better of them.
+    policies = ["default"] if n == 1 else os.environ.get("RICCI_BENCH_PEER_WAIT_POLICIES", "default PASSIVE").split()
+    peers = {}
+    for pol in policies:
+        peer_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        peer_env.update(common)
+        if pol != "default":
+            peer_env["OMP_WAIT_POLICY"] = pol
+        proc = subprocess.Popen([sys.executable, peer_script, "--serve", f"--threads={n}", f"--min-time={min_time}"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=peer_env)
+        hello = proc.stdout.readline().strip()
+        if not hello.startswith("ready"):
+            print(f"run_compare: the peer did not start: {hello!r}", file=sys.stderr)
+            sys.exit(1)
+        peers[pol] = proc
+    blas = ricci_env.get("OPENBLAS_CORETYPE", "auto")
+    print(f"# threads={n}  peer: {hello[len('ready '):]}, OMP_WAIT_POLICY {'/'.join(policies)} (best reported)"
+          f"  ricci OpenBLAS core: {blas}  load average: {loadavg()}", flush=True)
 
-    def peer_sample(name):
-        peer.stdin.write(name + "\n")
-        peer.stdin.flush()
-        parts = peer.stdout.readline().split()
+    def peer_sample(pol, name):
+        proc = peers[pol]
+        proc.stdin.write(name + "\n")
+        proc.stdin.flush()
+        parts = proc.stdout.readline().split()
         if len(parts) != 3 or parts[0] != name or parts[1] == "error":
-            raise RuntimeError(f"peer failed on {name}: {parts}")
+            raise RuntimeError(f"peer ({pol}) failed on {name}: {parts}")
         return float(parts[1])
 
     for ricci_names, peer_names, lines in groups:
         try:
             got = {("ricci", k): [] for k in ricci_names}
-            got.update({("peer", k): [] for k in peer_names})
-            for k in peer_names:  # warm-up: first-touch faults, lazy init (bench_ops warms itself)
-                peer_sample(k)
+            got.update({(pol, k): [] for pol in policies for k in peer_names})
+            for pol in policies:  # warm-up: first-touch faults, lazy init (bench_ops warms itself)
+                for k in peer_names:
+                    peer_sample(pol, k)
             for _ in range(samples):  # A B A B ...
                 for k, v in ricci_sample(ricci_names, ricci_env).items():
                     if ("ricci", k) in got:
                         got[("ricci", k)].append(v)
-                for k in peer_names:
-                    got[("peer", k)].append(peer_sample(k))
+                for pol in policies:
+                    for k in peer_names:
+                        got[(pol, k)].append(peer_sample(pol, k))
         except (RuntimeError, ValueError, KeyError) as e:
             print(f"run_compare: {ricci_names[0]}{suffix}: {e}", file=sys.stderr, flush=True)
             failed = True
@@ -154,17 +178,28 @@ for n in threads_list:
         for case, rname, plabel, pside, pname in lines:
             if filt and not re.search(filt, case + suffix):
                 continue
-            rv, pv = got[("ricci", rname)], got[(pside, pname)]
-            rmed, pmed = statistics.median(rv), statistics.median(pv)
+            rv = got[("ricci", rname)]
+            rmed = statistics.median(rv)
+            if pside == "ricci":
+                pv, note = got[("ricci", pname)], ""
+            else:
+                pol = max(policies, key=lambda q: statistics.median(got[(q, pname)]))
+                pv = got[(pol, pname)]
+                note = "" if len(policies) == 1 else f" [OMP_WAIT_POLICY {pol}; " + ", ".join(
+                    f"{q} {fmt(statistics.median(got[(q, pname)]))}" for q in policies) + "]"
+            pmed = statistics.median(pv)
             unit = units[rname]
             print(f"# {case}{suffix}: ricci {fmt(min(rv))}-{fmt(max(rv))}, {plabel} {fmt(min(pv))}-{fmt(max(pv))} "
-                  f"(min-max of {samples})", flush=True)
+                  f"(min-max of {samples}){note}", flush=True)
             print(f"RESULT {case}{suffix} ricci={fmt(rmed)} {plabel}={fmt(pmed)} unit={unit} "
                   f"ratio={rmed / pmed:.3f}", flush=True)
-    peer.stdin.close()
-    peer.wait()
+    for proc in peers.values():
+        proc.stdin.close()
+        proc.wait()
     print(f"# threads={n} done; load average: {loadavg()}", flush=True)
 
+if not matched:
+    print(f"# no op case matches {filt!r} (names look like add_16M_f32_t2; bench/compare_ops.py --list)", flush=True)
 sys.exit(1 if failed else 0)
 PYEOF
 

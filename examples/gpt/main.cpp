@@ -112,10 +112,13 @@ int main(int argc, char** argv) {
 
   gpt::Config cfg;
   cfg.vocab_size = tok.vocab_size();
-  int64_t batch = 32, steps = 1000, warmup = 50, eval_every = 200, eval_batches = 8;
+  int64_t batch = 32, steps = 500, warmup = 30, eval_every = 100, eval_batches = 8;
   double lr = 2e-3;
+  // 31K training characters overfit a 0.8M-parameter model after ~400 steps: dropout and a short
+  // schedule keep the validation loss at its best.
+  cfg.dropout = 0.1;
   if (args.quick) {
-    cfg.block_size = 32, cfg.d_model = 32, cfg.n_layers = 1, cfg.n_heads = 2;
+    cfg.block_size = 32, cfg.d_model = 32, cfg.n_layers = 1, cfg.n_heads = 2, cfg.dropout = 0.0;
     batch = 8, steps = 20, warmup = 2, eval_every = 10, eval_batches = 2;
   }
   if (args.steps > 0) steps = args.steps;
