@@ -207,4 +207,24 @@ PYEOF
 if [[ -z "$FILTER" ]] || "$PY" -c 'import re,sys; sys.exit(0 if re.search(sys.argv[1], "autograd") or "autograd" in sys.argv[1] else 1)' "$FILTER"; then
   PYTHON="$PY" bash "$ROOT/bench/torch_autograd.sh" "$BUILD" || { echo "run_compare: torch_autograd.sh failed" >&2; status=1; }
 fi
+# ---- training steps (bench_train vs bench/mlp_torch.py; GPT tokens/s via examples/gpt --bench) ----
+matches() { [[ -z "$FILTER" ]] || "$PY" -c 'import re,sys; sys.exit(0 if re.search(sys.argv[1], sys.argv[2]) else 1)' "$FILTER" "$1"; }
+if matches "mlp_step_t1 mlp_step_t2"; then
+  cmake --build "$BUILD" -j"$JOBS" --target bench_train >"$BUILD/bench_train.build.log" 2>&1 || { echo "run_compare: bench_train failed to build" >&2; status=1; }
+  for n in 1 2; do
+    r=$(RICCI_BENCH_THREADS=$n "$BUILD/bench/bench_train" --benchmark_format=json 2>/dev/null |
+        "$PY" -c 'import json,sys; d=json.load(sys.stdin); print([b["real_time"] for b in d["benchmarks"] if b["name"].endswith("_median")][0])')
+    best=""
+    for policy in "" PASSIVE; do
+      t=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${policy:+OMP_WAIT_POLICY=$policy} OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n \
+          "$PY" "$ROOT/bench/mlp_torch.py" "$n" | sed -n 's/^ms_per_step=\([0-9.]*\).*/\1/p')
+      if [[ -n "$t" ]] && { [[ -z "$best" ]] || "$PY" -c "import sys; sys.exit(0 if $t < $best else 1)"; }; then best=$t; fi
+    done
+    if [[ -n "$r" && -n "$best" ]]; then
+      "$PY" -c "r=$r; t=$best; print(f'RESULT mlp_step_784_512_512_10_b128_adamw_t$n ricci={r:.3f} torch={t:.3f} unit=ms/step ratio={r/t:.3f}')"
+    else
+      echo "run_compare: mlp_step_t$n could not run" >&2; status=1
+    fi
+  done
+fi
 exit "$status"

@@ -7,4 +7,7 @@ bash scripts/install-deps.sh
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRICCI_BUILD_TESTS=OFF -DRICCI_BUILD_BENCH=OFF
 cmake --build "$build" -j"$(nproc)"
+"$build"/examples/gpt
+echo
+echo "== The lesson tour =="
 "$build"/examples/tour
