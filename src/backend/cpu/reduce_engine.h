@@ -56,6 +56,7 @@ inline void for_runs(const Plan& P, int64_t rb, int64_t re, F&& f) {
     if (rb < re) f(int64_t{0}, int64_t{1}, int64_t{1});
     return;
   }
+  if (rb >= re) return;  // an empty reduced range (some reduced size is 0): nothing to visit
   const int last = P.nr - 1;
   const int64_t inner = P.rsize[last];
   int64_t idx[kMaxDims];
