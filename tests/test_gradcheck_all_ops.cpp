@@ -73,7 +73,9 @@ void run_case(const Case& c, const std::vector<Dims>& shapes, Layout layout, con
   }
   try {
     EXPECT_TRUE(autograd::gradcheck(c.fn, inputs));
-    if (c.gradgrad) EXPECT_TRUE(autograd::gradgradcheck(c.fn, inputs));
+    if (c.gradgrad) {
+      EXPECT_TRUE(autograd::gradgradcheck(c.fn, inputs));
+    }
   } catch (const std::exception& e) {
     ADD_FAILURE() << e.what();
   }
