@@ -30,6 +30,8 @@
 #include "ricci/parallel.h"
 #include "ricci/tensor.h"
 
+#include <type_traits>
+
 namespace ricci::cpu::reduce {
 
 inline constexpr int kMaxDims = 16;
@@ -92,9 +94,15 @@ inline void kept_offsets(const Plan& P, int64_t o, int64_t& in_off, int64_t& out
   }
 }
 
+// Sum of n contiguous float32 values in float64 precision, vectorised (reduce_sum_f32.cpp).
+double sum_contiguous_f32(const float* p, int64_t n);
+
 template <class Op, class T>
 inline typename Op::Acc fold_run(const Op& op, typename Op::Acc acc, const T* p, int64_t stride, int64_t n, double aux) {
   using Acc = typename Op::Acc;
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<Acc, double> && requires { Op::kPlainSum; }) {
+    if (stride == 1) return op.merge(acc, sum_contiguous_f32(p, n));
+  }
   if (stride == 1 && n >= kLanes) {
     Acc a[kLanes];
     for (int k = 0; k < kLanes; ++k) a[k] = op.init();

@@ -18,6 +18,7 @@ template <class T> using sum_out_t = std::conditional_t<std::is_floating_point_v
 
 template <class T>
 struct SumOp {
+  static constexpr bool kPlainSum = true;  // lets fold_run take the vectorised float32 path
   using Acc = sum_acc_t<T>;
   using Out = sum_out_t<T>;
   Acc init() const { return 0; }
