@@ -4,22 +4,18 @@
 #include <cmath>
 #include <limits>
 
-#include "test_util.h"
+#include "op_test_helpers.h"
 
 using namespace ricci;
 using ricci::autograd::Tensors;
 
 namespace {
 
-Tensor f64(const NestedList& v) { return tensor(v, float64); }
-Tensor i64(const NestedList& v) { return tensor(v, int64); }
-Tensor seq(IntArrayRef shape, DType dt = float64) { return arange(product(shape), dt).reshape(shape); }
-Tensor leaf(const Tensor& t) {
-  Tensor c = t.to(float64, /*copy=*/true);
-  c.requires_grad_(true);
-  return c;
-}
-bool check(const std::function<Tensors(const Tensors&)>& fn, const Tensors& in) { return autograd::gradcheck(fn, in); }
+using ricci::testing::f64;
+using ricci::testing::i64;
+using ricci::testing::seq;
+using ricci::testing::leaf;
+using ricci::testing::check;
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace

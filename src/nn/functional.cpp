@@ -14,6 +14,7 @@
 #include "ricci/nn/functional.h"
 #include "ricci/ops/elementwise.h"
 #include "ricci/ops/reduce.h"
+#include "nn/functional_internal.h"
 
 namespace ricci::nn::functional {
 
@@ -22,12 +23,7 @@ using autograd::VjpArgs;
 
 namespace {
 
-// Kernel operands: contiguous, and made without recording a graph node.
-Tensor contiguous_nograd(const Tensor& t) {
-  if (!t.defined() || t.is_contiguous()) return t;
-  NoGradGuard g;
-  return t.contiguous();
-}
+using internal::contiguous_nograd;
 
 void check_floating(const Tensor& x, const char* op, const char* way_out) {
   RICCI_CHECK(x.is_floating_point(), DTypeError, "[", op, "] expected a floating point input, but got ", x.dtype(),

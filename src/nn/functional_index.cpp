@@ -14,6 +14,7 @@
 #include "ricci/nn/functional.h"
 #include "ricci/ops/elementwise.h"
 #include "ricci/ops/reduce.h"
+#include "nn/functional_internal.h"
 
 namespace ricci::nn::functional {
 
@@ -22,11 +23,7 @@ using autograd::VjpArgs;
 
 namespace {
 
-Tensor contiguous_nograd(const Tensor& t) {
-  if (!t.defined() || t.is_contiguous()) return t;
-  NoGradGuard g;
-  return t.contiguous();
-}
+using internal::contiguous_nograd;
 
 std::string shape_str(IntArrayRef s) {
   std::string r = "[";
