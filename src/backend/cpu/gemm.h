@@ -4,7 +4,8 @@
 // gemm_reduced: C = alpha * A @ B + beta * C for float16 / bfloat16 (and float32, for testing),
 // computed by our own packed GEMM: operands are converted to float32 while their panels are
 // packed, and every product is accumulated in float32, so the only rounding to 16 bits is the
-// final store. OpenBLAS has no such routine; PyTorch's CPU fallback for bf16 is ~10x slower.
+// final store. OpenBLAS has no such routine. bfloat16 uses the CPU's bf16 dot-product
+// instruction where it exists (gemm_bf16_dot).
 #include <cstdint>
 
 #include "ricci/half.h"
@@ -44,7 +45,21 @@ extern template void gemm_reduced<BFloat16>(int64_t, int64_t, int64_t, MatrixRef
 extern template void gemm_reduced<float>(int64_t, int64_t, int64_t, MatrixRef<const float>, MatrixRef<const float>,
                                          MatrixRef<float>, float, float, bool);
 
-// Which micro-kernel gemm_reduced picked on this CPU ("avx512 8x32", "avx2 6x16", "generic 4x8").
-const char* gemm_reduced_kernel_name();
+// The instruction sets the reduced-precision GEMM may use, in order. RICCI_GEMM_ISA=avx512bf16,
+// avx512, avx2 or generic caps the choice (to test the other kernels on a CPU that has them all).
+enum class GemmIsa { Generic, Avx2, Avx512, Avx512Bf16 };
+bool gemm_isa_allowed(GemmIsa isa);
+
+// C = alpha * A @ B + beta * C for bfloat16 on the CPU's bf16 dot-product instruction
+// (AVX512_BF16), accumulating in float32 (gemm_bf16_dot.cpp). Returns false, doing nothing, when
+// the CPU lacks the instruction or RICCI_GEMM_ISA excludes it. The instruction reads bf16
+// subnormals as zero, as PyTorch's bf16 GEMM (oneDNN, same instruction) does.
+bool gemm_bf16_dot_available();
+bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> B,
+                   MatrixRef<BFloat16> C, float alpha, float beta, bool parallel);
+
+// Which micro-kernel gemm_reduced picks on this CPU for float16/float32 ("avx512 8x32", "avx2 6x16",
+// "generic 4x8") or, with bfloat16 = true, for bfloat16 (also "avx512bf16 6x64").
+const char* gemm_reduced_kernel_name(bool bfloat16 = false);
 
 }  // namespace ricci::cpu

@@ -15,6 +15,7 @@
 // panels with zeros.
 //
 // The micro-kernel is chosen at run time: AVX-512 (8 x 32), AVX2+FMA (6 x 16) or portable C++.
+// bfloat16 first tries gemm_bf16_dot.cpp, which multiplies in bf16 hardware where the CPU has it.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -39,17 +40,9 @@ constexpr int64_t kKC = 256;   // K block: an A micro-panel (MR x KC) stays in L
 constexpr int64_t kNC = 4096;  // columns of B packed at once (KC x NC floats: 4 MiB, L3)
 constexpr int64_t kMB = 2048;  // rows of A packed at once
 
-// RICCI_GEMM_ISA=avx2 or =generic caps the instruction set (to test the other kernels here).
-bool isa_allowed(const char* isa) {
-  static const char* cap = std::getenv("RICCI_GEMM_ISA");
-  if (!cap) return true;
-  if (std::strcmp(cap, "generic") == 0) return false;
-  return std::strcmp(cap, "avx2") != 0 || std::strcmp(isa, "avx2") == 0;
-}
-
 bool cpu_has_avx512() {
 #if RICCI_GEMM_X86
-  static const bool has = __builtin_cpu_supports("avx512f") && isa_allowed("avx512");
+  static const bool has = __builtin_cpu_supports("avx512f") && gemm_isa_allowed(GemmIsa::Avx512);
   return has;
 #else
   return false;
@@ -58,7 +51,7 @@ bool cpu_has_avx512() {
 bool cpu_has_avx2() {
 #if RICCI_GEMM_X86
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c") && isa_allowed("avx2");
+                          __builtin_cpu_supports("f16c") && gemm_isa_allowed(GemmIsa::Avx2);
   return has;
 #else
   return false;
@@ -357,6 +350,18 @@ void gemm_driver(UKernel ukernel, int64_t M, int64_t N, int64_t K, MatrixRef<con
 
 }  // namespace
 
+bool gemm_isa_allowed(GemmIsa isa) {
+  static const GemmIsa cap = [] {
+    const char* env = std::getenv("RICCI_GEMM_ISA");
+    if (!env) return GemmIsa::Avx512Bf16;
+    if (std::strcmp(env, "generic") == 0) return GemmIsa::Generic;
+    if (std::strcmp(env, "avx2") == 0) return GemmIsa::Avx2;
+    if (std::strcmp(env, "avx512") == 0) return GemmIsa::Avx512;
+    return GemmIsa::Avx512Bf16;
+  }();
+  return isa <= cap;
+}
+
 template <class T>
 void gemm_reduced(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixRef<const T> B, MatrixRef<T> C,
                   float alpha, float beta, bool parallel) {
@@ -369,6 +374,9 @@ void gemm_reduced(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixR
       }
     return;
   }
+  if constexpr (std::is_same_v<T, BFloat16>) {
+    if (gemm_bf16_dot(M, N, K, A, B, C, alpha, beta, parallel)) return;
+  }
 #if RICCI_GEMM_X86
   if (cpu_has_avx512()) return gemm_driver<8, 32>(&ukernel_avx512, M, N, K, A, B, C, alpha, beta, parallel);
   if (cpu_has_avx2()) return gemm_driver<6, 16>(&ukernel_avx2, M, N, K, A, B, C, alpha, beta, parallel);
@@ -376,7 +384,8 @@ void gemm_reduced(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixR
   gemm_driver<4, 8>(&ukernel_generic, M, N, K, A, B, C, alpha, beta, parallel);
 }
 
-const char* gemm_reduced_kernel_name() {
+const char* gemm_reduced_kernel_name(bool bfloat16) {
+  if (bfloat16 && gemm_bf16_dot_available()) return "avx512bf16 6x64";
   if (cpu_has_avx512()) return "avx512 8x32";
   if (cpu_has_avx2()) return "avx2 6x16";
   return "generic 4x8";
