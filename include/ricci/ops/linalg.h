@@ -2,7 +2,9 @@
 // Linear algebra: matrix products. All follow torch's semantics and error wording.
 //
 // dtypes: float32 and float64 go to BLAS (OpenBLAS); float16 and bfloat16 to ricci's own GEMM,
-// which converts while packing and accumulates in float32 (one rounding, at the end); integer
+// which converts while packing and accumulates in float32 (one rounding, at the end); on CPUs
+// with AVX512_BF16 bfloat16 products use the bf16 dot-product instruction, which (as in PyTorch's
+// oneDNN path) reads bfloat16 subnormal inputs as zero; integer
 // dtypes to blocked loops accumulating in 64 bits (wrapping on overflow, like PyTorch). Both
 // operands must have the same dtype (no promotion: DTypeError "dtype mismatch") and live on the
 // same device (DeviceError). bool is rejected (DTypeError). Gradients flow for floating inputs.
