@@ -263,6 +263,28 @@ TEST(Tensor, TransposeCopyLarge) {
   EXPECT_EQ(w[1 * 2000 + 7 * 40 + 5], static_cast<double>(1 * 2000 + 5 * 50 + 7));
 }
 
+TEST(Tensor, TransposeCopyEveryDtypeAndTileEdge) {
+  // 300 x 170 crosses the 128-row blocks and leaves partial 16 x 16 register tiles; the sliced
+  // source starts off any alignment; the batched permute runs the outer loop.
+  for (DType t : {float32, int32, float64, bfloat16, int16, uint8}) {
+    Tensor base = arange(302 * 171, float64).remainder(251).reshape({302, 171}).to(t);
+    Tensor src = base.slice(0, 1, 301).slice(1, 1, 171);  // 300 x 170, strides (171, 1)
+    Tensor c = src.t().contiguous();
+    ASSERT_EQ(c.sizes(), (std::vector<int64_t>{170, 300}));
+    const std::vector<double> v = ricci::testing::values(c), b = ricci::testing::values(base);
+    for (int64_t i = 0; i < 170; ++i)
+      for (int64_t j = 0; j < 300; ++j)
+        ASSERT_EQ(v[static_cast<size_t>(i * 300 + j)], b[static_cast<size_t>((j + 1) * 171 + i + 1)]) << t << " " << i << "," << j;
+  }
+  Tensor x = arange(4 * 64 * 48, float32).reshape({4, 64, 48});
+  Tensor y = x.permute({0, 2, 1}).contiguous();
+  const std::vector<double> w = ricci::testing::values(y);
+  for (int64_t n = 0; n < 4; ++n)
+    for (int64_t i = 0; i < 48; ++i)
+      for (int64_t j = 0; j < 64; ++j)
+        ASSERT_EQ(w[static_cast<size_t>((n * 48 + i) * 64 + j)], static_cast<double>((n * 64 + j) * 48 + i));
+}
+
 TEST(Tensor, FromVectorAndBlob) {
   std::vector<float> data{1, 2, 3, 4};
   Tensor t = from_vector(data, {2, 2});

@@ -4,6 +4,7 @@
 
 #include "backend/cpu/cast.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/transpose_tile.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
 
@@ -11,7 +12,8 @@ namespace ricci::cpu {
 namespace {
 
 // Copies a 2-D tile walk for dst contiguous along its last dim while src walks the other way
-// (a transpose): reading and writing 32x32 tiles keeps both sides in cache lines.
+// (a transpose): reading and writing 128x128 blocks keeps both sides in cache lines and TLB entries; inside them,
+// 16x16 tiles of 4-byte elements are transposed in vector registers.
 template <class T>
 bool try_blocked_transpose(const Tensor& dst, const Tensor& src) {
   const Tensor* ops[2] = {&dst, &src};
@@ -24,9 +26,11 @@ bool try_blocked_transpose(const Tensor& dst, const Tensor& src) {
   if (rows < 32 || cols < 32) return false;
   int64_t outer = 1;
   for (int d = 0; d < nd - 2; ++d) outer *= L.sizes[d];
-  constexpr int64_t B = 32;
+  constexpr int64_t B = 128;
   const int64_t row_blocks = (rows + B - 1) / B;
   const int64_t dst_rs = L.strides[0][nd - 2], src_cs = L.strides[1][nd - 1];
+  // 4-byte elements on whole 16 x 16 tiles transpose in registers (transpose_tile.cpp).
+  const bool vector_tiles = sizeof(T) == 4 && has_transpose_tile_16x16_b32() && src_cs % es == 0 && dst_rs % es == 0;
   parallel_for(0, outer * row_blocks, 1, [&](int64_t b, int64_t e) {
     for (int64_t job = b; job < e; ++job) {
       int64_t o = job / row_blocks, rb = job % row_blocks;
@@ -42,11 +46,21 @@ bool try_blocked_transpose(const Tensor& dst, const Tensor& src) {
       const int64_t r0 = rb * B, r1 = std::min(rows, r0 + B);
       for (int64_t c0 = 0; c0 < cols; c0 += B) {
         const int64_t c1 = std::min(cols, c0 + B);
-        for (int64_t r = r0; r < r1; ++r) {
-          T* d = reinterpret_cast<T*>(dbase + r * dst_rs);
-          const char* s = sbase + r * es;
-          for (int64_t c = c0; c < c1; ++c) d[c] = *reinterpret_cast<const T*>(s + c * src_cs);
-        }
+        for (int64_t rs = r0; rs < r1; rs += 16)
+          for (int64_t cs = c0; cs < c1; cs += 16) {
+            const int64_t re = std::min(r1, rs + 16), ce = std::min(c1, cs + 16);
+            if (vector_tiles && re - rs == 16 && ce - cs == 16) {
+              transpose_tile_16x16_b32(reinterpret_cast<const uint32_t*>(sbase + rs * es + cs * src_cs),
+                                       src_cs / es, reinterpret_cast<uint32_t*>(dbase + rs * dst_rs + cs * es),
+                                       dst_rs / es);
+              continue;
+            }
+            for (int64_t r = rs; r < re; ++r) {
+              T* d = reinterpret_cast<T*>(dbase + r * dst_rs);
+              const char* s = sbase + r * es;
+              for (int64_t c = cs; c < ce; ++c) d[c] = *reinterpret_cast<const T*>(s + c * src_cs);
+            }
+          }
       }
     }
   });
