@@ -28,11 +28,16 @@ TEST(MatmulBf16, EdgeTilesAndKBlocksAreExact) {
   manual_seed(11);
   // M around the 6-row tile and the 96-row task; N around 64 and 128; K odd and even, across the
   // 1024-element block (single pass, exactly one block, a workspace pass, an odd remainder).
+  // With B transposed: 4 x 6 dot tiles, 64 x 48 tasks, 32-element steps, 4096-element K blocks.
   for (int64_t M : {1, 5, 6, 7, 97})
     for (int64_t N : {1, 63, 64, 65, 130})
-      for (int64_t K : {1, 2, 3, 255, 1024, 1025, 2050}) {
+      for (int64_t K : {1, 2, 3, 255, 1024, 1025, 2050, 4097}) {
         Tensor a = small_ints({M, K}), b = small_ints({K, N});
-        EXPECT_TENSOR_EQ(matmul(a, b), exact_product(a, b)) << "M=" << M << " N=" << N << " K=" << K;
+        const Tensor want = exact_product(a, b);
+        EXPECT_TENSOR_EQ(matmul(a, b), want) << "M=" << M << " N=" << N << " K=" << K;
+        // The same B stored transposed, as a linear layer's weight: the row-dot-product kernel.
+        const Tensor b_t = b.t().contiguous().t();
+        EXPECT_TENSOR_EQ(matmul(a, b_t), want) << "B transposed, M=" << M << " N=" << N << " K=" << K;
       }
 }
 

@@ -58,6 +58,12 @@ bool gemm_bf16_dot_available();
 bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> B,
                    MatrixRef<BFloat16> C, float alpha, float beta, bool parallel);
 
+// The same for C = A @ W^T with A's and W's rows contiguous along K (a linear layer's layout):
+// dot products of rows, nothing packed (gemm_bf16_dot_nt.cpp). gemm_bf16_dot calls it when A has
+// few rows (decoding), where packing W would cost more than the product.
+bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> W,
+                      MatrixRef<BFloat16> C, float alpha, float beta, bool parallel);
+
 // Which micro-kernel gemm_reduced picks on this CPU for float16/float32 ("avx512 8x32", "avx2 6x16",
 // "generic 4x8") or, with bfloat16 = true, for bfloat16 (also "avx512bf16 6x64").
 const char* gemm_reduced_kernel_name(bool bfloat16 = false);

@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/transpose_tile.h"
 #include "ricci/parallel.h"
 #include "ricci/tensor.h"
 
@@ -60,6 +61,9 @@ constexpr int64_t kMC = MR * 16;  // rows per task
 constexpr int64_t kNT = NR * 2;   // columns per task: its B block, NT x KP words, is 256 KiB (L2)
 constexpr int64_t kNC = 2048;     // columns of B packed at once (KP x NC words: 4 MiB)
 constexpr int64_t kMB = 2048;     // rows of A packed at once
+// Up to this many rows of A, a transposed B is multiplied by row dot products (gemm_bf16_dot_nt)
+// rather than packed: packing all of B costs about as much as 32 rows of product.
+constexpr int64_t kDotRowsMax = 32;
 
 uint32_t bits(BFloat16 x) {
   uint16_t b;
@@ -94,8 +98,16 @@ RICCI_TARGET_BF16 void pack_pairs(const BFloat16* src, int64_t ls, int64_t ks, i
     return;
   }
   if (ks == 1) {
-    // k contiguous (a row-major A or a transposed B): each pair is already one 32-bit word.
-    for (int64_t p = 0; p < full; ++p) {
+    // k contiguous (a row-major A or a transposed B): each pair is already one 32-bit word, and
+    // packing is a transpose of words, done 16 x 16 in registers where whole tiles fit.
+    int64_t p_done = 0;
+    if (W % 16 == 0 && lanes == W && ls % 2 == 0 && has_transpose_tile_16x16_b32()) {
+      for (; p_done + 16 <= full; p_done += 16)
+        for (int64_t l = 0; l < W; l += 16)
+          transpose_tile_16x16_b32(reinterpret_cast<const uint32_t*>(src + l * ls + 2 * p_done), ls / 2,
+                                   dst + p_done * W + l, W);
+    }
+    for (int64_t p = p_done; p < full; ++p) {
       uint32_t* d = dst + p * W;
       for (int64_t l = 0; l < lanes; ++l) std::memcpy(d + l, src + l * ls + 2 * p, sizeof(uint32_t));
       for (int64_t l = lanes; l < W; ++l) d[l] = 0;
@@ -204,6 +216,9 @@ uint32_t* word_buffer(Tensor& holder, int64_t n) {
 bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> B,
                    MatrixRef<BFloat16> C, float alpha, float beta, bool parallel) {
   if (!gemm_bf16_dot_available()) return false;
+  // A @ W^T (B transposed: both operands contiguous along K) for a few rows of A.
+  if (A.cs == 1 && B.rs == 1 && M <= kDotRowsMax)
+    return gemm_bf16_dot_nt(M, N, K, A, {B.data, B.cs, B.rs}, C, alpha, beta, parallel);
   const int64_t kc_max = 2 * kKP;
   const bool multi_k = K > kc_max;
   const bool use_pool = parallel && get_num_threads() > 1 && M * N * K >= (int64_t{1} << 18);
