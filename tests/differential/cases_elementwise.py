@@ -68,7 +68,7 @@ for op in ["add", "sub", "mul", "maximum", "minimum"]:
 case("alpha_f32", "add", [randn(3, 4), randn(3, 4).reseed(1)], alpha=2.5)
 case("alpha_i64", "sub", [randint(-9, 9, 5), randint(-9, 9, 5).reseed(1)], alpha=3)
 # Integer overflow wraps in PyTorch; in C++ signed overflow is undefined behaviour.
-case("i32_wrap", "add", [lit([2147483647, -2147483648], "i32"), lit([1, -1], "i32")], known=INT_OVERFLOW)
+case("i32_wrap", "add", [lit([2147483647, -2147483648], "i32"), lit([1, -1], "i32")])
 case("i64", "fmod", [randint(-20, 20, 12), lit([3, -3, 5, -5, 7, -7, 1, -1, 2, -2, 4, -4], "i64")])
 case("i64", "remainder", [randint(-20, 20, 12), lit([3, -3, 5, -5, 7, -7, 1, -1, 2, -2, 4, -4], "i64")])
 case("i64_scalar", "remainder", [randint(-20, 20, 12)], scalar=-3)

@@ -10,7 +10,7 @@ from golden_io import Spec
 
 __all__ = ["NAN", "INF", "NONFINITE", "SPECIAL", "FLOATS", "FLOAT_UNARY", "ARITH", "NO_SCALAR_FORM", "CASES",
            "Spec", "case", "randn", "uniform", "randint", "randbool", "perm", "lit",
-           "INT_OVERFLOW", "LOG_SOFTMAX_BUG", "BOOL_INDEX", "SDPA_MASKED", "CLAMP_BOUNDS", "CLAMP_TENSOR_TIES",
+           "BOOL_INDEX", "SDPA_MASKED", "CLAMP_BOUNDS", "CLAMP_TENSOR_TIES",
            "ATAN2_ORIGIN"]
 
 NAN, INF = float("nan"), float("inf")
@@ -69,10 +69,6 @@ def case(name, op, inputs, grad=False, rtol=None, atol=None, known=None, **attrs
 
 
 # ---- known divergences: ricci bugs the table keeps (reported as skipped with these reasons) ----------
-INT_OVERFLOW = ("signed integer overflow is undefined behaviour in ricci's CPU kernels (UBSan stops at "
-                "src/backend/cpu/elementwise_binary_kernels.cpp); the values match PyTorch's wrap-around in practice")
-LOG_SOFTMAX_BUG = ("float32 log_softmax computes x - (max + log(sum)) instead of (x - max) - log(sum): "
-                   "|x| ~ 1e4 loses ~2e-4 (src/backend/cpu/nn_softmax_kernels.cpp)")
 BOOL_INDEX = ("bool scalars in an index: ricci inserts one new axis per bool (result [1, 0, 4]); PyTorch/NumPy "
               "treat them as advanced indices broadcast with the integer (result [0, 4])")
 SDPA_MASKED = ("a fully masked query row: ricci gives NaN (softmax of all -inf), PyTorch (2.15 on CPU) gives 0 "

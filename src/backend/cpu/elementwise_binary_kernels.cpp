@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backend/cpu/elementwise_loops.h"
+#include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 
 namespace ricci::cpu {
@@ -29,9 +30,9 @@ C int_pow(C base, C exp) {
   }
   C result = 1;
   while (exp) {
-    if (exp & 1) result = static_cast<C>(result * base);
+    if (exp & 1) result = wrapping_mul(result, base);
     exp = static_cast<C>(exp >> 1);
-    base = static_cast<C>(base * base);
+    base = wrapping_mul(base, base);
   }
   return result;
 }
@@ -105,14 +106,14 @@ void binary_int(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b
   auto go = [&](auto f) { run_binary<T, T>(op, alpha_d, out, a, b, f); };
   constexpr int bits = sizeof(T) * 8;
   switch (op) {
-    case BinaryOp::Add: return go([alpha](T x, T y) { return static_cast<T>(x + alpha * y); });
-    case BinaryOp::Sub: return go([alpha](T x, T y) { return static_cast<T>(x - alpha * y); });
-    case BinaryOp::Mul: return go([](T x, T y) { return static_cast<T>(x * y); });
+    case BinaryOp::Add: return go([alpha](T x, T y) { return wrapping_add(x, wrapping_mul(alpha, y)); });
+    case BinaryOp::Sub: return go([alpha](T x, T y) { return wrapping_sub(x, wrapping_mul(alpha, y)); });
+    case BinaryOp::Mul: return go([](T x, T y) { return wrapping_mul(x, y); });
     case BinaryOp::DivTrunc:
       return go([](T x, T y) {
         if (y == 0) zero_division("div");
         if constexpr (std::is_signed_v<T>) {
-          if (y == -1) return static_cast<T>(-x);  // INT_MIN / -1 wraps instead of trapping
+          if (y == -1) return wrapping_neg(x);  // INT_MIN / -1 wraps instead of trapping
         }
         return static_cast<T>(x / y);
       });
@@ -120,7 +121,7 @@ void binary_int(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b
       return go([](T x, T y) {
         if (y == 0) zero_division("div");
         if constexpr (std::is_signed_v<T>) {
-          if (y == -1) return static_cast<T>(-x);
+          if (y == -1) return wrapping_neg(x);
           T q = static_cast<T>(x / y);
           if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
           return q;

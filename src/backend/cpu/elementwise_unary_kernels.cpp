@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backend/cpu/elementwise_loops.h"
+#include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 
 namespace ricci::cpu {
@@ -81,12 +82,12 @@ template <class T>
 void unary_int(UnaryOp op, const Tensor& out, const Tensor& in, const UnaryParams& p) {
   auto go = [&](auto f) { run_unary<T, T>(op, p, out, in, f); };
   switch (op) {
-    case UnaryOp::Neg: return go([](T x) { return static_cast<T>(-x); });
+    case UnaryOp::Neg: return go([](T x) { return wrapping_neg(x); });
     case UnaryOp::Abs:
       if constexpr (std::is_unsigned_v<T>) return go([](T x) { return x; });
-      else return go([](T x) { return static_cast<T>(x < 0 ? -x : x); });
+      else return go([](T x) { return x < 0 ? wrapping_neg(x) : x; });
     case UnaryOp::Sign: return go([](T x) { return sign_of(x); });
-    case UnaryOp::Square: return go([](T x) { return static_cast<T>(x * x); });
+    case UnaryOp::Square: return go([](T x) { return wrapping_mul(x, x); });
     case UnaryOp::Relu: return go([](T x) { return x < T(0) ? T(0) : x; });
     case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc:
       return go([](T x) { return x; });

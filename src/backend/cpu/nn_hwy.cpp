@@ -83,10 +83,11 @@ HWY_INLINE bool SoftmaxRow(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_
     for (; i + N <= n; i += N) s0 = hn::Add(s0, hn::Exp(d, hn::Sub(hn::LoadU(d, in + i), vm)));
     T sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
     for (; i < n; ++i) sum += std::exp(in[i] - mx);
-    const T lse = mx + std::log(sum);
-    const auto vl = hn::Set(d, lse);
-    for (i = 0; i + N <= n; i += N) hn::StoreU(hn::Sub(hn::LoadU(d, in + i), vl), d, out + i);
-    for (; i < n; ++i) out[i] = in[i] - lse;
+    // (x - max) - log(sum): see softmax_row_scalar.
+    const T log_sum = std::log(sum);
+    const auto vl = hn::Set(d, log_sum);
+    for (i = 0; i + N <= n; i += N) hn::StoreU(hn::Sub(hn::Sub(hn::LoadU(d, in + i), vm), vl), d, out + i);
+    for (; i < n; ++i) out[i] = (in[i] - mx) - log_sum;
   }
   return true;
 }

@@ -26,8 +26,10 @@ void softmax_row_scalar(const C* in, C* out, int64_t n, bool log) {
     for (int64_t i = 0; i < n; ++i) out[i] *= inv;
   } else {
     for (int64_t i = 0; i < n; ++i) sum += std::exp(in[i] - mx);
-    const C lse = mx + std::log(sum);
-    for (int64_t i = 0; i < n; ++i) out[i] = in[i] - lse;
+    // (x - max) - log(sum), not x - (max + log(sum)): at |x| ~ 1e4 the sum max + log(sum) would
+    // round away most of log(sum) in float32.
+    const C log_sum = std::log(sum);
+    for (int64_t i = 0; i < n; ++i) out[i] = (in[i] - mx) - log_sum;
   }
 }
 
@@ -136,9 +138,10 @@ void softmax_fwd(const Tensor& out, const Tensor& in, int64_t outer, int64_t D, 
         for (int64_t k = 0; k < D; ++k)
           for (int64_t j = 0; j < w; ++j) yb[k * inner + j] = static_cast<T>(ex[k * kColBlock + j] * sum[j]);
       } else {
-        for (int64_t j = 0; j < w; ++j) sum[j] = mx[j] + std::log(sum[j]);
+        for (int64_t j = 0; j < w; ++j) sum[j] = std::log(sum[j]);
         for (int64_t k = 0; k < D; ++k)
-          for (int64_t j = 0; j < w; ++j) yb[k * inner + j] = static_cast<T>(static_cast<C>(xb[k * inner + j]) - sum[j]);
+          for (int64_t j = 0; j < w; ++j)
+            yb[k * inner + j] = static_cast<T>((static_cast<C>(xb[k * inner + j]) - mx[j]) - sum[j]);
       }
     }
   });
