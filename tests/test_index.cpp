@@ -277,7 +277,7 @@ TEST(Index, Errors) {
   EXPECT_THROW_MSG(a.index({0, 0}), IndexError, "too many indices for tensor of dimension 1");
   EXPECT_THROW_MSG(a.index({Ellipsis, Ellipsis}), IndexError, "an index can only have a single ellipsis");
   EXPECT_THROW_MSG(a.index({Slice(0, 3, -1)}), ValueError, "slice step must be greater than zero");
-  EXPECT_THROW_MSG(a.index({f64({0})}), IndexError, "tensors used as indices must be long, int or bool tensors");
+  EXPECT_THROW_MSG(a.index({f64({0})}), IndexError, "tensors used as indices must be long, int, byte or bool tensors");
   EXPECT_THROW_MSG(seq({3, 3}).index({i64({0, 1}), i64({0, 1, 2})}), IndexError,
                    "shape mismatch: indexing tensors could not be broadcast together with shapes [2], [3]");
 }

@@ -107,6 +107,14 @@ Tensor prepare(const Operand& op, DType dtype, IntArrayRef shape, Device device)
 }
 
 void check_inplace_target(const Tensor& self, IntArrayRef shape, DType result, const char* name) {
+  // An expanded self (stride 0 over a dim of size > 1) would be written several times per
+  // element, and from several threads at once: refused like PyTorch.
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    RICCI_CHECK(self.stride(d) != 0 || self.size(d) <= 1, ValueError, "[", name,
+                "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location (self has shape ", self.shape(), " and strides ", self.strides(),
+                "); call .clone() on it before the in-place op");
+  }
   RICCI_CHECK(shape == self.shape(), ShapeError, "[", name, "] output with shape ", self.shape(),
               " doesn't match the broadcast shape ", shape,
               " (an in-place op cannot grow self; use the out-of-place form instead)");
@@ -253,9 +261,18 @@ const char* node_name(BinaryOp op) {
 
 bool saves_operands(BinaryOp op) { return op != BinaryOp::Add && op != BinaryOp::Sub; }
 
+// add/sub: PyTorch refuses a floating alpha when the result is integral (it would be truncated).
+void check_alpha(BinaryOp op, DType common, const Scalar& alpha, const char* name) {
+  if (op != BinaryOp::Add && op != BinaryOp::Sub) return;
+  RICCI_CHECK(is_floating_point(common) || !alpha.is_floating_point(), ValueError, "[", name,
+              "] For integral input tensors, argument alpha must not be a floating point number (got alpha=", alpha,
+              " for operands promoting to ", common, "); pass an integer alpha or convert the operands to a floating dtype");
+}
+
 Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b, const Scalar& alpha = 1) {
   const Device dev = ew::device_of({a, b}, name);
   const DType common = ew::result_type({a, b});
+  check_alpha(op, common, alpha, name);
   const auto [compute, out_dtype] = plan_dtypes(op, common, name);
   const Dims shape = ew::broadcast_all({a, b}, name);
   Tensor out = ew::binary_forward(op, kernel_id(op), a, b, compute, out_dtype, shape, dev, alpha);
@@ -288,6 +305,7 @@ Tensor& binary_(BinaryOp op, const char* name, Tensor& self, const Operand& b, c
   check_defined(self, name, "self");
   const Device dev = ew::device_of({self, b}, name);
   const DType common = ew::result_type({self, b});
+  check_alpha(op, common, alpha, name);
   const auto [compute, out_dtype] = plan_dtypes(op, common, name);
   const Dims shape = ew::broadcast_all({self, b}, name);
   ew::check_inplace_target(self, shape, out_dtype, name);

@@ -214,6 +214,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
+  check_defined(x, "masked_fill");
   check_defined(value, "masked_fill", "value");
   RICCI_CHECK(value.dim() == 0, ShapeError, "[masked_fill] masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value.dim(), " dimension(s); use where(mask, value, x) to fill from a tensor");

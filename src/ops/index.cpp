@@ -25,6 +25,17 @@ Tensor restride(const Tensor& t, IntArrayRef sizes, Dims strides) {
   return make_tensor(t.impl().storage, t.dtype(), Dims(sizes), std::move(strides), t.storage_offset());
 }
 
+// In-place writes into an expanded tensor (stride 0 over a dim of size > 1) would hit one
+// element several times: refused like PyTorch.
+void check_no_internal_overlap(const Tensor& self, const char* op) {
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    RICCI_CHECK(self.stride(d) != 0 || self.size(d) <= 1, ValueError, "[", op,
+                "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location (self has shape ", self.shape(), " and strides ", self.strides(),
+                "); call .clone() on it before the in-place op");
+  }
+}
+
 void check_index_dtype(const Tensor& index, const char* op, bool allow_int32) {
   if (allow_int32) {
     RICCI_CHECK(index.dtype() == int64 || index.dtype() == int32, DTypeError, "[", op,
@@ -138,6 +149,7 @@ Tensor scatter_out_of_place(const Tensor& self, int64_t dim, const Tensor& index
 Tensor& scatter_in_place(Tensor& self, int64_t dim, const Tensor& index, const Tensor* src, const Scalar* value,
                          bool accumulate, const char* op, const char* node_name) {
   ScatterArgs a = prepare_scatter(self, dim, index, src, value, op);
+  check_no_internal_overlap(self, op);
   autograd::check_inplace(self, op);
   scatter_into(self, a.dim, index, a.src, a.is_scalar, accumulate, 1, op);
   autograd::bump_version(self);
@@ -236,8 +248,9 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) {
-  const char* op = "gather";
+namespace {
+// gather under the name of the public op that called it (errors name take_along_dim too).
+Tensor gather_impl(const Tensor& self, int64_t dim, const Tensor& index, const char* op) {
   check_defined(self, op, "self");
   check_defined(index, op, "index");
   check_same_device(op, {&self, &index});
@@ -260,17 +273,21 @@ Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) {
   }
   return out;
 }
+}  // namespace
+
+Tensor gather(const Tensor& self, int64_t dim, const Tensor& index) { return gather_impl(self, dim, index, "gather"); }
 
 Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim_opt) {
   const char* op = "take_along_dim";
   check_defined(self, op, "self");
   check_defined(indices, op, "indices");
   check_index_dtype(indices, op, /*allow_int32=*/false);
-  if (!dim_opt) return gather(self.reshape({-1}), 0, indices.reshape({-1}));
+  check_same_device(op, {&self, &indices});
+  if (!dim_opt) return gather_impl(self.reshape({-1}), 0, indices.reshape({-1}), op);
   RICCI_CHECK(self.dim() == indices.dim(), ShapeError, "[take_along_dim] input and indices should have the same number of "
               "dimensions, but got ", self.dim(), " dimensions for input, and ", indices.dim(), " dimensions for indices");
   const int64_t dim = wrap_dim(*dim_opt, self.dim(), op);
-  if (self.dim() == 0) return gather(self, dim, indices);
+  if (self.dim() == 0) return gather_impl(self, dim, indices, op);
   // Broadcast everything but dim.
   Dims shape(self.dim());
   for (int64_t d = 0; d < self.dim(); ++d) {
@@ -282,7 +299,7 @@ Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<i
   }
   const Tensor idx = indices.expand(shape);
   shape[dim] = self.size(dim);
-  return gather(self.expand(shape), dim, idx);
+  return gather_impl(self.expand(shape), dim, idx, op);
 }
 
 Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
@@ -319,6 +336,7 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
 
 Tensor& index_add_(Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
   auto [d, idx] = prepare_index_add(self, dim, index, source, "index_add_");
+  check_no_internal_overlap(self, "index_add_");
   autograd::check_inplace(self, "index_add_");
   index_add_into(self, d, idx, source, alpha, "index_add_");
   autograd::bump_version(self);

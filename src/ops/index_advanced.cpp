@@ -22,6 +22,17 @@ using Kind = TensorIndex::Kind;
 
 namespace {
 
+// In-place writes into an expanded tensor (stride 0 over a dim of size > 1) would hit one
+// element several times: refused like PyTorch.
+void check_no_internal_overlap(const Tensor& self, const char* op) {
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    RICCI_CHECK(self.stride(d) != 0 || self.size(d) <= 1, ValueError, "[", op,
+                "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location (self has shape ", self.shape(), " and strides ", self.strides(),
+                "); call .clone() on it before the in-place op");
+  }
+}
+
 // ---- the plan --------------------------------------------------------------------------------------
 
 struct Step {
@@ -78,6 +89,9 @@ std::vector<Tensor> nonzero_columns(const Tensor& mask) {
   return cols;
 }
 
+// bool and uint8 index tensors select positions (masks); other integer tensors are indices.
+bool is_mask(const Tensor& t) { return t.dtype() == bool_ || t.dtype() == uint8; }
+
 Plan make_plan(const Tensor& self, const std::vector<TensorIndex>& indices, const char* op) {
   // How many dims of self the entries consume (Ellipsis takes the rest).
   int64_t consumed = 0, ellipses = 0;
@@ -87,7 +101,7 @@ Plan make_plan(const Tensor& self, const std::vector<TensorIndex>& indices, cons
       case Kind::Ellipsis: ++ellipses; break;
       case Kind::Tensor:
         check_defined(ix.tensor(), op, "index");
-        consumed += ix.tensor().dtype() == bool_ ? ix.tensor().dim() : 1;
+        consumed += is_mask(ix.tensor()) ? ix.tensor().dim() : 1;
         break;
       default: break;
     }
@@ -143,7 +157,8 @@ Plan make_plan(const Tensor& self, const std::vector<TensorIndex>& indices, cons
         }
         break;
       case Kind::Tensor: {
-        const Tensor& t = ix.tensor();
+        // A uint8 tensor is a mask too (PyTorch's legacy rule), with every non-zero byte true.
+        const Tensor t = ix.tensor().dtype() == uint8 ? ix.tensor().ne(0) : ix.tensor();
         RICCI_CHECK(t.device() == self.device(), DeviceError, "[", op,
                     "] indices should be either on cpu or on the same device as the indexed tensor (", self.device(),
                     "), got an index on ", t.device());
@@ -162,7 +177,8 @@ Plan make_plan(const Tensor& self, const std::vector<TensorIndex>& indices, cons
           }
         } else {
           RICCI_CHECK(is_integral(t.dtype()), IndexError, "[", op,
-                      "] tensors used as indices must be long, int or bool tensors, got ", t.dtype());
+                      "] tensors used as indices must be long, int, byte or bool tensors, got ", t.dtype(),
+                      "; convert integer positions with .to(int64) or a mask with .to(bool_)");
           plan.adv.push_back(t.to(int64));
           ++dim;
         }
@@ -384,6 +400,7 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
   check_defined(values, op, "values");
   check_same_device(op, {&self, &values});
   const Plan plan = make_plan(self, indices, op);
+  check_no_internal_overlap(self, op);
   autograd::check_inplace(self, op);
   {
     NoGradGuard no_grad;

@@ -69,7 +69,8 @@ struct Slice {
 
 // One entry of an index list: an integer (selects, removing the dim), a Slice (a view), None (a
 // new axis of size 1), Ellipsis (as many full slices as needed), a bool (a new axis of size 1
-// or 0), a bool mask tensor (selects the true positions of the dims it covers) or an integer
+// or 0), a bool mask tensor (selects the true positions of the dims it covers; a uint8 tensor is a
+// mask too, as in PyTorch) or an integer
 // tensor (picks along its dim). Integer and mask tensors are "advanced" indices: they are
 // broadcast together, and their result dims go where the first of them stood when they are
 // adjacent, else first (NumPy's rule). Basic-only indexing returns a view; advanced, a copy.
