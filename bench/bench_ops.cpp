@@ -73,6 +73,15 @@ void BM_Sum(benchmark::State& state) {
   publish(state, kMiB64, "GB/s");
 }
 
+// Reductions of the 4096x4096 matrix along one axis: dim 1 reduces each contiguous row, dim 0
+// sums down the columns (the outer-axis case). Work counts the bytes read.
+template <class F>
+void BM_Reduce4096(benchmark::State& state, F f) {
+  const Tensor& x = square4096();
+  WARM_UP_AND_TIME(f(x).data_ptr());
+  publish(state, kMiB64, "GB/s");
+}
+
 void BM_Softmax(benchmark::State& state) {  // counts one read and one write of the 64 MiB matrix
   const Tensor& x = square4096();
   WARM_UP_AND_TIME(x.softmax(-1).data_ptr());
@@ -131,6 +140,17 @@ void register_all() {
   benchmark::RegisterBenchmark("gelu_16M_f32", BM_Gelu)->UseRealTime();
   benchmark::RegisterBenchmark("sum_16M_f32", BM_Sum)->UseRealTime();
   benchmark::RegisterBenchmark("softmax_4096x4096_f32", BM_Softmax)->UseRealTime();
+  auto reduce_case = [](const char* name, auto f) {
+    benchmark::RegisterBenchmark(name, [f](benchmark::State& st) { BM_Reduce4096(st, f); })->UseRealTime();
+  };
+  reduce_case("sum_dim0_4096x4096_f32", [](const Tensor& x) { return sum(x, {0}); });
+  reduce_case("sum_dim1_4096x4096_f32", [](const Tensor& x) { return sum(x, {1}); });
+  reduce_case("amax_dim0_4096x4096_f32", [](const Tensor& x) { return amax(x, {0}); });
+  reduce_case("amax_dim1_4096x4096_f32", [](const Tensor& x) { return amax(x, {1}); });
+  reduce_case("mean_dim1_4096x4096_f32", [](const Tensor& x) { return mean(x, {1}); });
+  reduce_case("var_dim1_4096x4096_f32", [](const Tensor& x) { return var(x, {1}); });
+  reduce_case("argmax_dim1_4096x4096_f32", [](const Tensor& x) { return argmax(x, 1); });
+  reduce_case("logsumexp_dim1_4096x4096_f32", [](const Tensor& x) { return logsumexp(x, {1}); });
   for (int64_t n : {64, 256, 1024, 2048}) {
     const std::string name = "matmul_" + std::to_string(n) + "_f32";
     benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, float32)->Arg(n)->UseRealTime();

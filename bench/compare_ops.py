@@ -37,6 +37,14 @@ class Cases:
             "gelu_16M_f32": (lambda: self._unary(torch.nn.functional.gelu), "GB/s", 2 * MIB64),
             "sum_16M_f32": (lambda: self._unary(torch.sum), "GB/s", MIB64),
             "softmax_4096x4096_f32": (self._softmax, "GB/s", 2 * MIB64),
+            "sum_dim0_4096x4096_f32": (lambda: self._rows(lambda x: torch.sum(x, 0)), "GB/s", MIB64),
+            "sum_dim1_4096x4096_f32": (lambda: self._rows(lambda x: torch.sum(x, 1)), "GB/s", MIB64),
+            "amax_dim0_4096x4096_f32": (lambda: self._rows(lambda x: torch.amax(x, 0)), "GB/s", MIB64),
+            "amax_dim1_4096x4096_f32": (lambda: self._rows(lambda x: torch.amax(x, 1)), "GB/s", MIB64),
+            "mean_dim1_4096x4096_f32": (lambda: self._rows(lambda x: torch.mean(x, 1)), "GB/s", MIB64),
+            "var_dim1_4096x4096_f32": (lambda: self._rows(lambda x: torch.var(x, 1)), "GB/s", MIB64),
+            "argmax_dim1_4096x4096_f32": (lambda: self._rows(lambda x: torch.argmax(x, 1)), "GB/s", MIB64),
+            "logsumexp_dim1_4096x4096_f32": (lambda: self._rows(lambda x: torch.logsumexp(x, 1)), "GB/s", MIB64),
             "transpose_copy_4096x4096_f32": (self._transpose, "GB/s", 2 * MIB64),
             "alloc_fill_64MiB_f32": (lambda: (lambda: torch.empty(N16M).fill_(1)), "GB/s", MIB64),
             "einsum_btd_bsd_8x512x64_f32": (self._einsum, "GFLOP/s", 2.0 * B * T * T * D),
@@ -65,6 +73,11 @@ class Cases:
     def _unary(self, f):
         a = self._vec(0)
         return lambda: f(a)
+
+    def _rows(self, f):
+        # A reduction of the 4096x4096 matrix along one axis (bytes read as the work).
+        x = self._square()
+        return lambda: f(x)
 
     def _softmax(self):
         x = self._square()

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backend/cpu/reduce_engine.h"
+#include "backend/cpu/reduce_hwy.h"
 #include "backend/cpu/reduce_kernels.h"
 #include "backend/kernel_table.h"
 
@@ -45,6 +46,14 @@ void arg_typed(const Tensor& values, const Tensor& indices, const Tensor& in, in
         int64_t ioff, ooff;
         reduce::kept_offsets(P, o, ioff, ooff);
         const T* p = ip + ioff;
+        if constexpr (std::is_same_v<T, float>) {
+          if (rstride == 1 || n == 1) {  // a contiguous row: the vectorised scan
+            const int64_t i = reduce::arg_extremum_f32(p, n, kMax);
+            xp[ooff] = i;
+            if (vp) vp[ooff] = p[i];
+            continue;
+          }
+        }
         A best = static_cast<A>(p[0]);
         int64_t bi = 0;
         for (int64_t i = 1; i < n; ++i) {

@@ -22,6 +22,10 @@
 // `Acc merge(Acc, Acc)`, `Out finish(Acc, int64_t n, double aux)` (n: elements reduced per output). `aux`
 // is a per-output value (the mean for var, the max for logsumexp) read from a float64 tensor
 // with the output's layout, or 0 when there is none.
+// Optional vectorised paths (reduce_hwy.h), for ops without aux:
+//   `Acc fold_contiguous(Acc, const T* p, int64_t n)`: folds a unit-stride run (Inner plans);
+//   `void fold_rows(Acc* acc, const T* p, int64_t row_stride, int64_t rows, int64_t w)`: folds
+//   `rows` contiguous rows of w elements into acc[0..w) (Tile plans).
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -100,8 +104,8 @@ double sum_contiguous_f32(const float* p, int64_t n);
 template <class Op, class T>
 inline typename Op::Acc fold_run(const Op& op, typename Op::Acc acc, const T* p, int64_t stride, int64_t n, double aux) {
   using Acc = typename Op::Acc;
-  if constexpr (std::is_same_v<T, float> && std::is_same_v<Acc, double> && requires { Op::kPlainSum; }) {
-    if (stride == 1) return op.merge(acc, sum_contiguous_f32(p, n));
+  if constexpr (requires { op.fold_contiguous(acc, p, n); }) {
+    if (stride == 1) return op.fold_contiguous(acc, p, n);
   }
   if (stride == 1 && n >= kLanes) {
     Acc a[kLanes];
@@ -125,6 +129,15 @@ template <class Op, class T, class Sink>
 void run_block(const Op& op, const Plan& P, const T* in, const double* aux, int64_t ob, int64_t oe, int64_t rb,
                int64_t re, Sink&& sink) {
   using Acc = typename Op::Acc;
+  if (!P.tile && P.nk == 1 && P.nr == 1 && P.rin[0] == 1 && rb == 0 && re == P.rsize[0]) {
+    // Whole contiguous rows (the common case): offsets advance by a constant stride, with none
+    // of the index arithmetic of the general loop between one row and the next.
+    for (int64_t o = ob; o < oe; ++o) {
+      const int64_t ooff = o * P.kout[0];
+      sink(o, ooff, fold_run(op, op.init(), in + o * P.kin[0], int64_t{1}, re, aux ? aux[ooff] : 0.0));
+    }
+    return;
+  }
   if (!P.tile) {
     for (int64_t o = ob; o < oe; ++o) {
       int64_t ioff, ooff;
@@ -152,6 +165,9 @@ void run_block(const Op& op, const Plan& P, const T* in, const double* aux, int6
     }
     const T* base = in + ioff;
     for_runs(P, rb, re, [&](int64_t off, int64_t st, int64_t n) {
+      if constexpr (requires { op.fold_rows(acc, base, st, n, w); }) {
+        if (!aux) return op.fold_rows(acc, base + off, st, n, w);
+      }
       for (int64_t i = 0; i < n; ++i) {
         const T* __restrict row = base + off + i * st;
         if (aux) {
@@ -163,6 +179,51 @@ void run_block(const Op& op, const Plan& P, const T* in, const double* aux, int6
     });
     for (int64_t j = 0; j < w; ++j) sink(outer * tlen + j0 + j, ooff + j * P.kout[t], acc[j]);
   }
+}
+
+// For ops that read each output's elements more than once (var, logsumexp): when every output
+// reduces one contiguous run, calls f(row, n, out_off) per output, the outputs split over the
+// threads, and returns true. Returns false, doing nothing, for other layouts, or when there are
+// fewer outputs than threads and long rows (the engine's split of the reduced range does better).
+template <class T, class F>
+bool for_each_row(const Tensor& out, const Tensor& in, uint64_t mask, F&& f) {
+  const Plan P = make_plan(out, in, mask);
+  if (P.tile || P.nr > 1 || (P.nr == 1 && P.rin[0] != 1)) return false;
+  const int64_t n = P.nred;
+  if (P.nout < get_num_threads() && n >= 2 * kGrainSize) return false;
+  const T* in_p = static_cast<const T*>(in.data_ptr());
+  parallel_for(0, P.nout, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n)), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      int64_t ioff, ooff;
+      kept_offsets(P, o, ioff, ooff);
+      f(in_p + ioff, n, ooff);
+    }
+  });
+  return true;
+}
+
+// The same for Tile plans with one reduced dim: f(base, row_stride, n, w, out_off, out_stride)
+// per block of up to kTile neighbouring outputs, whose n rows of w contiguous elements start at
+// base; output j of the block is at out_off + j * out_stride.
+template <class T, class F>
+bool for_each_column_block(const Tensor& out, const Tensor& in, uint64_t mask, F&& f) {
+  const Plan P = make_plan(out, in, mask);
+  if (!P.tile || P.nr != 1) return false;
+  const int t = P.nk - 1;
+  const int64_t n = P.nred, tlen = P.ksize[t], nblk = (tlen + kTile - 1) / kTile;
+  const int64_t units = P.nout / tlen * nblk;
+  if (units < get_num_threads() && n >= 2 * kGrainSize) return false;
+  const T* in_p = static_cast<const T*>(in.data_ptr());
+  const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, n * std::min(tlen, kTile)));
+  parallel_for(0, units, grain, [&](int64_t b, int64_t e) {
+    for (int64_t u = b; u < e; ++u) {
+      const int64_t outer = u / nblk, j0 = (u % nblk) * kTile;
+      int64_t ioff, ooff;
+      kept_offsets(P, outer * tlen + j0, ioff, ooff);
+      f(in_p + ioff, P.rin[0], n, std::min(kTile, tlen - j0), ooff, P.kout[t]);
+    }
+  });
+  return true;
 }
 
 // Runs op over `in` into `out` (keepdim shape, contiguous, dtype Op::Out).

@@ -4,6 +4,7 @@
 
 #include "backend/cpu/cast.h"
 #include "backend/cpu/reduce_engine.h"
+#include "backend/cpu/reduce_hwy.h"
 #include "backend/cpu/reduce_kernels.h"
 #include "backend/kernel_table.h"
 
@@ -16,9 +17,20 @@ using kernels::ReduceParams;
 template <class T> using sum_acc_t = std::conditional_t<std::is_floating_point_v<compute_t<T>>, double, int64_t>;
 template <class T> using sum_out_t = std::conditional_t<std::is_floating_point_v<compute_t<T>>, T, int64_t>;
 
+// The vectorised float32 paths of sum and mean (Note [Reduction plans]); both accumulate in
+// float64 like the generic loop.
 template <class T>
-struct SumOp {
-  static constexpr bool kPlainSum = true;  // lets fold_run take the vectorised float32 path
+struct PlainSumPaths {
+  double fold_contiguous(double a, const T* p, int64_t n) const requires std::is_same_v<T, float> {
+    return a + reduce::sum_contiguous_f32(p, n);
+  }
+  void fold_rows(double* acc, const T* p, int64_t rs, int64_t n, int64_t w) const requires std::is_same_v<T, float> {
+    reduce::sum_rows_f32(acc, p, rs, n, w);
+  }
+};
+
+template <class T>
+struct SumOp : PlainSumPaths<T> {
   using Acc = sum_acc_t<T>;
   using Out = sum_out_t<T>;
   Acc init() const { return 0; }
@@ -38,7 +50,7 @@ struct ProdOp {
 };
 
 template <class T>
-struct MeanOp {
+struct MeanOp : PlainSumPaths<T> {
   using Acc = double;
   using Out = T;
   Acc init() const { return 0; }
@@ -70,6 +82,12 @@ struct ExtremumOp {
   }
   Acc merge(Acc a, Acc b) const { return step(a, static_cast<T>(b), 0); }
   Out finish(Acc a, int64_t, double) const { return static_cast<T>(a); }
+  Acc fold_contiguous(Acc a, const T* p, int64_t n) const requires std::is_same_v<T, float> {
+    return step(a, reduce::extremum_f32(p, n, kMax), 0);
+  }
+  void fold_rows(Acc* acc, const T* p, int64_t rs, int64_t n, int64_t w) const requires std::is_same_v<T, float> {
+    reduce::extremum_rows_f32(acc, p, rs, n, w, kMax);
+  }
 };
 
 template <class T, class O, bool kAll>
