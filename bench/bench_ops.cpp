@@ -113,6 +113,15 @@ void BM_Matmul(benchmark::State& state, DType dtype) {
   publish(state, 2.0 * double(n) * double(n) * double(n), "GFLOP/s");
 }
 
+// A bfloat16 linear layer, y = x @ W^T with W stored (out, in) as nn::Linear keeps it: m = 1 is
+// one token of decoding (a pass over W), m = 512 a prefill chunk (compute bound).
+void BM_LinearBf16(benchmark::State& state) {
+  const int64_t m = state.range(0), k = 4096, n = 4096;
+  Tensor x = randn({m, k}).to(bfloat16), w = randn({n, k}).to(bfloat16);
+  WARM_UP_AND_TIME(matmul(x, w.t()).data_ptr());
+  publish(state, 2.0 * double(m) * double(n) * double(k), "GFLOP/s");
+}
+
 // Attention scores: Q (b, t, d) against K (b, s, d). einsum should cost no more than the bmm a
 // person would write by hand for the same contraction.
 constexpr int64_t kB = 8, kT = 512, kD = 64;
@@ -156,6 +165,10 @@ void register_all() {
     benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, float32)->Arg(n)->UseRealTime();
   }
   benchmark::RegisterBenchmark("matmul_1024_bf16", BM_Matmul, bfloat16)->Arg(1024)->UseRealTime();
+  for (int64_t m : {1, 16, 512}) {
+    const std::string name = "linear_bf16_" + std::to_string(m) + "x4096x4096";
+    benchmark::RegisterBenchmark(name.c_str(), BM_LinearBf16)->Arg(m)->UseRealTime();
+  }
   benchmark::RegisterBenchmark("einsum_btd_bsd_8x512x64_f32", BM_Einsum)->UseRealTime();
   benchmark::RegisterBenchmark("bmm_btd_bsd_8x512x64_f32", BM_Bmm)->UseRealTime();
   benchmark::RegisterBenchmark("transpose_copy_4096x4096_f32", BM_TransposeCopy)->UseRealTime();

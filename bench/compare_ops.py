@@ -54,6 +54,8 @@ class Cases:
         for n in (64, 256, 1024, 2048):
             self.table[f"matmul_{n}_f32"] = (lambda n=n: self._matmul(n, torch.float32), "GFLOP/s", 2.0 * n**3)
         self.table["matmul_1024_bf16"] = (lambda: self._matmul(1024, torch.bfloat16), "GFLOP/s", 2.0 * 1024**3)
+        for m in (1, 16, 512):
+            self.table[f"linear_bf16_{m}x4096x4096"] = (lambda m=m: self._linear_bf16(m), "GFLOP/s", 2.0 * m * 4096 * 4096)
 
     def _vec(self, i):
         key = ("vec", i)
@@ -90,6 +92,10 @@ class Cases:
     def _matmul(self, n, dtype):
         a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
         return lambda: a @ b
+
+    def _linear_bf16(self, m):
+        x, w = torch.randn(m, 4096).bfloat16(), torch.randn(4096, 4096).bfloat16()
+        return lambda: torch.nn.functional.linear(x, w)
 
     def _qk(self):
         if "qk" not in self._cache:

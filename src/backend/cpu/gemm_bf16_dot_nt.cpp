@@ -37,20 +37,19 @@ namespace ricci::cpu {
 #if RICCI_BF16_DOT_NT
 namespace {
 
-constexpr int MT = 4;            // rows of A per micro-tile
-constexpr int NT = 6;            // rows of W per micro-tile
 constexpr int64_t kKB = 4096;    // K per block: a longer dot product amortises the lane sums
 constexpr int64_t kMB = 64;      // rows of A per task
-constexpr int64_t kNB = NT * 8;  // rows of W per task
+constexpr int64_t kNB = 48;      // rows of W per task (a multiple of both tiles' widths)
 
 // One step of 32 k: every (row of A, row of W) pair adds 16 pairs of products to its accumulator.
+template <int MT, int NT>
 RICCI_TARGET_BF16 inline __attribute__((always_inline)) void dot_step(__m512 (&acc)[MT][NT], const BFloat16* const a[MT],
                                                                     const BFloat16* const w[NT], int64_t k,
                                                                     __mmask32 m) {
   __m512bh av[MT];
 #pragma GCC unroll 4
   for (int i = 0; i < MT; ++i) av[i] = (__m512bh)_mm512_maskz_loadu_epi16(m, a[i] + k);
-#pragma GCC unroll 6
+#pragma GCC unroll 12
   for (int j = 0; j < NT; ++j) {
     const __m512bh wv = (__m512bh)_mm512_maskz_loadu_epi16(m, w[j] + k);
 #pragma GCC unroll 4
@@ -59,20 +58,41 @@ RICCI_TARGET_BF16 inline __attribute__((always_inline)) void dot_step(__m512 (&a
 }
 
 // out[i][j] = sum over k < kc of a[i][k] * w[j][k]; rows past the matrix are clamped copies.
+// 4 x 6 for groups of four rows of A; 1 x 12 for the rest (decoding: one row, W read once, twelve
+// rows of W in flight; the hardware prefetcher follows twelve streams better than software
+// prefetches, which measured slower).
+template <int MT, int NT>
 RICCI_TARGET_BF16 void dot_tile(int64_t kc, const BFloat16* const a[MT], const BFloat16* const w[NT],
                                 float out[MT][NT]) {
   __m512 acc[MT][NT];
 #pragma GCC unroll 4
   for (int i = 0; i < MT; ++i)
-#pragma GCC unroll 6
+#pragma GCC unroll 12
     for (int j = 0; j < NT; ++j) acc[i][j] = _mm512_setzero_ps();
   int64_t k = 0;
-  for (; k + 32 <= kc; k += 32) dot_step(acc, a, w, k, ~__mmask32{0});
-  if (k < kc) dot_step(acc, a, w, k, static_cast<__mmask32>((uint64_t{1} << (kc - k)) - 1));
+  for (; k + 32 <= kc; k += 32) dot_step<MT, NT>(acc, a, w, k, ~__mmask32{0});
+  if (k < kc) dot_step<MT, NT>(acc, a, w, k, static_cast<__mmask32>((uint64_t{1} << (kc - k)) - 1));
 #pragma GCC unroll 4
   for (int i = 0; i < MT; ++i)
-#pragma GCC unroll 6
+#pragma GCC unroll 12
     for (int j = 0; j < NT; ++j) out[i][j] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
+// Rows [i0, i0 + MT) of A against rows [j_begin, j_end) of W, over k in [k0, k0 + kc): hands each
+// finished sum to emit(i, j, sum).
+template <int MT, int NT, class Emit>
+RICCI_TARGET_BF16 void dot_rows(MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> W, int64_t i0, int64_t i_end,
+                                int64_t j_begin, int64_t j_end, int64_t k0, int64_t kc, Emit&& emit) {
+  const BFloat16* a[MT];
+  for (int i = 0; i < MT; ++i) a[i] = A.data + std::min<int64_t>(i0 + i, i_end - 1) * A.rs + k0;
+  for (int64_t j0 = j_begin; j0 < j_end; j0 += NT) {
+    const BFloat16* w[NT];
+    for (int j = 0; j < NT; ++j) w[j] = W.data + std::min<int64_t>(j0 + j, j_end - 1) * W.rs + k0;
+    float sums[MT][NT];
+    dot_tile<MT, NT>(kc, a, w, sums);
+    for (int64_t i = 0; i < std::min<int64_t>(MT, i_end - i0); ++i)
+      for (int64_t j = 0; j < std::min<int64_t>(NT, j_end - j0); ++j) emit(i0 + i, j0 + j, sums[i][j]);
+  }
 }
 
 }  // namespace
@@ -96,30 +116,21 @@ bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16>
       for (int64_t t = tb; t < te; ++t) {
         const int64_t i_begin = (t % mtasks) * kMB, i_end = std::min(M, i_begin + kMB);
         const int64_t j_begin = (t / mtasks) * kNB, j_end = std::min(N, j_begin + kNB);
-        for (int64_t i0 = i_begin; i0 < i_end; i0 += MT) {
-          const BFloat16* a[MT];
-          for (int i = 0; i < MT; ++i) a[i] = A.data + std::min(i0 + i, i_end - 1) * A.rs + k0;
-          for (int64_t j0 = j_begin; j0 < j_end; j0 += NT) {
-            const BFloat16* w[NT];
-            for (int j = 0; j < NT; ++j) w[j] = W.data + std::min(j0 + j, j_end - 1) * W.rs + k0;
-            float sums[MT][NT];
-            dot_tile(kc, a, w, sums);
-            for (int64_t i = 0; i < std::min<int64_t>(MT, i_end - i0); ++i)
-              for (int64_t j = 0; j < std::min<int64_t>(NT, j_end - j0); ++j) {
-                float s = sums[i][j];
-                if (multi_k) {
-                  float& partial = ws[(i0 + i) * N + j0 + j];
-                  if (!first) s += partial;
-                  if (!last) {
-                    partial = s;
-                    continue;
-                  }
-                }
-                BFloat16& o = C.data[(i0 + i) * C.rs + (j0 + j) * C.cs];
-                o = BFloat16(alpha * s + (beta != 0.f ? beta * static_cast<float>(o) : 0.f));
-              }
+        auto emit = [&](int64_t i, int64_t j, float s) {
+          if (multi_k) {
+            float& partial = ws[i * N + j];
+            if (!first) s += partial;
+            if (!last) {
+              partial = s;
+              return;
+            }
           }
-        }
+          BFloat16& o = C.data[i * C.rs + j * C.cs];
+          o = BFloat16(alpha * s + (beta != 0.f ? beta * static_cast<float>(o) : 0.f));
+        };
+        int64_t i0 = i_begin;
+        for (; i0 + 4 <= i_end; i0 += 4) dot_rows<4, 6>(A, W, i0, i_end, j_begin, j_end, k0, kc, emit);
+        for (; i0 < i_end; ++i0) dot_rows<1, 12>(A, W, i0, i_end, j_begin, j_end, k0, kc, emit);
       }
     };
     if (use_pool) parallel_for(0, mtasks * ntasks, 1, tasks);
