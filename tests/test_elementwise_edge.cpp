@@ -2,6 +2,7 @@
 // clamp corner cases, rounding, bitwise ops, the compound operators, ternary-op errors and
 // undefined operands. Each value is checked against PyTorch's result (hand-computed).
 #include <cmath>
+#include <functional>
 #include <cstdint>
 #include <limits>
 
@@ -232,6 +233,106 @@ TEST(ElementwiseEdgeClamp, TensorBoundsBroadcastAndGradient) {
   EXPECT_TRUE(check([](const Tensors& v) { return Tensors{clamp(v[0], v[1], v[2])}; }, {leaf(x), leaf(lo), leaf(hi)}));
   EXPECT_THROW_MSG(clamp(x, Tensor(), Tensor()), ValueError, "[clamp] At least one of 'min' or 'max'");
   EXPECT_THROW_MSG(clamp(x, f64({1, 2}), Tensor()), ShapeError, "");
+}
+
+// PyTorch 2.15: with Scalar bounds the gradient passes strictly inside them, so it is 0 where x
+// equals a bound (ricci passed it there), where x is NaN, and everywhere when min > max.
+TEST(ElementwiseEdgeClamp, ScalarBoundsGradientIsZeroAtTheBounds) {
+  const Tensor x = f64({-1, -0.0, 0, 0.5, 1, 2});
+  auto grad_of = [](const Tensor& in, const std::function<Tensor(const Tensor&)>& fn) {
+    Tensor l = leaf(in);
+    fn(l).sum().backward();
+    return l.grad();
+  };
+  const Tensor both = f64({0, 0, 0, 1, 0, 0}), lower = f64({0, 0, 0, 1, 1, 1}), upper = f64({1, 1, 1, 1, 0, 0});
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp(t, 0.0, 1.0); }), both);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp(t, 0, 1); }), both);  // integer bounds
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return t.clamp(0.0, 1.0); }), both);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp(t, 0.0); }), lower);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp_min(t, 0); }), lower);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp(t, std::nullopt, 1.0); }), upper);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp_max(t, 1); }), upper);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return t.clamp_min(0.0); }), lower);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return t.clamp_max(1.0); }), upper);
+  // The in-place forms follow the same rule.
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { Tensor c = t.clone(); c.clamp_(0.0, 1.0); return c; }), both);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { Tensor c = t.clone(); c.clamp_(0, 1); return c; }), both);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { Tensor c = t.clone(); c.clamp_min_(0.0); return c; }), lower);
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { Tensor c = t.clone(); c.clamp_max_(1); return c; }), upper);
+  // NaN, equal bounds and min > max.
+  EXPECT_TENSOR_EQ(grad_of(f64({kNaN, 0.5}), [](const Tensor& t) { return clamp(t, 0.0, 1.0); }), f64({0, 1}));
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp(t, 0.0, 0.0); }), zeros({6}, float64));
+  EXPECT_TENSOR_EQ(grad_of(x, [](const Tensor& t) { return clamp(t, 1.0, 0.5); }), zeros({6}, float64));
+  // Away from the bounds the gradient is the smooth one.
+  const Tensor away = f64({-1, -0.2, 0.3, 0.9, 2});
+  EXPECT_TRUE(check([](const Tensors& v) { return Tensors{clamp(v[0], -0.5, 0.7)}; }, {leaf(away)}));
+  EXPECT_TRUE(check([](const Tensors& v) { Tensor c = v[0].clone(); c.clamp_(-0.5, 0.7); return Tensors{c}; }, {leaf(away)}));
+}
+
+// PyTorch: with tensor bounds the gradient goes to whichever of x, min, max gives the output, and a
+// tie between x and one bound splits it equally (ricci gave all of it to x). One bound alone is
+// maximum (minimum), NaN passing the gradient to both. Every expected value is PyTorch's.
+TEST(ElementwiseEdgeClamp, TensorBoundsSplitTiesWithTheBound) {
+  auto grads = [](const Tensor& x, const Tensor& lo, const Tensor& hi) {
+    Tensor lx = leaf(x), llo = lo.defined() ? leaf(lo) : Tensor(), lhi = hi.defined() ? leaf(hi) : Tensor();
+    clamp(lx, llo, lhi).sum().backward();
+    return std::vector<Tensor>{lx.grad(), llo.defined() ? llo.grad() : Tensor(), lhi.defined() ? lhi.grad() : Tensor()};
+  };
+  const Tensor x = f64({-1, -0.0, 0, 0.5, 1, 2}), lo = zeros({6}, float64), hi = ones({6}, float64);
+  auto g = grads(x, lo, hi);
+  EXPECT_TENSOR_EQ(g[0], f64({0, 0.5, 0.5, 1, 0.5, 0}));
+  EXPECT_TENSOR_EQ(g[1], f64({1, 0.5, 0.5, 0, 0, 0}));
+  EXPECT_TENSOR_EQ(g[2], f64({0, 0, 0, 0, 0.5, 1}));
+  g = grads(x, lo, Tensor());
+  EXPECT_TENSOR_EQ(g[0], f64({0, 0.5, 0.5, 1, 1, 1}));
+  EXPECT_TENSOR_EQ(g[1], f64({1, 0.5, 0.5, 0, 0, 0}));
+  g = grads(x, Tensor(), hi);
+  EXPECT_TENSOR_EQ(g[0], f64({1, 1, 1, 1, 0.5, 0}));
+  EXPECT_TENSOR_EQ(g[2], f64({0, 0, 0, 0, 0.5, 1}));
+  // x equal to both bounds keeps it all; min > max gives it all to max; NaN x keeps it.
+  g = grads(f64({0, 0, 1, 2, 0.5, kNaN, kNaN}), f64({0, 1, 1, 2, 0, 0, 1}), f64({0, 0, 1, 1, 0, 1, 0}));
+  EXPECT_TENSOR_EQ(g[0], f64({1, 0, 1, 0, 0, 1, 1}));
+  EXPECT_TENSOR_EQ(g[1], f64({0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_TENSOR_EQ(g[2], f64({0, 1, 0, 1, 1, 0, 1}));
+  g = grads(f64({kNaN, 0}), f64({0, kNaN}), Tensor());
+  EXPECT_TENSOR_EQ(g[0], f64({1, 1}));
+  EXPECT_TENSOR_EQ(g[1], f64({1, 1}));
+  // A NaN bound makes the output NaN (min(max(x, min), max) propagates it).
+  EXPECT_TENSOR_EQ(clamp(f64({0.5, 0.5}), f64({kNaN, 0}), f64({1, kNaN})), f64({kNaN, kNaN}));
+  EXPECT_TENSOR_EQ(clamp(f64({0.5}), f64({kNaN}), Tensor()), f64({kNaN}));
+  // Broadcast bounds reduce their gradients; ties split there too.
+  g = grads(f64({{0, 1}, {2, 3}}), f64({0}), f64({{1}, {3}}));
+  EXPECT_TENSOR_EQ(g[0], f64({{0.5, 0.5}, {1, 0.5}}));
+  EXPECT_TENSOR_EQ(g[1], f64({0.5}));
+  EXPECT_TENSOR_EQ(g[2], f64({{0.5}, {0.5}}));
+  // Integer x with float bounds: a float result, the gradient reaches the bounds only.
+  Tensor flo = leaf(f64({1.5, 1.5}));
+  Tensor r = clamp(i64({1, 2}), flo, Tensor());
+  EXPECT_EQ(r.dtype(), float64);
+  r.sum().backward();
+  EXPECT_TENSOR_EQ(flo.grad(), f64({1, 0}));
+  EXPECT_TRUE(check([](const Tensors& v) { return Tensors{clamp(v[0], v[1], Tensor())}; },
+                    {leaf(f64({-1, 0.3, 2})), leaf(f64({0, 0.5, 1}))}));
+  EXPECT_TRUE(check([](const Tensors& v) { return Tensors{clamp(v[0], Tensor(), v[1])}; },
+                    {leaf(f64({-1, 0.3, 2})), leaf(f64({0, 0.5, 1}))}));
+}
+
+// PyTorch: atan2's gradient at (0, 0) is 0 for both inputs (ricci gave 0/0 = NaN).
+TEST(ElementwiseEdgeBinary, Atan2GradientAtTheOriginIsZero) {
+  Tensor a = leaf(f64({0, 1, -1, 0})), b = leaf(f64({0, 0, -1, -0.0}));
+  atan2(a, b).sum().backward();
+  EXPECT_TENSOR_EQ(a.grad(), f64({0, 0, -0.5, 0}));
+  EXPECT_TENSOR_EQ(b.grad(), f64({0, -1, 0.5, 0}));
+  // Broadcast, and the second derivative stays finite at the origin.
+  Tensor c = leaf(f64({0, 2})), d = leaf(f64({0}));
+  const Tensors g1 = autograd::grad({atan2(c, d).sum()}, {c, d}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+  EXPECT_TENSOR_EQ(g1[0], f64({0, 0}));
+  EXPECT_TENSOR_EQ(g1[1], f64({-0.5}));
+  const Tensors g2 = autograd::grad({g1[1].sum()}, {c, d});
+  EXPECT_TRUE(isfinite(g2[0]).all().item<bool>());
+  EXPECT_TRUE(isfinite(g2[1]).all().item<bool>());
+  EXPECT_TRUE(check([](const Tensors& v) { return Tensors{atan2(v[0], v[1])}; },
+                    {leaf(f64({0.3, -1.2, 2, 0.2})), leaf(f64({-0.7, 0.4, 1.1, -0.5}))}));
 }
 
 // ---- compound operators ----------------------------------------------------------------------------

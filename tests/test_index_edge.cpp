@@ -208,6 +208,74 @@ TEST(IndexEdgeNumpy, BoolMasksOnStridedTensorsAndIndexPut) {
                     {leaf(seq({3, 2})), leaf(f64({{1, 2}, {3, 4}, {5, 6}}))}));
 }
 
+// ---- bools in an index ------------------------------------------------------------------------------
+
+// A bool (or a 0-d bool tensor) is an advanced index, as in PyTorch/NumPy: a new axis indexed by
+// [0] (true) or [] (false), broadcast with the other advanced indices. ricci used to make it a
+// basic new axis of size 1 or 0, so x[True, 1, False] gave [1, 0, 4] instead of [0, 4]. Every
+// shape below is PyTorch's.
+TEST(IndexEdgeNumpy, BoolScalarsAreAdvancedIndices) {
+  Tensor x = seq({3, 4});
+  const Tensor t = scalar_tensor(true, bool_), f = scalar_tensor(false, bool_);
+  EXPECT_EQ(x.index({true, 1, false}).shape(), IntArrayRef({0, 4}));
+  EXPECT_EQ(x.index({t, 1, f}).shape(), IntArrayRef({0, 4}));
+  EXPECT_EQ(x.index({true}).shape(), IntArrayRef({1, 3, 4}));
+  EXPECT_EQ(x.index({false}).shape(), IntArrayRef({0, 3, 4}));
+  EXPECT_EQ(x.index({None, true}).shape(), IntArrayRef({1, 1, 3, 4}));
+  EXPECT_EQ(x.index({1, true}).shape(), IntArrayRef({1, 4}));
+  EXPECT_EQ(x.index({true, 1}).shape(), IntArrayRef({1, 4}));
+  EXPECT_EQ(x.index({true, Slice(), false}).shape(), IntArrayRef({0, 3, 4}));
+  EXPECT_EQ(x.index({Ellipsis, true}).shape(), IntArrayRef({3, 4, 1}));
+  EXPECT_EQ(x.index({true, true}).shape(), IntArrayRef({1, 3, 4}));
+  EXPECT_EQ(x.index({true, None, 1}).shape(), IntArrayRef({1, 1, 4}));
+  EXPECT_EQ(x.index({1, Slice(), true}).shape(), IntArrayRef({4, 1}));
+  EXPECT_EQ(x.index({true, i64({0, 2})}).shape(), IntArrayRef({2, 4}));
+  EXPECT_EQ(x.index({i64({0, 2}), true}).shape(), IntArrayRef({2, 4}));
+  EXPECT_EQ(scalar_tensor(5.0, float64).index({true}).shape(), IntArrayRef({1}));
+  EXPECT_EQ(scalar_tensor(5.0, float64).index({false}).shape(), IntArrayRef({0}));
+  // Values: true keeps everything; separated from a tensor index, the broadcast dims go first.
+  EXPECT_TENSOR_EQ(x.index({true, 1}), f64({{4, 5, 6, 7}}));
+  EXPECT_TENSOR_EQ(x.index({true, Slice(), i64({1, 2})}), f64({{1, 5, 9}, {2, 6, 10}}));
+  EXPECT_TENSOR_EQ(x.index({i64({0, 1}), Slice(), true}), f64({{0, 1, 2, 3}, {4, 5, 6, 7}}));
+  // The result is a copy (advanced indexing), as in PyTorch.
+  Tensor c = x.index({true});
+  c.fill_(-1.0);
+  EXPECT_EQ(x.index({0, 0}).item<double>(), 0.0);
+  // index_put_: true writes through its new axis, false writes nothing (values still broadcast).
+  Tensor a = zeros({3, 4}, float64);
+  a.index_put_({true, 1}, f64({1, 2, 3, 4}));
+  EXPECT_TENSOR_EQ(a, f64({{0, 0, 0, 0}, {1, 2, 3, 4}, {0, 0, 0, 0}}));
+  a.index_put_({false}, 9.0);
+  a.index_put_({true, Slice(), false}, f64({5}));
+  EXPECT_EQ(a.sum().item<double>(), 10.0);
+  Tensor b = zeros({3, 4}, float64);
+  b.index_put_({Ellipsis, true}, 7.0);
+  EXPECT_TENSOR_EQ(b, full({3, 4}, 7.0, float64));
+  Tensor d = zeros({2, 2}, float64);
+  d.index_put_({true, true}, f64({1}), /*accumulate=*/true);  // one position per element, added once
+  EXPECT_TENSOR_EQ(d, f64({{1, 1}, {1, 1}}));
+  EXPECT_TRUE(check([](const Tensors& v) { return Tensors{v[0].index({true, Slice(), i64({1, 2})})}; }, {leaf(seq({3, 4}))}));
+  EXPECT_TRUE(check([](const Tensors& v) { return Tensors{index_put(v[0], {true, 1}, v[1])}; },
+                    {leaf(seq({3, 4})), leaf(f64({1, 2, 3, 4}))}));
+}
+
+// PyTorch: a 0-d input is one element, and topk with k = 0 gives it back like k = 1 (ricci threw
+// a [reshape] error).
+TEST(IndexEdgeSort, TopkOfZeroDimInput) {
+  const Tensor s = scalar_tensor(1.5, float64);
+  for (int64_t k : {0, 1}) {
+    auto [v, i] = topk(s, k);
+    EXPECT_TENSOR_EQ(v, scalar_tensor(1.5, float64));
+    EXPECT_TENSOR_EQ(i, scalar_tensor(0, int64));
+  }
+  auto [v0, i0] = topk(s, 0, 0, /*largest=*/false);
+  EXPECT_TENSOR_EQ(v0, scalar_tensor(1.5, float64));
+  EXPECT_THROW_MSG(topk(s, 2), IndexError, "[topk] selected index k out of range: k is 2");
+  EXPECT_THROW_MSG(topk(s, -1), IndexError, "[topk] selected index k out of range");
+  EXPECT_THROW_MSG(topk(s, 0, 1), IndexError, "[topk]");
+  EXPECT_TRUE(check([](const Tensors& v) { return Tensors{std::get<0>(topk(v[0], 0))}; }, {leaf(scalar_tensor(0.3, float64))}));
+}
+
 // ---- in place into an expanded tensor --------------------------------------------------------------
 
 TEST(IndexEdgeInplace, ExpandedSelfIsRefused) {

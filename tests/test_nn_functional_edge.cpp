@@ -18,6 +18,7 @@ using ricci::testing::leaf;
 using ricci::testing::check;
 using ricci::testing::seq;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double lse(std::initializer_list<double> v) {
   double s = 0;
@@ -145,6 +146,38 @@ TEST(NnAttentionEdge, CausalValuesByHand) {
   EXPECT_TENSOR_CLOSE(F::scaled_dot_product_attention(q3, k, v, mask, false, 0.5), out, 1e-12);
   EXPECT_TRUE(check([](const Tensors& x) { return Tensors{F::scaled_dot_product_attention(x[0], x[1], x[2], Tensor(), true)}; },
                     {leaf(seq({2, 3, 2}) / 5), leaf(seq({2, 3, 2}).flip({1}) / 7), leaf(seq({2, 3, 2}) - 3)}));
+}
+
+// PyTorch 2.15 (CPU): a query row the mask hides completely gives 0 and zero gradients (ricci gave
+// NaN, the softmax of a row of -inf); the other rows are unchanged.
+TEST(NnAttentionEdge, FullyMaskedRowGivesZeroAndZeroGradients) {
+  const Tensor mask = tensor({{true, false}, {false, false}});
+  const Tensor float_mask = f64({{0, -kInf}, {-kInf, -kInf}});
+  for (const Tensor& m : {mask, float_mask}) {
+    Tensor q = leaf(seq({1, 2, 3}) / 5), k = leaf(seq({1, 2, 3}).flip({2}) / 7), v = leaf(seq({1, 2, 3}) - 2);
+    Tensor lm = m.is_floating_point() ? leaf(m) : m;
+    Tensor out = F::scaled_dot_product_attention(q, k, v, lm);
+    EXPECT_TENSOR_EQ(out.index({Slice(), 1}), zeros({1, 3}, float64));
+    // Row 0 attends to key 0 only: exactly v[0], as without the hidden row.
+    EXPECT_TENSOR_CLOSE(out.index({Slice(), Slice(0, 1)}),
+                        F::scaled_dot_product_attention(q.index({Slice(), Slice(0, 1)}), k, v, lm.index({Slice(0, 1)})), 1e-15);
+    EXPECT_TENSOR_EQ(out.index({Slice(), 0}), f64({{-2, -1, 0}}));
+    (out * (seq({1, 2, 3}) + 1)).sum().backward();
+    // As PyTorch: q and k get nothing (one key, constant weights), v[0] gets row 0's upstream.
+    EXPECT_TENSOR_EQ(q.grad(), zeros({1, 2, 3}, float64));
+    EXPECT_TENSOR_EQ(k.grad(), zeros({1, 2, 3}, float64));
+    EXPECT_TENSOR_EQ(v.grad(), f64({{{1, 2, 3}, {0, 0, 0}}}));
+    if (lm.requires_grad()) {
+      EXPECT_TENSOR_EQ(lm.grad(), zeros({2, 2}, float64));
+    }
+  }
+  // A hidden row among live ones: the gradient of the live rows is the smooth one.
+  const Tensor m3 = tensor({{true, true, false}, {false, false, false}, {true, false, true}});
+  EXPECT_TRUE(check([m3](const Tensors& x) { return Tensors{F::scaled_dot_product_attention(x[0], x[1], x[2], m3)}; },
+                    {leaf(seq({2, 3, 2}) / 5), leaf(seq({2, 3, 2}).flip({1}) / 7), leaf(seq({2, 3, 2}) - 3)}));
+  const Tensor fm3 = f64({{0, 0.5, -kInf}, {-kInf, -kInf, -kInf}, {-1, -kInf, 0}});
+  EXPECT_TRUE(check([fm3](const Tensors& x) { return Tensors{F::scaled_dot_product_attention(x[0], x[1], x[2], fm3)}; },
+                    {leaf(seq({3, 2}) / 5), leaf(seq({3, 2}).flip({0}) / 7), leaf(seq({3, 2}) - 3)}));
 }
 
 TEST(NnAttentionEdge, Errors) {

@@ -94,6 +94,12 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   } else if (attn_mask.defined()) {
     if (attn_mask.dtype() == bool_) scores = scores.masked_fill(attn_mask.logical_not(), ninf);
     else scores = scores + attn_mask;
+    // A query row the mask hides completely (every score -inf) attends to nothing: PyTorch gives 0
+    // for it, and zero gradients, where softmax alone would give NaN. Its scores are replaced by 0
+    // before the softmax (finite, so the backward is too) and its weights by 0 after.
+    const int64_t last[1] = {-1};
+    const Tensor hidden = all(scores.detach() == ninf, last, /*keepdim=*/true);
+    return where(hidden, 0.0, softmax(where(hidden, 0.0, scores), -1)).matmul(v);
   }
   return softmax(scores, -1).matmul(v);
 }

@@ -232,9 +232,13 @@ Tensors binary_vjp(BinaryOp op, const Tensor& g, const Tensor& a, const Tensor& 
       if (need_b) gb = -g * div(a, b, op == BinaryOp::Fmod ? "trunc" : "floor");
       break;
     case BinaryOp::Atan2: {
+      // 1 / (a^2 + b^2), taken as 0 where that is 0 (at the origin PyTorch gives 0 for both,
+      // not 0/0); the safe denominator keeps higher derivatives finite there too.
       const Tensor denom = a * a + b * b;
-      if (need_a) ga = g * b / denom;
-      if (need_b) gb = -g * a / denom;
+      const Tensor at_origin = denom == 0;
+      const Tensor recip = where(at_origin, zeros_like(denom), reciprocal(where(at_origin, ones_like(denom), denom)));
+      if (need_a) ga = g * b * recip;
+      if (need_b) gb = -g * a * recip;
       break;
     }
     default: break;  // integer or bool results: never recorded

@@ -141,10 +141,11 @@ Tensor unary_vjp(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& out
     }
     case UnaryOp::Erf: return g * exp(-(x * x)) * (2.0 / std::sqrt(pi));
     case UnaryOp::Clamp: {
-      // The bounds were promoted with x; compare in x's dtype like PyTorch.
+      // The bounds were promoted with x; compare in x's dtype like PyTorch. The gradient passes
+      // strictly inside the bounds only: 0 where x equals a bound, is NaN, or min > max (PyTorch).
       Tensor mask;
-      if (p.has_a) mask = x >= p.a;
-      if (p.has_b) mask = mask.defined() ? logical_and(mask, x <= p.b) : (x <= p.b);
+      if (p.has_a) mask = x > p.a;
+      if (p.has_b) mask = mask.defined() ? logical_and(mask, x < p.b) : (x < p.b);
       return where(mask, g, zeros_like(g));
     }
     default: return Tensor();
@@ -289,16 +290,58 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor clamp_min(const Tensor& x, const Scalar& min) { return clamp(x, min, std::nullopt); }
 Tensor clamp_max(const Tensor& x, const Scalar& max) { return clamp(x, std::nullopt, max); }
 
-// Tensor bounds: two selects, so the gradient reaches x where it lies within the bounds and each
-// bound where it was taken (as PyTorch).
+// Tensor bounds: min(max(x, min), max), NaN from any of the three propagating. The gradient
+// follows PyTorch: it goes to whichever of x, min, max gives the output, and a tie between x and
+// one bound splits it equally (as maximum/minimum do); x equal to both bounds keeps all of it,
+// and min > max sends all of it to max. With one bound the rule is maximum's (minimum's): NaN
+// passes the gradient to both.
 Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
   check_defined(x, "clamp");
   RICCI_CHECK(min.defined() || max.defined(), ValueError, "[clamp] At least one of 'min' or 'max' must not be None");
-  Tensor r = x;
-  if (min.defined()) r = where(r < min, min, r);
-  if (max.defined()) r = where(r > max, max, r);
-  if (r.is_same(x)) r = x.clone();
-  return r;
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    const Tensor xd = x.detach();
+    out = xd;
+    if (min.defined()) out = maximum(out, min.detach());
+    if (max.defined()) out = minimum(out, max.detach());
+  }
+  if (!out.is_floating_point() || !autograd::needs_grad({&x, &min, &max})) return out;
+  const Dims sx(x.shape()), slo(min.defined() ? min.shape() : IntArrayRef{}), shi(max.defined() ? max.shape() : IntArrayRef{});
+  const DType dx = x.dtype(), dlo = min.defined() ? min.dtype() : x.dtype(), dhi = max.defined() ? max.dtype() : x.dtype();
+  const bool has_lo = min.defined(), has_hi = max.defined();
+  autograd::record("ClampBackward0", {&x, &min, &max}, {&out}, {&x, &min, &max}, {}, [=](const VjpArgs& a) {
+    const Tensor& g = a.grads[0];
+    const Tensor &xs = a.saved[0], &lo = a.saved[1], &hi = a.saved[2];
+    const Tensor zero = zeros_like(g), half = g * 0.5;
+    // full: the whole gradient; tie: half of it; elsewhere none.
+    auto pick = [&](const Tensor& full, const Tensor& tie) { return where(full, g, where(tie, half, zero)); };
+    Tensor gx, glo, ghi;
+    if (has_lo && has_hi) {
+      const Tensor ordered = lo <= hi, tl = xs == lo, th = xs == hi;
+      const Tensor inside = logical_not(logical_or(xs < lo, xs > hi));
+      const Tensor split = logical_and(ordered, logical_xor(tl, th));
+      if (a.needs_input_grad(0)) gx = pick(logical_and(inside, logical_not(split)), logical_and(inside, split));
+      if (a.needs_input_grad(1))
+        glo = pick(logical_and(ordered, xs < lo), logical_and(ordered, logical_and(tl, logical_not(th))));
+      if (a.needs_input_grad(2))
+        ghi = pick(logical_or(lo > hi, logical_and(ordered, xs > hi)),
+                   logical_and(ordered, logical_and(th, logical_not(tl))));
+    } else if (has_lo) {  // maximum(x, min)
+      const Tensor tie = xs == lo;
+      if (a.needs_input_grad(0)) gx = pick(logical_not(xs <= lo), tie);
+      if (a.needs_input_grad(1)) glo = pick(logical_not(xs >= lo), tie);
+    } else {  // minimum(x, max)
+      const Tensor tie = xs == hi;
+      if (a.needs_input_grad(0)) gx = pick(logical_not(xs >= hi), tie);
+      if (a.needs_input_grad(2)) ghi = pick(logical_not(xs <= hi), tie);
+    }
+    if (gx.defined()) gx = ew::reduce_grad(gx, sx, dx);
+    if (glo.defined()) glo = ew::reduce_grad(glo, slo, dlo);
+    if (ghi.defined()) ghi = ew::reduce_grad(ghi, shi, dhi);
+    return Tensors{gx, glo, ghi};
+  });
+  return out;
 }
 
 // ---- Tensor methods ------------------------------------------------------------------------------

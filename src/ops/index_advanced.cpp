@@ -1,7 +1,8 @@
 // NumPy/PyTorch indexing: x.index({0, Slice(1, None), None, Ellipsis, mask, idx}) and
 // index_put_. An index list is first turned into a plan: the basic entries (integers, slices,
-// None, Ellipsis, bools) become view steps (select / slice / unsqueeze), which are differentiable
-// views; the advanced entries (integer tensors, bool masks as their nonzero positions) stay
+// None, Ellipsis) become view steps (select / slice / unsqueeze), which are differentiable
+// views; the advanced entries (integer tensors, bool masks as their nonzero positions, bools as a
+// new axis indexed by [0] or []) stay
 // attached to the dims of that view. The advanced part then runs as one strided kernel over the
 // result shape (PyTorch's "restride" trick: the source gets stride 0 on the broadcast index
 // dims, each index tensor stride 0 on the others).
@@ -112,14 +113,18 @@ Plan make_plan(const Tensor& self, const std::vector<TensorIndex>& indices, cons
   Plan plan;
   Dims sizes(self.shape());  // shape of the view as the steps build it
   int64_t dim = 0;           // current dim of the view
-  auto add_axis = [&](bool keep) {
+  // None: a new axis of size 1. A bool (or a 0-d bool tensor) is an advanced index, as in
+  // PyTorch/NumPy: a new axis of size 1 indexed by [0] (true) or by [] (false), so it broadcasts
+  // with the other advanced indices (x[True, 1, False] on [3, 4] is [0, 4]).
+  auto add_axis = [&](std::optional<bool> mask) {
     plan.steps.push_back({Step::Unsqueeze, dim});
     sizes.insert(static_cast<size_t>(dim), 1);
-    if (!keep) {
-      plan.steps.push_back({Step::SliceOp, dim, 0, 0, 1});
-      sizes[dim] = 0;
+    if (mask) {
+      plan.adv.push_back(zeros({*mask ? 1 : 0}, TensorOptions(int64, self.device())));
+      plan.has_adv = true;
+    } else {
+      plan.adv.emplace_back();
     }
-    plan.adv.emplace_back();
     ++dim;
   };
   for (const TensorIndex& ix : indices) {
@@ -148,7 +153,7 @@ Plan make_plan(const Tensor& self, const std::vector<TensorIndex>& indices, cons
         ++dim;
         break;
       }
-      case Kind::None: add_axis(true); break;
+      case Kind::None: add_axis(std::nullopt); break;
       case Kind::Boolean: add_axis(ix.boolean()); break;
       case Kind::Ellipsis:
         for (int64_t r = 0; r < self.dim() - consumed; ++r) {

@@ -83,6 +83,8 @@ std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool
   const int64_t n = self.dim() == 0 ? 1 : self.size(dim);
   RICCI_CHECK(k >= 0 && k <= n, IndexError, "[topk] selected index k out of range: k is ", k, " but dimension ", dim,
               " of the input ", self.shape(), " has size ", n);
+  // A 0-d input gives itself (and index 0) for k = 0 as for k = 1, as in PyTorch.
+  if (self.dim() == 0) k = 1;
   Tensor values, indices;
   {
     NoGradGuard no_grad;

@@ -79,19 +79,33 @@ case("probs_weight_f64", "cross_entropy", [randn(3, 4, dt="f64"), Spec("lit", [[
                                            uniform(0.5, 2, 4, dt="f64")], grad=[0])
 case("spatial_weight_f64", "nll_loss", [randn(2, 4, 3, dt="f64"), randint(0, 4, 2, 3), uniform(0.5, 2, 4, dt="f64")],
      grad=[0])
-case("bool_entries", "index", [randn(3, 4, dt="f64")], index=[True, 1, False], grad=[0],
-     known=BOOL_INDEX)
+case("bool_entries", "index", [randn(3, 4, dt="f64")], index=[True, 1, False], grad=[0])
 case("int_then_bool", "index", [randn(3, 4, dt="f64")], index=[1, True], grad=[0])
+# A bool is an advanced index (a new axis indexed by [0] or []): it broadcasts with the others.
+for tag, entries in [("true", [True]), ("false", [False]), ("none_then_true", [None, True]),
+                     ("true_then_int", [True, 1]), ("true_slice_false", [True, [None, None, None], False]),
+                     ("ellipsis_true", ["...", True]), ("true_true", [True, True])]:
+    case(f"bool_{tag}", "index", [randn(3, 4, dt="f64")], index=entries, grad=[0])
+case("bool_with_separated_tensor", "index", [randn(3, 4, dt="f64"), lit([1, 2], "i64")],
+     index=[True, [None, None, None], {"tensor": 1}], grad=[0])
+case("bool_true_then_int_f64", "index_put", [randn(3, 4, dt="f64"), randn(4, dt="f64").reseed(1)],
+     index=[True, 1], grad=[0, 1])
+case("bool_false_f64", "index_put", [randn(3, 4, dt="f64"), randn(4, dt="f64").reseed(1)],
+     index=[False], grad=[0, 1])
+case("bool_true_slice_false_accumulate_f64", "index_put", [randn(3, 4, dt="f64"), randn(1, dt="f64").reseed(1)],
+     index=[True, [None, None, None], False], accumulate=True, grad=[0, 1])
+case("0d_k0_f64", "topk", [lit(1.5, "f64")], k=0, grad=True)
+case("0d_k1_f64", "topk", [lit(1.5, "f64")], k=1, grad=True)
 case("slice_then_bool", "index", [randn(3, 4, dt="f64")], index=[[None, None, None], False])
 case("negative_slice_ends", "index", [randn(5, 4, dt="f64")], index=[[-4, -1, 2], [None, -2, None]], grad=[0])
 case("bcast_values_f64", "index_put", [randn(4, 3, dt="f64"), randn(3, dt="f64").reseed(1), lit([2, 0], "i64")],
      index=[{"tensor": 2}], grad=[0, 1])
 case("fully_masked_row_f64", "scaled_dot_product_attention",
      [randn(1, 2, 3, dt="f64"), randn(1, 2, 3, dt="f64").reseed(1), randn(1, 2, 3, dt="f64").reseed(2),
-      Spec("lit", [[True, False], [False, False]], "bool")], known=SDPA_MASKED)
+      Spec("lit", [[True, False], [False, False]], "bool")], grad=[0, 1, 2])
 case("neg_inf_float_mask_f64", "scaled_dot_product_attention",
      [randn(1, 2, 3, dt="f64"), randn(1, 2, 3, dt="f64").reseed(1), randn(1, 2, 3, dt="f64").reseed(2),
-      lit([[0.0, -INF], [-INF, -INF]], "f64")], known=SDPA_MASKED)
+      lit([[0.0, -INF], [-INF, -INF]], "f64")], grad=True)
 
 # -- layouts: expanded (stride 0) and transposed operands where ops reduce, gather or scan.
 case("expanded_f64", "sum", [randn(4, dt="f64").expand(3, 4)], dims=[0], grad=True)
@@ -241,11 +255,17 @@ EDGE = lit([-1.0, -0.0, 0.0, 0.5, 1.0, 2.0], "f64")
 for op in ["abs", "relu", "sqrt", "log", "sign", "round", "rsqrt", "reciprocal", "square", "silu", "gelu",
            "sigmoid", "erf", "expm1", "log1p"]:
     case("grad_edges_f64", op, [EDGE], grad=True)
-case("grad_at_bounds_f64", "clamp", [EDGE], min=0.0, max=1.0, grad=True, known=CLAMP_BOUNDS)
-case("grad_at_min_only_f64", "clamp", [EDGE], min=0.0, grad=True, known=CLAMP_BOUNDS)
+case("grad_at_bounds_f64", "clamp", [EDGE], min=0.0, max=1.0, grad=True)
+case("grad_at_min_only_f64", "clamp", [EDGE], min=0.0, grad=True)
 case("grad_at_tensor_bounds_f64", "clamp", [EDGE, lit([0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "f64"),
-                                            lit([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], "f64")], grad=True,
-     known=CLAMP_TENSOR_TIES)
+                                            lit([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], "f64")], grad=True)
+case("grad_at_tensor_min_only_f64", "clamp", [EDGE, lit([0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "f64"), None], grad=True)
+case("grad_at_tensor_max_only_f64", "clamp", [EDGE, None, lit([1.0, 1.0, 1.0, 1.0, 1.0, 1.0], "f64")], grad=True)
+case("grad_tensor_bounds_crossed_f64", "clamp", [lit([0.0, 0.0, 1.0, 2.0, 0.5, 1.0], "f64"),
+                                                 lit([0.0, 1.0, 1.0, 2.0, 0.0, 2.0], "f64"),
+                                                 lit([0.0, 0.0, 1.0, 1.0, 0.0, 1.0], "f64")], grad=True)
+case("grad_at_max_only_f64", "clamp", [EDGE], max=1.0, grad=True)
+case("grad_int_bounds_f64", "clamp", [EDGE], min=0, max=1, grad=True)
 case("grad_above_threshold_f64", "softplus", [lit([19.0, 20.0, 21.0, -25.0], "f64")], grad=True)
 case("grad_ties_f64", "maximum", [lit([1.0, 2.0, 3.0], "f64"), lit([1.0, 1.0, 3.0], "f64")], grad=True)
 case("grad_ties_f64", "minimum", [lit([1.0, 2.0, 3.0], "f64"), lit([1.0, 1.0, 3.0], "f64")], grad=True)
@@ -253,8 +273,7 @@ case("grad_zero_base_f64", "pow", [lit([0.0, 0.0, 0.0, 1.0, 2.0, -2.0], "f64"), 
      grad=True)
 case("grad_zero_base_scalar_f64", "pow", [lit([0.0, 1.0, -2.0], "f64")], scalar=2, grad=True)
 case("grad_zero_exponent_scalar_f64", "pow", [lit([0.0, 1.0, -2.0], "f64")], scalar=0.0, grad=True)
-case("grad_origin_f64", "atan2", [lit([0.0, 1.0, -1.0], "f64"), lit([0.0, 0.0, -1.0], "f64")], grad=True,
-     known=ATAN2_ORIGIN)
+case("grad_origin_f64", "atan2", [lit([0.0, 1.0, -1.0], "f64"), lit([0.0, 0.0, -1.0], "f64")], grad=True)
 case("grad_zero_vector_f64", "norm", [lit([[0.0, 0.0, 0.0], [3.0, 4.0, 0.0]], "f64")], dims=[1], grad=True)
 case("grad_zero_vector_p1_f64", "norm", [lit([[0.0, 0.0, 0.0], [3.0, -4.0, 0.0]], "f64")], dims=[1], p=1, grad=True)
 case("grad_constant_rows_f64", "std", [lit([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]], "f64")], dims=[1], grad=True)

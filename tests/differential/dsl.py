@@ -9,9 +9,7 @@ with the gradients of both inputs, against PyTorch's.
 from golden_io import Spec
 
 __all__ = ["NAN", "INF", "NONFINITE", "SPECIAL", "FLOATS", "FLOAT_UNARY", "ARITH", "NO_SCALAR_FORM", "CASES",
-           "Spec", "case", "randn", "uniform", "randint", "randbool", "perm", "lit",
-           "BOOL_INDEX", "SDPA_MASKED", "CLAMP_BOUNDS", "CLAMP_TENSOR_TIES",
-           "ATAN2_ORIGIN"]
+           "Spec", "case", "randn", "uniform", "randint", "randbool", "perm", "lit"]
 
 NAN, INF = float("nan"), float("inf")
 NONFINITE = ("nan", "inf", "-inf")  # how the manifest spells non-finite attrs (JSON has no literal)
@@ -69,12 +67,4 @@ def case(name, op, inputs, grad=False, rtol=None, atol=None, known=None, **attrs
 
 
 # ---- known divergences: ricci bugs the table keeps (reported as skipped with these reasons) ----------
-BOOL_INDEX = ("bool scalars in an index: ricci inserts one new axis per bool (result [1, 0, 4]); PyTorch/NumPy "
-              "treat them as advanced indices broadcast with the integer (result [0, 4])")
-SDPA_MASKED = ("a fully masked query row: ricci gives NaN (softmax of all -inf), PyTorch (2.15 on CPU) gives 0 "
-               "for that row")
-CLAMP_BOUNDS = ("clamp with Scalar bounds passes the gradient where x equals a bound (x >= min, x <= max); "
-                "PyTorch 2.15 gives 0 there (strictly inside only)")
-CLAMP_TENSOR_TIES = ("clamp with tensor bounds where x equals a bound: PyTorch splits the gradient equally between "
-                     "x and that bound (as maximum/minimum do); ricci gives all of it to x and none to the bound")
-ATAN2_ORIGIN = "atan2 gradient at (0, 0): ricci gives NaN (0/0), PyTorch 0 for both inputs"
+# (none at present)

@@ -240,7 +240,17 @@ REF["index"] = lambda x, a: [x[0][index_entries(x, a["index"])]]
 @op("index_put")
 def _index_put(x, a):
     # inputs: self, values, then the index tensors named by attrs["index"].
-    return [x[0].index_put(index_entries(x, a["index"]), x[1], accumulate=a.get("accumulate", False))]
+    idx = index_entries(x, a["index"])
+    if all(isinstance(e, torch.Tensor) for e in idx):
+        return [x[0].index_put(idx, x[1], accumulate=a.get("accumulate", False))]
+    # Other entries (ints, slices, bools): Tensor.index_put takes tensors only, so write through
+    # setitem on a copy (accumulate: += ; these entries never repeat a position).
+    y = x[0].clone()
+    if a.get("accumulate", False):
+        y[idx] += x[1]
+    else:
+        y[idx] = x[1]
+    return [y]
 
 
 # ---- nn functional ---------------------------------------------------------------------------------

@@ -88,7 +88,9 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction =
 // softmax(q @ k^T * scale + mask) @ v with q (..., L, E), k (..., S, E), v (..., S, Ev) (leading
 // dims broadcast). attn_mask (broadcastable to (..., L, S)): bool, where true means "may attend",
 // or floating, added to the scores. is_causal masks the upper triangle (j > i) and excludes
-// attn_mask. scale unset: 1 / sqrt(E). Composed of ricci ops, so every gradient follows.
+// attn_mask. scale unset: 1 / sqrt(E). A query row that attn_mask hides completely (all its
+// scores -inf) gives 0 and passes zero gradients, as in PyTorch (not softmax's NaN). Composed of
+// ricci ops, so every gradient follows.
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask = Tensor(), bool is_causal = false,
                                     std::optional<double> scale = std::nullopt);

@@ -48,7 +48,8 @@ Tensor one_hot(const Tensor& self, int64_t num_classes = -1);
 std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim = -1, bool descending = false, bool stable = false);
 Tensor argsort(const Tensor& self, int64_t dim = -1, bool descending = false, bool stable = false);
 // The k largest (or smallest) elements along dim and their indices, in sorted order. Ties keep
-// the lower index first. Throws IndexError when k > size of dim.
+// the lower index first. Throws IndexError when k > size of dim. A 0-d input is one element:
+// k = 0 and k = 1 both give (its value, index 0), as in PyTorch.
 std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim = -1, bool largest = true,
                                 bool sorted = true);
 
@@ -68,12 +69,13 @@ struct Slice {
 };
 
 // One entry of an index list: an integer (selects, removing the dim), a Slice (a view), None (a
-// new axis of size 1), Ellipsis (as many full slices as needed), a bool (a new axis of size 1
-// or 0), a bool mask tensor (selects the true positions of the dims it covers; a uint8 tensor is a
-// mask too, as in PyTorch) or an integer
-// tensor (picks along its dim). Integer and mask tensors are "advanced" indices: they are
-// broadcast together, and their result dims go where the first of them stood when they are
-// adjacent, else first (NumPy's rule). Basic-only indexing returns a view; advanced, a copy.
+// new axis of size 1), Ellipsis (as many full slices as needed), a bool (a new axis of size 1,
+// indexed by [0] when true and by [] when false, like a 0-d bool mask), a bool mask tensor
+// (selects the true positions of the dims it covers; a uint8 tensor is a mask too, as in PyTorch)
+// or an integer tensor (picks along its dim). Integer tensors, masks and bools are "advanced"
+// indices: they are broadcast together, and their result dims go where the first of them stood
+// when they are adjacent, else first (NumPy's rule): x[True, 1, False] on a [3, 4] tensor is
+// [0, 4]. Basic-only indexing returns a view; advanced, a copy.
 class TensorIndex {
  public:
   enum class Kind : uint8_t { Integer, Slice, None, Ellipsis, Boolean, Tensor };
@@ -98,7 +100,7 @@ class TensorIndex {
   ricci::Tensor tensor_;
 };
 
-// self[indices]: a view when every entry is basic (integers, slices, None, Ellipsis, bools),
+// self[indices]: a view when every entry is basic (integers, slices, None, Ellipsis),
 // else a new tensor. Differentiable: the gradient is accumulated back into the indexed positions.
 Tensor index(const Tensor& self, std::initializer_list<TensorIndex> indices);
 Tensor index(const Tensor& self, const std::vector<TensorIndex>& indices);
