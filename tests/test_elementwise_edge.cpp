@@ -335,6 +335,18 @@ TEST(ElementwiseEdgeBinary, Atan2GradientAtTheOriginIsZero) {
                     {leaf(f64({0.3, -1.2, 2, 0.2})), leaf(f64({-0.7, 0.4, 1.1, -0.5}))}));
 }
 
+// PyTorch: maximum/minimum give the gradient to an input unless the other is strictly better;
+// a tie splits it, and a NaN (which loses every comparison) sends it to both inputs.
+TEST(ElementwiseEdgeBinary, MaximumMinimumGradientWithNanAndTies) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (bool is_max : {true, false}) {
+    Tensor a = leaf(f64({nan, 1, 2, nan, 3})), b = leaf(f64({1, nan, 2, nan, 1}));
+    (is_max ? maximum(a, b) : minimum(a, b)).sum().backward();
+    EXPECT_TENSOR_EQ(a.grad(), is_max ? f64({1, 1, 0.5, 1, 1}) : f64({1, 1, 0.5, 1, 0})) << is_max;
+    EXPECT_TENSOR_EQ(b.grad(), is_max ? f64({1, 1, 0.5, 1, 0}) : f64({1, 1, 0.5, 1, 1})) << is_max;
+  }
+}
+
 // ---- compound operators ----------------------------------------------------------------------------
 
 TEST(ElementwiseEdgeOperators, CompoundAssignmentOnViewsAndScalars) {

@@ -219,12 +219,15 @@ Tensors binary_vjp(BinaryOp op, const Tensor& g, const Tensor& a, const Tensor& 
       if (need_b) gb = where(logical_and(a == 0, b >= 0), zeros_like(g), g * out * log(a));
       break;
     case BinaryOp::Maximum: case BinaryOp::Minimum: {
+      // As PyTorch: a tie splits the gradient, and an input loses it only to a strictly better
+      // other input, so a NaN (which compares false both ways) sends it to both.
       const Tensor a_wins = op == BinaryOp::Maximum ? a > b : a < b;
+      const Tensor b_wins = op == BinaryOp::Maximum ? a < b : a > b;
       const Tensor tie = a == b;
       const Tensor half = g / 2;
       const Tensor zero = zeros_like(g);
-      if (need_a) ga = where(a_wins, g, where(tie, half, zero));
-      if (need_b) gb = where(logical_or(a_wins, tie), where(tie, half, zero), g);
+      if (need_a) ga = where(tie, half, where(b_wins, zero, g));
+      if (need_b) gb = where(tie, half, where(a_wins, zero, g));
       break;
     }
     case BinaryOp::Fmod: case BinaryOp::Remainder:

@@ -269,6 +269,8 @@ case("grad_int_bounds_f64", "clamp", [EDGE], min=0, max=1, grad=True)
 case("grad_above_threshold_f64", "softplus", [lit([19.0, 20.0, 21.0, -25.0], "f64")], grad=True)
 case("grad_ties_f64", "maximum", [lit([1.0, 2.0, 3.0], "f64"), lit([1.0, 1.0, 3.0], "f64")], grad=True)
 case("grad_ties_f64", "minimum", [lit([1.0, 2.0, 3.0], "f64"), lit([1.0, 1.0, 3.0], "f64")], grad=True)
+case("grad_nan_f64", "maximum", [lit([NAN, 1.0, 2.0, NAN, 3.0], "f64"), lit([1.0, NAN, 2.0, NAN, 1.0], "f64")], grad=True)
+case("grad_nan_f64", "minimum", [lit([NAN, 1.0, 2.0, NAN, 3.0], "f64"), lit([1.0, NAN, 2.0, NAN, 1.0], "f64")], grad=True)
 case("grad_zero_base_f64", "pow", [lit([0.0, 0.0, 0.0, 1.0, 2.0, -2.0], "f64"), lit([2.0, 0.0, 0.5, 3.0, 0.5, 2.0], "f64")],
      grad=True)
 case("grad_zero_base_scalar_f64", "pow", [lit([0.0, 1.0, -2.0], "f64")], scalar=2, grad=True)
