@@ -15,6 +15,15 @@ namespace ricci {
 using autograd::Tensors;
 using autograd::VjpArgs;
 
+void check_no_internal_overlap(const Tensor& self, const char* op) {
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    RICCI_CHECK(self.stride(d) != 0 || self.size(d) <= 1, ValueError, "[", op,
+                "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location (self has shape ", self.shape(), " and strides ", self.strides(),
+                "); call .clone() on it before the in-place op");
+  }
+}
+
 Tensor make_view(const Tensor& base, Dims sizes, Dims strides, int64_t offset) {
   Tensor v = make_tensor(base.impl().storage, base.dtype(), std::move(sizes), std::move(strides), offset);
   if (base.is_inference()) v.impl().is_inference = true;

@@ -107,14 +107,7 @@ Tensor prepare(const Operand& op, DType dtype, IntArrayRef shape, Device device)
 }
 
 void check_inplace_target(const Tensor& self, IntArrayRef shape, DType result, const char* name) {
-  // An expanded self (stride 0 over a dim of size > 1) would be written several times per
-  // element, and from several threads at once: refused like PyTorch.
-  for (int64_t d = 0; d < self.dim(); ++d) {
-    RICCI_CHECK(self.stride(d) != 0 || self.size(d) <= 1, ValueError, "[", name,
-                "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
-                "location (self has shape ", self.shape(), " and strides ", self.strides(),
-                "); call .clone() on it before the in-place op");
-  }
+  check_no_internal_overlap(self, name);
   RICCI_CHECK(shape == self.shape(), ShapeError, "[", name, "] output with shape ", self.shape(),
               " doesn't match the broadcast shape ", shape,
               " (an in-place op cannot grow self; use the out-of-place form instead)");

@@ -23,17 +23,6 @@ using Kind = TensorIndex::Kind;
 
 namespace {
 
-// In-place writes into an expanded tensor (stride 0 over a dim of size > 1) would hit one
-// element several times: refused like PyTorch.
-void check_no_internal_overlap(const Tensor& self, const char* op) {
-  for (int64_t d = 0; d < self.dim(); ++d) {
-    RICCI_CHECK(self.stride(d) != 0 || self.size(d) <= 1, ValueError, "[", op,
-                "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
-                "location (self has shape ", self.shape(), " and strides ", self.strides(),
-                "); call .clone() on it before the in-place op");
-  }
-}
-
 // ---- the plan --------------------------------------------------------------------------------------
 
 struct Step {
