@@ -98,11 +98,15 @@ Tensor prepare(const Operand& op, DType dtype, IntArrayRef shape, Device device)
   if (op.s) {
     t = empty_tensor({}, dtype, device);
     fill_kernel(t, *op.s);
-  } else {
-    t = *op.t;
-    if (t.requires_grad()) t = t.detach();
-    if (t.dtype() != dtype) t = t.to(dtype);
+    return t.shape() == shape ? t : t.expand(shape);
   }
+  // Kernels only read their inputs: the caller's handle serves as it is, and a conversion or a
+  // broadcast is made without recording (a detached copy of the handle per operand per op was a
+  // tenth of the cost of a small op with autograd on).
+  t = *op.t;
+  if (t.dtype() == dtype && t.shape() == shape) return t;
+  NoGradGuard no_grad;
+  if (t.dtype() != dtype) t = t.to(dtype);
   return t.shape() == shape ? t : t.expand(shape);
 }
 
@@ -284,18 +288,27 @@ Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b,
   Tensor wb = tb ? *b.t : scalar_tensor(*b.s, TensorOptions(compute, dev));
   Tensor none;
   const bool keep = saves_operands(op);
+  const double al = alpha.to_double();
+  auto rule = [op, keep, al](const VjpArgs& g) {
+    return binary_vjp(op, g.grads[0], keep ? g.saved[0] : Tensor(), keep ? g.saved[1] : Tensor(),
+                      op == BinaryOp::Pow ? g.saved[2] : Tensor(), al, g.needs_input_grad(0), g.needs_input_grad(1));
+  };
+  const std::initializer_list<const Tensor*> saved_inputs{keep ? &wa : &none, keep ? &wb : &none};
+  const std::initializer_list<const Tensor*> saved_outputs{op == BinaryOp::Pow ? &out : &none};
+  if (wa.shape() == out.shape() && wb.shape() == out.shape() && wa.dtype() == out_dtype && wb.dtype() == out_dtype) {
+    // Nothing broadcast or promoted: the gradients need no reduction, and the rule's small
+    // closure fits std::function without a heap allocation.
+    autograd::record(node_name(op), {&wa, &wb}, {&out}, saved_inputs, saved_outputs, rule);
+    return out;
+  }
   const Dims sa(wa.shape()), sb(wb.shape());
   const DType da = wa.dtype(), db = wb.dtype();
-  const double al = alpha.to_double();
-  autograd::record(node_name(op), {&wa, &wb}, {&out}, {keep ? &wa : &none, keep ? &wb : &none},
-                   {op == BinaryOp::Pow ? &out : &none}, [=](const VjpArgs& g) {
-                     const bool na = g.needs_input_grad(0), nb = g.needs_input_grad(1);
-                     Tensors r = binary_vjp(op, g.grads[0], keep ? g.saved[0] : Tensor(), keep ? g.saved[1] : Tensor(),
-                                            op == BinaryOp::Pow ? g.saved[2] : Tensor(), al, na, nb);
-                     if (na) r[0] = ew::reduce_grad(r[0], sa, da);
-                     if (nb) r[1] = ew::reduce_grad(r[1], sb, db);
-                     return r;
-                   });
+  autograd::record(node_name(op), {&wa, &wb}, {&out}, saved_inputs, saved_outputs, [=](const VjpArgs& g) {
+    Tensors r = rule(g);
+    if (g.needs_input_grad(0)) r[0] = ew::reduce_grad(r[0], sa, da);
+    if (g.needs_input_grad(1)) r[1] = ew::reduce_grad(r[1], sb, db);
+    return r;
+  });
   return out;
 }
 

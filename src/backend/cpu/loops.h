@@ -73,6 +73,26 @@ void run_loop_range(const LoopLayout& L, int64_t begin, int64_t end, Fn& fn) {
 // Runs fn over every element of ops[0]'s shape, in parallel chunks of at least `grain` elements.
 template <class Fn>
 void for_each_strided(std::initializer_list<const Tensor*> ops, Fn&& fn, int64_t grain = kGrainSize) {
+  // All operands contiguous (the common case, and every small op): one flat run, without building
+  // the coalesced layout.
+  if (std::all_of(ops.begin(), ops.end(), [](const Tensor* t) { return t->is_contiguous(); })) {
+    const int64_t n = (*ops.begin())->numel();
+    if (n == 0) return;
+    char* base[kMaxOperands];
+    int64_t steps[kMaxOperands];
+    int k = 0;
+    for (const Tensor* t : ops) {
+      base[k] = static_cast<char*>(t->data_ptr());
+      steps[k++] = static_cast<int64_t>(t->element_size());
+    }
+    auto run = [&](int64_t b, int64_t e) {
+      char* ptrs[kMaxOperands];
+      for (int j = 0; j < k; ++j) ptrs[j] = base[j] + b * steps[j];
+      fn(ptrs, steps, e - b);
+    };
+    if (n < grain || get_num_threads() == 1) return run(0, n);
+    return parallel_for(0, n, grain, run);
+  }
   const LoopLayout L = make_loop_layout(ops.begin(), static_cast<int>(ops.size()));
   if (L.numel == 0) return;
   if (L.numel < grain || get_num_threads() == 1) {
