@@ -75,8 +75,8 @@ template <class Fn>
 void for_each_strided(std::initializer_list<const Tensor*> ops, Fn&& fn, int64_t grain = kGrainSize) {
   // All operands contiguous (the common case, and every small op): one flat run, without building
   // the coalesced layout.
-  if (std::all_of(ops.begin(), ops.end(), [](const Tensor* t) { return t->is_contiguous(); })) {
-    const int64_t n = (*ops.begin())->numel();
+  const int64_t n = (*ops.begin())->numel();
+  if (std::all_of(ops.begin(), ops.end(), [n](const Tensor* t) { return t->is_contiguous() && t->numel() == n; })) {
     if (n == 0) return;
     char* base[kMaxOperands];
     int64_t steps[kMaxOperands];
