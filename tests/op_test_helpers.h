@@ -1,6 +1,7 @@
 #pragma once
 // Small builders shared by the indexing and shape tests.
 #include <functional>
+#include <limits>
 
 #include "test_util.h"
 
@@ -21,3 +22,16 @@ inline bool check(const std::function<autograd::Tensors(const autograd::Tensors&
 }
 
 }  // namespace ricci::testing
+
+// The short names the op tests use: `using namespace ricci::op_tests;` brings in exactly these
+// (a plain `using namespace ricci::testing` would make `testing::` ambiguous with GoogleTest's).
+namespace ricci::op_tests {
+using ricci::autograd::Tensors;
+using ricci::testing::check;
+using ricci::testing::f64;
+using ricci::testing::i64;
+using ricci::testing::leaf;
+using ricci::testing::seq;
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+}  // namespace ricci::op_tests

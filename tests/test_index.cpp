@@ -7,18 +7,7 @@
 #include "op_test_helpers.h"
 
 using namespace ricci;
-using ricci::autograd::Tensors;
-
-namespace {
-
-using ricci::testing::f64;
-using ricci::testing::i64;
-using ricci::testing::seq;
-using ricci::testing::leaf;
-using ricci::testing::check;
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-}  // namespace
+using namespace ricci::op_tests;
 
 // ---- index_select -----------------------------------------------------------------------------------
 

@@ -7,19 +7,7 @@
 #include "op_test_helpers.h"
 
 using namespace ricci;
-using ricci::autograd::Tensors;
-
-namespace {
-
-using ricci::testing::f64;
-using ricci::testing::i64;
-using ricci::testing::leaf;
-using ricci::testing::check;
-using ricci::testing::seq;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-}  // namespace
+using namespace ricci::op_tests;
 
 // ---- out-of-range and negative indices -------------------------------------------------------------
 

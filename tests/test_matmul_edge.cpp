@@ -7,18 +7,7 @@
 #include "op_test_helpers.h"
 
 using namespace ricci;
-using ricci::autograd::Tensors;
-
-namespace {
-
-using ricci::testing::f64;
-using ricci::testing::i64;
-using ricci::testing::leaf;
-using ricci::testing::check;
-using ricci::testing::seq;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-}  // namespace
+using namespace ricci::op_tests;
 
 TEST(MatmulEdge, IntegerProductsOnEveryShapeRule) {
   Tensor a = i64({{1, 2}, {3, 4}}), v = i64({5, 6});

@@ -7,18 +7,10 @@
 #include "op_test_helpers.h"
 
 using namespace ricci;
-using ricci::autograd::Tensors;
+using namespace ricci::op_tests;
 namespace F = ricci::nn::functional;
 
 namespace {
-
-using ricci::testing::f64;
-using ricci::testing::i64;
-using ricci::testing::leaf;
-using ricci::testing::check;
-using ricci::testing::seq;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double lse(std::initializer_list<double> v) {
   double s = 0;

@@ -6,17 +6,7 @@
 #include "op_test_helpers.h"
 
 using namespace ricci;
-using ricci::autograd::Tensors;
-
-namespace {
-
-using ricci::testing::f64;
-using ricci::testing::i64;
-using ricci::testing::leaf;
-using ricci::testing::check;
-using ricci::testing::seq;
-
-}  // namespace
+using namespace ricci::op_tests;
 
 TEST(ShapeEdgeCat, DimsDtypesAndErrors) {
   Tensor a = seq({2, 2}), b = tensor({{7, 8}}, int32);
