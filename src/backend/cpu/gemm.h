@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "ricci/half.h"
+#include "ricci/parallel.h"
 #include "ricci/scalar.h"
 
 namespace ricci {
@@ -63,6 +64,25 @@ bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A,
 // few rows (decoding), where packing W would cost more than the product.
 bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> W,
                       MatrixRef<BFloat16> C, float alpha, float beta, bool parallel);
+
+// ---- shared by the packed GEMM drivers ----------------------------------------------------------
+
+// Whether a product is big enough to split over the thread pool (and the caller allows it).
+inline bool gemm_use_pool(bool parallel, int64_t M, int64_t N, int64_t K) {
+  return parallel && get_num_threads() > 1 && M * N * K >= (int64_t{1} << 18);
+}
+// fn(begin, end) over [0, n): on the pool when `pool`, else inline in one call.
+template <class Fn>
+void gemm_run(bool pool, int64_t n, int64_t grain, Fn&& fn) {
+  if (pool) parallel_for(0, n, grain, fn);
+  else fn(0, n);
+}
+// n 4-byte scratch elements (packed panels, float workspaces) from the caching allocator, alive
+// as long as `holder`.
+float* gemm_scratch(Tensor& holder, int64_t n);
+inline uint32_t* gemm_scratch_words(Tensor& holder, int64_t n) {
+  return reinterpret_cast<uint32_t*>(gemm_scratch(holder, n));
+}
 
 // Which micro-kernel gemm_reduced picks on this CPU for float16/float32 ("avx512 8x32", "avx2 6x16",
 // "generic 4x8") or, with bfloat16 = true, for bfloat16 (also "avx512bf16 6x64").

@@ -206,11 +206,6 @@ RICCI_TARGET_BF16 void finish_row(const float* acc, BFloat16* out, int64_t n, fl
   }
 }
 
-uint32_t* word_buffer(Tensor& holder, int64_t n) {
-  holder = empty_tensor({n}, DType::Int32);
-  return reinterpret_cast<uint32_t*>(holder.data_ptr<int32_t>());
-}
-
 }  // namespace
 
 bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> B,
@@ -221,25 +216,18 @@ bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A,
     return gemm_bf16_dot_nt(M, N, K, A, {B.data, B.cs, B.rs}, C, alpha, beta, parallel);
   const int64_t kc_max = 2 * kKP;
   const bool multi_k = K > kc_max;
-  const bool use_pool = parallel && get_num_threads() > 1 && M * N * K >= (int64_t{1} << 18);
+  const bool use_pool = gemm_use_pool(parallel, M, N, K);
 
   // Float partial sums between K blocks (ld N); a product with K <= 2 * KP needs none.
   Tensor ws_holder, a_holder, b_holder;
-  float* ws = nullptr;
-  if (multi_k) {
-    ws_holder = empty_tensor({M * N}, DType::Float32);
-    ws = ws_holder.data_ptr<float>();
-  }
+  float* ws = multi_k ? gemm_scratch(ws_holder, M * N) : nullptr;
   const int64_t nc_max = std::min(N, kNC), mb_max = std::min(M, kMB);
-  uint32_t* bp = word_buffer(b_holder, kKP * ((nc_max + NR - 1) / NR) * NR);
+  uint32_t* bp = gemm_scratch_words(b_holder, kKP * ((nc_max + NR - 1) / NR) * NR);
   // Row-major A with even K is read in place; anything else is packed first.
   const bool pack_a = !(A.cs == 1 && K % 2 == 0);
-  uint32_t* ap = pack_a ? word_buffer(a_holder, kKP * ((mb_max + MR - 1) / MR) * MR) : nullptr;
+  uint32_t* ap = pack_a ? gemm_scratch_words(a_holder, kKP * ((mb_max + MR - 1) / MR) * MR) : nullptr;
 
-  auto run = [&](int64_t n, int64_t grain, auto&& fn) {
-    if (use_pool) parallel_for(0, n, grain, fn);
-    else fn(0, n);
-  };
+  auto run = [&](int64_t n, int64_t grain, auto&& fn) { gemm_run(use_pool, n, grain, fn); };
 
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc);

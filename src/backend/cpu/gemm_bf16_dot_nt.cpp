@@ -102,13 +102,9 @@ bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16>
   if (!gemm_bf16_dot_available() || A.cs != 1 || W.cs != 1) return false;
   const bool multi_k = K > kKB;
   Tensor ws_holder;
-  float* ws = nullptr;  // float partial sums between K blocks, ld N
-  if (multi_k) {
-    ws_holder = empty_tensor({M * N}, DType::Float32);
-    ws = ws_holder.data_ptr<float>();
-  }
+  float* ws = multi_k ? gemm_scratch(ws_holder, M * N) : nullptr;  // partial sums between K blocks, ld N
   const int64_t mtasks = (M + kMB - 1) / kMB, ntasks = (N + kNB - 1) / kNB;
-  const bool use_pool = parallel && get_num_threads() > 1 && M * N * K >= (int64_t{1} << 18);
+  const bool use_pool = gemm_use_pool(parallel, M, N, K);
   for (int64_t k0 = 0; k0 < K; k0 += kKB) {
     const int64_t kc = std::min(kKB, K - k0);
     const bool first = k0 == 0, last = k0 + kc >= K;
@@ -133,8 +129,7 @@ bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16>
         for (; i0 < i_end; ++i0) dot_rows<1, 12>(A, W, i0, i_end, j_begin, j_end, k0, kc, emit);
       }
     };
-    if (use_pool) parallel_for(0, mtasks * ntasks, 1, tasks);
-    else tasks(0, mtasks * ntasks);
+    gemm_run(use_pool, mtasks * ntasks, 1, tasks);
   }
   return true;
 }

@@ -280,11 +280,6 @@ void finish_row(Pass pass, const float* acc, float* ws, T* out, int64_t ocs, int
 
 using UKernel = void (*)(int64_t, const float*, const float*, float*);
 
-float* float_buffer(Tensor& holder, int64_t n) {
-  holder = empty_tensor({n}, DType::Float32);
-  return holder.data_ptr<float>();
-}
-
 template <int MR, int NR, class T>
 void gemm_driver(UKernel ukernel, int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixRef<const T> B,
                  MatrixRef<T> C, float alpha, float beta, bool parallel) {
@@ -292,18 +287,15 @@ void gemm_driver(UKernel ukernel, int64_t M, int64_t N, int64_t K, MatrixRef<con
   constexpr int64_t MC = MR * 16;
   constexpr int64_t NT = NR * 8;
   const bool multi_k = K > kKC;
-  const bool use_pool = parallel && get_num_threads() > 1 && M * N * K >= (int64_t{1} << 18);
+  const bool use_pool = gemm_use_pool(parallel, M, N, K);
 
   Tensor ws_holder, a_holder, b_holder;
-  float* ws = multi_k ? float_buffer(ws_holder, M * N) : nullptr;  // ld N
+  float* ws = multi_k ? gemm_scratch(ws_holder, M * N) : nullptr;  // ld N
   const int64_t nc_max = std::min(N, kNC), mb_max = std::min(M, kMB);
-  float* bp = float_buffer(b_holder, kKC * ((nc_max + NR - 1) / NR) * NR);
-  float* ap = float_buffer(a_holder, kKC * ((mb_max + MR - 1) / MR) * MR);
+  float* bp = gemm_scratch(b_holder, kKC * ((nc_max + NR - 1) / NR) * NR);
+  float* ap = gemm_scratch(a_holder, kKC * ((mb_max + MR - 1) / MR) * MR);
 
-  auto run = [&](int64_t n, int64_t grain, auto&& fn) {
-    if (use_pool) parallel_for(0, n, grain, fn);
-    else fn(0, n);
-  };
+  auto run = [&](int64_t n, int64_t grain, auto&& fn) { gemm_run(use_pool, n, grain, fn); };
 
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc);
@@ -349,6 +341,11 @@ void gemm_driver(UKernel ukernel, int64_t M, int64_t N, int64_t K, MatrixRef<con
 }
 
 }  // namespace
+
+float* gemm_scratch(Tensor& holder, int64_t n) {
+  holder = empty_tensor({n}, DType::Float32);
+  return holder.data_ptr<float>();
+}
 
 bool gemm_isa_allowed(GemmIsa isa) {
   static const GemmIsa cap = [] {
