@@ -79,11 +79,16 @@ class SavedTensor {
   SavedTensor() = default;
   SavedTensor(const Tensor& t, bool is_output_of_node);
   Tensor unpack(const std::shared_ptr<Node>& owner, const char* node_name, size_t index) const;
-  void release() { data_ = Tensor(); released_ = true; }
+  void release() {
+    data_ = Tensor();
+    leaf_accumulator_.reset();
+    released_ = true;
+  }
   bool was_released() const { return released_; }
 
  private:
-  Tensor data_;  // shares storage; for an output of its own node, without the grad_fn (no cycle)
+  Tensor data_;  // shares storage; for an output of its own node, or a leaf, without autograd (no cycle)
+  std::shared_ptr<Node> leaf_accumulator_;  // a saved leaf's AccumulateGrad (Note [Leaves are held weakly])
   uint32_t version_ = 0;
   uint32_t output_nr_ = 0;
   bool is_output_ = false;
@@ -180,17 +185,19 @@ std::shared_ptr<Node> record(const char* name, std::initializer_list<const Tenso
                              std::initializer_list<const Tensor*> saved_inputs,
                              std::initializer_list<const Tensor*> saved_outputs, VjpFn vjp);
 
-// For ops that write into `self`: bumps the version counter (not in inference mode) and, when
-// the graph is being kept, refuses leaves that require grad and views of graph tensors.
+// For ops that write into `self`, before writing: when the graph is being kept, refuses leaves
+// that require grad, views of such leaves, and views made under no_grad of tensors that require
+// grad (PyTorch's errors).
 void check_inplace(const Tensor& self, const char* op);
+// Bumps the storage's version counter (not for inference tensors in inference mode).
 void bump_version(const Tensor& self);
 // After an in-place op recorded `node` with `self`'s old history as its first input, make node
-// the new history of self.
+// the new history of self. When self is a view, the base's history is rewritten instead (a
+// CopySlices node: the base with the view's region replaced by node's result) and self reads
+// its value out of it (Note [Views and in-place ops] in src/autograd/view_history.cpp).
 void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node);
 // The edge a gradient for `t` should flow into (its grad_fn, or its leaf accumulator).
 Edge gradient_edge(const Tensor& t);
-// Marks `view` as a view of `base` for autograd's in-place checks.
-void mark_view(const Tensor& view, const Tensor& base);
 
 // ---- running backward ----------------------------------------------------------------------------
 // Accumulates d(sum of outputs·grad_outputs)/d(leaf) into each leaf's .grad.

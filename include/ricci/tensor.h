@@ -4,6 +4,7 @@
 //   + autograd metadata (requires_grad, grad, grad_fn) when gradients are involved.
 // Copying a Tensor copies the handle, never the data: `Tensor b = a;` aliases a.
 // Views (view, transpose, slice, ...) make a new TensorImpl over the same Storage.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +58,13 @@ class TensorImpl : public detail::RefCounted {
   DType dtype;
   bool is_contiguous = true;
   bool is_inference = false;  // made under InferenceMode: no version tracking, never saved for backward
+  // Note [Views and in-place ops] (src/autograd/view_history.cpp): a view remembers the tensor
+  // it aliases (the root of a chain of views, never a view itself), so that an in-place write
+  // through the view can rewrite the base's autograd history. Not set for detach() or in
+  // inference mode.
+  bool view_differentiable = false;  // made with grad mode on: its history follows the base's
+  std::atomic<uint32_t> view_version{0};  // storage version when the view's history was last made
+  detail::IntrusivePtr<TensorImpl> view_base;
   std::unique_ptr<autograd::AutogradMeta> autograd;  // null until gradients are involved
 
   void refresh_layout();  // recompute numel and is_contiguous after sizes/strides change

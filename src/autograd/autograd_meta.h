@@ -2,6 +2,7 @@
 // The autograd half of a TensorImpl, allocated only once gradients are involved (requires_grad_,
 // or the output of a recorded op), so a plain tensor pays one null pointer for it.
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "ricci/autograd.h"
@@ -19,22 +20,39 @@ struct HookList {
 };
 
 struct AutogradMeta {
+  AutogradMeta() = default;
+  ~AutogradMeta();  // tells the leaf's AccumulateGrad that its leaf is gone
+  AutogradMeta(const AutogradMeta&) = delete;
+  AutogradMeta& operator=(const AutogradMeta&) = delete;
+
   Tensor grad;
   std::shared_ptr<Node> grad_fn;             // null for leaves
   std::weak_ptr<Node> grad_accumulator;      // leaves: the AccumulateGrad node, while a graph uses it
   std::shared_ptr<HookList> leaf_hooks;      // leaves only
   std::shared_ptr<Tensor> retained_grad;     // non-leaves after retain_grad(): filled by a grad_fn hook
-  Tensor view_base;                          // set when this tensor is a view made while recording
+  std::mutex mutex;                          // guards grad and grad_accumulator across threads
   uint32_t output_nr = 0;
   bool requires_grad = false;
   bool retains_grad = false;
+  bool owns_accumulator = false;             // grad_accumulator deposits into this tensor (not a saved alias)
 };
 
 AutogradMeta& get_or_create_meta(const Tensor& t);
 inline AutogradMeta* meta_of(const Tensor& t) { return t.unsafe_impl()->autograd.get(); }
 // The AccumulateGrad node of a leaf that requires grad (created on first use).
 std::shared_ptr<Node> grad_accumulator(const Tensor& leaf);
-// The leaf an AccumulateGrad node deposits into; null for every other node (to_dot draws leaves).
-const Tensor* accumulate_grad_variable(const Node& node);
+// Note [Views and in-place ops]: when `t` is a view whose base's history changed since the view's
+// own was made (an in-place write through another view, or into the base), give `t` a fresh
+// grad_fn that reads it out of the base's current history. Cheap when `t` is not a view.
+void refresh_view_history_slow(const Tensor& t);
+inline void refresh_view_history(const Tensor& t) {
+  const TensorImpl* i = t.unsafe_impl();
+  if (i->view_base && i->view_differentiable &&
+      i->view_version.load(std::memory_order_relaxed) != i->storage->version())
+    refresh_view_history_slow(t);
+}
+// The leaf an AccumulateGrad node deposits into; undefined for every other node, or when the leaf
+// is gone (to_dot draws leaves).
+Tensor accumulate_grad_variable(const Node& node);
 
 }  // namespace ricci::autograd

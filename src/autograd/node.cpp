@@ -1,7 +1,9 @@
 // Nodes, saved tensors and recording: how an op joins the graph.
 #include <atomic>
+#include <mutex>
 
 #include "autograd/autograd_meta.h"
+#include "autograd/node_allocator.h"
 #include "ricci/ops/elementwise.h"
 #include "core/tensor_internal.h"
 #include "ricci/factories.h"
@@ -11,113 +13,26 @@ namespace ricci::autograd {
 namespace {
 std::atomic<uint64_t> next_sequence_nr{0};
 
-// Note [Freeing deep graphs]: a node owns its next nodes (edges) and, through saved tensors, the
-// grad_fn of its inputs, so dropping the root of a chain of n ops would run n nested destructors
-// and overflow the stack near a million ops (an RNN unrolled over a long sequence, a scalar loop).
-// Nodes therefore die through NodeAllocator::destroy, which parks the next nodes in a thread-local
-// list before running the destructor and lets only the outermost call drain that list: the
-// recursion becomes a loop. The same allocator keeps freed node blocks on a free list, because a
-// backward pass frees thousands of nodes in a row, past what malloc's per-thread caches absorb.
-// Thread-locals die before the statics of the main thread: a node freed after that (a global
-// holding a graph) must not touch them. These flags are trivially destructible, so they stay
-// readable during thread exit.
-thread_local bool graveyard_gone = false;
-struct NodeGraveyard {
-  std::vector<std::shared_ptr<Node>> pending;
-  bool draining = false;
-  ~NodeGraveyard() { graveyard_gone = true; }
-};
-thread_local NodeGraveyard graveyard;
-
-// One free list per block size (the shared_ptr control block with the Node inside).
-template <size_t Bytes>
-struct BlockPool {
-  static constexpr size_t kMaxCached = 1 << 16;
-  std::vector<void*> free;
-  ~BlockPool() {
-    for (void* p : free) ::operator delete(p);
-    gone() = true;
-  }
-  static bool& gone() {
-    thread_local bool g = false;
-    return g;
-  }
-};
-
-template <class T>
-struct NodeAllocator {
-  using value_type = T;
-  NodeAllocator() = default;
-  template <class U>
-  NodeAllocator(const NodeAllocator<U>&) {}
-
-  static BlockPool<sizeof(T)>& pool() {
-    thread_local BlockPool<sizeof(T)> p;
-    return p;
-  }
-  T* allocate(size_t n) {
-    if (BlockPool<sizeof(T)>::gone()) return static_cast<T*>(::operator new(n * sizeof(T)));
-    auto& p = pool();
-    if (n == 1 && !p.free.empty()) {
-      void* b = p.free.back();
-      p.free.pop_back();
-      return static_cast<T*>(b);
-    }
-    return static_cast<T*>(::operator new(n * sizeof(T)));
-  }
-  void deallocate(T* ptr, size_t n) {
-    if (BlockPool<sizeof(T)>::gone()) {
-      ::operator delete(ptr);
-      return;
-    }
-    auto& p = pool();
-    if (n == 1 && p.free.size() < BlockPool<sizeof(T)>::kMaxCached) {
-      p.free.push_back(ptr);
-      return;
-    }
-    ::operator delete(ptr);
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-  template <class U>
-  void destroy(U* p) {
-    if constexpr (std::is_base_of_v<Node, U>) {
-      if (graveyard_gone) {
-        p->~U();
-        return;
-      }
-      NodeGraveyard& g = graveyard;
-      for (const Edge& e : p->next_functions()) {
-        if (e.node) g.pending.push_back(e.node);
-      }
-      p->~U();
-      if (g.draining) return;
-      g.draining = true;
-      while (!g.pending.empty()) {
-        std::shared_ptr<Node> n = std::move(g.pending.back());
-        g.pending.pop_back();
-        n.reset();  // may push more nodes, drained by this loop
-      }
-      g.draining = false;
-    } else {
-      p->~U();
-    }
-  }
-  template <class U>
-  bool operator==(const NodeAllocator<U>&) const { return true; }
-};
-
 // Deposits the incoming gradient into a leaf's .grad (summing with what is there).
+//
+// Note [Leaves are held weakly]: the accumulator refers to its leaf without owning it, and a saved
+// leaf is kept as a detached alias plus its accumulator (SavedTensor). A create_graph backward
+// leaves a .grad whose graph ends in this node; were the leaf owned here (as in PyTorch), the leaf
+// would own itself through .grad and never be freed. When the leaf dies, ~AutogradMeta clears the
+// pointer under the node's lock, and a later deposit finds nothing to do.
 class AccumulateGrad : public Node {
  public:
-  explicit AccumulateGrad(Tensor leaf) : Node("AccumulateGrad", nullptr), leaf_(std::move(leaf)) {
-    outputs_.push_back({leaf_.impl().sizes, leaf_.dtype(), leaf_.device()});
+  explicit AccumulateGrad(const Tensor& leaf) : Node("AccumulateGrad", nullptr), leaf_(leaf.unsafe_impl()) {
+    outputs_.push_back({leaf.impl().sizes, leaf.dtype(), leaf.device()});
   }
   Tensors apply(Tensors grads) override {
+    Tensor leaf = variable();
+    if (!leaf.defined()) return {};
     Tensor g = std::move(grads[0]);
-    AutogradMeta& m = get_or_create_meta(leaf_);
+    AutogradMeta& m = get_or_create_meta(leaf);
+    // Threads that run backward on their own graphs may share this leaf (Note [Threads and
+    // autograd] in docs/autograd.md): one deposit at a time, as PyTorch locks AccumulateGrad.
+    std::lock_guard<std::mutex> lock(m.mutex);
     if (m.leaf_hooks) {
       for (auto& h : m.leaf_hooks->hooks) {
         Tensor r = h.fn(g);
@@ -138,10 +53,19 @@ class AccumulateGrad : public Node {
     return {};
   }
   std::string name() const override { return "AccumulateGrad"; }
-  const Tensor& variable() const { return leaf_; }
+  // The leaf, or undefined once it is gone.
+  Tensor variable() const {
+    std::lock_guard<std::mutex> lock(leaf_mutex_);
+    return Tensor(ricci::detail::IntrusivePtr<TensorImpl>::retain_if_alive(leaf_));
+  }
+  void forget_leaf() {
+    std::lock_guard<std::mutex> lock(leaf_mutex_);
+    leaf_ = nullptr;
+  }
 
  private:
-  Tensor leaf_;
+  mutable std::mutex leaf_mutex_;
+  TensorImpl* leaf_;  // not owned: Note [Leaves are held weakly]
 };
 
 }  // namespace
@@ -154,18 +78,26 @@ AutogradMeta& get_or_create_meta(const Tensor& t) {
 
 std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
   AutogradMeta& m = get_or_create_meta(leaf);
+  std::lock_guard<std::mutex> lock(m.mutex);  // threads recording on one shared leaf make one accumulator
   if (auto acc = m.grad_accumulator.lock()) return acc;
-  auto acc = std::allocate_shared<AccumulateGrad>(NodeAllocator<AccumulateGrad>(), leaf);
+  auto acc = make_node<AccumulateGrad>(leaf);
   m.grad_accumulator = acc;
+  m.owns_accumulator = true;
   return acc;
 }
 
-const Tensor* accumulate_grad_variable(const Node& node) {
+Tensor accumulate_grad_variable(const Node& node) {
   const auto* acc = dynamic_cast<const AccumulateGrad*>(&node);
-  return acc ? &acc->variable() : nullptr;
+  return acc ? acc->variable() : Tensor();
+}
+
+AutogradMeta::~AutogradMeta() {
+  if (!owns_accumulator) return;
+  if (auto acc = grad_accumulator.lock()) static_cast<AccumulateGrad*>(acc.get())->forget_leaf();
 }
 
 Edge gradient_edge(const Tensor& t) {
+  refresh_view_history(t);
   AutogradMeta* m = meta_of(t);
   if (!m) return {};
   if (m->grad_fn) return {m->grad_fn, m->output_nr};
@@ -186,6 +118,10 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) : is_output_(is_output
     // The node is the output's grad_fn: holding the output itself would be a cycle.
     output_nr_ = static_cast<uint32_t>(t.output_nr());
     data_ = t.detach();
+  } else if (requires_grad_ && t.is_leaf()) {
+    // Note [Leaves are held weakly]: keep the values and the accumulator, not the leaf itself.
+    data_ = t.detach();
+    leaf_accumulator_ = grad_accumulator(t);
   } else {
     data_ = t;
   }
@@ -209,6 +145,14 @@ Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* node_
     AutogradMeta& m = get_or_create_meta(alias);
     m.grad_fn = owner;
     m.output_nr = output_nr_;
+    m.requires_grad = true;
+    return alias;
+  }
+  if (leaf_accumulator_) {
+    // A stand-in for the leaf: same values, and gradients flow into the leaf's accumulator.
+    Tensor alias = data_.detach();
+    AutogradMeta& m = get_or_create_meta(alias);
+    m.grad_accumulator = leaf_accumulator_;
     m.requires_grad = true;
     return alias;
   }
@@ -265,6 +209,7 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!is_grad_enabled()) return false;
   for (const Tensor* t : inputs) {
     if (t->defined()) {
+      refresh_view_history(*t);
       if (AutogradMeta* m = meta_of(*t); m && m->requires_grad) return true;
     }
   }
@@ -274,7 +219,7 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
 std::shared_ptr<Node> record(const char* name, std::initializer_list<const Tensor*> inputs,
                              std::initializer_list<Tensor*> outputs, std::initializer_list<const Tensor*> saved_inputs,
                              std::initializer_list<const Tensor*> saved_outputs, VjpFn vjp) {
-  auto node = std::allocate_shared<Node>(NodeAllocator<Node>(), name, std::move(vjp));
+  auto node = make_node<Node>(name, std::move(vjp));
   node->sequence_nr_ = next_sequence_nr.fetch_add(1, std::memory_order_relaxed);
   node->next_edges_.reserve(inputs.size());
   node->saved_.reserve(saved_inputs.size() + saved_outputs.size());
@@ -296,35 +241,9 @@ std::shared_ptr<Node> record(const char* name, std::initializer_list<const Tenso
   return node;
 }
 
-void check_inplace(const Tensor& self, const char* op) {
-  if (!is_grad_enabled()) return;
-  AutogradMeta* m = meta_of(self);
-  if (!m) return;
-  RICCI_CHECK(!(m->requires_grad && !m->grad_fn), AutogradError, "[", op,
-              "] a leaf Variable that requires grad is being used in an in-place operation. Wrap the update in "
-              "NoGradGuard (as optimizers do) or work on a clone.");
-  RICCI_CHECK(!(m->view_base.defined() && m->requires_grad), AutogradError, "[", op,
-              "] in-place operation on a view of a tensor that is part of the autograd graph is not supported: ricci "
-              "does not rebase a view's history. Apply the op out of place (y = op(view)) or .clone() the view first.");
-}
-
 void bump_version(const Tensor& self) {
   if (is_inference_mode_enabled() && self.is_inference()) return;
   self.impl().storage->bump_version();
-}
-
-void rebase_history(const Tensor& self, const std::shared_ptr<Node>& node) {
-  AutogradMeta& m = get_or_create_meta(self);
-  if (node->num_outputs() == 0) node->add_output(self);
-  m.grad_fn = node;
-  m.output_nr = 0;
-  m.requires_grad = true;
-}
-
-void mark_view(const Tensor& view, const Tensor& base) {
-  AutogradMeta& m = get_or_create_meta(view);
-  AutogradMeta* bm = meta_of(base);
-  m.view_base = (bm && bm->view_base.defined()) ? bm->view_base : base;
 }
 
 }  // namespace ricci::autograd

@@ -9,6 +9,7 @@ using autograd::get_or_create_meta;
 using autograd::meta_of;
 
 bool Tensor::requires_grad() const {
+  if (defined()) autograd::refresh_view_history(*this);
   const AutogradMeta* m = meta_of(*this);
   return m && m->requires_grad;
 }
@@ -34,6 +35,7 @@ Tensor& Tensor::requires_grad_(bool enabled) {
 }
 
 bool Tensor::is_leaf() const {
+  if (defined()) autograd::refresh_view_history(*this);
   const AutogradMeta* m = meta_of(*this);
   return !m || !m->grad_fn;
 }
@@ -54,6 +56,7 @@ void Tensor::set_grad(const Tensor& g) {
 }
 
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
+  if (defined()) autograd::refresh_view_history(*this);
   const AutogradMeta* m = meta_of(*this);
   return m ? m->grad_fn : nullptr;
 }

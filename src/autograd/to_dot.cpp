@@ -95,7 +95,8 @@ std::string to_dot(const Tensor& root, const std::vector<std::pair<std::string, 
 
   for (const Node* n : order) {
     std::string label, fill;
-    if (const Tensor* leaf = accumulate_grad_variable(*n)) {
+    if (const Tensor leaf_t = accumulate_grad_variable(*n); leaf_t.defined()) {
+      const Tensor* leaf = &leaf_t;
       auto it = leaf_names.find(leaf->unsafe_impl());
       label = (it != leaf_names.end() ? it->second->first : std::string("leaf")) + " (leaf)\\n" + value_line(*leaf) +
               "\\n" + format_meta(leaf->shape(), leaf->dtype());

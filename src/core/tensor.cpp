@@ -203,6 +203,7 @@ Tensor Tensor::contiguous() const {
 Tensor& Tensor::copy_(const Tensor& src) {
   check_defined(*this, "copy_", "self");
   check_defined(src, "copy_", "src");
+  check_no_internal_overlap(*this, "copy_");
   autograd::check_inplace(*this, "copy_");
   Tensor expanded = src.dim() == dim() && src.shape() == shape() ? src : src.expand(shape());
   {

@@ -19,6 +19,10 @@ void fill_kernel(const Tensor& dst, const Scalar& value);
 // The gradient of a view: a zero tensor of `base_sizes` into whose view (made by `view_fn`) the
 // gradient is added (overlapping views accumulate). Differentiable: its vjp is view_fn itself.
 Tensor view_backward(const Tensor& grad, IntArrayRef base_sizes, const std::function<Tensor(const Tensor&)>& view_fn);
+// The gradient of as_strided: `grad` (of the view with sizes/strides/offset) laid into zeros of
+// the base's geometry (src/core/views.cpp).
+Tensor strided_view_backward(const Tensor& grad, const Dims& base_sizes, const Dims& base_strides, int64_t base_offset,
+                             const Dims& sizes, const Dims& strides, int64_t offset);
 // Refuses (ValueError, PyTorch's wording) an in-place write into a tensor whose elements overlap:
 // stride 0 over a dim of size > 1 (an expanded tensor) would be written several times per element,
 // and from several threads at once. `op` names the op in the message.

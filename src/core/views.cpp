@@ -26,7 +26,17 @@ void check_no_internal_overlap(const Tensor& self, const char* op) {
 
 Tensor make_view(const Tensor& base, Dims sizes, Dims strides, int64_t offset) {
   Tensor v = make_tensor(base.impl().storage, base.dtype(), std::move(sizes), std::move(strides), offset);
-  if (base.is_inference()) v.impl().is_inference = true;
+  if (base.is_inference()) {
+    v.impl().is_inference = true;
+  } else if (!autograd::is_inference_mode_enabled()) {
+    // Note [Views and in-place ops]: remember the root base, so that a write through this view
+    // can rewrite the base's history (src/autograd/view_history.cpp).
+    TensorImpl& vi = v.impl();
+    const TensorImpl& bi = base.impl();
+    vi.view_base = bi.view_base ? bi.view_base : base.impl_ptr();
+    vi.view_differentiable = autograd::is_grad_enabled();
+    vi.view_version.store(bi.storage->version(), std::memory_order_relaxed);
+  }
   return v;
 }
 
@@ -37,8 +47,9 @@ template <class Vjp>
 void record_view(const Tensor& self, Tensor& out, const char* name, Vjp vjp) {
   if (!autograd::needs_grad(self)) return;
   autograd::record(name, {&self}, {&out}, {}, {}, std::move(vjp));
-  autograd::mark_view(out, self);
 }
+
+}  // namespace
 
 // The gradient of as_strided. When the base is contiguous the view's offsets are relative to it
 // and view_backward applies; otherwise lay both out over a flat buffer spanning their storage.
@@ -57,6 +68,8 @@ Tensor strided_view_backward(const Tensor& grad, const Dims& base_sizes, const D
   Tensor flat = view_backward(grad, {n}, [=](const Tensor& z) { return z.as_strided(sizes, strides, offset); });
   return flat.as_strided(base_sizes, base_strides, base_offset).clone();
 }
+
+namespace {
 
 Dims infer_size(IntArrayRef shape, int64_t numel, const char* op) {
   Dims out(shape);
@@ -433,7 +446,11 @@ Tensor Tensor::unfold(int64_t d, int64_t size, int64_t step) const {
 
 Tensor Tensor::detach() const {
   check_defined(*this, "detach");
-  return make_view(*this, Dims(shape()), Dims(strides()), storage_offset());
+  // Shares storage (and so the version counter) but is not a differentiable view: an in-place
+  // write through it does not enter the base's history, as in PyTorch.
+  Tensor out = make_tensor(impl().storage, dtype(), Dims(shape()), Dims(strides()), storage_offset());
+  if (is_inference()) out.impl().is_inference = true;
+  return out;
 }
 
 Tensor& Tensor::detach_() {
@@ -441,8 +458,8 @@ Tensor& Tensor::detach_() {
     m->grad_fn.reset();
     m->requires_grad = false;
     m->output_nr = 0;
-    m->view_base = Tensor();
   }
+  impl().view_base.reset();
   return *this;
 }
 

@@ -326,7 +326,9 @@ Tensor& binary_(BinaryOp op, const char* name, Tensor& self, const Operand& b, c
   const bool rec = is_floating_point(self.dtype()) &&
                    (autograd::needs_grad(self) || (b.t && autograd::needs_grad(*b.t)));
   const bool keep = rec && saves_operands(op);
-  Tensor old = keep ? self.detach().clone() : Tensor();
+  // Values saved for the vjp keep their history (a clone made while recording), or a create_graph
+  // backward would lose the second-order terms that flow through them.
+  Tensor old = keep ? self.clone() : Tensor();
   if (self.numel() > 0) {
     if (compute == self.dtype()) {
       Tensor s = self.requires_grad() ? self.detach() : self;
@@ -340,21 +342,25 @@ Tensor& binary_(BinaryOp op, const char* name, Tensor& self, const Operand& b, c
   autograd::bump_version(self);
   if (!rec) return self;
   Tensor wb = b.t ? *b.t : scalar_tensor(*b.s, TensorOptions(compute, dev));
-  Tensor result = op == BinaryOp::Pow ? self.detach() : Tensor();
   Tensor none;
   const Dims sa(self.shape()), sb(wb.shape());
   const DType da = self.dtype(), db = wb.dtype();
   const double al = alpha.to_double();
-  auto node = autograd::record(node_name(op), {&self, &wb}, {}, {keep ? &old : &none, keep ? &wb : &none, &result}, {},
+  auto node = autograd::record(node_name(op), {&self, &wb}, {}, {keep ? &old : &none, keep ? &wb : &none}, {},
                                [=](const VjpArgs& g) {
                                  const bool na = g.needs_input_grad(0), nb = g.needs_input_grad(1);
+                                 // pow_'s result: saved as this node's output, or (written through a
+                                 // view, whose history is the base's) recomputed from the old value.
+                                 Tensor result;
+                                 if (op == BinaryOp::Pow) result = g.saved.size() > 2 ? g.saved[2] : pow(g.saved[0], g.saved[1]);
                                  Tensors r = binary_vjp(op, g.grads[0], keep ? g.saved[0] : Tensor(),
-                                                        keep ? g.saved[1] : Tensor(), g.saved[2], al, na, nb);
+                                                        keep ? g.saved[1] : Tensor(), result, al, na, nb);
                                  if (na) r[0] = ew::reduce_grad(r[0], sa, da);
                                  if (nb) r[1] = ew::reduce_grad(r[1], sb, db);
                                  return r;
                                });
   autograd::rebase_history(self, node);
+  if (op == BinaryOp::Pow && !self.unsafe_impl()->view_base) node->save(self, /*is_output=*/true);
   return self;
 }
 

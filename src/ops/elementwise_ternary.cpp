@@ -137,7 +137,8 @@ Tensor ternary(TernaryOp op, const char* name, const Tensor& x, const Tensor& y,
     autograd::check_inplace(*self, name);
   }
   Tensor wz = rec ? as_tensor(z, t, dev) : Tensor();
-  Tensor old = rec && self && op == TernaryOp::Lerp ? self->detach().clone() : Tensor();
+  // A clone made while recording keeps its history, so lerp_'s second derivatives survive.
+  Tensor old = rec && self && op == TernaryOp::Lerp ? self->clone() : Tensor();
   Tensor out;
   if (self) {
     Tensor s = self->requires_grad() ? self->detach() : *self;

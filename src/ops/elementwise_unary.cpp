@@ -190,7 +190,13 @@ Tensor& unary_(UnaryOp op, const char* name, Tensor& self, const UnaryParams& p 
   ew::check_inplace_target(self, self.shape(), compute, name);
   autograd::check_inplace(self, name);
   const bool rec = is_floating_point(self.dtype()) && autograd::needs_grad(self);
-  Tensor old = rec && needs_input(op) ? self.detach().clone() : Tensor();
+  // Values saved for the vjp keep their history, or a create_graph backward would lose the
+  // second-order terms that flow through them: the old value is a clone made while recording, the
+  // result is saved as this node's output — or, written through a view (whose history is the
+  // base's, see src/autograd/view_history.cpp), recomputed from the old value.
+  const bool through_view = static_cast<bool>(self.unsafe_impl()->view_base);
+  const bool save_old = rec && (needs_input(op) || (needs_output(op) && through_view));
+  Tensor old = save_old ? self.clone() : Tensor();
   if (self.numel() > 0) {
     Tensor d = self.requires_grad() ? self.detach() : self;
     if (compute == self.dtype()) {
@@ -203,11 +209,13 @@ Tensor& unary_(UnaryOp op, const char* name, Tensor& self, const UnaryParams& p 
   }
   autograd::bump_version(self);
   if (!rec) return self;
-  Tensor result = needs_output(op) ? self.detach() : Tensor();
-  auto node = autograd::record(s.node, {&self}, {}, {&old, &result}, {}, [op, p](const VjpArgs& g) {
-    return Tensors{unary_vjp(op, g.grads[0], g.saved[0], g.saved[1], p)};
+  auto node = autograd::record(s.node, {&self}, {}, {&old}, {}, [op, p](const VjpArgs& g) {
+    Tensor out;
+    if (needs_output(op)) out = g.saved.size() > 1 ? g.saved[1] : unary(op, g.saved[0], p);
+    return Tensors{unary_vjp(op, g.grads[0], g.saved[0], out, p)};
   });
   autograd::rebase_history(self, node);
+  if (needs_output(op) && !through_view) node->save(self, /*is_output=*/true);
   return self;
 }
 

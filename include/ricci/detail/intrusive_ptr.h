@@ -20,6 +20,13 @@ class RefCounted {
  private:
   template <class T> friend class IntrusivePtr;
   void retain() const { refcount_.fetch_add(1, std::memory_order_relaxed); }
+  // A new reference unless the count already reached zero (the object is being destroyed).
+  bool try_retain() const {
+    uint32_t n = refcount_.load(std::memory_order_relaxed);
+    while (n != 0 && !refcount_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) {
+    }
+    return n != 0;
+  }
   bool release() const { return refcount_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
   mutable std::atomic<uint32_t> refcount_{0};
 };
@@ -43,6 +50,13 @@ class IntrusivePtr {
     return *this;
   }
   ~IntrusivePtr() { reset(); }
+  // A strong reference to `p` if it is still alive, else null: a weak reference's lock(). The
+  // caller must know that p's memory is valid (its owner's destructor has not finished).
+  static IntrusivePtr retain_if_alive(T* p) {
+    IntrusivePtr r;
+    if (p && p->try_retain()) r.p_ = p;
+    return r;
+  }
   void reset() {
     if (p_ && p_->release()) delete p_;
     p_ = nullptr;
