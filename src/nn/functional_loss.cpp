@@ -149,17 +149,17 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   Tensor out;
   {
     // PyTorch's formula: (1 - t) x - log_weight * logsigmoid(x); logsigmoid never overflows.
-    // Input and target promote (the weights take the loss's dtype, as PyTorch multiplies them in place).
+    // PyTorch's dtypes, which its in-place steps decide: logsigmoid in the input's dtype (and
+    // the pos_weight product rounded back to it), the loss in the target's dtype.
     NoGradGuard no_grad;
-    const DType out_dtype = result_type(input, target), compute = opmath(out_dtype);
-    auto conv = [compute](const Tensor& v) { return v.dtype() == compute ? v.detach() : v.detach().to(compute); };
-    const Tensor x = conv(input), t = conv(target);
+    auto as = [](const Tensor& v, DType d) { return v.dtype() == d ? v : v.to(d); };
+    const DType ti = opmath(input.dtype()), tt = opmath(target.dtype());
+    const Tensor x = as(input.detach(), ti), t = as(target.detach(), tt);
     Tensor ls = logsigmoid(x);
-    if (pos_weight.defined()) ls = ls * ((conv(pos_weight) - 1) * t + 1);
-    Tensor loss = (1 - t) * x - ls;
-    if (weight.defined()) loss = loss * conv(weight);
-    out = reduce_loss(loss, reduction);
-    if (out.dtype() != out_dtype) out = out.to(out_dtype);
+    if (pos_weight.defined()) ls = as(ls * ((to_opmath(pos_weight.detach()) - 1) * t + 1), ti);
+    Tensor loss = as(as((1 - t) * x, tt) - ls, tt);
+    if (weight.defined()) loss = as(loss * to_opmath(weight.detach()), tt);
+    out = as(reduce_loss(loss, reduction), target.dtype());
   }
   const int64_t numel = input.numel();
   record_loss("BinaryCrossEntropyWithLogitsBackward0", input, target, out, weight, pos_weight,
