@@ -165,7 +165,7 @@ Tensor unary_vjp(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& out
     case UnaryOp::Cosh: return g * sinh(x);
     case UnaryOp::Asinh: return g * (x * x + 1).rsqrt();
     case UnaryOp::Acosh: return g * (x * x - 1).rsqrt();
-    case UnaryOp::Atanh: return g * (1 / (1 - x * x));
+    case UnaryOp::Atanh: return g / (1 - x * x);
     case UnaryOp::Asin: return g * (-x * x + 1).rsqrt();
     case UnaryOp::Acos: return g * -((-x * x + 1).rsqrt());
     case UnaryOp::Atan: return g / (x * x + 1);
