@@ -120,6 +120,7 @@ F::Reduction reduction(const Attrs& a) {
   if (r == "none") return F::Reduction::None;
   if (r == "sum") return F::Reduction::Sum;
   if (r == "mean") return F::Reduction::Mean;
+  if (r == "batchmean") return F::Reduction::BatchMean;
   throw std::runtime_error("unknown reduction '" + r + "' in the manifest");
 }
 
@@ -371,6 +372,47 @@ const std::map<std::string, OpFn>& ops() {
        [](const Tensors& in, const Attrs& a) {
          return Tensors{F::scaled_dot_product_attention(in.at(0), in.at(1), in.at(2), in.at(3), a.b("is_causal"),
                                                         a.opt_d("scale"))};
+       }},
+      // ---- the math and nn ops of cases_missing_math.py
+      RICCI_UNARY(sinh), RICCI_UNARY(cosh), RICCI_UNARY(asinh), RICCI_UNARY(acosh), RICCI_UNARY(atanh),
+      RICCI_UNARY(asin), RICCI_UNARY(acos), RICCI_UNARY(atan), RICCI_UNARY(selu), RICCI_UNARY(logsigmoid),
+      RICCI_UNARY(mish), RICCI_TENSOR_BINARY(logaddexp), RICCI_TENSOR_BINARY(hypot),
+      {"nan_to_num",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{nan_to_num(in.at(0), a.d("nan", 0.0), a.opt_d("posinf"), a.opt_d("neginf"))};
+       }},
+      {"elu", [](const Tensors& in, const Attrs& a) { return Tensors{elu(in.at(0), a.d("alpha", 1.0))}; }},
+      {"celu", [](const Tensors& in, const Attrs& a) { return Tensors{celu(in.at(0), a.d("alpha", 1.0))}; }},
+      {"leaky_relu",
+       [](const Tensors& in, const Attrs& a) { return Tensors{leaky_relu(in.at(0), a.d("negative_slope", 0.01))}; }},
+      {"softmin", [](const Tensors& in, const Attrs& a) { return Tensors{F::softmin(in.at(0), a.i("dim"), a.dtype())}; }},
+      {"group_norm",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{F::group_norm(in.at(0), a.i("num_groups"), in.at(1), in.at(2), a.d("eps", 1e-5))};
+       }},
+      {"binary_cross_entropy",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{F::binary_cross_entropy(in.at(0), in.at(1), in.at(2), reduction(a))};
+       }},
+      {"binary_cross_entropy_with_logits",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{F::binary_cross_entropy_with_logits(in.at(0), in.at(1), in.at(2), reduction(a), in.at(3))};
+       }},
+      {"kl_div",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{F::kl_div(in.at(0), in.at(1), reduction(a), a.b("log_target"))};
+       }},
+      {"smooth_l1_loss",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{F::smooth_l1_loss(in.at(0), in.at(1), reduction(a), a.d("beta", 1.0))};
+       }},
+      {"huber_loss",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{F::huber_loss(in.at(0), in.at(1), reduction(a), a.d("delta", 1.0))};
+       }},
+      {"cosine_similarity",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{F::cosine_similarity(in.at(0), in.at(1), a.i("dim", 1), a.d("eps", 1e-8))};
        }},
   };
   return table;

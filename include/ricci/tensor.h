@@ -220,6 +220,15 @@ class Tensor {
   Tensor& tan_(); Tensor& tanh_(); Tensor& sigmoid_(); Tensor& erf_(); Tensor& floor_(); Tensor& ceil_(); Tensor& round_();
   Tensor& trunc_(); Tensor& clamp_min_(const Scalar& min); Tensor& clamp_max_(const Scalar& max);
   Tensor& pow_(const Tensor& e); Tensor& pow_(const Scalar& e); Tensor& fmod_(const Scalar& o); Tensor& remainder_(const Scalar& o);
+  Tensor sinh() const; Tensor cosh() const; Tensor asinh() const; Tensor acosh() const; Tensor atanh() const;
+  Tensor asin() const; Tensor acos() const; Tensor atan() const;
+  Tensor& sinh_(); Tensor& cosh_(); Tensor& asinh_(); Tensor& acosh_(); Tensor& atanh_(); Tensor& asin_();
+  Tensor& acos_(); Tensor& atan_();
+  Tensor logaddexp(const Tensor& o) const; Tensor hypot(const Tensor& o) const;
+  Tensor nan_to_num(double nan = 0.0, std::optional<double> posinf = std::nullopt,
+                    std::optional<double> neginf = std::nullopt) const;
+  Tensor& nan_to_num_(double nan = 0.0, std::optional<double> posinf = std::nullopt,
+                      std::optional<double> neginf = std::nullopt);
 
   // ---- reductions (ops/reduce.h) ------------------------------------------------------------------
   Tensor sum(std::optional<DType> dtype = std::nullopt) const;

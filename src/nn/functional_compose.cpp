@@ -1,5 +1,5 @@
 // nn functions composed of other ricci ops (their gradients follow from those ops): dropout,
-// linear, mse_loss and scaled_dot_product_attention.
+// linear, mse_loss, scaled_dot_product_attention, softmin and group_norm.
 #include <cmath>
 #include <limits>
 
@@ -10,6 +10,7 @@
 #include "ricci/ops/linalg.h"
 #include "ricci/ops/reduce.h"
 #include "ricci/random.h"
+#include "nn/functional_internal.h"
 
 namespace ricci::nn::functional {
 
@@ -53,14 +54,60 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   check_defined(input, "mse_loss");
   check_defined(target, "mse_loss", "target");
+  internal::check_reduction(reduction, "mse_loss");
   const Tensor d = input - target;
-  const Tensor sq = d * d;
-  switch (reduction) {
-    case Reduction::None: return sq;
-    case Reduction::Sum: return sq.sum();
-    case Reduction::Mean: return sq.mean();
+  return internal::reduce_loss(d * d, reduction);
+}
+
+Tensor softmin(const Tensor& input, int64_t dim, std::optional<DType> dtype) {
+  check_defined(input, "softmin");
+  return softmax(-input, dim, dtype);  // PyTorch's definition, negation first
+}
+
+Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
+  const char* op = "group_norm";
+  check_defined(input, op);
+  RICCI_CHECK(input.dim() >= 2, ShapeError, "[group_norm] Expected at least 2 dimensions for input tensor but received ",
+              input.dim(), " (input of shape (N, C, *))");
+  RICCI_CHECK(input.is_floating_point(), DTypeError, "[group_norm] expected a floating point input, but got ",
+              input.dtype(), "; convert the input with .to(float32)");
+  RICCI_CHECK(num_groups > 0, ValueError, "[group_norm] num_groups must be a positive number of groups, got ",
+              num_groups);
+  const int64_t n = input.size(0), c = input.size(1);
+  RICCI_CHECK(c % num_groups == 0, ShapeError,
+              "[group_norm] Expected number of channels in input to be divisible by num_groups, but got input of shape ",
+              shape_str(input.shape()), " and num_groups=", num_groups);
+  for (const auto& [t, name] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"}}) {
+    if (!t->defined()) continue;
+    RICCI_CHECK(t->dim() == 1 && t->numel() == c, ShapeError, "[group_norm] Expected ", name,
+                " to be a vector of size equal to the number of channels in input, but got ", name, " of shape ",
+                shape_str(t->shape()), " and input of shape ", shape_str(input.shape()));
+    RICCI_CHECK(t->is_floating_point(), DTypeError, "[group_norm] expected a floating point ", name, ", but got ",
+                t->dtype());
+    check_same_device(op, {&input, t});
   }
-  return sq;
+  int64_t spatial = 1;
+  for (int64_t d = 2; d < input.dim(); ++d) spatial *= input.size(d);
+  // PyTorch's F.group_norm check (_verify_batch_size of [N * C / G, G, *spatial]).
+  if (n * (c / num_groups) * spatial == 1) {
+    Dims size{n * c / num_groups, num_groups};
+    for (int64_t d = 2; d < input.dim(); ++d) size.push_back(input.size(d));
+    throw ValueError(detail::cat("[group_norm] Expected more than 1 value per channel when training, got input size ",
+                                 shape_str(size)));
+  }
+  // float16/bfloat16: normalised and scaled in float32, rounded once at the end.
+  const DType t = input.dtype();
+  const DType compute = t == float16 || t == bfloat16 ? float32 : t;
+  const Tensor x = compute == t ? input : input.to(compute);
+  const int64_t group = c / num_groups * spatial;
+  const Dims grouped{n, num_groups, group};
+  const int64_t last[1] = {group};
+  Tensor y = layer_norm(x.reshape(grouped), last, Tensor(), Tensor(), eps).reshape(input.shape());
+  Dims per_channel(static_cast<size_t>(input.dim()), 1);
+  per_channel[1] = c;
+  if (weight.defined()) y = y * weight.to(compute).reshape(per_channel);
+  if (bias.defined()) y = y + bias.to(compute).reshape(per_channel);
+  return compute == t ? y : y.to(t);
 }
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,

@@ -87,6 +87,7 @@ NllPlan plan_nll(const Tensor& input, const Tensor& target, const Tensor& weight
                  Reduction reduction, const char* op) {
   check_defined(input, op);
   check_defined(target, op, "target");
+  internal::check_reduction(reduction, op);
   RICCI_CHECK(input.is_floating_point(), DTypeError, "[", op, "] expected a floating point input, but got ",
               input.dtype());
   RICCI_CHECK(input.dim() >= 1, ShapeError, "[", op,
@@ -221,6 +222,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   const char* op = "cross_entropy";
   check_defined(input, op);
   check_defined(target, op, "target");
+  internal::check_reduction(o.reduction, op);
   RICCI_CHECK(input.is_floating_point(), DTypeError, "[cross_entropy] expected a floating point input, but got ",
               input.dtype());
   const double ls = o.label_smoothing;
@@ -246,7 +248,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     switch (o.reduction) {
       case Reduction::None: return -prod.sum(cd);
       case Reduction::Sum: return -prod.sum();
-      case Reduction::Mean: {
+      case Reduction::Mean: case Reduction::BatchMean: {  // BatchMean: refused above
         if (input.numel() == 0) return -prod.sum() * std::numeric_limits<double>::quiet_NaN();
         return -prod.sum() / static_cast<double>(input.numel() / C);
       }
@@ -266,7 +268,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   switch (o.reduction) {
     case Reduction::None: ret = smooth; break;
     case Reduction::Sum: ret = smooth.sum(); break;
-    case Reduction::Mean: ret = smooth.sum() / p.denom; break;
+    case Reduction::Mean: case Reduction::BatchMean: ret = smooth.sum() / p.denom; break;  // BatchMean: refused
   }
   return nll * (1.0 - ls) + ret * (ls / static_cast<double>(C));
 }

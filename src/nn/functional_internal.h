@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the nn functional files.
 #include "ricci/autograd.h"
+#include "ricci/nn/functional.h"
 #include "ricci/tensor.h"
 
 namespace ricci::nn::functional::internal {
@@ -10,6 +11,22 @@ inline Tensor contiguous_nograd(const Tensor& t) {
   if (!t.defined() || t.is_contiguous()) return t;
   NoGradGuard g;
   return t.contiguous();
+}
+
+// Every loss but kl_div takes None, Mean and Sum only (PyTorch's _Reduction.get_enum).
+inline void check_reduction(Reduction r, const char* op) {
+  RICCI_CHECK(r != Reduction::BatchMean, ValueError, "[", op,
+              "] batchmean is not a valid value for reduction (only kl_div takes it; use Reduction::Mean)");
+}
+
+// A loss of per-element values reduced as asked (BatchMean is kl_div's own and handled there).
+inline Tensor reduce_loss(const Tensor& loss, Reduction r) {
+  switch (r) {
+    case Reduction::None: return loss;
+    case Reduction::Sum: return loss.sum();
+    case Reduction::Mean: case Reduction::BatchMean: return loss.mean();
+  }
+  return loss;
 }
 
 }  // namespace ricci::nn::functional::internal

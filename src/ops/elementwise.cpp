@@ -149,6 +149,7 @@ kernels::OpId kernel_id(BinaryOp op) {
       kernels::op_id("add"), kernels::op_id("sub"), kernels::op_id("mul"), kernels::op_id("div"),
       kernels::op_id("div"), kernels::op_id("div"), kernels::op_id("pow"), kernels::op_id("maximum"),
       kernels::op_id("minimum"), kernels::op_id("fmod"), kernels::op_id("remainder"), kernels::op_id("atan2"),
+      kernels::op_id("logaddexp"), kernels::op_id("hypot"),
       kernels::op_id("bitwise_and"), kernels::op_id("bitwise_or"), kernels::op_id("bitwise_xor"),
       kernels::op_id("bitwise_left_shift"), kernels::op_id("bitwise_right_shift"), kernels::op_id("eq"),
       kernels::op_id("ne"), kernels::op_id("lt"), kernels::op_id("le"), kernels::op_id("gt"), kernels::op_id("ge"),
@@ -174,6 +175,12 @@ std::pair<DType, DType> plan_dtypes(BinaryOp op, DType common, const char* name)
                   "; convert them with .to(int64) first");
       RICCI_CHECK(common != DType::Bool || (op != BinaryOp::Shl && op != BinaryOp::Shr), DTypeError, "[", name,
                   "] shifts are not implemented for bool tensors; convert them with .to(int64) first");
+      return {common, common};
+    case BinaryOp::Logaddexp: case BinaryOp::Hypot:
+      // No integer kernels in PyTorch either (its message names the kernel, "logaddexp_cpu").
+      RICCI_CHECK(is_floating_point(common), DTypeError, "[", name, "] \"", name, "_cpu\" not implemented for '",
+                  ew::torch_type_name(common), "' (the operands promote to ", common,
+                  "); convert them to a floating dtype with .to(float32) first");
       return {common, common};
     case BinaryOp::DivFloor: case BinaryOp::DivTrunc: case BinaryOp::Fmod: case BinaryOp::Remainder: case BinaryOp::Pow:
       RICCI_CHECK(common != DType::Bool, DTypeError, "[", name, "] ", name,
@@ -241,6 +248,17 @@ Tensors binary_vjp(BinaryOp op, const Tensor& g, const Tensor& a, const Tensor& 
       if (need_b) gb = -g * a * recip;
       break;
     }
+    case BinaryOp::Logaddexp:
+      // PyTorch's rule: g / (1 + exp(b - a)) and g / (1 + exp(a - b)); a huge gap gives exp = inf
+      // and a zero gradient, never inf / inf.
+      if (need_a) ga = g / (exp(b - a) + 1);
+      if (need_b) gb = g / (exp(a - b) + 1);
+      break;
+    case BinaryOp::Hypot:
+      // PyTorch's rule, g * a / out: NaN at the origin (0 / 0), as PyTorch gives there.
+      if (need_a) ga = g * a / out;
+      if (need_b) gb = g * b / out;
+      break;
     default: break;  // integer or bool results: never recorded
   }
   return {ga, gb};
@@ -259,11 +277,14 @@ const char* node_name(BinaryOp op) {
     case BinaryOp::Fmod: return "FmodBackward1";
     case BinaryOp::Remainder: return "RemainderBackward1";
     case BinaryOp::Atan2: return "Atan2Backward0";
+    case BinaryOp::Logaddexp: return "LogaddexpBackward0";
+    case BinaryOp::Hypot: return "HypotBackward0";
     default: return "ElementwiseBackward";
   }
 }
 
 bool saves_operands(BinaryOp op) { return op != BinaryOp::Add && op != BinaryOp::Sub; }
+bool saves_output(BinaryOp op) { return op == BinaryOp::Pow || op == BinaryOp::Hypot; }
 
 // add/sub: PyTorch refuses a floating alpha when the result is integral (it would be truncated).
 void check_alpha(BinaryOp op, DType common, const Scalar& alpha, const char* name) {
@@ -291,10 +312,10 @@ Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b,
   const double al = alpha.to_double();
   auto rule = [op, keep, al](const VjpArgs& g) {
     return binary_vjp(op, g.grads[0], keep ? g.saved[0] : Tensor(), keep ? g.saved[1] : Tensor(),
-                      op == BinaryOp::Pow ? g.saved[2] : Tensor(), al, g.needs_input_grad(0), g.needs_input_grad(1));
+                      saves_output(op) ? g.saved[2] : Tensor(), al, g.needs_input_grad(0), g.needs_input_grad(1));
   };
   const std::initializer_list<const Tensor*> saved_inputs{keep ? &wa : &none, keep ? &wb : &none};
-  const std::initializer_list<const Tensor*> saved_outputs{op == BinaryOp::Pow ? &out : &none};
+  const std::initializer_list<const Tensor*> saved_outputs{saves_output(op) ? &out : &none};
   if (wa.shape() == out.shape() && wb.shape() == out.shape() && wa.dtype() == out_dtype && wb.dtype() == out_dtype) {
     // Nothing broadcast or promoted: the gradients need no reduction, and the rule's small
     // closure fits std::function without a heap allocation.
@@ -349,10 +370,14 @@ Tensor& binary_(BinaryOp op, const char* name, Tensor& self, const Operand& b, c
   auto node = autograd::record(node_name(op), {&self, &wb}, {}, {keep ? &old : &none, keep ? &wb : &none}, {},
                                [=](const VjpArgs& g) {
                                  const bool na = g.needs_input_grad(0), nb = g.needs_input_grad(1);
-                                 // pow_'s result: saved as this node's output, or (written through a
-                                 // view, whose history is the base's) recomputed from the old value.
+                                 // The result (pow_, hypot_): saved as this node's output, or (written
+                                 // through a view, whose history is the base's) recomputed from the old value.
                                  Tensor result;
-                                 if (op == BinaryOp::Pow) result = g.saved.size() > 2 ? g.saved[2] : pow(g.saved[0], g.saved[1]);
+                                 if (saves_output(op)) {
+                                   result = g.saved.size() > 2 ? g.saved[2]
+                                            : op == BinaryOp::Pow ? pow(g.saved[0], g.saved[1])
+                                                                  : hypot(g.saved[0], g.saved[1]);
+                                 }
                                  Tensors r = binary_vjp(op, g.grads[0], keep ? g.saved[0] : Tensor(),
                                                         keep ? g.saved[1] : Tensor(), result, al, na, nb);
                                  if (na) r[0] = ew::reduce_grad(r[0], sa, da);
@@ -360,7 +385,7 @@ Tensor& binary_(BinaryOp op, const char* name, Tensor& self, const Operand& b, c
                                  return r;
                                });
   autograd::rebase_history(self, node);
-  if (op == BinaryOp::Pow && !self.unsafe_impl()->view_base) node->save(self, /*is_output=*/true);
+  if (saves_output(op) && !self.unsafe_impl()->view_base) node->save(self, /*is_output=*/true);
   return self;
 }
 
@@ -406,6 +431,8 @@ Tensor fmod(const Tensor& a, const Scalar& b) { return binary(BinaryOp::Fmod, "f
 Tensor remainder(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Remainder, "remainder", a, b); }
 Tensor remainder(const Tensor& a, const Scalar& b) { return binary(BinaryOp::Remainder, "remainder", a, b); }
 Tensor atan2(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Atan2, "atan2", a, b); }
+Tensor logaddexp(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Logaddexp, "logaddexp", a, b); }
+Tensor hypot(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Hypot, "hypot", a, b); }
 
 #define RICCI_EW_BINARY_PAIR(fn, OP)                                                              \
   Tensor fn(const Tensor& a, const Tensor& b) { return binary(BinaryOp::OP, #fn, a, b); }       \

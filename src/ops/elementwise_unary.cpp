@@ -2,6 +2,7 @@
 // inputs to float32 (exp(int) is float32, as in PyTorch); sign/floor/ceil/round/trunc have zero
 // gradients; the predicates (isnan, ...) give bool tensors and no graph.
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "ops/elementwise_common.h"
@@ -16,7 +17,9 @@ using ew::UnaryParams;
 
 namespace {
 
-enum class Kind : uint8_t { Float, Keep, Bool };
+// Float: integer inputs compute in float32; Keep: in their own dtype; Bool: bool outputs;
+// FloatOnly: floating inputs only (PyTorch has no integer kernel: elu, leaky_relu, ...).
+enum class Kind : uint8_t { Float, Keep, Bool, FloatOnly };
 
 struct Spec {
   UnaryOp op;
@@ -52,6 +55,19 @@ const Spec& spec(UnaryOp op) {
       {UnaryOp::Silu, "silu", "SiluBackward0", Kind::Float},
       {UnaryOp::Softplus, "softplus", "SoftplusBackward0", Kind::Float},
       {UnaryOp::Erf, "erf", "ErfBackward0", Kind::Float},
+      {UnaryOp::Sinh, "sinh", "SinhBackward0", Kind::Float},
+      {UnaryOp::Cosh, "cosh", "CoshBackward0", Kind::Float},
+      {UnaryOp::Asinh, "asinh", "AsinhBackward0", Kind::Float},
+      {UnaryOp::Acosh, "acosh", "AcoshBackward0", Kind::Float},
+      {UnaryOp::Atanh, "atanh", "AtanhBackward0", Kind::Float},
+      {UnaryOp::Asin, "asin", "AsinBackward0", Kind::Float},
+      {UnaryOp::Acos, "acos", "AcosBackward0", Kind::Float},
+      {UnaryOp::Atan, "atan", "AtanBackward0", Kind::Float},
+      {UnaryOp::Elu, "elu", "EluBackward0", Kind::FloatOnly},
+      {UnaryOp::LeakyRelu, "leaky_relu", "LeakyReluBackward0", Kind::FloatOnly},
+      {UnaryOp::LogSigmoid, "log_sigmoid", "LogSigmoidBackward0", Kind::FloatOnly},
+      {UnaryOp::Mish, "mish", "MishBackward0", Kind::FloatOnly},
+      {UnaryOp::NanToNum, "nan_to_num", "NanToNumBackward0", Kind::Keep},
       {UnaryOp::Floor, "floor", "FloorBackward0", Kind::Keep},
       {UnaryOp::Ceil, "ceil", "CeilBackward0", Kind::Keep},
       {UnaryOp::Round, "round", "RoundBackward0", Kind::Keep},
@@ -81,6 +97,9 @@ bool needs_input(UnaryOp op) {
     case UnaryOp::Abs: case UnaryOp::Log: case UnaryOp::Log2: case UnaryOp::Log10: case UnaryOp::Log1p:
     case UnaryOp::Square: case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::GeluErf: case UnaryOp::GeluTanh:
     case UnaryOp::Silu: case UnaryOp::Softplus: case UnaryOp::Erf: case UnaryOp::Clamp:
+    case UnaryOp::Sinh: case UnaryOp::Cosh: case UnaryOp::Asinh: case UnaryOp::Acosh: case UnaryOp::Atanh:
+    case UnaryOp::Asin: case UnaryOp::Acos: case UnaryOp::Atan: case UnaryOp::Elu: case UnaryOp::LeakyRelu:
+    case UnaryOp::LogSigmoid: case UnaryOp::Mish: case UnaryOp::NanToNum:
       return true;
     default: return false;
   }
@@ -140,6 +159,36 @@ Tensor unary_vjp(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& out
       return where(bx > p.b, g, g * sigmoid(bx));
     }
     case UnaryOp::Erf: return g * exp(-(x * x)) * (2.0 / std::sqrt(pi));
+    // The inverse functions as PyTorch writes them (derivatives.yaml): inf at the ends of the
+    // domain (acosh at 1, atanh/asin/acos at +-1), NaN outside it.
+    case UnaryOp::Sinh: return g * cosh(x);
+    case UnaryOp::Cosh: return g * sinh(x);
+    case UnaryOp::Asinh: return g * (x * x + 1).rsqrt();
+    case UnaryOp::Acosh: return g * (x * x - 1).rsqrt();
+    case UnaryOp::Atanh: return g / (1 - x * x);
+    case UnaryOp::Asin: return g * (-x * x + 1).rsqrt();
+    case UnaryOp::Acos: return g * -((-x * x + 1).rsqrt());
+    case UnaryOp::Atan: return g / (x * x + 1);
+    case UnaryOp::Elu: {
+      // PyTorch's elu_backward: x <= 0 takes the exponential side, so the gradient at 0 is
+      // alpha * scale * input_scale (not scale). The exponent is clamped at 0 so the unused side
+      // never overflows (which would turn second derivatives into NaN).
+      const double negcoef = p.a * p.b, poscoef = p.b, negiptcoef = p.c;
+      return where(x <= 0, g * negiptcoef * negcoef * exp(clamp_max(x, 0.0) * negiptcoef), g * poscoef);
+    }
+    case UnaryOp::LeakyRelu: return where(x > 0, g, g * p.a);  // 0 takes the slope, as PyTorch
+    case UnaryOp::LogSigmoid: {
+      // sigmoid(-x) as PyTorch's log_sigmoid_backward computes it: z / (1 + z) with z = exp(-|x|),
+      // or 1 minus that for x < 0 (1/2 at 0).
+      const Tensor z = exp(-abs(x));
+      const Tensor s = z / (z + 1);
+      return where(x < 0, 1 - s, s) * g;
+    }
+    case UnaryOp::Mish: {
+      const Tensor t = tanh(log1p(exp(x)));
+      return g * (t + x * sigmoid(x) * (1 - t * t));
+    }
+    case UnaryOp::NanToNum: return g * isfinite(x);  // replaced values are constants
     case UnaryOp::Clamp: {
       // The bounds were promoted with x; compare in x's dtype like PyTorch. The gradient passes
       // strictly inside the bounds only: 0 where x equals a bound, is NaN, or min > max (PyTorch).
@@ -158,6 +207,13 @@ DType compute_dtype(const Spec& s, DType in) {
   return in;
 }
 
+// PyTorch has no integer or bool kernel for these; its message names the kernel ("elu_cpu").
+void check_float_only(const Spec& s, DType t) {
+  RICCI_CHECK(s.kind != Kind::FloatOnly || is_floating_point(t), DTypeError, "[", s.name, "] \"", s.name,
+              "_cpu\" not implemented for '", ew::torch_type_name(t), "' (got a ", t,
+              " input); convert it to a floating dtype with .to(float32) first");
+}
+
 Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p = {}, std::optional<DType> forced = std::nullopt) {
   const Spec& s = spec(op);
   check_defined(x, s.name);
@@ -167,6 +223,7 @@ Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p = {}, std::option
   RICCI_CHECK(!(op == UnaryOp::BitwiseNot && is_floating_point(x.dtype())), DTypeError,
               "[bitwise_not] bitwise_not is only supported for integer and bool dtypes, got ", x.dtype(),
               "; use logical_not() or convert with .to(int64)");
+  check_float_only(s, x.dtype());
   const DType compute = forced ? *forced : compute_dtype(s, x.dtype());
   const DType out_dtype = s.kind == Kind::Bool ? DType::Bool : compute;
   Tensor out = empty_tensor(x.shape(), out_dtype, x.device());
@@ -186,6 +243,7 @@ Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p = {}, std::option
 Tensor& unary_(UnaryOp op, const char* name, Tensor& self, const UnaryParams& p = {}) {
   const Spec& s = spec(op);
   check_defined(self, name, "self");
+  check_float_only(s, self.dtype());
   const DType compute = compute_dtype(s, self.dtype());
   ew::check_inplace_target(self, self.shape(), compute, name);
   autograd::check_inplace(self, name);
@@ -267,6 +325,16 @@ RICCI_EW_UNARY(sigmoid, Sigmoid)
 RICCI_EW_UNARY(relu, Relu)
 RICCI_EW_UNARY(silu, Silu)
 RICCI_EW_UNARY(erf, Erf)
+RICCI_EW_UNARY(sinh, Sinh)
+RICCI_EW_UNARY(cosh, Cosh)
+RICCI_EW_UNARY(asinh, Asinh)
+RICCI_EW_UNARY(acosh, Acosh)
+RICCI_EW_UNARY(atanh, Atanh)
+RICCI_EW_UNARY(asin, Asin)
+RICCI_EW_UNARY(acos, Acos)
+RICCI_EW_UNARY(atan, Atan)
+RICCI_EW_UNARY(logsigmoid, LogSigmoid)
+RICCI_EW_UNARY(mish, Mish)
 RICCI_EW_UNARY(floor, Floor)
 RICCI_EW_UNARY(ceil, Ceil)
 RICCI_EW_UNARY(round, Round)
@@ -289,6 +357,52 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
   p.a = beta;
   p.b = threshold;
   return unary(UnaryOp::Softplus, x, p);
+}
+
+namespace {
+UnaryParams elu_params(double alpha, double scale, double input_scale) {
+  UnaryParams p;
+  p.a = alpha;
+  p.b = scale;
+  p.c = input_scale;
+  return p;
+}
+}  // namespace
+
+Tensor elu(const Tensor& x, double alpha) { return unary(UnaryOp::Elu, x, elu_params(alpha, 1.0, 1.0)); }
+Tensor selu(const Tensor& x) {
+  constexpr double alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946;
+  return unary(UnaryOp::Elu, x, elu_params(alpha, scale, 1.0));
+}
+Tensor celu(const Tensor& x, double alpha) {
+  RICCI_CHECK(alpha != 0.0, ValueError, "[celu] ZeroDivisionError: alpha cannot be 0 for CELU");
+  return unary(UnaryOp::Elu, x, elu_params(alpha, 1.0, 1.0 / alpha));
+}
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  UnaryParams p;
+  p.a = negative_slope;
+  return unary(UnaryOp::LeakyRelu, x, p);
+}
+
+namespace {
+// nan_to_num's replacements; unset infinities become the dtype's largest and lowest values.
+UnaryParams nan_to_num_params(DType t, double nan, std::optional<double> posinf, std::optional<double> neginf) {
+  double big = std::numeric_limits<double>::max();
+  if (t == DType::Float32) big = std::numeric_limits<float>::max();
+  if (t == DType::Float16) big = 65504.0;
+  if (t == DType::BFloat16) big = 3.38953138925153547590470800371487866880e+38;  // 0x7F7F
+  UnaryParams p;
+  p.a = nan;
+  p.b = posinf.value_or(big);
+  p.c = neginf.value_or(-big);
+  return p;
+}
+}  // namespace
+
+Tensor nan_to_num(const Tensor& x, double nan, std::optional<double> posinf, std::optional<double> neginf) {
+  check_defined(x, "nan_to_num");
+  if (!x.is_floating_point()) return x.clone();  // integers hold no NaN or infinity (as PyTorch: a copy)
+  return unary(UnaryOp::NanToNum, x, nan_to_num_params(x.dtype(), nan, posinf, neginf));
 }
 
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
@@ -377,6 +491,14 @@ RICCI_EW_METHOD(tanh, Tanh)
 RICCI_EW_METHOD(sigmoid, Sigmoid)
 RICCI_EW_METHOD(relu, Relu)
 RICCI_EW_METHOD(erf, Erf)
+RICCI_EW_METHOD(sinh, Sinh)
+RICCI_EW_METHOD(cosh, Cosh)
+RICCI_EW_METHOD(asinh, Asinh)
+RICCI_EW_METHOD(acosh, Acosh)
+RICCI_EW_METHOD(atanh, Atanh)
+RICCI_EW_METHOD(asin, Asin)
+RICCI_EW_METHOD(acos, Acos)
+RICCI_EW_METHOD(atan, Atan)
 RICCI_EW_METHOD(floor, Floor)
 RICCI_EW_METHOD(ceil, Ceil)
 RICCI_EW_METHOD(round, Round)
@@ -399,6 +521,14 @@ Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   const DType t = clamp_dtype(*this, min, max);
   ew::check_inplace_target(*this, shape(), t, "clamp_");
   return unary_(UnaryOp::Clamp, "clamp_", *this, p);
+}
+Tensor Tensor::nan_to_num(double nan, std::optional<double> posinf, std::optional<double> neginf) const {
+  return ricci::nan_to_num(*this, nan, posinf, neginf);
+}
+Tensor& Tensor::nan_to_num_(double nan, std::optional<double> posinf, std::optional<double> neginf) {
+  check_defined(*this, "nan_to_num_", "self");
+  if (!is_floating_point()) return *this;  // integers hold no NaN or infinity
+  return unary_(UnaryOp::NanToNum, "nan_to_num_", *this, nan_to_num_params(dtype(), nan, posinf, neginf));
 }
 Tensor& Tensor::clamp_min_(const Scalar& min) { return clamp_(min, std::nullopt); }
 Tensor& Tensor::clamp_max_(const Scalar& max) { return clamp_(std::nullopt, max); }

@@ -70,6 +70,8 @@ Tensor Tensor::fmod(const Scalar& o) const { return ricci::fmod(*this, o); }
 Tensor Tensor::remainder(const Tensor& o) const { return ricci::remainder(*this, o); }
 Tensor Tensor::remainder(const Scalar& o) const { return ricci::remainder(*this, o); }
 Tensor Tensor::atan2(const Tensor& o) const { return ricci::atan2(*this, o); }
+Tensor Tensor::logaddexp(const Tensor& o) const { return ricci::logaddexp(*this, o); }
+Tensor Tensor::hypot(const Tensor& o) const { return ricci::hypot(*this, o); }
 Tensor Tensor::eq(const Tensor& o) const { return ricci::eq(*this, o); }
 Tensor Tensor::eq(const Scalar& o) const { return ricci::eq(*this, o); }
 Tensor Tensor::ne(const Tensor& o) const { return ricci::ne(*this, o); }

@@ -268,3 +268,31 @@ REF["nll_loss"] = lambda x, a: [F.nll_loss(x[0], x[1], weight=x[2], ignore_index
 REF["mse_loss"] = lambda x, a: [F.mse_loss(x[0], x[1], reduction=a.get("reduction", "mean"))]
 REF["scaled_dot_product_attention"] = lambda x, a: [F.scaled_dot_product_attention(
     x[0], x[1], x[2], attn_mask=x[3], is_causal=a.get("is_causal", False), scale=a.get("scale"))]
+
+
+# ---- the math and nn ops of cases_missing_math.py ------------------------------------------------------
+for _n in ["sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos", "atan"]:
+    REF[_n] = (lambda f: lambda x, a: [f(x[0])])(getattr(torch, _n))
+REF["logaddexp"] = lambda x, a: [torch.logaddexp(x[0], x[1])]
+REF["hypot"] = lambda x, a: [torch.hypot(x[0], x[1])]
+REF["nan_to_num"] = lambda x, a: [torch.nan_to_num(x[0], nan=a.get("nan", 0.0), posinf=a.get("posinf"),
+                                                   neginf=a.get("neginf"))]
+REF["elu"] = lambda x, a: [F.elu(x[0], alpha=a.get("alpha", 1.0))]
+REF["selu"] = lambda x, a: [F.selu(x[0])]
+REF["celu"] = lambda x, a: [F.celu(x[0], alpha=a.get("alpha", 1.0))]
+REF["leaky_relu"] = lambda x, a: [F.leaky_relu(x[0], negative_slope=a.get("negative_slope", 0.01))]
+REF["logsigmoid"] = lambda x, a: [F.logsigmoid(x[0])]
+REF["mish"] = lambda x, a: [F.mish(x[0])]
+REF["softmin"] = lambda x, a: [F.softmin(x[0], a["dim"], dtype=_dtype(a))]
+REF["group_norm"] = lambda x, a: [F.group_norm(x[0], a["num_groups"], x[1], x[2], eps=a.get("eps", 1e-5))]
+REF["binary_cross_entropy"] = lambda x, a: [F.binary_cross_entropy(x[0], x[1], weight=x[2],
+                                                                   reduction=a.get("reduction", "mean"))]
+REF["binary_cross_entropy_with_logits"] = lambda x, a: [F.binary_cross_entropy_with_logits(
+    x[0], x[1], weight=x[2], reduction=a.get("reduction", "mean"), pos_weight=x[3])]
+REF["kl_div"] = lambda x, a: [F.kl_div(x[0], x[1], reduction=a.get("reduction", "mean"),
+                                       log_target=a.get("log_target", False))]
+REF["smooth_l1_loss"] = lambda x, a: [F.smooth_l1_loss(x[0], x[1], reduction=a.get("reduction", "mean"),
+                                                       beta=a.get("beta", 1.0))]
+REF["huber_loss"] = lambda x, a: [F.huber_loss(x[0], x[1], reduction=a.get("reduction", "mean"),
+                                               delta=a.get("delta", 1.0))]
+REF["cosine_similarity"] = lambda x, a: [F.cosine_similarity(x[0], x[1], dim=a.get("dim", 1), eps=a.get("eps", 1e-8))]

@@ -17,7 +17,9 @@ class Generator;
 namespace ricci::nn::functional {
 
 // How a loss combines its per-element values: `None` keeps them, `Mean` averages, `Sum` adds.
-enum class Reduction : uint8_t { None, Mean, Sum };
+// `BatchMean` (kl_div only: the sum divided by the batch size, input.size(0)); other losses
+// refuse it with ValueError "batchmean is not a valid value for reduction", as PyTorch.
+enum class Reduction : uint8_t { None, Mean, Sum, BatchMean };
 
 // ---- softmax -----------------------------------------------------------------------------------
 // exp(x - max) / sum(exp(x - max)) along `dim` (negative counts from the end); stable for any
@@ -27,6 +29,9 @@ enum class Reduction : uint8_t { None, Mean, Sum };
 Tensor softmax(const Tensor& input, int64_t dim, std::optional<DType> dtype = std::nullopt);
 // x - max - log(sum(exp(x - max))): the log of softmax, without its underflow.
 Tensor log_softmax(const Tensor& input, int64_t dim, std::optional<DType> dtype = std::nullopt);
+// softmax(-x, dim): the same rules (dtype converts first; bool inputs are refused by the
+// negation, as in PyTorch).
+Tensor softmin(const Tensor& input, int64_t dim, std::optional<DType> dtype = std::nullopt);
 
 // ---- normalisation -----------------------------------------------------------------------------
 // (x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape) dims, which
@@ -40,6 +45,14 @@ Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tenso
 // input's dtype (torch.finfo(dtype).eps), as PyTorch.
 Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = Tensor(),
                 std::optional<double> eps = std::nullopt);
+// Input (N, C, *) split into num_groups groups of C / num_groups channels; each (sample, group)
+// is normalised over its channels and spatial elements like layer_norm (biased variance), then
+// weight and bias (optional, shape (C)) scale and shift each channel. Errors as PyTorch: input
+// of fewer than 2 dims, C not divisible by num_groups, weight/bias not a vector of C elements
+// (ShapeError); num_groups < 1, or one value per group ("Expected more than 1 value per channel
+// when training", ValueError). Built on layer_norm's kernel: every gradient, second ones too.
+Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight = Tensor(),
+                  const Tensor& bias = Tensor(), double eps = 1e-5);
 
 // ---- dropout and embedding ----------------------------------------------------------------------
 // While training, zeroes each element with probability p and scales the rest by 1 / (1 - p)
@@ -83,6 +96,41 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
 
 // (input - target)^2, broadcast, then reduced.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+
+// -w (t log(x) + (1 - t) log(1 - x)) with input x (probabilities) and target t of the same shape
+// (ValueError otherwise), each log clamped to >= -100 as PyTorch (so x = 0 or 1 gives a finite
+// loss). weight (optional, not differentiated) broadcasts to the input's shape. Elements of x or
+// t outside [0, 1] (NaN too) are a ValueError. Gradients are PyTorch's: (x - t) / max(x (1 - x),
+// 1e-12) for the input, -logit(x) for the target.
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
+                            Reduction reduction = Reduction::Mean);
+// binary_cross_entropy(sigmoid(x), t) computed from the logits without overflow:
+// (1 - t) x - log_weight * logsigmoid(x), log_weight = 1 + (pos_weight - 1) t. pos_weight
+// (optional, broadcast against target; per-class weights of the positive term) and weight
+// (optional) are not differentiated, and must broadcast to the input's shape. Input and target
+// must have the same shape (ValueError).
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
+                                        Reduction reduction = Reduction::Mean, const Tensor& pos_weight = Tensor());
+// Kullback-Leibler divergence, input holding log-probabilities: target (log(target) - input),
+// with 0 log 0 = 0; log_target: target holds log-probabilities too, exp(t) (t - input). Broadcasts.
+// Reduction::BatchMean divides the sum by input.size(0) (the mathematically right mean; Mean
+// averages over every element, as PyTorch).
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+              bool log_target = false);
+// 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere, d = input - target (broadcast);
+// beta = 0 is the L1 loss, beta < 0 a ValueError. Gradient: clamp(d / beta, -1, 1), as PyTorch.
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                      double beta = 1.0);
+// 0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere; delta must be > 0 (ValueError).
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                  double delta = 1.0);
+
+// ---- distances -----------------------------------------------------------------------------------
+// sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along dim, after broadcasting x1 with x2 (so
+// the result stays in [-1, 1]); integer inputs are converted to the common floating dtype, which
+// must exist (DTypeError otherwise). The gradient treats the clamp as PyTorch does (through the
+// norm, as if unclamped).
+Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, double eps = 1e-8);
 
 // ---- attention ----------------------------------------------------------------------------------
 // softmax(q @ k^T * scale + mask) @ v with q (..., L, E), k (..., S, E), v (..., S, Ev) (leading

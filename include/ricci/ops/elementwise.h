@@ -58,6 +58,40 @@ Tensor silu(const Tensor& x);
 // log(1 + exp(beta x)) / beta, and x itself where beta x > threshold.
 Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
 Tensor erf(const Tensor& x);
+// Hyperbolic and inverse trigonometric functions. Outside their domain (acosh below 1, atanh,
+// asin, acos outside [-1, 1]) they give NaN; atanh(+-1) is +-inf. Their gradients are PyTorch's
+// formulas: inf at the ends of the domain (acosh at 1, atanh/asin/acos at +-1).
+Tensor sinh(const Tensor& x);
+Tensor cosh(const Tensor& x);
+Tensor asinh(const Tensor& x);
+Tensor acosh(const Tensor& x);
+Tensor atanh(const Tensor& x);
+Tensor asin(const Tensor& x);
+Tensor acos(const Tensor& x);
+Tensor atan(const Tensor& x);
+// NaN, +inf and -inf replaced by `nan`, `posinf` and `neginf`; unset infinities become the
+// largest and the lowest finite value of x's dtype (torch.finfo(dtype).max / .min). The
+// replacements are rounded to x's dtype. Integer and bool inputs are returned as a copy. The
+// gradient is zero at the replaced elements.
+Tensor nan_to_num(const Tensor& x, double nan = 0.0, std::optional<double> posinf = std::nullopt,
+                  std::optional<double> neginf = std::nullopt);
+
+// Activations (torch.nn.functional's): floating inputs only, else DTypeError ("elu_cpu" not
+// implemented for 'Long'), as PyTorch has no integer kernels for them.
+// x for x > 0, alpha * (exp(x) - 1) for x <= 0. The gradient at 0 is alpha (PyTorch takes the
+// exponential side there).
+Tensor elu(const Tensor& x, double alpha = 1.0);
+// scale * elu(x, alpha) with PyTorch's constants alpha = 1.6732632..., scale = 1.0507009...
+Tensor selu(const Tensor& x);
+// max(0, x) + min(0, alpha * (exp(x / alpha) - 1)); alpha = 0 is a ValueError.
+Tensor celu(const Tensor& x, double alpha = 1.0);
+// x for x > 0, negative_slope * x otherwise (gradient negative_slope at 0, as PyTorch).
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+// log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): no overflow or underflow to -inf for any x
+// (logsigmoid(-1000) = -1000).
+Tensor logsigmoid(const Tensor& x);
+// x * tanh(softplus(x)).
+Tensor mish(const Tensor& x);
 Tensor floor(const Tensor& x);  // integer inputs are returned as they are (a copy)
 Tensor ceil(const Tensor& x);
 Tensor round(const Tensor& x);  // half to even, like PyTorch
@@ -95,6 +129,12 @@ Tensor fmod(const Tensor& a, const Scalar& b);
 Tensor remainder(const Tensor& a, const Tensor& b);  // sign of b (Python's %)
 Tensor remainder(const Tensor& a, const Scalar& b);
 Tensor atan2(const Tensor& a, const Tensor& b);
+// log(exp(a) + exp(b)) without overflow: max(a, b) + log1p(exp(-|a - b|)); equal infinities give
+// that infinity. sqrt(a^2 + b^2) without overflow or underflow (C's hypot). Both: tensors only,
+// floating after promotion (integer operands: DTypeError, as PyTorch). hypot's gradient at
+// (0, 0) is NaN, as PyTorch's (a / hypot(a, b)).
+Tensor logaddexp(const Tensor& a, const Tensor& b);
+Tensor hypot(const Tensor& a, const Tensor& b);
 // Comparisons: bool outputs, computed in the promoted dtype.
 Tensor eq(const Tensor& a, const Tensor& b); Tensor eq(const Tensor& a, const Scalar& b);
 Tensor ne(const Tensor& a, const Tensor& b); Tensor ne(const Tensor& a, const Scalar& b);

@@ -1,5 +1,6 @@
 // CPU kernels of the binary and ternary elementwise ops, one instantiation per dtype. Integer
 // division semantics (floor, trunc, remainder, fmod) and their ZeroDivisionError follow PyTorch.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -95,6 +96,14 @@ void binary_float(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
         return m;
       });
     case BinaryOp::Atan2: return go([](C x, C y) { return std::atan2(x, y); });
+    case BinaryOp::Logaddexp:
+      // PyTorch's form: max + log1p(exp(-|a - b|)), exact for any gap; equal infinities are kept
+      // (inf - inf would be NaN), and a NaN in either gives NaN.
+      return go([](C x, C y) {
+        if (std::isinf(x) && x == y) return x;
+        return std::max(x, y) + std::log1p(std::exp(-std::abs(x - y)));
+      });
+    case BinaryOp::Hypot: return go([](C x, C y) { return std::hypot(x, y); });
     default: break;
   }
   throw NotImplementedError("[elementwise] binary op not implemented for floating dtypes");
@@ -258,7 +267,7 @@ bool register_all() {
           kernels::register_kernel("addcmul", DeviceType::CPU, t, tk);
         }
         if constexpr (is_floating_point(t)) {
-          kernels::register_kernel("atan2", DeviceType::CPU, t, bk);
+          for (const char* n : {"atan2", "logaddexp", "hypot"}) kernels::register_kernel(n, DeviceType::CPU, t, bk);
           kernels::register_kernel("lerp", DeviceType::CPU, t, tk);
           kernels::register_kernel("addcdiv", DeviceType::CPU, t, tk);
         } else {

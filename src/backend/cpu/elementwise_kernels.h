@@ -13,20 +13,23 @@ namespace ricci::ew {
 enum class UnaryOp : uint8_t {
   Neg, Abs, Sign, Exp, Exp2, Expm1, Log, Log2, Log10, Log1p, Sqrt, Rsqrt, Square, Reciprocal,
   Sin, Cos, Tan, Tanh, Sigmoid, Relu, GeluErf, GeluTanh, Silu, Softplus, Erf,
+  Sinh, Cosh, Asinh, Acosh, Atanh, Asin, Acos, Atan, Elu, LeakyRelu, LogSigmoid, Mish, NanToNum,
   Floor, Ceil, Round, Trunc, Clamp, BitwiseNot,
   // Outputs bool (out has dtype bool, the kernel is keyed by the input's dtype).
   LogicalNot, IsNan, IsInf, IsFinite,
 };
 
-// Extra arguments: softplus (a = beta, b = threshold), clamp (a = min, b = max when has_*).
+// Extra arguments: softplus (a = beta, b = threshold), clamp (a = min, b = max when has_*), elu
+// (a = alpha, b = scale, c = input_scale), leaky_relu (a = negative_slope), nan_to_num (a = nan,
+// b = posinf, c = neginf: the values that replace them).
 struct UnaryParams {
-  double a = 0, b = 0;
+  double a = 0, b = 0, c = 0;
   int64_t ia = 0, ib = 0;  // the same bounds for integer dtypes (exact beyond 2^53)
   bool has_a = false, has_b = false;
 };
 
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, DivFloor, DivTrunc, Pow, Maximum, Minimum, Fmod, Remainder, Atan2,
+  Add, Sub, Mul, Div, DivFloor, DivTrunc, Pow, Maximum, Minimum, Fmod, Remainder, Atan2, Logaddexp, Hypot,
   BitAnd, BitOr, BitXor, Shl, Shr,
   // Output bool.
   Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,

@@ -1,5 +1,6 @@
 // CPU kernels of the unary elementwise ops, one instantiation per dtype. float16/bfloat16 compute
 // in float32; float32 (and the exact float64 ops) take the Highway vector loops when contiguous.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -59,6 +60,34 @@ void unary_float(UnaryOp op, const Tensor& out, const Tensor& in, const UnaryPar
       return go([beta, threshold](C x) { return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta; });
     }
     case UnaryOp::Erf: return go([](C x) { return std::erf(x); });
+    case UnaryOp::Sinh: return go([](C x) { return std::sinh(x); });
+    case UnaryOp::Cosh: return go([](C x) { return std::cosh(x); });
+    case UnaryOp::Asinh: return go([](C x) { return std::asinh(x); });
+    case UnaryOp::Acosh: return go([](C x) { return std::acosh(x); });
+    case UnaryOp::Atanh: return go([](C x) { return std::atanh(x); });
+    case UnaryOp::Asin: return go([](C x) { return std::asin(x); });
+    case UnaryOp::Acos: return go([](C x) { return std::acos(x); });
+    case UnaryOp::Atan: return go([](C x) { return std::atan(x); });
+    case UnaryOp::Elu: {
+      // PyTorch's elu: x <= 0 ? (exp(x * input_scale) - 1) * alpha * scale : x * scale, with expm1
+      // (its vector loop's choice: exact near 0 where exp - 1 cancels).
+      const C negcoef = static_cast<C>(p.a) * static_cast<C>(p.b), poscoef = static_cast<C>(p.b);
+      const C negiptcoef = static_cast<C>(p.c);
+      return go([=](C x) { return x <= C(0) ? std::expm1(x * negiptcoef) * negcoef : x * poscoef; });
+    }
+    case UnaryOp::LeakyRelu: {
+      const C slope = static_cast<C>(p.a);
+      return go([slope](C x) { return x > C(0) ? x : x * slope; });
+    }
+    // min(x, 0) - log1p(exp(-|x|)): no overflow for any x, and exact far out on both sides.
+    case UnaryOp::LogSigmoid:
+      return go([](C x) { return std::min(x, C(0)) - std::log1p(std::exp(-std::abs(x))); });  // min keeps NaN
+    case UnaryOp::Mish: return go([](C x) { return x * std::tanh(std::log1p(std::exp(x))); });
+    case UnaryOp::NanToNum: {
+      const C nan = static_cast<C>(p.a), posinf = static_cast<C>(p.b), neginf = static_cast<C>(p.c);
+      return go([=](C x) { return x != x ? nan : (x == std::numeric_limits<C>::infinity() ? posinf
+                                                 : (x == -std::numeric_limits<C>::infinity() ? neginf : x)); });
+    }
     case UnaryOp::Floor: return go([](C x) { return std::floor(x); });
     case UnaryOp::Ceil: return go([](C x) { return std::ceil(x); });
     case UnaryOp::Round: return go([](C x) { return std::nearbyint(x); });  // half to even
@@ -155,7 +184,8 @@ void unary_kernel(UnaryOp op, const Tensor& out, const Tensor& in, const UnaryPa
 
 const char* const kFloatOps[] = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
                                  "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "gelu", "silu",
-                                 "softplus", "erf"};
+                                 "softplus", "erf", "sinh", "cosh", "asinh", "acosh", "atanh", "asin", "acos",
+                                 "atan", "elu", "leaky_relu", "log_sigmoid", "mish", "nan_to_num"};
 const char* const kNumericOps[] = {"neg", "abs", "sign", "square", "relu", "clamp", "floor", "ceil", "round", "trunc"};
 const char* const kAnyOps[] = {"logical_not", "isnan", "isinf", "isfinite"};
 
