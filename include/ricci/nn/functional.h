@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "ricci/ops/shape.h"
 #include "ricci/tensor.h"
 
 namespace ricci {
@@ -94,6 +95,11 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction =
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask = Tensor(), bool is_causal = false,
                                     std::optional<double> scale = std::nullopt);
+
+// ---- padding ------------------------------------------------------------------------------------
+// F::pad(input, pad, mode, value) is ricci::pad (ops/shape.h): constant, reflect, replicate and
+// circular modes with PyTorch's pad list (pairs from the last dim).
+using ricci::pad;
 
 }  // namespace ricci::nn::functional
 
