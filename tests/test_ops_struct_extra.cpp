@@ -415,7 +415,10 @@ TEST(OpsStructPad, ReflectReplicateCircular) {
   EXPECT_TENSOR_EQ(pad(x, {1, 2}, "circular"), f64({{{2, 0, 1, 2, 0, 1}, {5, 3, 4, 5, 3, 4}}}));
   EXPECT_TENSOR_EQ(pad(seq({1, 5}), {-1, 2}, "reflect"), f64({{1, 2, 3, 4, 3, 2}}));
   EXPECT_TENSOR_EQ(pad(seq({1, 5}), {-2, 3}, "replicate"), f64({{2, 3, 4, 4, 4, 4}}));
+  // Circular wraps around what the crops leave (PyTorch's rule): [0, 1, 2] cropped to [1, 2] first.
   EXPECT_TENSOR_EQ(pad(seq({1, 3}), {-1, 1}, "circular"), f64({{1, 2, 1}}));
+  EXPECT_TENSOR_EQ(pad(seq({1, 5}), {2, -2}, "circular"), f64({{1, 2, 0, 1, 2}}));
+  EXPECT_TENSOR_EQ(pad(seq({1, 5}), {-2, 3}, "circular"), f64({{2, 3, 4, 2, 3, 4}}));
   EXPECT_EQ(pad(seq({1, 3}), {-2, -1}, "circular").shape(), IntArrayRef({1, 0}));
   EXPECT_TENSOR_EQ(pad(seq({3, 1}).t(), {1, 1}, "reflect"), f64({{1, 0, 1, 2, 1}}));
   EXPECT_TENSOR_EQ(pad(tensor({{1, 2, 3}}), {1, 1}, "reflect"), tensor({{2, 1, 2, 3, 2}}));
@@ -459,6 +462,7 @@ TEST(OpsStructPad, Errors) {
                    "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: [1, 0]");
   EXPECT_THROW_MSG(pad(seq({1, 3}), {4, 0}, "circular"), ValueError, "Padding value causes wrapping around more than once");
   EXPECT_THROW_MSG(pad(seq({1, 3}), {-2, -2}, "circular"), ValueError, "Negative padding value is resulting in an empty dimension");
+  EXPECT_THROW_MSG(pad(seq({1, 3}), {2, -2}, "circular"), ValueError, "leaves 1 elements to wrap around");
 }
 
 // ---- diag / diag_embed -------------------------------------------------------------------------------

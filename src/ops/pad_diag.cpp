@@ -62,8 +62,12 @@ Tensor constant_pad(const Tensor& self, IntArrayRef pad, const Scalar& value) {
 enum class PadMode { Reflect, Replicate, Circular };
 
 // The source position of each output position along one dim of size n padded by (pl, pr).
+// Reflect and replicate measure from the original ends (a negative pad only crops); circular
+// wraps around what is left after the crops, as PyTorch's _pad_circular copies from the cropped
+// interior.
 Tensor pad_index(int64_t n, int64_t pl, int64_t pr, PadMode mode, Device device) {
   const int64_t out = n + pl + pr;
+  const int64_t first = std::max<int64_t>(-pl, 0), kept = n - first - std::max<int64_t>(-pr, 0);
   std::vector<int64_t> idx(static_cast<size_t>(std::max<int64_t>(out, 0)));
   for (int64_t o = 0; o < out; ++o) {
     int64_t j = o - pl;
@@ -73,7 +77,11 @@ Tensor pad_index(int64_t n, int64_t pl, int64_t pr, PadMode mode, Device device)
         if (j >= n) j = 2 * (n - 1) - j;
         break;
       case PadMode::Replicate: j = std::clamp<int64_t>(j, 0, n - 1); break;
-      case PadMode::Circular: j = ((j % n) + n) % n; break;
+      case PadMode::Circular: {
+        const int64_t w = (o - std::max<int64_t>(pl, 0)) % kept;  // kept > 0 here: the pads were checked
+        j = first + (w < 0 ? w + kept : w);
+        break;
+      }
     }
     idx[static_cast<size_t>(o)] = j;
   }
@@ -107,6 +115,13 @@ Tensor index_pad(const Tensor& self, IntArrayRef pad, PadMode mode, std::string_
                     pl, ", ", pr, ") at dimension ", d, " of input ", self.shape(), ")");
         RICCI_CHECK(n + pl + pr >= 0, ValueError, "[pad] Negative padding value is resulting in an empty dimension (padding (",
                     pl, ", ", pr, ") at dimension ", d, " of input ", self.shape(), ")");
+        {
+          // What is left after a negative pad on one side is all the other side can wrap around.
+          const int64_t kept = n - std::max<int64_t>(-pl, 0) - std::max<int64_t>(-pr, 0);
+          RICCI_CHECK(std::max<int64_t>(pl, 0) <= kept && std::max<int64_t>(pr, 0) <= kept, ValueError,
+                      "[pad] Padding value causes wrapping around more than once (padding (", pl, ", ", pr,
+                      ") at dimension ", d, " of input ", self.shape(), " leaves ", kept, " elements to wrap around)");
+        }
         break;
       case PadMode::Replicate: break;
     }

@@ -121,6 +121,7 @@ for dt in FLOATS:
 case("f32_reflect_negative", "pad", [randn(1, 6)], pad=[-1, 3], mode="reflect")
 case("f32_replicate_negative", "pad", [randn(1, 6)], pad=[-2, 4], mode="replicate")
 case("f32_circular_negative", "pad", [randn(1, 6)], pad=[-1, 2], mode="circular")
+case("f64_circular_mixed_2d", "pad", [randn(2, 5, 6, dt="f64")], pad=[3, -2, -1, 2], mode="circular", grad=True)
 case("i64_constant", "pad", [randint(-9, 9, 2, 3)], pad=[1, 1], value=7)
 case("i32_reflect", "pad", [randint(-9, 9, 1, 2, 4, dt="i32")], pad=[1, 2], mode="reflect")
 case("bool_constant", "pad", [randbool(2, 3)], pad=[0, 2, 1, 0])
