@@ -93,8 +93,9 @@ TEST(OpsStructMedian, Gradients) {
 TEST(OpsStructMedian, Errors) {
   EXPECT_THROW_MSG(median(empty({2, 0}, float32), 1), IndexError, "[median] median(): Expected reduction dim 1 to have non-zero size");
   EXPECT_THROW_MSG(median(sample(), 2), IndexError, "Dimension out of range");
-  EXPECT_THROW_MSG(median(tensor({true, false})), NotImplementedError, "kthvalue");
-  EXPECT_THROW_MSG(median(tensor({true, false}), 0), NotImplementedError, "kthvalue");
+  EXPECT_THROW_MSG(median(tensor({true, false})), NotImplementedError, "[median] \"median\" not implemented for bool");
+  EXPECT_THROW_MSG(median(tensor({true, false}), 0), NotImplementedError, "[median] \"median\" not implemented for bool");
+  EXPECT_THROW_MSG(median(scalar_tensor(true), 0), NotImplementedError, "not implemented for bool");
 }
 
 TEST(OpsStructKthvalue, ValuesIndicesAndLayouts) {
@@ -132,7 +133,7 @@ TEST(OpsStructKthvalue, GradientsAndErrors) {
   EXPECT_THROW_MSG(kthvalue(f64({1, 2}), 3), IndexError, "kthvalue(): selected number k out of range for dimension 0");
   EXPECT_THROW_MSG(kthvalue(scalar_tensor(1.0), 2), IndexError, "selected number k out of range");
   EXPECT_THROW_MSG(kthvalue(empty({2, 0}), 1, 1), IndexError, "kthvalue(): Expected reduction dim 1 to have non-zero size");
-  EXPECT_THROW_MSG(kthvalue(tensor({true}), 1), NotImplementedError, "kthvalue");
+  EXPECT_THROW_MSG(kthvalue(tensor({true}), 1), NotImplementedError, "[kthvalue] \"kthvalue\" not implemented for bool");
   EXPECT_THROW_MSG(kthvalue(f64({1, 2}), 1, 1), IndexError, "Dimension out of range");
 }
 

@@ -23,16 +23,18 @@ using autograd::VjpArgs;
 
 namespace {
 
-// The kernel for x's dtype; throws NotImplementedError for bool (as PyTorch has none either).
-kernels::KthvalueKernel kthvalue_kernel(const Tensor& x) {
+// The kernel for x's dtype; bool has none (nor has PyTorch).
+kernels::KthvalueKernel kthvalue_kernel(const Tensor& x, const char* op) {
+  RICCI_CHECK(x.dtype() != DType::Bool, NotImplementedError, "[", op, "] \"", op,
+              "\" not implemented for bool; convert with .to(uint8) or .to(int64) first");
   static const auto id = kernels::op_id("kthvalue");
   return kernels::kernel_table().get<kernels::KthvalueKernel>(id, x.device(), x.dtype());
 }
 
 // Runs the kernel on x's rows along dim d (x.dim() > 0) and returns (values, indices) in the keepdim
 // shape: size 1 at d.
-std::tuple<Tensor, Tensor> select_rows(const Tensor& x, int64_t d, int64_t k, bool nan_first) {
-  const auto kernel = kthvalue_kernel(x);
+std::tuple<Tensor, Tensor> select_rows(const char* op, const Tensor& x, int64_t d, int64_t k, bool nan_first) {
+  const auto kernel = kthvalue_kernel(x, op);
   NoGradGuard no_grad;
   const Tensor moved = x.detach().transpose(d, -1).contiguous();
   const int64_t n = moved.size(-1);
@@ -55,12 +57,12 @@ std::tuple<Tensor, Tensor> select_along(const char* op, const char* node, const 
   const int64_t k = k_of_n(n);
   Tensor values, indices;
   if (x.dim() == 0) {
-    (void)kthvalue_kernel(x);  // the dtype check
+    (void)kthvalue_kernel(x, op);  // the dtype check
     NoGradGuard no_grad;
     values = x.detach().clone();
     indices = zeros({}, TensorOptions(int64, x.device()));
   } else {
-    std::tie(values, indices) = select_rows(x, d, k, nan_first);
+    std::tie(values, indices) = select_rows(op, x, d, k, nan_first);
     if (!keepdim) {
       values = values.squeeze(d);
       indices = indices.squeeze(d);
@@ -83,6 +85,7 @@ std::tuple<Tensor, Tensor> select_along(const char* op, const char* node, const 
 
 Tensor median(const Tensor& x) {
   check_defined(x, "median");
+  (void)kthvalue_kernel(x, "median");  // the dtype check, empty inputs included
   Tensor out;
   {
     NoGradGuard no_grad;
@@ -96,7 +99,7 @@ Tensor median(const Tensor& x) {
       else if (x.dtype() == int32) nan_as = static_cast<int64_t>(std::numeric_limits<int32_t>::min());
       out = full({}, nan_as, TensorOptions(x.dtype(), x.device()));
     } else {
-      out = std::get<0>(select_rows(x.detach().reshape({1, n}), 1, (n - 1) / 2, /*nan_first=*/true)).reshape({});
+      out = std::get<0>(select_rows("median", x.detach().reshape({1, n}), 1, (n - 1) / 2, /*nan_first=*/true)).reshape({});
     }
   }
   if (x.is_floating_point() && autograd::needs_grad(x)) {

@@ -1,6 +1,7 @@
 // sort, argsort, topk, and the searches of sorted rows (searchsorted, bucketize). The sorted dim is
 // moved last and made contiguous, so the kernels only see contiguous rows; the results are moved
 // back. Gradients scatter into the positions the indices name.
+#include <limits>
 #include <string>
 #include <tuple>
 
@@ -141,8 +142,11 @@ Tensor searchsorted_impl(const char* op, const Tensor& seq, const Tensor& values
   }
   RICCI_CHECK(common != DType::Bool, NotImplementedError, "[", op, "] \"searchsorted\" not implemented for bool; convert "
               "the sequence and the values with .to(uint8) or .to(int64) first");
-  NoGradGuard no_grad;
   const int64_t n = seq.size(-1);
+  RICCI_CHECK(!out_int32 || n < std::numeric_limits<int32_t>::max(), ValueError, "[", op,
+              "] torch.searchsorted(): the size of boundaries' last dimension should be less than ",
+              std::numeric_limits<int32_t>::max(), ", but we got ", n, "; use out_int32=false");
+  NoGradGuard no_grad;
   const int64_t rows = seq.dim() == 1 ? 1 : product(IntArrayRef(seq.shape().data(), static_cast<size_t>(seq.dim() - 1)));
   const int64_t m = seq.dim() == 1 ? values.numel() : values.size(-1);
   Tensor out = empty_tensor(values.shape(), out_int32 ? int32 : int64, values.device());
