@@ -27,6 +27,12 @@ case("u8", "kthvalue", [randint(0, 255, 3, 6, dt="u8")], k=2)
 case("ties", "median", [lit([[2, 1, 2, 2, 1], [3, 3, 3, 3, 3], [0, 1, 0, 1, 0]], "f32")], dim=1, grad=True)
 case("ties", "kthvalue", [lit([[2, 1, 2, 2, 1], [3, 3, 3, 3, 3], [0, 1, 0, 1, 0]], "f64")], k=3, grad=True)
 case("ties_many", "kthvalue", [randint(0, 3, 4, 17, dt="i64")], k=9)
+# Long rows full of ties: the index is the one PyTorch's quickselect (kthvalue) or its
+# (value, position) order (median) picks, at every k.
+for k in [1, 7, 25, 50]:
+    case(f"ties_long_k{k}", "kthvalue", [randint(0, 5, 3, 50, dt="f32")], k=k, dim=1, grad=True)
+case("ties_long", "median", [randint(0, 5, 3, 51, dt="f64")], dim=1, grad=True)
+case("ties_long_d0", "kthvalue", [randint(0, 4, 33, 3, dt="bf16")], k=16, dim=0)
 case("nan", "median", [lit([[1.0, NAN, 3.0, NAN], [5.0, 4.0, 6.0, 7.0]], "f32")], dim=1)
 case("nan_all", "median", [lit([1.0, NAN, 3.0, NAN], "f64")], grad=True)
 case("nan", "kthvalue", [lit([[NAN, 1.0, 0.0], [2.0, NAN, 1.0]], "f32")], k=2)

@@ -42,7 +42,8 @@ Tensor dot(const Tensor& a, const Tensor& b);
 Tensor outer(const Tensor& a, const Tensor& b);
 // beta * input + alpha * bmm(batch1, batch2): batch1 (B, N, M), batch2 (B, M, P), input
 // broadcastable to (B, N, P) and of their dtype. With beta == 0, input's values are ignored (NaN
-// included). Integer operands refuse floating alpha/beta (ValueError), as in PyTorch.
+// included). Integer operands refuse floating alpha/beta (ValueError), as addmm does (PyTorch's
+// baddbmm silently truncates them instead).
 Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
                const Scalar& alpha = 1);
 
@@ -58,7 +59,8 @@ Tensor tensordot(const Tensor& a, const Tensor& b, IntArrayRef dims_a, IntArrayR
 // Kronecker product: shapes are padded with leading 1s to one rank; out has sizes a_i * b_i and
 // out[..., i * b_i + j, ...] = a[..., i, ...] * b[..., j, ...]. dtypes promote as for `*`.
 Tensor kron(const Tensor& a, const Tensor& b);
-// Cross product of 3-vectors along dim, a and b broadcast together (same rank required). torch.cross
+// Cross product of 3-vectors along dim, a and b broadcast together (same rank and dtype required;
+// bool throws NotImplementedError). torch.cross
 // semantics: without dim, the first dim of size 3 in a's shape (ShapeError if none); PyTorch warns
 // that this default is deprecated, so prefer an explicit dim, or linalg_cross (dim = -1).
 Tensor cross(const Tensor& a, const Tensor& b, std::optional<int64_t> dim = std::nullopt);

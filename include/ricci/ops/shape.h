@@ -73,7 +73,8 @@ Tensor diag_embed(const Tensor& self, int64_t offset = 0, int64_t dim1 = -2, int
 // {1, 2} pads the last dim with 1 before and 2 after, {1, 2, 3, 4} also the second-to-last.
 // mode "constant" (every dtype, any number of dims, `value` default 0, negative pads crop),
 // "reflect" (mirror without repeating the edge; each pad < the size of its dim), "replicate"
-// (repeat the edge element) and "circular" (wrap around; each pad <= the size). The non-constant
+// (repeat the edge element) and "circular" (wrap around what is left after any negative pad, as
+// PyTorch does; each positive pad <= that length). The non-constant
 // modes pad the last 1, 2 or 3 dims of a tensor with one or two more dims than that (PyTorch's
 // rule: (C, W) or (N, C, W) for a 2-element pad, and so on), and take no `value`.
 Tensor pad(const Tensor& self, IntArrayRef pad, std::string_view mode = "constant",
