@@ -1,6 +1,6 @@
 // Order statistics (median, kthvalue) and count_nonzero. The reduced dim is moved last and made
 // contiguous, so the "kthvalue" kernel (backend/cpu/select_kernels.cpp) sees [rows, n]; it selects
-// in O(n) per row (nth_element), no sort.
+// in O(n) per row (quickselect for kthvalue, nth_element for median), no sort.
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -9,7 +9,6 @@
 #include "backend/cpu/index_kernels.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
-#include "ops/reduce_common.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"

@@ -11,7 +11,6 @@
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
-#include "ricci/ops/reduce.h"
 #include "ricci/ops/index.h"
 
 namespace ricci {
