@@ -341,6 +341,66 @@ const std::map<std::string, OpFn>& ops() {
        [](const Tensors& in, const Attrs& a) {
          return Tensors{index_put(in.at(0), index_list(a.raw("index"), in), in.at(1), a.b("accumulate"))};
        }},
+      // ---- structural ops added later (cases_missing_struct.py)
+      {"median",
+       [](const Tensors& in, const Attrs& a) {
+         return a.has("dim") ? pair(median(in.at(0), a.i("dim"), a.b("keepdim"))) : Tensors{median(in.at(0))};
+       }},
+      {"kthvalue",
+       [](const Tensors& in, const Attrs& a) {
+         return pair(kthvalue(in.at(0), a.i("k"), a.i("dim", -1), a.b("keepdim")));
+       }},
+      {"count_nonzero", [](const Tensors& in, const Attrs& a) { return Tensors{count_nonzero(in.at(0), a.dims("dims"))}; }},
+      {"logcumsumexp", [](const Tensors& in, const Attrs& a) { return Tensors{logcumsumexp(in.at(0), a.i("dim"))}; }},
+      {"cummax", [](const Tensors& in, const Attrs& a) { return pair(cummax(in.at(0), a.i("dim"))); }},
+      {"cummin", [](const Tensors& in, const Attrs& a) { return pair(cummin(in.at(0), a.i("dim"))); }},
+      {"trace", [](const Tensors& in, const Attrs&) { return Tensors{trace(in.at(0))}; }},
+      {"tensordot",
+       [](const Tensors& in, const Attrs& a) {
+         if (a.has("dims")) return Tensors{tensordot(in.at(0), in.at(1), a.i("dims"))};
+         return Tensors{tensordot(in.at(0), in.at(1), a.dims("dims_a"), a.dims("dims_b"))};
+       }},
+      {"baddbmm",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{baddbmm(in.at(0), in.at(1), in.at(2), a.has("beta") ? a.scalar("beta") : Scalar(1),
+                                a.has("alpha") ? a.scalar("alpha") : Scalar(1))};
+       }},
+      RICCI_TENSOR_BINARY(kron),
+      {"cross", [](const Tensors& in, const Attrs& a) { return Tensors{cross(in.at(0), in.at(1), a.opt_i("dim"))}; }},
+      {"diff",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{diff(in.at(0), a.i("n", 1), a.i("dim", -1), in.at(1), in.at(2))};
+       }},
+      {"pad",
+       [](const Tensors& in, const Attrs& a) {
+         const std::string mode = a.s("mode", "constant");
+         return Tensors{pad(in.at(0), a.dims("pad"), mode, a.opt_scalar("value"))};
+       }},
+      {"diag", [](const Tensors& in, const Attrs& a) { return Tensors{diag(in.at(0), a.i("diagonal"))}; }},
+      {"diag_embed",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{diag_embed(in.at(0), a.i("offset"), a.i("dim1", -2), a.i("dim2", -1))};
+       }},
+      {"repeat_interleave",
+       [](const Tensors& in, const Attrs& a) {
+         if (a.has("repeats")) return Tensors{repeat_interleave(in.at(0), a.i("repeats"), a.opt_i("dim"), a.opt_i("output_size"))};
+         if (in.size() == 1) return Tensors{repeat_interleave(in.at(0), a.opt_i("output_size"))};
+         return Tensors{repeat_interleave(in.at(0), in.at(1), a.opt_i("dim"), a.opt_i("output_size"))};
+       }},
+      {"searchsorted",
+       [](const Tensors& in, const Attrs& a) {
+         std::optional<std::string> side;
+         if (a.has("side")) side = a.s("side");
+         const std::optional<std::string_view> sv = side ? std::optional<std::string_view>(*side) : std::nullopt;
+         const Tensor sorter = in.size() > 2 ? in.at(2) : Tensor();
+         if (a.has("scalar")) return Tensors{searchsorted(in.at(0), a.scalar("scalar"), a.b("out_int32"), a.b("right"), sv, sorter)};
+         return Tensors{searchsorted(in.at(0), in.at(1), a.b("out_int32"), a.b("right"), sv, sorter)};
+       }},
+      {"bucketize",
+       [](const Tensors& in, const Attrs& a) {
+         if (a.has("scalar")) return Tensors{bucketize(a.scalar("scalar"), in.at(0), a.b("out_int32"), a.b("right"))};
+         return Tensors{bucketize(in.at(0), in.at(1), a.b("out_int32"), a.b("right"))};
+       }},
       // ---- nn functional
       {"softmax", [](const Tensors& in, const Attrs& a) { return Tensors{F::softmax(in.at(0), a.i("dim"), a.dtype())}; }},
       {"log_softmax",

@@ -380,6 +380,40 @@ std::vector<Case> einsum_cases() {
   };
 }
 
+// Order statistics, scans, products, padding, diagonals and repeats (tests/test_ops_struct_extra.cpp
+// has their values and errors).
+std::vector<Case> struct_extra_cases() {
+  const Tensor reps = tensor({1, 0, 2});
+  return {
+      {"median_all", {{3, 4}}, [](const Tensors& in) { return Tensors{median(in[0])}; }},
+      {"median_dim", {{3, 4}}, [](const Tensors& in) { return Tensors{std::get<0>(median(in[0], 1))}; }},
+      {"kthvalue", {{3, 4}}, [](const Tensors& in) { return Tensors{std::get<0>(kthvalue(in[0], 2, 0, true))}; }},
+      {"logcumsumexp", {{3, 4}}, [](const Tensors& in) { return Tensors{logcumsumexp(in[0], 1)}; }, true},
+      {"cummax", {{3, 4}}, [](const Tensors& in) { return Tensors{std::get<0>(cummax(in[0], 0))}; }},
+      {"cummin", {{3, 4}}, [](const Tensors& in) { return Tensors{std::get<0>(cummin(in[0], 1))}; }},
+      {"trace", {{3, 4}}, [](const Tensors& in) { return Tensors{trace(in[0])}; }, true},
+      {"tensordot", {{2, 3, 4}, {4, 3}}, [](const Tensors& in) { return Tensors{tensordot(in[0], in[1], {1, 2}, {1, 0})}; },
+       true, Domain::Any, {{2, 1, 4}, {4, 3}}},
+      {"baddbmm", {{2, 2, 2}, {2, 2, 3}, {2, 3, 2}},
+       [](const Tensors& in) { return Tensors{baddbmm(in[0], in[1], in[2], 0.5, 2.0)}; }, true, Domain::Any,
+       {{2}, {2, 2, 3}, {2, 3, 2}}},
+      {"kron", {{2, 3}, {2, 2}}, [](const Tensors& in) { return Tensors{kron(in[0], in[1])}; }, true},
+      {"cross", {{2, 3}, {2, 3}}, [](const Tensors& in) { return Tensors{cross(in[0], in[1], 1)}; }, true, Domain::Any,
+       {{1, 3}, {4, 3}}},
+      {"diff", {{3, 4}, {3, 1}, {3, 2}}, [](const Tensors& in) { return Tensors{diff(in[0], 2, 1, in[1], in[2])}; }, true},
+      {"pad_constant", {{3, 4}}, [](const Tensors& in) { return Tensors{pad(in[0], {1, -1, 2, 0}, "constant", 0.5)}; }, true},
+      {"pad_reflect", {{2, 3, 4}}, [](const Tensors& in) { return Tensors{pad(in[0], {2, 1, 1, 2}, "reflect")}; }, true},
+      {"pad_replicate", {{2, 3, 4}}, [](const Tensors& in) { return Tensors{pad(in[0], {3, -1}, "replicate")}; }},
+      {"pad_circular", {{2, 3, 4}}, [](const Tensors& in) { return Tensors{pad(in[0], {1, 2, 3, 0}, "circular")}; }},
+      {"diag_vector", {{4}}, [](const Tensors& in) { return Tensors{diag(in[0], 1)}; }, true},
+      {"diag_matrix", {{3, 4}}, [](const Tensors& in) { return Tensors{diag(in[0], -1)}; }},
+      {"diag_embed", {{2, 3}}, [](const Tensors& in) { return Tensors{diag_embed(in[0], 1, 0, 2)}; }, true},
+      {"repeat_interleave", {{3, 4}}, [](const Tensors& in) { return Tensors{repeat_interleave(in[0], 2, 1)}; }, true},
+      {"repeat_interleave_tensor", {{3, 4}},
+       [reps](const Tensors& in) { return Tensors{repeat_interleave(in[0], reps, 0)}; }},
+  };
+}
+
 void run_all(const std::vector<Case>& cases) {
   for (const Case& c : cases) {
     run_case(c, c.shapes, Layout::Contiguous, "contiguous");
@@ -397,6 +431,7 @@ TEST(GradcheckAllOps, Linalg) { run_all(linalg_cases()); }
 TEST(GradcheckAllOps, IndexingAndShape) { run_all(index_and_shape_cases()); }
 TEST(GradcheckAllOps, NnFunctional) { run_all(nn_cases()); }
 TEST(GradcheckAllOps, Einsum) { run_all(einsum_cases()); }
+TEST(GradcheckAllOps, StructExtra) { run_all(struct_extra_cases()); }
 
 TEST(GradcheckAllOps, ZeroDimInputs) {
   const std::vector<Case> cs = {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ricci/detail/intrusive_ptr.h"
@@ -249,12 +250,24 @@ class Tensor {
   Tensor all() const; Tensor any() const;
   Tensor cumsum(int64_t dim) const;
   Tensor cumprod(int64_t dim) const;
+  Tensor logcumsumexp(int64_t dim) const;
+  std::tuple<Tensor, Tensor> cummax(int64_t dim) const;
+  std::tuple<Tensor, Tensor> cummin(int64_t dim) const;
+  Tensor median() const;  // all elements: the lower median
+  std::tuple<Tensor, Tensor> median(int64_t dim, bool keepdim = false) const;
+  std::tuple<Tensor, Tensor> kthvalue(int64_t k, int64_t dim = -1, bool keepdim = false) const;
+  Tensor count_nonzero(IntArrayRef dims = {}) const;
+  Tensor count_nonzero(int64_t dim) const;
 
   // ---- linear algebra (ops/linalg.h) --------------------------------------------------------------
   Tensor matmul(const Tensor& o) const;
   Tensor mm(const Tensor& o) const;
   Tensor bmm(const Tensor& o) const;
   Tensor dot(const Tensor& o) const;
+  Tensor trace() const;
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+  Tensor kron(const Tensor& o) const;
+  Tensor cross(const Tensor& o, std::optional<int64_t> dim = std::nullopt) const;
 
   // ---- shape and indexing (ops/index.h) -----------------------------------------------------------
   Tensor index_select(int64_t dim, const Tensor& index) const;
@@ -266,6 +279,13 @@ class Tensor {
   Tensor triu(int64_t diagonal = 0) const;
   Tensor tile(IntArrayRef reps) const;
   Tensor roll(IntArrayRef shifts, IntArrayRef dims = {}) const;
+  Tensor diff(int64_t n = 1, int64_t dim = -1, const Tensor& prepend = Tensor(), const Tensor& append = Tensor()) const;
+  Tensor diag(int64_t diagonal = 0) const;
+  Tensor diag_embed(int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1) const;
+  Tensor repeat_interleave(int64_t repeats, std::optional<int64_t> dim = std::nullopt,
+                           std::optional<int64_t> output_size = std::nullopt) const;
+  Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim = std::nullopt,
+                           std::optional<int64_t> output_size = std::nullopt) const;
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
   Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;

@@ -1,4 +1,4 @@
-// Matrix products: matmul, mm, bmm, addmm, mv, dot, outer.
+// Matrix products: matmul, mm, bmm, addmm, baddbmm, mv, dot, outer.
 //
 // Every product ends in one primitive, `gemm`: out(..., M, N) = alpha * a(..., M, K) @ b(..., K, N)
 // over equal batch sizes, run by the "matmul" kernel (backend/cpu/gemm_kernels.cpp). The public ops
@@ -176,6 +176,54 @@ Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scal
   return out;
 }
 
+Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) {
+  check_defined(input, "baddbmm", "input");
+  check_operands("baddbmm", batch1, batch2);
+  check_same_device("baddbmm", {&input, &batch1});
+  RICCI_CHECK(batch1.dim() == 3, ShapeError, "[baddbmm] batch1 must be a 3D tensor, got ", batch1.dim(), "-D");
+  RICCI_CHECK(batch2.dim() == 3, ShapeError, "[baddbmm] batch2 must be a 3D tensor, got ", batch2.dim(), "-D");
+  RICCI_CHECK(batch1.size(0) == batch2.size(0) && batch1.size(2) == batch2.size(1), ShapeError,
+              "[baddbmm] Expected size for first two dimensions of batch2 tensor to be: [", batch1.size(0), ", ",
+              batch1.size(2), "] but got: [", batch2.size(0), ", ", batch2.size(1), "].");
+  RICCI_CHECK(input.dtype() == batch1.dtype(), DTypeError, "[baddbmm] Input dtypes must be the same, got: input ", input.dtype(),
+              ", batch1: ", batch1.dtype(), ", batch2: ", batch2.dtype(), "; convert input with .to(", batch1.dtype(), ")");
+  const Dims shape{batch1.size(0), batch1.size(1), batch2.size(2)};
+  bool fits = input.dim() <= 3;
+  for (int64_t i = 0; fits && i < input.dim(); ++i) {
+    const int64_t s = input.size(-1 - i);
+    fits = s == 1 || s == shape[2 - i];
+  }
+  RICCI_CHECK(fits, ShapeError, "[baddbmm] input of shape ", input.shape(), " cannot be broadcast to the product's shape ", shape);
+  RICCI_CHECK(!is_integral(batch1.dtype()) || (!alpha.is_floating_point() && !beta.is_floating_point()), ValueError,
+              "[baddbmm] For integral input tensors, argument alpha and beta must not be a floating point number");
+
+  Tensor out = empty_tensor(shape, batch1.dtype(), batch1.device());
+  const bool use_input = beta.to_double() != 0.0;
+  if (use_input) copy_kernel(out, input.expand(shape));
+  static const kernels::OpId id = kernels::op_id("matmul");
+  kernels::kernel_table().get<MatmulKernel>(id, batch1.device(), batch1.dtype())(out, batch1, batch2, alpha,
+                                                                                 use_input ? beta : Scalar(0));
+  if (autograd::needs_grad({&input, &batch1, &batch2})) {
+    const Dims input_sizes(input.shape());
+    autograd::record("BaddbmmBackward0", {&input, &batch1, &batch2}, {&out}, {&batch1, &batch2}, {},
+                     [input_sizes, beta, alpha, use_input](const VjpArgs& g) {
+                       Tensors r(3);
+                       const Tensor& go = g.grads[0];
+                       if (g.needs_input_grad(0)) {
+                         if (!use_input) r[0] = zeros(input_sizes, TensorOptions(go.dtype(), go.device()));
+                         else {
+                           Tensor gi = sum_to(go, input_sizes);
+                           r[0] = beta.to_double() == 1.0 ? gi : gi * beta;
+                         }
+                       }
+                       if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), "BmmBackward0", alpha);
+                       if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, "BmmBackward0", alpha);
+                       return r;
+                     });
+  }
+  return out;
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_operands("matmul", a, b);
   const int64_t da = a.dim(), db = b.dim();
@@ -231,5 +279,8 @@ Tensor Tensor::matmul(const Tensor& o) const { return ricci::matmul(*this, o); }
 Tensor Tensor::mm(const Tensor& o) const { return ricci::mm(*this, o); }
 Tensor Tensor::bmm(const Tensor& o) const { return ricci::bmm(*this, o); }
 Tensor Tensor::dot(const Tensor& o) const { return ricci::dot(*this, o); }
+Tensor Tensor::baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) const {
+  return ricci::baddbmm(*this, batch1, batch2, beta, alpha);
+}
 
 }  // namespace ricci

@@ -1,4 +1,5 @@
-// Shape ops that move data: cat, stack, split, chunk, tril, triu, repeat, tile, flip, roll.
+// Shape ops that move data: cat, stack, split, chunk, tril, triu, repeat, tile, flip, roll,
+// repeat_interleave, diff.
 // Copies go through the core's copy kernel (any layout, any dtype pair) over views made here
 // without autograd; each op records one node whose rule is written in ricci ops.
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include "core/tensor_internal.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
+#include "ricci/ops/elementwise.h"
+#include "ricci/ops/index.h"
 #include "ricci/ops/shape.h"
 
 namespace ricci {
@@ -288,6 +291,118 @@ Tensor roll(const Tensor& self, IntArrayRef shifts, IntArrayRef dims) {
   return moved ? x : self.clone();
 }
 
+// ---- repeat_interleave -----------------------------------------------------------------------------
+
+Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> output_size) {
+  check_defined(repeats, "repeat_interleave", "repeats");
+  RICCI_CHECK(repeats.dim() == 1, ShapeError, "[repeat_interleave] repeat_interleave only accept 1D vector as repeat, got shape ",
+              repeats.shape());
+  RICCI_CHECK(repeats.dtype() == int64 || repeats.dtype() == int32, NotImplementedError,
+              "[repeat_interleave] \"repeat_interleave\" not implemented for ", repeats.dtype(),
+              " repeats: they must be an int64 or int32 tensor");
+  const std::vector<int64_t> reps = repeats.to_vector<int64_t>();
+  int64_t total = 0;
+  for (int64_t r : reps) {
+    RICCI_CHECK(r >= 0, ValueError, "[repeat_interleave] repeats can not be negative (got ", r, ")");
+    total += r;
+  }
+  RICCI_CHECK(!output_size || *output_size == total, ValueError,
+              "[repeat_interleave] allocated size does not match required size: output_size is ", output_size.value_or(0),
+              " but the repeats add up to ", total);
+  std::vector<int64_t> idx;
+  idx.reserve(static_cast<size_t>(total));
+  for (size_t i = 0; i < reps.size(); ++i) idx.insert(idx.end(), static_cast<size_t>(reps[i]), static_cast<int64_t>(i));
+  return from_vector(idx, {total}, TensorOptions(int64, repeats.device())).to(repeats.dtype());
+}
+
+Tensor repeat_interleave(const Tensor& self, const Tensor& repeats, std::optional<int64_t> dim,
+                         std::optional<int64_t> output_size) {
+  check_defined(self, "repeat_interleave");
+  check_defined(repeats, "repeat_interleave", "repeats");
+  const Tensor x = dim ? self : self.flatten();
+  const int64_t d = dim ? wrap_dim(*dim, self.dim(), "repeat_interleave") : 0;
+  RICCI_CHECK(x.dim() > 0, IndexError, "[repeat_interleave] Dimension specified as ", *dim,
+              " but tensor has no dimensions; leave dim unset to repeat the element");
+  const int64_t n = x.size(d);
+  Tensor reps = repeats;
+  if (repeats.dim() == 0 || (repeats.dim() == 1 && repeats.size(0) == 1)) {
+    reps = repeats.reshape({1}).expand({n});
+  } else {
+    RICCI_CHECK(repeats.dim() == 1, ShapeError, "[repeat_interleave] repeats must be 0-dim or 1-dim tensor, got shape ",
+                repeats.shape());
+    RICCI_CHECK(repeats.size(0) == n, ShapeError,
+                "[repeat_interleave] repeats must have the same size as input along dim, but got repeats.size(0) = ",
+                repeats.size(0), " and input.size(", d, ") = ", n);
+  }
+  return index_select(x, d, repeat_interleave(reps, output_size));
+}
+
+Tensor repeat_interleave(const Tensor& self, int64_t repeats, std::optional<int64_t> dim,
+                         std::optional<int64_t> output_size) {
+  check_defined(self, "repeat_interleave");
+  RICCI_CHECK(repeats >= 0, ValueError, "[repeat_interleave] Repeats must be non-negative, got ", repeats);
+  const Tensor x = dim ? self : self.flatten();
+  const int64_t d = dim ? wrap_dim(*dim, self.dim(), "repeat_interleave") : 0;
+  RICCI_CHECK(x.dim() > 0, IndexError, "[repeat_interleave] Dimension specified as ", *dim,
+              " but tensor has no dimensions; leave dim unset to repeat the element");
+  RICCI_CHECK(!output_size || *output_size == x.size(d) * repeats, ValueError,
+              "[repeat_interleave] repeat_interleave: Invalid output_size, expected ", x.size(d) * repeats, " but got ",
+              output_size.value_or(0));
+  // [.., n, ..] -> [.., n, repeats, ..] (a stride-0 view) -> merged: expand and reshape give the
+  // gradient (a sum over the repeats). The result never aliases self.
+  Dims sizes(x.shape());
+  sizes.insert(static_cast<size_t>(d + 1), repeats);
+  Dims merged(x.shape());
+  merged[d] *= repeats;
+  Tensor out = x.unsqueeze(d + 1).expand(sizes).reshape(merged);
+  return out.shares_storage_with(self) ? out.clone() : out;
+}
+
+// ---- diff --------------------------------------------------------------------------------------------
+
+namespace {
+
+void check_diff_operand(const Tensor& self, const Tensor& other, int64_t d) {
+  if (!other.defined()) return;
+  RICCI_CHECK(other.dim() == self.dim(), ShapeError,
+              "[diff] diff expects prepend or append to be the same dimension as input (input has ", self.dim(),
+              " dims, got a tensor with ", other.dim(), ")");
+  for (int64_t i = 0; i < other.dim(); ++i) {
+    RICCI_CHECK(i == d || other.size(i) == self.size(i), ShapeError,
+                "[diff] diff expects the shape of tensor to prepend or append to match that of input except along the "
+                "differencing dimension; input.size(", i, ") = ", self.size(i), ", but got tensor.size(", i, ") = ",
+                other.size(i));
+  }
+}
+
+}  // namespace
+
+Tensor diff(const Tensor& self, int64_t n, int64_t dim, const Tensor& prepend, const Tensor& append) {
+  check_defined(self, "diff");
+  RICCI_CHECK(self.dim() >= 1, ShapeError, "[diff] diff expects input to be at least one-dimensional");
+  RICCI_CHECK(n >= 0, ValueError, "[diff] order must be non-negative but got ", n);
+  const int64_t d = wrap_dim(dim, self.dim(), "diff");
+  check_diff_operand(self, prepend, d);
+  check_diff_operand(self, append, d);
+  if (n == 0) return self.clone();  // PyTorch ignores prepend/append here
+  Tensor x = self;
+  if (prepend.defined() || append.defined()) {
+    std::vector<Tensor> parts;
+    if (prepend.defined()) parts.push_back(prepend);
+    parts.push_back(self);
+    if (append.defined()) parts.push_back(append);
+    x = cat(parts, d);
+  }
+  const int64_t steps = std::min(n, x.size(d));
+  if (steps == 0) return x.clone();
+  int64_t len = x.size(d) - 1;
+  for (int64_t i = 0; i < steps; ++i, --len) {
+    const Tensor hi = x.narrow(d, 1, len), lo = x.narrow(d, 0, len);
+    x = x.dtype() == DType::Bool ? logical_xor(hi, lo) : hi - lo;
+  }
+  return x;
+}
+
 // ---- Tensor methods ---------------------------------------------------------------------------------
 
 Tensor Tensor::repeat(IntArrayRef repeats) const { return ricci::repeat(*this, repeats); }
@@ -298,5 +413,14 @@ Tensor Tensor::tril(int64_t diagonal) const { return ricci::tril(*this, diagonal
 Tensor Tensor::triu(int64_t diagonal) const { return ricci::triu(*this, diagonal); }
 std::vector<Tensor> Tensor::split(int64_t split_size, int64_t dim) const { return ricci::split(*this, split_size, dim); }
 std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const { return ricci::chunk(*this, chunks, dim); }
+Tensor Tensor::repeat_interleave(int64_t repeats, std::optional<int64_t> dim, std::optional<int64_t> output_size) const {
+  return ricci::repeat_interleave(*this, repeats, dim, output_size);
+}
+Tensor Tensor::repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim, std::optional<int64_t> output_size) const {
+  return ricci::repeat_interleave(*this, repeats, dim, output_size);
+}
+Tensor Tensor::diff(int64_t n, int64_t dim, const Tensor& prepend, const Tensor& append) const {
+  return ricci::diff(*this, n, dim, prepend, append);
+}
 
 }  // namespace ricci

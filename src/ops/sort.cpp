@@ -1,6 +1,8 @@
-// sort, argsort, topk. The sorted dim is moved last and made contiguous, so the kernels only see
-// contiguous rows; the results are moved back. Gradients scatter into the positions the
-// indices name.
+// sort, argsort, topk, and the searches of sorted rows (searchsorted, bucketize). The sorted dim is
+// moved last and made contiguous, so the kernels only see contiguous rows; the results are moved
+// back. Gradients scatter into the positions the indices name.
+#include <limits>
+#include <string>
 #include <tuple>
 
 #include "backend/cpu/index_kernels.h"
@@ -8,6 +10,7 @@
 #include "core/tensor_internal.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
+#include "ricci/ops/elementwise.h"
 #include "ricci/ops/index.h"
 
 namespace ricci {
@@ -101,6 +104,96 @@ std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool
   }
   record_selection("TopkBackward0", self, values, indices, dim);
   return {values, indices};
+}
+
+namespace {
+
+Tensor searchsorted_impl(const char* op, const Tensor& seq, const Tensor& values, DType common, bool out_int32,
+                         bool right, std::optional<std::string_view> side, const Tensor& sorter) {
+  check_same_device(op, {&seq, &values});
+  if (side) {
+    RICCI_CHECK(*side == "left" || *side == "right", ValueError, "[", op,
+                "] torch.searchsorted(): side can only be 'left' or 'right' but got ", std::string(*side));
+    RICCI_CHECK(!right || *side == "right", ValueError, "[", op,
+                "] torch.searchsorted(): side and right can't be set to opposites, got side of ", std::string(*side),
+                " while right was True");
+    right = *side == "right";
+  }
+  RICCI_CHECK(seq.dim() != 0, ShapeError, "[", op,
+              "] torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension");
+  RICCI_CHECK(values.dim() > 0 || seq.dim() == 1, ShapeError, "[", op,
+              "] torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension is 1, but we got "
+              "boundaries tensor dim(", seq.dim(), ") and input value's dim(", values.dim(), ") numel(", values.numel(), ")");
+  bool leading_match = seq.dim() == values.dim();
+  for (int64_t d = 0; leading_match && d + 1 < seq.dim(); ++d) leading_match = seq.size(d) == values.size(d);
+  RICCI_CHECK(seq.dim() == 1 || leading_match, ShapeError, "[", op,
+              "] torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+              "tensor and input value tensor must match, but we got boundaries tensor ", seq.shape(),
+              " and input value tensor ", values.shape());
+  if (sorter.defined()) {
+    check_same_device(op, {&seq, &sorter});
+    RICCI_CHECK(sorter.dtype() == int64, DTypeError, "[", op,
+                "] torch.searchsorted(): sorter must be a tensor of long dtype but got dtype ", sorter.dtype(),
+                "; convert it with .to(int64)");
+    RICCI_CHECK(sorter.shape() == seq.shape(), ShapeError, "[", op,
+                "] torch.searchsorted(): boundary and sorter must have the same size, but got boundary tensor ",
+                seq.shape(), " and got sorter tensor ", sorter.shape());
+  }
+  RICCI_CHECK(common != DType::Bool, NotImplementedError, "[", op, "] \"searchsorted\" not implemented for bool; convert "
+              "the sequence and the values with .to(uint8) or .to(int64) first");
+  const int64_t n = seq.size(-1);
+  RICCI_CHECK(!out_int32 || n < std::numeric_limits<int32_t>::max(), ValueError, "[", op,
+              "] torch.searchsorted(): the size of boundaries' last dimension should be less than ",
+              std::numeric_limits<int32_t>::max(), ", but we got ", n, "; use out_int32=false");
+  NoGradGuard no_grad;
+  const int64_t rows = seq.dim() == 1 ? 1 : product(IntArrayRef(seq.shape().data(), static_cast<size_t>(seq.dim() - 1)));
+  const int64_t m = seq.dim() == 1 ? values.numel() : values.size(-1);
+  Tensor out = empty_tensor(values.shape(), out_int32 ? int32 : int64, values.device());
+  if (out.numel() == 0) return out;
+  const Tensor bd = seq.detach().to(common).contiguous().reshape({rows, n});
+  const Tensor vals = values.detach().to(common).contiguous().reshape({rows, m});
+  const Tensor srt = sorter.defined() ? sorter.contiguous().reshape({rows, n}) : Tensor();
+  static const auto id = kernels::op_id("searchsorted");
+  kernels::kernel_table().get<kernels::SearchsortedKernel>(id, seq.device(), common)(out.view({rows, m}), bd, vals, srt,
+                                                                                      right);
+  return out;
+}
+
+}  // namespace
+
+Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool out_int32, bool right,
+                    std::optional<std::string_view> side, const Tensor& sorter) {
+  check_defined(sorted_sequence, "searchsorted", "sorted_sequence");
+  check_defined(values, "searchsorted", "values");
+  return searchsorted_impl("searchsorted", sorted_sequence, values, result_type(sorted_sequence, values), out_int32,
+                           right, side, sorter);
+}
+
+Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out_int32, bool right,
+                    std::optional<std::string_view> side, const Tensor& sorter) {
+  check_defined(sorted_sequence, "searchsorted", "sorted_sequence");
+  // PyTorch wraps the number as a 0-d tensor with a Scalar's (weakest) promotion rank.
+  const DType common = result_type(sorted_sequence, value);
+  return searchsorted_impl("searchsorted", sorted_sequence, scalar_tensor(value, TensorOptions(common, sorted_sequence.device())),
+                           common, out_int32, right, side, sorter);
+}
+
+Tensor bucketize(const Tensor& input, const Tensor& boundaries, bool out_int32, bool right) {
+  check_defined(input, "bucketize", "input");
+  check_defined(boundaries, "bucketize", "boundaries");
+  RICCI_CHECK(boundaries.dim() == 1, ShapeError, "[bucketize] boundaries tensor must be 1 dimension, but got dim(",
+              boundaries.dim(), ")");
+  return searchsorted_impl("bucketize", boundaries, input, result_type(boundaries, input), out_int32, right, std::nullopt,
+                           Tensor());
+}
+
+Tensor bucketize(const Scalar& input, const Tensor& boundaries, bool out_int32, bool right) {
+  check_defined(boundaries, "bucketize", "boundaries");
+  RICCI_CHECK(boundaries.dim() == 1, ShapeError, "[bucketize] boundaries tensor must be 1 dimension, but got dim(",
+              boundaries.dim(), ")");
+  const DType common = result_type(boundaries, input);
+  return searchsorted_impl("bucketize", boundaries, scalar_tensor(input, TensorOptions(common, boundaries.device())), common,
+                           out_int32, right, std::nullopt, Tensor());
 }
 
 std::tuple<Tensor, Tensor> Tensor::sort(int64_t dim, bool descending, bool stable) const {

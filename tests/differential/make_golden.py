@@ -33,6 +33,7 @@ from dsl import CASES, NONFINITE  # noqa: E402
 # The table, family by family; each module appends its cases to CASES, in this order.
 import cases_elementwise, cases_reduce, cases_linalg_index, cases_nn, cases_edges  # noqa: E402,F401
 import cases_missing_math  # noqa: E402,F401
+import cases_missing_struct  # noqa: E402,F401
 
 
 # ---- building ------------------------------------------------------------------------------------

@@ -296,3 +296,59 @@ REF["smooth_l1_loss"] = lambda x, a: [F.smooth_l1_loss(x[0], x[1], reduction=a.g
 REF["huber_loss"] = lambda x, a: [F.huber_loss(x[0], x[1], reduction=a.get("reduction", "mean"),
                                                delta=a.get("delta", 1.0))]
 REF["cosine_similarity"] = lambda x, a: [F.cosine_similarity(x[0], x[1], dim=a.get("dim", 1), eps=a.get("eps", 1e-8))]
+
+# ---- structural ops added later (cases_missing_struct.py) -----------------------------------------
+@op("median")
+def _median(x, a):
+    if "dim" in a:
+        v, i = torch.median(x[0], a["dim"], keepdim=a.get("keepdim", False))
+        return [v, i]
+    return [torch.median(x[0])]
+
+
+@op("kthvalue")
+def _kthvalue(x, a):
+    v, i = torch.kthvalue(x[0], a["k"], dim=a.get("dim", -1), keepdim=a.get("keepdim", False))
+    return [v, i]
+
+
+REF["count_nonzero"] = lambda x, a: [torch.count_nonzero(x[0], dim=a.get("dims"))]
+REF["logcumsumexp"] = lambda x, a: [torch.logcumsumexp(x[0], a["dim"])]
+REF["cummax"] = lambda x, a: list(torch.cummax(x[0], a["dim"]))
+REF["cummin"] = lambda x, a: list(torch.cummin(x[0], a["dim"]))
+REF["trace"] = lambda x, a: [torch.trace(x[0])]
+REF["tensordot"] = lambda x, a: [torch.tensordot(x[0], x[1], a["dims"] if "dims" in a else (a["dims_a"], a["dims_b"]))]
+REF["baddbmm"] = lambda x, a: [torch.baddbmm(x[0], x[1], x[2], beta=a.get("beta", 1), alpha=a.get("alpha", 1))]
+REF["kron"] = lambda x, a: [torch.kron(x[0], x[1])]
+# torch.cross without dim: the first dim of size 3 (deprecated in PyTorch, so it warns; the
+# warning is silenced by make_golden.py).
+REF["cross"] = lambda x, a: [torch.cross(x[0], x[1], dim=a.get("dim"))]
+REF["diff"] = lambda x, a: [torch.diff(x[0], n=a.get("n", 1), dim=a.get("dim", -1), prepend=x[1], append=x[2])]
+REF["pad"] = lambda x, a: [F.pad(x[0], a["pad"], mode=a.get("mode", "constant"), value=a.get("value"))]
+REF["diag"] = lambda x, a: [torch.diag(x[0], a.get("diagonal", 0))]
+REF["diag_embed"] = lambda x, a: [torch.diag_embed(x[0], offset=a.get("offset", 0), dim1=a.get("dim1", -2),
+                                                   dim2=a.get("dim2", -1))]
+
+
+@op("repeat_interleave")
+def _repeat_interleave(x, a):
+    if "repeats" in a:
+        return [torch.repeat_interleave(x[0], a["repeats"], dim=a.get("dim"), output_size=a.get("output_size"))]
+    if len(x) == 1:  # the index form: repeat_interleave(repeats)
+        return [torch.repeat_interleave(x[0], output_size=a.get("output_size"))]
+    return [torch.repeat_interleave(x[0], x[1], dim=a.get("dim"), output_size=a.get("output_size"))]
+
+
+@op("searchsorted")
+def _searchsorted(x, a):
+    values = a["scalar"] if "scalar" in a else x[1]
+    sorter = x[2] if len(x) > 2 else None
+    return [torch.searchsorted(x[0], values, out_int32=a.get("out_int32", False), right=a.get("right", False),
+                               side=a.get("side"), sorter=sorter)]
+
+
+@op("bucketize")
+def _bucketize(x, a):
+    if "scalar" in a:  # bucketize(Scalar, boundaries): the boundaries are input 0
+        return [torch.bucketize(a["scalar"], x[0], out_int32=a.get("out_int32", False), right=a.get("right", False))]
+    return [torch.bucketize(x[0], x[1], out_int32=a.get("out_int32", False), right=a.get("right", False))]

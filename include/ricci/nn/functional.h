@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "ricci/ops/shape.h"
 #include "ricci/tensor.h"
 
 namespace ricci {
@@ -142,6 +143,11 @@ Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, do
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask = Tensor(), bool is_causal = false,
                                     std::optional<double> scale = std::nullopt);
+
+// ---- padding ------------------------------------------------------------------------------------
+// F::pad(input, pad, mode, value) is ricci::pad (ops/shape.h): constant, reflect, replicate and
+// circular modes with PyTorch's pad list (pairs from the last dim).
+using ricci::pad;
 
 }  // namespace ricci::nn::functional
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -52,6 +53,25 @@ Tensor argsort(const Tensor& self, int64_t dim = -1, bool descending = false, bo
 // k = 0 and k = 1 both give (its value, index 0), as in PyTorch.
 std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim = -1, bool largest = true,
                                 bool sorted = true);
+
+// ---- searching sorted sequences ------------------------------------------------------------------
+// For each value, the index at which it would be inserted into sorted_sequence to keep it sorted:
+// the first position i with values <= seq[i] (side "left", right=false), or with values < seq[i]
+// (side "right" / right=true). sorted_sequence is 1-D (searched for every value) or N-D whose
+// leading dims equal those of values (row by row along the last dim). `sorter` (int64, the shape of
+// sorted_sequence) is an argsort of an unsorted sequence. The two tensors are promoted to a common
+// dtype; bool is refused. The result has values' shape, int64 (int32 when out_int32). Comparisons
+// follow PyTorch's binary search exactly, so NaN ends up where PyTorch puts it (a NaN value: after
+// everything). Results for an unsorted sequence are unspecified (but always in [0, n]).
+Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool out_int32 = false, bool right = false,
+                    std::optional<std::string_view> side = std::nullopt, const Tensor& sorter = Tensor());
+Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out_int32 = false, bool right = false,
+                    std::optional<std::string_view> side = std::nullopt, const Tensor& sorter = Tensor());
+// The bucket of each input element for 1-D sorted `boundaries`: searchsorted(boundaries, input,
+// out_int32, right). right=false: boundaries[i-1] < x <= boundaries[i]; right=true: boundaries[i-1]
+// <= x < boundaries[i].
+Tensor bucketize(const Tensor& input, const Tensor& boundaries, bool out_int32 = false, bool right = false);
+Tensor bucketize(const Scalar& input, const Tensor& boundaries, bool out_int32 = false, bool right = false);
 
 // ---- NumPy-style indexing ------------------------------------------------------------------------
 // `None` in an index list inserts a new axis; as a Slice end it means "open".

@@ -1,5 +1,6 @@
 #pragma once
-// Linear algebra: matrix products. All follow torch's semantics and error wording.
+// Linear algebra: matrix products, and the products built from them (tensordot, kron, cross,
+// trace). All follow torch's semantics and error wording.
 //
 // dtypes: float32 and float64 go to BLAS (OpenBLAS); float16 and bfloat16 to ricci's own GEMM,
 // which converts while packing and accumulates in float32 (one rounding, at the end); on CPUs
@@ -11,6 +12,8 @@
 //
 // Operands may have any strides: transposed matrices are read in place (BLAS transpose flags),
 // only layouts with no unit stride in the last two dims are copied first.
+#include <optional>
+
 #include "ricci/tensor.h"
 
 namespace ricci {
@@ -37,5 +40,30 @@ Tensor mv(const Tensor& m, const Tensor& v);
 Tensor dot(const Tensor& a, const Tensor& b);
 // 1-D (M) outer 1-D (N) -> (M, N), a[i] * b[j]; dtypes promote as for `*`.
 Tensor outer(const Tensor& a, const Tensor& b);
+// beta * input + alpha * bmm(batch1, batch2): batch1 (B, N, M), batch2 (B, M, P), input
+// broadcastable to (B, N, P) and of their dtype. With beta == 0, input's values are ignored (NaN
+// included). Integer operands refuse floating alpha/beta (ValueError), as addmm does (PyTorch's
+// baddbmm silently truncates them instead).
+Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+               const Scalar& alpha = 1);
+
+// ---- built from products and elementwise ops (their gradients come from those ops) ------------
+// Sum of the main diagonal of a 2-D tensor, 0-d; integer and bool inputs give int64 (as sum).
+Tensor trace(const Tensor& self);
+// Contracts the last `dims` dims of a with the first `dims` dims of b (dims = 0: outer product).
+Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims = 2);
+// Contracts a's dims_a[i] with b's dims_b[i] (negative dims count from the end). The result has
+// a's free dims, then b's, in order. A contracted pair where one side has size 1 is summed over
+// first (PyTorch's broadcasting rule); otherwise the sizes must match (ShapeError).
+Tensor tensordot(const Tensor& a, const Tensor& b, IntArrayRef dims_a, IntArrayRef dims_b);
+// Kronecker product: shapes are padded with leading 1s to one rank; out has sizes a_i * b_i and
+// out[..., i * b_i + j, ...] = a[..., i, ...] * b[..., j, ...]. dtypes promote as for `*`.
+Tensor kron(const Tensor& a, const Tensor& b);
+// Cross product of 3-vectors along dim, a and b broadcast together (same rank and dtype required;
+// bool throws NotImplementedError). torch.cross
+// semantics: without dim, the first dim of size 3 in a's shape (ShapeError if none); PyTorch warns
+// that this default is deprecated, so prefer an explicit dim, or linalg_cross (dim = -1).
+Tensor cross(const Tensor& a, const Tensor& b, std::optional<int64_t> dim = std::nullopt);
+Tensor linalg_cross(const Tensor& a, const Tensor& b, int64_t dim = -1);
 
 }  // namespace ricci

@@ -1,6 +1,7 @@
 #pragma once
 // Reductions: sum, mean, prod, amax/amin, max/min, argmax/argmin, var/std, norm, logsumexp,
-// all/any, and the scans cumsum/cumprod. PyTorch's semantics throughout:
+// all/any, count_nonzero, the order statistics median/kthvalue, and the scans cumsum/cumprod/
+// logcumsumexp/cummax/cummin. PyTorch's semantics throughout:
 //  - `dims` lists the dims to reduce (negative dims count from the end); an empty list reduces
 //    every dim. A dim listed twice throws ShapeError ("dim 1 appears multiple times in the list
 //    of dims"); a dim out of range throws IndexError.
@@ -13,6 +14,7 @@
 //    argmax/argmin throw ("Expected reduction dim ... to have non-zero size").
 // All are differentiable for float inputs (see src/ops/reduce*.cpp for the rules).
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "ricci/tensor.h"
@@ -58,5 +60,32 @@ Tensor any(const Tensor& x, IntArrayRef dims, bool keepdim = false);
 // Inclusive running sum / product along dim (integer and bool inputs give int64).
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
 Tensor cumprod(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
+// log(cumsum(exp(x))) along dim, accumulated in float64 as m + log1p(exp(min - max)) step by step,
+// so it neither overflows nor underflows: -inf entries add nothing, +inf gives +inf, NaN
+// propagates. Floating dtypes only (an integer input throws NotImplementedError, as in PyTorch).
+Tensor logcumsumexp(const Tensor& x, int64_t dim);
+// Running maximum / minimum along dim and the int64 index where it was taken. Ties move the index
+// forward (the last of equal values wins, PyTorch's rule); once a NaN is seen the value stays NaN
+// and the index follows each later NaN. Every dtype, bool included. The gradient of the values goes
+// to the indexed elements (summed where one element is the running extremum of several outputs).
+std::tuple<Tensor, Tensor> cummax(const Tensor& x, int64_t dim);
+std::tuple<Tensor, Tensor> cummin(const Tensor& x, int64_t dim);
+
+// ---- order statistics --------------------------------------------------------------------------------
+// Order statistics count NaN as the largest value. Numeric dtypes (bool throws NotImplementedError).
+// The lower median of all elements (the ((n - 1) / 2)-th smallest, never an average), 0-d; NaN
+// when any element is NaN, and NaN for an empty input. The gradient is split evenly among the
+// elements equal to the result (the NaNs when it is NaN), as in PyTorch.
+Tensor median(const Tensor& x);
+// Lower median along dim: (values, int64 indices). Equal values are ranked by position, so the
+// index is that of the ((n - 1) / 2)-th element in a stable sort; a slice holding NaN gives NaN
+// and the index of its first NaN. Throws IndexError for an empty dim.
+std::tuple<Tensor, Tensor> median(const Tensor& x, int64_t dim, bool keepdim = false);
+// The k-th smallest (k counts from 1) along dim: (values, int64 indices), ties ranked by position.
+// Throws IndexError unless 1 <= k <= size of dim (a 0-d input has one element).
+std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int64_t dim = -1, bool keepdim = false);
+// Number of non-zero elements over dims (all when empty), int64; NaN counts as non-zero.
+Tensor count_nonzero(const Tensor& x, IntArrayRef dims = {});
+Tensor count_nonzero(const Tensor& x, int64_t dim);
 
 }  // namespace ricci

@@ -43,6 +43,16 @@ using IndexPutKernel = void (*)(const Tensor& dst_r, const Tensor& values, const
 using SortKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& input, bool descending);
 // The k first of each row of a contiguous [rows, n] input in sorted order, ties by lower index.
 using TopkKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t k, bool largest);
+// The k-th smallest (0-based) of each row of a contiguous [rows, n] input (n >= 1) into contiguous
+// values/indices [rows]: NaN counts as the largest value and equal values rank by position. With
+// `nan_first` (median's rule) a row holding NaN gives its first NaN instead.
+using KthvalueKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t k,
+                                bool nan_first);
+// searchsorted: `boundaries` contiguous [B, n], `values` contiguous [B, m] (B = 1 for a 1-D
+// sequence), `sorter` contiguous int64 [B, n] (checked in range) or undefined; `out` contiguous
+// [B, m], int64 or int32. Keyed by the (common) dtype of boundaries and values.
+using SearchsortedKernel = void (*)(const Tensor& out, const Tensor& boundaries, const Tensor& values,
+                                    const Tensor& sorter, bool right);
 // Zeros the part of contiguous `out` outside the triangle (last two dims): upper=false keeps
 // j <= i + diagonal, upper=true keeps j >= i + diagonal.
 using TriKernel = void (*)(const Tensor& out, int64_t diagonal, bool upper);

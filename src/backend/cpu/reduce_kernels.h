@@ -21,7 +21,12 @@ using ReduceKernel = void (*)(const Tensor& out, const Tensor& in, uint64_t mask
 // First occurrence wins; a NaN wins over every number (the first NaN).
 using ArgReduceKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim, bool is_max);
 // cumsum/cumprod along dim of a contiguous input into a contiguous out (int64 for integral/bool
-// inputs); reverse scans from the end (the gradient of cumsum).
+// inputs); reverse scans from the end (the gradient of cumsum). logcumsumexp has the same form
+// (floating dtypes only, out in the input dtype).
 using ScanKernel = void (*)(const Tensor& out, const Tensor& in, int64_t dim, bool reverse);
+// cummax/cummin along dim of a contiguous input into contiguous values (input dtype) and indices
+// (int64): ties and NaN move the index forward (PyTorch's rule).
+using CumExtremumKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& in, int64_t dim,
+                                   bool is_max);
 
 }  // namespace ricci::kernels
