@@ -228,6 +228,10 @@ TEST(Checkpoint, NotACheckpointOrMalformed) {
   nn::TrainingState with_rng{};
   EXPECT_THROW_MSG(nn::load_checkpoint(path, with_rng), IOError,
                    "generators.default.seed must be an unsigned integer, got -1");
+  write(R"({"format": 1, "generators": {"default": 5}})");
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, with_rng), IOError, "generators.default must be an object, got 5");
+  write(R"({"format": 1, "extra": []})");
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, with_rng), IOError, "extra must be an object, got []");
   write(R"({"format": 1, "generators": 3})");
   EXPECT_THROW_MSG(nn::load_checkpoint(path, with_rng), IOError, "generators must be an object, got 3");
 
@@ -235,6 +239,10 @@ TEST(Checkpoint, NotACheckpointOrMalformed) {
   nn::TrainingState with_opt{.optimizer = &opt, .default_generator = false};
   write(R"({"format": 1, "optimizer": {"type": "Adam"}})");
   EXPECT_THROW_MSG(nn::load_checkpoint(path, with_opt), IOError, "optimizer has no \"param_groups\"");
+  write(R"({"format": 1, "optimizer": {"type": 7, "param_groups": []}})");
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, with_opt), IOError, "optimizer.type must be a string, got 7");
+  write(R"({"format": 1, "optimizer": {"type": "Adam", "param_groups": [3]}})");
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, with_opt), IOError, "optimizer.param_groups[0] must be an object, got 3");
   write(R"({"format": 1, "optimizer": {"type": "Adam", "param_groups": [{"lr": "fast", "params": [0]}]}})");
   EXPECT_THROW_MSG(nn::load_checkpoint(path, with_opt), IOError,
                    "optimizer.param_groups[0].lr must be a number, got \"fast\"");
@@ -248,6 +256,10 @@ TEST(Checkpoint, NotACheckpointOrMalformed) {
   nn::TrainingState with_sched{.scheduler = &sched, .default_generator = false};
   write(R"({"format": 1, "scheduler": {"type": "StepLR", "last_epoch": 1.5, "base_lrs": [], "options": {}}})");
   EXPECT_THROW_MSG(nn::load_checkpoint(path, with_sched), IOError, "scheduler.last_epoch must be an integer, got 1.5");
+  write(R"({"format": 1, "scheduler": {"type": "StepLR", "last_epoch": 1, "base_lrs": [null], "options": {}}})");
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, with_sched), IOError, "scheduler.base_lrs[] must be a number, got null");
+  write(R"({"format": 1, "scheduler": {"type": "StepLR", "last_epoch": 1, "base_lrs": [], "options": 2}})");
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, with_sched), IOError, "scheduler.options must be an object, got 2");
   std::remove(path.c_str());
   EXPECT_THROW_MSG(nn::load_checkpoint(path, st), IOError, path);  // no such file
 }
@@ -259,8 +271,14 @@ TEST(Checkpoint, SaveErrors) {
                    "the generator name \"default\" is reserved");
   EXPECT_THROW_MSG(nn::save_checkpoint(path, {.generators = {{"data", nullptr}}}), ValueError,
                    "the generator \"data\" is null");
+  nn::TrainingState nothing{};
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, nothing), IOError, path);  // nothing was written
+  // The same checks on load, before the file is even opened.
   nn::TrainingState st{.generators = {{"default", &g}}};
-  EXPECT_THROW_MSG(nn::load_checkpoint(path, st), IOError, path);  // nothing was written
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, st), ValueError,
+                   "[load_checkpoint] the generator name \"default\" is reserved");
+  st.generators = {{"data", nullptr}};
+  EXPECT_THROW_MSG(nn::load_checkpoint(path, st), ValueError, "[load_checkpoint] the generator \"data\" is null");
 }
 
 // ---- the gpt example, stopped and resumed ---------------------------------------------------------------

@@ -116,6 +116,14 @@ GeneratorState read_generator(const std::string& path, const json& j, const std:
           field(path, j, "offset", where, is_uint, "an unsigned integer").get<uint64_t>()};
 }
 
+void check_generators(const char* op, const TrainingState& state) {
+  for (const auto& [name, gen] : state.generators) {
+    RICCI_CHECK(name != "default", ValueError, "[", op, "] the generator name \"default\" is reserved for the default "
+                "generator (TrainingState::default_generator); pick another name");
+    RICCI_CHECK(gen != nullptr, ValueError, "[", op, "] the generator \"", name, "\" is null");
+  }
+}
+
 void prefix_lines(const std::string& prefix, std::vector<std::string> lines, std::vector<std::string>& out) {
   for (auto& l : lines) out.push_back(prefix + l);
 }
@@ -123,11 +131,7 @@ void prefix_lines(const std::string& prefix, std::vector<std::string> lines, std
 }  // namespace
 
 void save_checkpoint(const std::string& path, const TrainingState& state) {
-  for (const auto& [name, gen] : state.generators) {
-    RICCI_CHECK(name != "default", ValueError, "[save_checkpoint] the generator name \"default\" is reserved for the "
-                "default generator (TrainingState::default_generator); pick another name");
-    RICCI_CHECK(gen != nullptr, ValueError, "[save_checkpoint] the generator \"", name, "\" is null");
-  }
+  check_generators("save_checkpoint", state);
   std::vector<std::pair<std::string, Tensor>> tensors;
   json meta = {{"format", kFormat}};
   if (state.model)
@@ -158,6 +162,7 @@ void save_checkpoint(const std::string& path, const TrainingState& state) {
 }
 
 LoadCheckpointResult load_checkpoint(const std::string& path, TrainingState& state, bool strict) {
+  check_generators("load_checkpoint", state);
   const SafetensorsFile file = load_safetensors(path);
   const auto m = file.metadata().find(kMetadataKey);
   if (m == file.metadata().end())
@@ -228,11 +233,7 @@ LoadCheckpointResult load_checkpoint(const std::string& path, TrainingState& sta
     }
   };
   if (state.default_generator) want_generator("default", &default_generator());
-  for (const auto& [name, gen] : state.generators) {
-    RICCI_CHECK(name != "default" && gen != nullptr, ValueError, "[load_checkpoint] the generator \"", name,
-                "\" is ", gen ? "named \"default\", which is reserved for the default generator" : "null");
-    want_generator(name, gen);
-  }
+  for (const auto& [name, gen] : state.generators) want_generator(name, gen);
   std::map<std::string, std::string> extra;
   if (meta.contains("extra")) {
     if (!meta["extra"].is_object()) malformed(path, "extra must be an object, got " + meta["extra"].dump());
