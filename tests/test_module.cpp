@@ -136,6 +136,62 @@ TEST(Module, NonStrictReturnsKeys) {
   EXPECT_TENSOR_EQ(m->fc1->weight.detach(), full({4, 4}, 3.0f));
 }
 
+TEST(Module, StrictDTypeMismatch) {
+  auto m = std::make_shared<TwoLayer>(4, 4, 2);
+  auto sd = m->state_dict();  // step, fc1.weight, fc1.bias, fc2.weight, fc2.bias
+  sd[2].second = sd[2].second.to(float64).add(1.0);
+  EXPECT_THROW_MSG(m->load_state_dict(sd), DTypeError,
+                   "Error(s) in loading state_dict for TwoLayer:\n\tdtype mismatch for fc1.bias: copying a param with "
+                   "dtype float64 from checkpoint, the dtype in current model is float32.\n(pass strict=false");
+  const auto res = m->load_state_dict(sd, false);  // converted while copying
+  EXPECT_TRUE(res.missing_keys.empty() && res.unexpected_keys.empty());
+  EXPECT_EQ(m->fc1->bias.dtype(), float32);
+  EXPECT_TENSOR_EQ(m->fc1->bias.detach(), sd[2].second.to(float32));
+}
+
+TEST(Module, UndefinedAndDuplicateEntries) {
+  auto m = std::make_shared<TwoLayer>(4, 4, 2);
+  auto sd = m->state_dict();
+  sd[1].second = Tensor();
+  EXPECT_THROW_MSG(m->load_state_dict(sd, false), ValueError, "the entry \"fc1.weight\" is an undefined tensor.");
+  sd = m->state_dict();
+  sd.push_back(sd[3]);
+  EXPECT_THROW_MSG(m->load_state_dict(sd, false), ValueError, "the key \"fc2.weight\" appears more than once.");
+}
+
+TEST(Module, EveryMismatchInOneErrorAndNothingCopied) {
+  auto m = std::make_shared<TwoLayer>(4, 4, 2);
+  const Tensor w_before = m->fc2->weight.detach().clone();
+  nn::NamedTensors sd;
+  for (auto& [n, t] : m->state_dict())
+    if (n != "fc1.bias" && n != "step") sd.emplace_back(n, t.add(1.0));
+  sd.emplace_back("extra.a", zeros({1}));
+  sd.emplace_back("extra.b", zeros({1}));
+  sd[0].second = zeros({2, 4});               // fc1.weight: shape
+  sd[2].second = sd[2].second.to(float64);    // fc2.bias: dtype
+  try {
+    m->load_state_dict(sd);
+    ADD_FAILURE() << "no error";
+  } catch (const ShapeError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "[load_state_dict] Error(s) in loading state_dict for TwoLayer:"
+              "\n\tUnexpected key(s) in state_dict: \"extra.a\", \"extra.b\". "
+              "\n\tMissing key(s) in state_dict: \"fc1.bias\", \"step\". "
+              "\n\tsize mismatch for fc1.weight: copying a param with shape [2, 4] from checkpoint, the shape in "
+              "current model is [4, 4]."
+              "\n\tdtype mismatch for fc2.bias: copying a param with dtype float64 from checkpoint, the dtype in "
+              "current model is float32."
+              "\n(pass strict=false to load the matching entries and get the rest back)");
+  }
+  EXPECT_TENSOR_EQ(m->fc2->weight.detach(), w_before);  // fc2.weight was fine, but nothing is copied
+  const auto check = m->check_state_dict(sd);
+  EXPECT_EQ(check.errors.size(), 4u);
+  EXPECT_EQ(check.missing_keys, (std::vector<std::string>{"fc1.bias", "step"}));
+  EXPECT_EQ(check.unexpected_keys, (std::vector<std::string>{"extra.a", "extra.b"}));
+  EXPECT_EQ(m->check_state_dict(sd, false).errors.size(), 1u);  // only the shape is left
+  EXPECT_TRUE(m->check_state_dict(m->state_dict()).errors.empty());
+}
+
 TEST(Module, TrainEvalRecursive) {
   auto block = std::make_shared<nn::TransformerBlock>(8, 2, 0.5);
   EXPECT_TRUE(block->is_training());

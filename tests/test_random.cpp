@@ -55,6 +55,34 @@ TEST(Random, OwnGeneratorLeavesDefaultAlone) {
   EXPECT_TENSOR_EQ(randn({100}, {}, &g1), x);
 }
 
+TEST(Random, GetSetStateContinuesTheStream) {
+  Generator g(42);
+  (void)rand({5}, {}, &g);
+  const GeneratorState saved = g.get_state();
+  EXPECT_EQ(saved.seed, 42u);
+  EXPECT_GT(saved.offset, 0u);
+  const Tensor a = randn({33}, {}, &g);
+  const Tensor b = bernoulli({17}, 0.3, {}, &g);
+  Generator other(7);  // another seed and position: set_state replaces both
+  (void)rand({100}, {}, &other);
+  other.set_state(saved);
+  EXPECT_EQ(other.get_state(), saved);
+  EXPECT_TENSOR_EQ(randn({33}, {}, &other), a);
+  EXPECT_TENSOR_EQ(bernoulli({17}, 0.3, {}, &other), b);
+  EXPECT_EQ(other.get_state(), g.get_state());
+  EXPECT_NE(g.get_state(), saved);
+}
+
+TEST(Random, DefaultGeneratorRngState) {
+  manual_seed(3);
+  (void)rand({4});
+  const GeneratorState saved = get_rng_state();
+  const Tensor x = F::dropout(ones({64}), 0.5);
+  manual_seed(99);
+  set_rng_state(saved);
+  EXPECT_TENSOR_EQ(F::dropout(ones({64}), 0.5), x);
+}
+
 TEST(Random, SameValuesForAnyThreadCount) {
   ThreadCountGuard guard;
   for (DType dtype : {float32, float64, float16}) {

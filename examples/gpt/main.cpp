@@ -3,6 +3,10 @@
 // fresh model and samples from it.
 //   gpt [--steps N] [--quick] [--bench N] [--out PATH] [--data PATH] [--seed S] [--threads N]
 //       [--sample N] [--temperature T] [--top-k K] [--eval-every N]
+//       [--stop-at N] [--checkpoint PATH] [--resume PATH]
+// --stop-at N ends the run after step N with a full training checkpoint (weights, AdamW state,
+// schedule, random generators) at --checkpoint PATH; --resume PATH continues such a run, with the
+// same other flags, exactly as if it had never stopped.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +17,7 @@
 #include <string>
 
 #include "gpt_model.h"
+#include "train.h"
 
 namespace {
 
@@ -31,11 +36,15 @@ struct Args {
   double temperature = 0.8;
   int64_t top_k = 20;
   int64_t eval_every = -1;
+  int64_t stop_at = 0;
+  std::string checkpoint = "gpt_resume.safetensors";
+  std::string resume;
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr, "gpt: %s\nusage: gpt [--steps N] [--quick] [--bench N] [--out PATH] [--data PATH] [--seed S]\n"
-                       "           [--threads N] [--sample N] [--temperature T] [--top-k K] [--eval-every N]\n", msg);
+                       "           [--threads N] [--sample N] [--temperature T] [--top-k K] [--eval-every N]\n"
+                       "           [--stop-at N] [--checkpoint PATH] [--resume PATH]\n", msg);
   std::exit(2);
 }
 
@@ -58,6 +67,9 @@ Args parse(int argc, char** argv) {
     else if (f == "--temperature") a.temperature = std::stod(next());
     else if (f == "--top-k") a.top_k = std::stoll(next());
     else if (f == "--eval-every") a.eval_every = std::stoll(next());
+    else if (f == "--stop-at") a.stop_at = std::stoll(next());
+    else if (f == "--checkpoint") a.checkpoint = next();
+    else if (f == "--resume") a.resume = next();
     else if (f == "-h" || f == "--help") usage("help");
     else usage(("unknown flag " + f).c_str());
   }
@@ -110,29 +122,26 @@ int main(int argc, char** argv) {
   const std::vector<int64_t> train(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n_train));
   const std::vector<int64_t> val(all.begin() + static_cast<std::ptrdiff_t>(n_train), all.end());
 
-  gpt::Config cfg;
+  gpt::TrainConfig tc;
+  gpt::Config& cfg = tc.model;
   cfg.vocab_size = tok.vocab_size();
-  int64_t batch = 32, steps = 500, warmup = 30, eval_every = 100, eval_batches = 8;
-  double lr = 2e-3;
+  int64_t eval_every = 100, eval_batches = 8;
+  tc.batch = 32, tc.steps = 500, tc.warmup = 30, tc.lr = 2e-3, tc.seed = args.seed;
   // 31K training characters overfit a 0.8M-parameter model after ~400 steps: dropout and a short
   // schedule keep the validation loss at its best.
   cfg.dropout = 0.1;
   if (args.quick) {
     cfg.block_size = 32, cfg.d_model = 32, cfg.n_layers = 1, cfg.n_heads = 2, cfg.dropout = 0.0;
-    batch = 8, steps = 20, warmup = 2, eval_every = 10, eval_batches = 2;
+    tc.batch = 8, tc.steps = 20, tc.warmup = 2, eval_every = 10, eval_batches = 2;
   }
-  if (args.steps > 0) steps = args.steps;
+  if (args.steps > 0) tc.steps = args.steps;
   if (args.eval_every > 0) eval_every = args.eval_every;
-  warmup = std::min(warmup, std::max<int64_t>(1, steps / 10));
-  const int64_t T = cfg.block_size;
+  tc.warmup = std::min(tc.warmup, std::max<int64_t>(1, tc.steps / 10));
+  if (args.stop_at < 0 || args.stop_at >= tc.steps) usage("--stop-at must lie between 1 and --steps - 1");
+  const int64_t T = cfg.block_size, batch = tc.batch, steps = tc.steps;
 
-  auto model = std::make_shared<gpt::GPT>(cfg);
-  ricci::Generator init_gen(args.seed);
-  gpt::init_weights(*model, &init_gen);
-  ricci::optim::AdamW opt(gpt::param_groups(*model, lr, 0.1));
-  ricci::optim::WarmupCosine sched(opt, warmup, steps, lr / 10);
-  const std::vector<ricci::Tensor> params = model->parameters();
-  ricci::Generator data_gen(args.seed + 1);
+  gpt::Trainer trainer(tc, train);
+  const std::shared_ptr<gpt::GPT> model = trainer.model;
 
   std::printf("corpus: %s\n  %zu chars, vocab %lld, train %zu / val %zu\n", args.data.c_str(), all.size(),
               static_cast<long long>(cfg.vocab_size), train.size(), val.size());
@@ -141,16 +150,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(cfg.n_heads), static_cast<long long>(T),
               static_cast<long long>(model->num_parameters()), static_cast<long long>(batch), args.threads);
 
-  auto train_step = [&]() {
-    const gpt::Batch b = gpt::get_batch(train, batch, T, data_gen);
-    opt.zero_grad();
-    const ricci::Tensor loss = model->loss(b.x, b.y);
-    loss.backward();
-    ricci::optim::clip_grad_norm_(params, 1.0);
-    opt.step();
-    sched.step();
-    return loss.item<double>();
-  };
+  auto train_step = [&]() { return trainer.step(); };
 
   if (args.bench > 0) {
     for (int i = 0; i < 3; ++i) train_step();  // warm the allocator and the thread pool
@@ -161,19 +161,30 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (!args.resume.empty()) {
+    try {
+      trainer.load_checkpoint(args.resume);
+    } catch (const ricci::Error& e) {
+      std::fprintf(stderr, "gpt: cannot resume from %s:\n%s\n", args.resume.c_str(), e.what());
+      return 1;
+    }
+    std::printf("resumed from %s at step %lld\n", args.resume.c_str(), static_cast<long long>(trainer.steps_done()));
+  }
+
   const auto t_start = Clock::now();
   auto t_window = Clock::now();
   int64_t window_steps = 0;
   const int64_t log_every = std::max<int64_t>(1, std::min<int64_t>(50, steps / 20));
   char bar[31];
-  for (int64_t step = 1; step <= steps; ++step) {
-    const double loss = train_step();
+  double loss = 0.0;
+  for (int64_t step = trainer.steps_done() + 1; step <= steps; ++step) {
+    loss = train_step();
     ++window_steps;
     if (step % log_every == 0 || step == steps) {
       const double tps = static_cast<double>(window_steps * batch * T) / seconds_since(t_window);
       progress_bar(step, steps, bar, 30);
       std::printf("step %5lld/%lld [%s] loss %.4f  lr %.2e  %7.0f tok/s\n", static_cast<long long>(step),
-                  static_cast<long long>(steps), bar, loss, sched.get_last_lr()[0], tps);
+                  static_cast<long long>(steps), bar, loss, trainer.lr(), tps);
       std::fflush(stdout);
       t_window = Clock::now();
       window_steps = 0;
@@ -182,7 +193,14 @@ int main(int argc, char** argv) {
       std::printf("  val loss %.4f\n", evaluate(*model, val, batch, T, eval_batches, args.seed + 2));
       t_window = Clock::now();  // keep evaluation out of the throughput figure
     }
+    if (step == args.stop_at) {
+      trainer.save_checkpoint(args.checkpoint);
+      std::printf("stopped at step %lld (train loss %.17g); resume with --resume %s\n", static_cast<long long>(step),
+                  loss, args.checkpoint.c_str());
+      return 0;
+    }
   }
+  std::printf("last train loss %.17g (step %lld)\n", loss, static_cast<long long>(steps));
   const double train_s = seconds_since(t_start);
   const double val_loss = evaluate(*model, val, batch, T, 4 * eval_batches, args.seed + 2);
   const double baseline = gpt::unigram_entropy(train, cfg.vocab_size);

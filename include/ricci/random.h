@@ -10,11 +10,26 @@
 
 namespace ricci {
 
+// Everything a Generator holds: the numbers it hands out next depend on these two values only,
+// so saving them and setting them back later (get_state / set_state) continues the stream exactly.
+struct GeneratorState {
+  uint64_t seed = 0;
+  uint64_t offset = 0;  // Philox blocks consumed so far
+  bool operator==(const GeneratorState&) const = default;
+};
+
 class Generator {
  public:
   explicit Generator(uint64_t seed = 67280421310721ull) : seed_(seed) {}
   void manual_seed(uint64_t seed);
+// The default generator's state (torch.get_rng_state / set_rng_state): dropout and the samplers
+// draw from it when no generator is passed.
+GeneratorState get_rng_state();
+void set_rng_state(const GeneratorState& state);
   uint64_t initial_seed() const { return seed_; }
+  // torch.Generator.get_state / set_state: resumable training saves the state with a checkpoint.
+  GeneratorState get_state() const;
+  void set_state(const GeneratorState& state);
   // Reserves `n` 128-bit Philox blocks and returns the counter offset of the first one; each
   // random op reserves what it consumes, so consecutive ops draw disjoint numbers.
   uint64_t reserve(uint64_t n);
@@ -23,12 +38,16 @@ class Generator {
  private:
   uint64_t seed_;
   uint64_t offset_ = 0;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
 };
 
 Generator& default_generator();
 // Seeds the default generator (torch.manual_seed).
 void manual_seed(uint64_t seed);
+// The default generator's state (torch.get_rng_state / set_rng_state): dropout and the samplers
+// draw from it when no generator is passed.
+GeneratorState get_rng_state();
+void set_rng_state(const GeneratorState& state);
 
 // Factories. Float dtypes only for rand/randn/normal/uniform; randint defaults to int64.
 Tensor rand(IntArrayRef shape, TensorOptions options = {}, Generator* gen = nullptr);   // U[0, 1)

@@ -23,3 +23,4 @@
 #include "ricci/nn/layers.h"
 #include "ricci/nn/init.h"
 #include "ricci/optim.h"
+#include "ricci/nn/checkpoint.h"

@@ -222,6 +222,17 @@ void Generator::manual_seed(uint64_t seed) {
   offset_ = 0;
 }
 
+GeneratorState Generator::get_state() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {seed_, offset_};
+}
+
+void Generator::set_state(const GeneratorState& state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  seed_ = state.seed;
+  offset_ = state.offset;
+}
+
 uint64_t Generator::reserve(uint64_t n) {
   std::lock_guard<std::mutex> lock(mutex_);
   const uint64_t first = offset_;
@@ -235,6 +246,8 @@ Generator& default_generator() {
 }
 
 void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+GeneratorState get_rng_state() { return default_generator().get_state(); }
+void set_rng_state(const GeneratorState& state) { default_generator().set_state(state); }
 
 // ---- factories ----------------------------------------------------------------------------------------
 Tensor rand(IntArrayRef shape, TensorOptions options, Generator* gen) {

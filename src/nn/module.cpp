@@ -1,25 +1,17 @@
 // nn::Module: registration, traversal, state dicts, modes and in-place conversion.
 #include "ricci/nn/module.h"
 
-#include <cxxabi.h>
-
-#include <cstdlib>
 #include <typeinfo>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "ricci/autograd.h"
+#include "nn/state_dict_errors.h"
 #include "ricci/io.h"
 
 namespace ricci::nn {
 
 namespace {
-
-std::string join_quoted(const std::vector<std::string>& keys) {
-  std::string s;
-  for (size_t i = 0; i < keys.size(); ++i) s += (i ? ", \"" : "\"") + keys[i] + "\"";
-  return s;
-}
 
 std::string shape_str(IntArrayRef s) {
   std::string out = "[";
@@ -43,17 +35,7 @@ void swap_data(const Tensor& dst, const Tensor& src) {
 
 }  // namespace
 
-std::string Module::type_name() const {
-  const char* mangled = typeid(*this).name();
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-  std::string name = (status == 0 && demangled) ? demangled : mangled;
-  std::free(demangled);
-  const size_t lt = name.find('<');  // keep template arguments intact, strip the namespaces
-  const size_t colon = name.rfind("::", lt);
-  if (colon != std::string::npos) name = name.substr(colon + 2);
-  return name;
-}
+std::string Module::type_name() const { return detail::short_type_name(typeid(*this)); }
 
 void Module::check_new_name(const std::string& name, const char* what) const {
   RICCI_CHECK(!name.empty(), ValueError, "[register_", what, "] ", what, " name can't be empty string \"\"");
@@ -214,18 +196,19 @@ NamedTensors Module::state_dict() const {
   return out;
 }
 
-LoadStateDictResult Module::load_state_dict(const NamedTensors& state, bool strict) {
+LoadStateDictResult Module::check_state_dict(const NamedTensors& state, bool strict) const {
   // Targets are the live tensors (state_dict() would hand back detached aliases of the same data).
   NamedTensors targets;
   collect("", true, true, targets);
   collect("", false, true, targets);
   std::unordered_map<std::string, const Tensor*> given;
-  for (const auto& [n, t] : state) given[n] = &t;
+  std::vector<std::string> twice;
+  for (const auto& [n, t] : state)
+    if (!given.emplace(n, &t).second) twice.push_back(n);
 
   LoadStateDictResult result;
   std::vector<std::string> mismatches;
   std::unordered_set<std::string> own;
-  std::vector<std::pair<Tensor, const Tensor*>> copies;
   for (const auto& [n, t] : targets) {
     own.insert(n);
     auto it = given.find(n);
@@ -234,32 +217,42 @@ LoadStateDictResult Module::load_state_dict(const NamedTensors& state, bool stri
       continue;
     }
     const Tensor& src = *it->second;
-    RICCI_CHECK(src.defined(), ValueError, "[load_state_dict] the entry \"", n, "\" is an undefined tensor");
-    if (src.shape() != t.shape()) {
-      mismatches.push_back("size mismatch for " + n + ": copying a param with shape " + shape_str(src.shape()) +
-                           " from checkpoint, the shape in current model is " + shape_str(t.shape()) + ".");
-      continue;
+    if (!src.defined()) {
+      mismatches.push_back("the entry \"" + n + "\" is an undefined tensor.");
+    } else if (src.shape() != t.shape()) {
+      mismatches.push_back(std::string(detail::kSizeMismatch) + n + ": copying a param with shape " +
+                           shape_str(src.shape()) + " from checkpoint, the shape in current model is " +
+                           shape_str(t.shape()) + ".");
+    } else if (strict && src.dtype() != t.dtype()) {
+      mismatches.push_back(std::string(detail::kDTypeMismatch) + n + ": copying a param with dtype " +
+                           std::string(dtype_name(src.dtype())) + " from checkpoint, the dtype in current model is " +
+                           std::string(dtype_name(t.dtype())) + ".");
     }
-    copies.emplace_back(t, &src);
   }
   for (const auto& [n, _] : state)
     if (!own.count(n)) result.unexpected_keys.push_back(n);
 
-  std::vector<std::string> errors;
-  if (strict && !result.unexpected_keys.empty())
-    errors.push_back("Unexpected key(s) in state_dict: " + join_quoted(result.unexpected_keys) + ". ");
-  if (strict && !result.missing_keys.empty())
-    errors.push_back("Missing key(s) in state_dict: " + join_quoted(result.missing_keys) + ". ");
-  for (auto& m : mismatches) errors.push_back(std::move(m));
-  if (!errors.empty()) {
-    std::string msg = "[load_state_dict] Error(s) in loading state_dict for " + type_name() + ":";
-    for (const auto& e : errors) msg += "\n\t" + e;
-    if (!mismatches.empty()) throw ShapeError(msg);
-    throw ValueError(msg + "\n(pass strict=false to load the matching entries and get the rest back)");
-  }
+  if (strict) detail::add_key_lines(result.missing_keys, result.unexpected_keys, result.errors);
+  for (const auto& n : twice) result.errors.push_back("the key \"" + n + "\" appears more than once.");
+  for (auto& m : mismatches) result.errors.push_back(std::move(m));
+  return result;
+}
+
+LoadStateDictResult Module::load_state_dict(const NamedTensors& state, bool strict) {
+  LoadStateDictResult result = check_state_dict(state, strict);
+  if (!result.errors.empty())
+    detail::throw_state_dict_errors("[load_state_dict] Error(s) in loading state_dict for " + type_name() + ":",
+                                    result.errors);
+  std::unordered_map<std::string, const Tensor*> given;
+  for (const auto& [n, t] : state) given.emplace(n, &t);
+  NamedTensors targets;
+  collect("", true, true, targets);
+  collect("", false, true, targets);
   NoGradGuard no_grad;
-  for (auto& [dst, src] : copies)
-    if (!dst.is_same(*src)) dst.copy_(*src);
+  for (auto& [n, dst] : targets) {
+    auto it = given.find(n);
+    if (it != given.end() && !dst.is_same(*it->second)) dst.copy_(*it->second);
+  }
   return result;
 }
 

@@ -1,9 +1,13 @@
 // Optimizer base (groups, zero_grad, state dicts), SGD, Adam/AdamW and clip_grad_norm_.
+#include <algorithm>
 #include <cmath>
+#include <typeinfo>
 #include <unordered_set>
 
+#include "nn/state_dict_errors.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
+#include "ricci/ops/elementwise.h"
 #include "ricci/optim.h"
 
 namespace ricci::optim {
@@ -54,60 +58,252 @@ void Optimizer::zero_grad(bool set_to_none) {
 
 ParamState& Optimizer::state(const Tensor& param) { return state_[param.unsafe_impl()]; }
 
-NamedTensors Optimizer::state_dict() const {
-  NamedTensors out;
+std::string Optimizer::type_name() const { return detail::short_type_name(typeid(*this)); }
+
+// ---- state dicts -------------------------------------------------------------------------------------
+
+namespace {
+
+// The hyperparameters a state dict may carry, by ParamGroup field.
+struct Hyper {
+  const char* name;
+  double ParamGroup::*real;
+  bool ParamGroup::*flag;
+};
+constexpr Hyper kHypers[] = {
+    {"lr", &ParamGroup::lr, nullptr},           {"momentum", &ParamGroup::momentum, nullptr},
+    {"dampening", &ParamGroup::dampening, nullptr}, {"nesterov", nullptr, &ParamGroup::nesterov},
+    {"weight_decay", &ParamGroup::weight_decay, nullptr}, {"beta1", &ParamGroup::beta1, nullptr},
+    {"beta2", &ParamGroup::beta2, nullptr},     {"eps", &ParamGroup::eps, nullptr},
+    {"amsgrad", nullptr, &ParamGroup::amsgrad}, {"initial_lr", &ParamGroup::initial_lr, nullptr},
+};
+
+const Hyper* find_hyper(const std::string& name) {
+  for (const auto& h : kHypers)
+    if (name == h.name) return &h;
+  return nullptr;
+}
+double get_hyper(const ParamGroup& g, const Hyper& h) { return h.real ? g.*h.real : (g.*h.flag ? 1.0 : 0.0); }
+void set_hyper(ParamGroup& g, const Hyper& h, double v) {
+  if (h.real) {
+    g.*h.real = v;
+  } else {
+    g.*h.flag = v != 0.0;
+  }
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string shape_str(IntArrayRef s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+// "[0, 1, 2]", or "[0, 1, ..., 9] (10 parameters)" for long lists.
+std::string indices_str(const std::vector<int64_t>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v.size() > 8 && i == 3) {
+      out += "..., ";
+      i = v.size() - 2;
+    }
+    out += std::to_string(v[i]) + (i + 1 < v.size() ? ", " : "");
+  }
+  out += "]";
+  return v.size() > 8 ? out + " (" + std::to_string(v.size()) + " parameters)" : out;
+}
+
+// Why `v` is not a valid value of hyperparameter `name`; empty when it is.
+std::string bad_hyper(const std::string& name, double v) {
+  if (!std::isfinite(v)) return "is not finite";
+  if (name == "nesterov" || name == "amsgrad") return v == 0.0 || v == 1.0 ? "" : "must be 0 or 1";
+  if (name == "beta1" || name == "beta2") return v >= 0.0 && v < 1.0 ? "" : "must be in [0, 1)";
+  if (name == "dampening") return "";
+  return v >= 0.0 ? "" : "must be >= 0";
+}
+
+}  // namespace
+
+std::vector<std::string> Optimizer::hyperparameters() const {
+  return {"lr", "momentum", "dampening", "nesterov", "weight_decay", "beta1", "beta2", "eps", "amsgrad"};
+}
+std::vector<std::string> Optimizer::required_state(const ParamGroup&) const { return {}; }
+std::vector<std::string> Optimizer::known_state() const {
+  return {"step", "momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+}
+
+OptimizerStateDict Optimizer::state_dict() const {
+  OptimizerStateDict sd;
+  sd.optimizer = type_name();
+  const std::vector<std::string> hypers = hyperparameters(), fields = known_state();
   int64_t i = 0;
-  for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    for (const auto& p : groups_[gi].params) {
-      const std::string key = "state." + std::to_string(i++) + ".";
+  for (const auto& g : groups_) {
+    OptimizerStateDict::Group& out = sd.param_groups.emplace_back();
+    for (const auto& name : hypers) out.options[name] = get_hyper(g, *find_hyper(name));
+    if (g.initial_lr >= 0.0) out.options["initial_lr"] = g.initial_lr;
+    for (const auto& p : g.params) {
+      const int64_t idx = i++;
+      out.params.push_back(idx);
       auto it = state_.find(p.unsafe_impl());
       if (it == state_.end()) continue;
       const ParamState& s = it->second;
-      out.emplace_back(key + "step", scalar_tensor(static_cast<double>(s.step), DType::Float64));
-      if (s.momentum_buffer.defined()) out.emplace_back(key + "momentum_buffer", s.momentum_buffer.clone());
-      if (s.exp_avg.defined()) out.emplace_back(key + "exp_avg", s.exp_avg.clone());
-      if (s.exp_avg_sq.defined()) out.emplace_back(key + "exp_avg_sq", s.exp_avg_sq.clone());
+      std::map<std::string, Tensor> entry;
+      const std::pair<const char*, const Tensor*> tensors[] = {{"momentum_buffer", &s.momentum_buffer},
+                                                               {"exp_avg", &s.exp_avg},
+                                                               {"exp_avg_sq", &s.exp_avg_sq},
+                                                               {"max_exp_avg_sq", &s.max_exp_avg_sq}};
+      for (const auto& [name, t] : tensors)
+        if (t->defined() && contains(fields, name)) entry[name] = t->detach();
+      if (entry.empty()) continue;  // state(p) was looked at, but nothing was ever stored
+      if (contains(fields, "step")) entry["step"] = scalar_tensor(static_cast<double>(s.step), DType::Float64);
+      sd.state[idx] = std::move(entry);
     }
-    out.emplace_back("param_groups." + std::to_string(gi) + ".lr",
-                     scalar_tensor(groups_[gi].lr, DType::Float64));
   }
-  return out;
+  return sd;
 }
 
-void Optimizer::load_state_dict(const NamedTensors& sd) {
-  std::vector<Tensor> flat;
-  for (const auto& g : groups_)
-    for (const auto& p : g.params) flat.push_back(p);
-  NoGradGuard no_grad;
-  for (const auto& [key, t] : sd) {
-    const size_t dot1 = key.find('.'), dot2 = key.find('.', dot1 + 1);
-    RICCI_CHECK(dot1 != std::string::npos && dot2 != std::string::npos, ValueError,
-                "[optim.load_state_dict] unexpected key \"", key, "\"");
-    const std::string kind = key.substr(0, dot1), field = key.substr(dot2 + 1);
-    const size_t idx = std::stoul(key.substr(dot1 + 1, dot2 - dot1 - 1));
-    if (kind == "param_groups") {
-      RICCI_CHECK(idx < groups_.size() && field == "lr", ValueError, "[optim.load_state_dict] loaded state dict has "
-                  "an entry \"", key, "\" this optimizer (", groups_.size(), " groups) can't take");
-      groups_[idx].lr = t.item<double>();
-      continue;
+LoadStateDictResult Optimizer::check_state_dict(const OptimizerStateDict& sd, bool strict) const {
+  return check_state_dict_impl(sd, strict, nullptr);
+}
+
+LoadStateDictResult Optimizer::check_state_dict_impl(const OptimizerStateDict& sd, bool strict,
+                                                     std::vector<bool>* skip) const {
+  LoadStateDictResult r;
+  std::vector<std::string> problems;
+  const std::string type = type_name();
+  if (strict && !sd.optimizer.empty() && sd.optimizer != type)
+    problems.push_back("the state dict was written by " + sd.optimizer + " but this optimizer is " + type +
+                       " (pass strict=false to load the entries that fit)");
+  if (sd.param_groups.size() != groups_.size())
+    problems.push_back("loaded state dict has " + std::to_string(sd.param_groups.size()) +
+                       " parameter group(s), this optimizer has " + std::to_string(groups_.size()));
+
+  // The parameters numbered as the state dict numbers them, with their groups as they would be
+  // after loading (amsgrad decides whether max_exp_avg_sq is required).
+  std::vector<const Tensor*> flat;
+  std::vector<size_t> group_of;
+  std::vector<ParamGroup> loaded;
+  const std::vector<std::string> hypers = hyperparameters(), fields = known_state();
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    ParamGroup g = groups_[gi];
+    g.params.clear();
+    std::vector<int64_t> expected;
+    for (const auto& p : groups_[gi].params) {
+      expected.push_back(static_cast<int64_t>(flat.size()));
+      flat.push_back(&p);
+      group_of.push_back(gi);
     }
-    RICCI_CHECK(kind == "state" && idx < flat.size(), ValueError, "[optim.load_state_dict] loaded state dict "
-                "contains a parameter entry \"", key, "\" but the optimizer has ", flat.size(), " parameters");
-    const Tensor& p = flat[idx];
-    ParamState& s = state(p);
-    if (field == "step") {
-      s.step = static_cast<int64_t>(t.item<double>());
-      continue;
+    if (gi < sd.param_groups.size()) {
+      const OptimizerStateDict::Group& in = sd.param_groups[gi];
+      const std::string key = "param_groups." + std::to_string(gi) + ".";
+      if (in.params != expected)
+        problems.push_back(key + "params: the loaded group holds the parameters " + indices_str(in.params) +
+                           ", this optimizer's group " + std::to_string(gi) + " holds " + indices_str(expected) +
+                           "; build the optimizer over the same parameters in the same groups and order");
+      for (const auto& name : hypers)
+        if (!in.options.count(name)) r.missing_keys.push_back(key + name);
+      for (const auto& [name, v] : in.options) {
+        if (!contains(hypers, name) && name != "initial_lr") {
+          r.unexpected_keys.push_back(key + name);
+          continue;
+        }
+        const std::string why = bad_hyper(name, v);
+        if (!why.empty()) {
+          problems.push_back(key + name + " " + why + ", got " + detail::cat(v));
+          continue;
+        }
+        set_hyper(g, *find_hyper(name), v);
+      }
+      if (contains(hypers, "nesterov") && g.nesterov && (g.momentum <= 0.0 || g.dampening != 0.0))
+        problems.push_back(key + "nesterov: Nesterov momentum requires a momentum and zero dampening, got momentum " +
+                           detail::cat(g.momentum) + " and dampening " + detail::cat(g.dampening));
     }
-    Tensor* dst = field == "momentum_buffer" ? &s.momentum_buffer
-                  : field == "exp_avg"       ? &s.exp_avg
-                  : field == "exp_avg_sq"    ? &s.exp_avg_sq
-                                             : nullptr;
-    RICCI_CHECK(dst != nullptr, ValueError, "[optim.load_state_dict] unknown state field \"", field, "\" in \"", key, "\"");
-    RICCI_CHECK(t.shape() == p.shape(), ShapeError, "[optim.load_state_dict] \"", key, "\" has shape ", t.shape(),
-                " but parameter ", idx, " has shape ", p.shape());
-    *dst = t.detach().to(p.device(), p.dtype(), /*copy=*/true);
+    loaded.push_back(std::move(g));
   }
+
+  for (const auto& [idx, entry] : sd.state) {
+    const std::string key = "state." + std::to_string(idx) + ".";
+    if (idx < 0 || idx >= static_cast<int64_t>(flat.size())) {
+      for (const auto& [field, _] : entry) r.unexpected_keys.push_back(key + field);
+      continue;
+    }
+    const Tensor& p = *flat[static_cast<size_t>(idx)];
+    for (const auto& [field, t] : entry) {
+      if (!contains(fields, field)) {
+        r.unexpected_keys.push_back(key + field);
+        continue;
+      }
+      if (!t.defined()) {
+        problems.push_back("the entry \"" + key + field + "\" is an undefined tensor");
+      } else if (field == "step") {
+        const bool scalar = t.numel() == 1 && t.dtype() != DType::Bool;
+        const double v = scalar ? t.item<double>() : -1.0;
+        if (!scalar || !std::isfinite(v) || v < 0.0 || v != std::floor(v) || v > 9.0e15)
+          problems.push_back(key + "step must be a one-element tensor holding a whole number >= 0, got shape " +
+                             shape_str(t.shape()) + (scalar ? " holding " + detail::cat(v) : std::string()));
+      } else if (t.shape() != p.shape()) {
+        problems.push_back(std::string(detail::kSizeMismatch) + key + field + ": copying a state tensor with shape " +
+                           shape_str(t.shape()) + " from checkpoint, parameter " + std::to_string(idx) +
+                           " has shape " + shape_str(p.shape()) + ".");
+      } else if (strict && t.dtype() != p.dtype()) {
+        problems.push_back(std::string(detail::kDTypeMismatch) + key + field + ": copying a state tensor with dtype " +
+                           std::string(dtype_name(t.dtype())) + " from checkpoint, parameter " + std::to_string(idx) +
+                           " has dtype " + std::string(dtype_name(p.dtype())) + ".");
+      }
+    }
+    bool incomplete = false;
+    for (const auto& field : required_state(loaded[group_of[static_cast<size_t>(idx)]]))
+      if (!entry.count(field)) {
+        r.missing_keys.push_back(key + field);
+        incomplete = true;
+      }
+    if (incomplete && skip) (*skip)[static_cast<size_t>(idx)] = true;
+  }
+
+  if (strict) detail::add_key_lines(r.missing_keys, r.unexpected_keys, r.errors);
+  for (auto& p : problems) r.errors.push_back(std::move(p));
+  return r;
+}
+
+LoadStateDictResult Optimizer::load_state_dict(const OptimizerStateDict& sd, bool strict) {
+  size_t nparams = 0;
+  for (const auto& g : groups_) nparams += g.params.size();
+  std::vector<bool> skip(nparams, false);
+  LoadStateDictResult r = check_state_dict_impl(sd, strict, &skip);
+  if (!r.errors.empty())
+    detail::throw_state_dict_errors("[optim.load_state_dict] Error(s) in loading state_dict for " + type_name() + ":",
+                                    r.errors);
+  const std::vector<std::string> hypers = hyperparameters(), fields = known_state();
+  std::vector<const Tensor*> flat;
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    for (const auto& p : groups_[gi].params) flat.push_back(&p);
+    for (const auto& [name, v] : sd.param_groups[gi].options)
+      if (contains(hypers, name) || name == "initial_lr") set_hyper(groups_[gi], *find_hyper(name), v);
+  }
+  NoGradGuard no_grad;
+  state_.clear();
+  for (const auto& [idx, entry] : sd.state) {
+    if (idx < 0 || idx >= static_cast<int64_t>(flat.size()) || skip[static_cast<size_t>(idx)]) continue;
+    const Tensor& p = *flat[static_cast<size_t>(idx)];
+    ParamState s;
+    for (const auto& [field, t] : entry) {
+      if (!contains(fields, field)) continue;
+      if (field == "step") {
+        s.step = static_cast<int64_t>(t.item<double>());
+        continue;
+      }
+      Tensor* dst = field == "momentum_buffer" ? &s.momentum_buffer
+                    : field == "exp_avg"       ? &s.exp_avg
+                    : field == "exp_avg_sq"    ? &s.exp_avg_sq
+                                               : &s.max_exp_avg_sq;
+      *dst = t.detach().to(p.device(), p.dtype(), /*copy=*/true);
+    }
+    state_[p.unsafe_impl()] = std::move(s);
+  }
+  return r;
 }
 
 // ---- SGD -------------------------------------------------------------------------------------------
@@ -125,6 +321,12 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : SGD(one_group(std::move(par
 }
 
 SGD::SGD(std::vector<ParamGroup> groups) : Optimizer(std::move(groups)) {}
+
+std::vector<std::string> SGD::hyperparameters() const {
+  return {"lr", "momentum", "dampening", "nesterov", "weight_decay"};
+}
+std::vector<std::string> SGD::required_state(const ParamGroup&) const { return {"momentum_buffer"}; }
+std::vector<std::string> SGD::known_state() const { return {"momentum_buffer"}; }
 
 void SGD::step() {
   NoGradGuard no_grad;
@@ -153,6 +355,7 @@ void SGD::step() {
 Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(one_group(std::move(params))) {
   for (auto& g : groups_) {
     g.lr = o.lr, g.beta1 = o.beta1, g.beta2 = o.beta2, g.eps = o.eps, g.weight_decay = o.weight_decay;
+    g.amsgrad = o.amsgrad;
   }
   RICCI_CHECK(o.lr >= 0.0, ValueError, "[Adam] Invalid learning rate: ", o.lr);
   RICCI_CHECK(o.eps >= 0.0, ValueError, "[Adam] Invalid epsilon value: ", o.eps);
@@ -163,8 +366,17 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(one_group(std::move
 
 Adam::Adam(std::vector<ParamGroup> groups) : Optimizer(std::move(groups)) {}
 
+std::vector<std::string> Adam::hyperparameters() const {
+  return {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"};
+}
+std::vector<std::string> Adam::required_state(const ParamGroup& group) const {
+  if (group.amsgrad) return {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  return {"step", "exp_avg", "exp_avg_sq"};
+}
+std::vector<std::string> Adam::known_state() const { return {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}; }
+
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions o)
-    : Adam(std::move(params), AdamOptions{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay}) {
+    : Adam(std::move(params), AdamOptions{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad}) {
   decoupled_ = true;
 }
 
@@ -182,6 +394,7 @@ void Adam::step() {
         s.exp_avg = zeros_like(p);
         s.exp_avg_sq = zeros_like(p);
       }
+      if (g.amsgrad && !s.max_exp_avg_sq.defined()) s.max_exp_avg_sq = zeros_like(p);
       s.step += 1;
       if (g.weight_decay != 0.0) {
         if (decoupled_) {
@@ -194,7 +407,8 @@ void Adam::step() {
       s.exp_avg_sq.mul_(g.beta2).addcmul_(grad, grad, 1.0 - g.beta2);
       const double bc1 = 1.0 - std::pow(g.beta1, static_cast<double>(s.step));
       const double bc2 = 1.0 - std::pow(g.beta2, static_cast<double>(s.step));
-      Tensor denom = s.exp_avg_sq.sqrt();
+      if (g.amsgrad) s.max_exp_avg_sq.copy_(maximum(s.max_exp_avg_sq, s.exp_avg_sq));
+      Tensor denom = (g.amsgrad ? s.max_exp_avg_sq : s.exp_avg_sq).sqrt();
       denom.div_(std::sqrt(bc2)).add_(g.eps);
       p.addcdiv_(s.exp_avg, denom, -g.lr / bc1);
     }

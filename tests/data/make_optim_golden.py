@@ -1,5 +1,5 @@
 # Regenerates tests/data/optim_golden.txt: PyTorch's parameter values after each of 5 steps of
-# SGD / Adam / AdamW on loss = 0.5 * sum(w * p^2) + sum(b * p), float64, and the clip result.
+# SGD / Adam / AdamW (also with amsgrad) on loss = 0.5 * sum(w * p^2) + sum(b * p), float64, and the clip result.
 import torch
 
 torch.set_default_dtype(torch.float64)
@@ -11,6 +11,9 @@ cases = {
     "sgd_damp": lambda p: torch.optim.SGD([p], lr=0.05, momentum=0.8, dampening=0.3),
     "adam": lambda p: torch.optim.Adam([p], lr=0.1, weight_decay=0.05),
     "adamw": lambda p: torch.optim.AdamW([p], lr=0.1),
+    # beta2 = 0.5 lets exp_avg_sq fall as the gradients shrink, so its running maximum matters.
+    "adam_amsgrad": lambda p: torch.optim.Adam([p], lr=0.3, betas=(0.8, 0.5), weight_decay=0.05, amsgrad=True),
+    "adamw_amsgrad": lambda p: torch.optim.AdamW([p], lr=0.3, betas=(0.8, 0.5), amsgrad=True),
 }
 lines = []
 for name, make in cases.items():

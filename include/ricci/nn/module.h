@@ -29,10 +29,12 @@ namespace ricci::nn {
 // Ordered (name, tensor) pairs: state dicts and named_parameters() keep registration order.
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
-// What a non-strict load_state_dict found (PyTorch's _IncompatibleKeys).
+// What a non-strict load_state_dict found (PyTorch's _IncompatibleKeys); check_state_dict also
+// fills `errors`: one line per problem load_state_dict would throw for.
 struct LoadStateDictResult {
   std::vector<std::string> missing_keys;
   std::vector<std::string> unexpected_keys;
+  std::vector<std::string> errors;
 };
 
 class Module {
@@ -77,13 +79,19 @@ class Module {
   // Per module: its parameters, then its buffers, then each child's entries with the child's
   // prefix — PyTorch's order. The tensors are detached handles sharing the module's storage.
   NamedTensors state_dict() const;
-  // Copies each entry into the matching parameter/buffer in place (no graph recorded), converting
-  // dtype and device. A shape mismatch is always an error; with strict, missing and unexpected keys
-  // are too. Nothing is copied when an error is thrown. The messages follow PyTorch:
+  // Copies each entry into the matching parameter/buffer in place (no graph recorded), onto its
+  // device. Always errors: a shape mismatch, an undefined tensor, a key given twice. With strict
+  // (the default) also errors: missing keys, unexpected keys and a dtype other than the target's;
+  // with strict=false those keys are skipped and returned, and dtypes are converted. One error
+  // lists every problem (ShapeError when a shape is among them, else DTypeError when a dtype is,
+  // else ValueError) and nothing is copied. The messages follow PyTorch:
   //   Error(s) in loading state_dict for TwoLayer:
   //   	Missing key(s) in state_dict: "fc2.bias".
   LoadStateDictResult load_state_dict(const NamedTensors& state, bool strict = true);
   LoadStateDictResult load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
+  // What load_state_dict(state, strict) would report, without loading anything: the missing and
+  // unexpected keys and, in `errors`, one line per problem it would throw for (none: it would load).
+  LoadStateDictResult check_state_dict(const NamedTensors& state, bool strict = true) const;
   // The state dict as a safetensors file, and back (load goes through load_state_dict).
   void save(const std::string& path) const;
   LoadStateDictResult load(const std::string& path, bool strict = true);
