@@ -29,9 +29,13 @@ for dt in REDUCED + ["f32"]:
     case(f"{dt}_default_eps_small", "layer_norm", [uniform(-1e-3, 1e-3, 3, 16, dt=dt), None, None], normalized_shape=[16])
     case(f"{dt}_default_eps_affine", "layer_norm",
          [uniform(-3e-3, 3e-3, 2, 3, 8, dt=dt), randn(8, dt=dt).reseed(1), randn(8, dt=dt).reseed(2)], normalized_shape=[8])
+# Gradients at unit scale: PyTorch's CPU kernel keeps mean and rstd in float16/bfloat16 for its
+# backward (ricci keeps them in float32), and on inputs around 1e-2 the backward's cancellation
+# amplifies that rounding to tens of ulps of PyTorch's own error against float64; at unit scale
+# both agree with the float64 gradient to the final rounding.
 for dt in REDUCED:
     case(f"{dt}_default_eps_grad", "layer_norm",
-         [uniform(-1e-2, 1e-2, 3, 16, dt=dt), randn(16, dt=dt).reseed(1), randn(16, dt=dt).reseed(2)],
+         [uniform(-1, 1, 3, 16, dt=dt), randn(16, dt=dt).reseed(1), randn(16, dt=dt).reseed(2)],
          normalized_shape=[16], grad=True)
 
 # softmax / log_softmax with dtype=None: a float16 result of a float32 computation, also where exp
