@@ -174,10 +174,16 @@ const std::map<std::string, OpFn>& ops() {
       RICCI_UNARY(erf), RICCI_UNARY(floor), RICCI_UNARY(ceil), RICCI_UNARY(round), RICCI_UNARY(trunc),
       RICCI_UNARY(silu), RICCI_UNARY(logical_not), RICCI_UNARY(isnan), RICCI_UNARY(isinf),
       RICCI_UNARY(isfinite), RICCI_UNARY(bitwise_not),
-      {"gelu", [](const Tensors& in, const Attrs& a) { return Tensors{gelu(in.at(0), a.s("approximate", "none"))}; }},
+      // An attr a case leaves out is left out of the call (here and in torch_ops.py), so such a case
+      // checks ricci's default against PyTorch's (cases_defaults.py).
+      {"gelu",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{a.has("approximate") ? gelu(in.at(0), a.s("approximate")) : gelu(in.at(0))};
+       }},
       {"softplus",
        [](const Tensors& in, const Attrs& a) {
-         return Tensors{softplus(in.at(0), a.d("beta", 1.0), a.d("threshold", 20.0))};
+         if (a.has("threshold")) return Tensors{softplus(in.at(0), a.d("beta", 1.0), a.d("threshold"))};
+         return Tensors{a.has("beta") ? softplus(in.at(0), a.d("beta")) : softplus(in.at(0))};
        }},
       {"clamp",
        [](const Tensors& in, const Attrs& a) {
@@ -263,14 +269,19 @@ const std::map<std::string, OpFn>& ops() {
       {"argmin", [](const Tensors& in, const Attrs& a) { return Tensors{argmin(in.at(0), a.opt_i("dim"), a.b("keepdim"))}; }},
       {"var",
        [](const Tensors& in, const Attrs& a) {
+         if (!a.has("correction") && !a.has("keepdim")) return Tensors{var(in.at(0), a.dims("dims"))};
          return Tensors{var(in.at(0), a.dims("dims"), a.i("correction", 1), a.b("keepdim"))};
        }},
       {"std",
        [](const Tensors& in, const Attrs& a) {
+         if (!a.has("correction") && !a.has("keepdim")) return Tensors{ricci::std(in.at(0), a.dims("dims"))};
          return Tensors{ricci::std(in.at(0), a.dims("dims"), a.i("correction", 1), a.b("keepdim"))};
        }},
       {"norm",
-       [](const Tensors& in, const Attrs& a) { return Tensors{norm(in.at(0), a.d("p", 2), a.dims("dims"), a.b("keepdim"))}; }},
+       [](const Tensors& in, const Attrs& a) {
+         if (!a.has("p") && !a.has("dims") && !a.has("keepdim")) return Tensors{norm(in.at(0))};
+         return Tensors{norm(in.at(0), a.d("p", 2), a.dims("dims"), a.b("keepdim"))};
+       }},
       {"logsumexp",
        [](const Tensors& in, const Attrs& a) { return Tensors{logsumexp(in.at(0), a.dims("dims"), a.b("keepdim"))}; }},
       {"all",
@@ -407,7 +418,8 @@ const std::map<std::string, OpFn>& ops() {
        [](const Tensors& in, const Attrs& a) { return Tensors{F::log_softmax(in.at(0), a.i("dim"), a.dtype())}; }},
       {"layer_norm",
        [](const Tensors& in, const Attrs& a) {
-         return Tensors{F::layer_norm(in.at(0), a.dims("normalized_shape"), in.at(1), in.at(2), a.d("eps", 1e-5))};
+         if (!a.has("eps")) return Tensors{F::layer_norm(in.at(0), a.dims("normalized_shape"), in.at(1), in.at(2))};
+         return Tensors{F::layer_norm(in.at(0), a.dims("normalized_shape"), in.at(1), in.at(2), a.d("eps"))};
        }},
       {"rms_norm",
        [](const Tensors& in, const Attrs& a) {
@@ -418,18 +430,29 @@ const std::map<std::string, OpFn>& ops() {
       {"linear", [](const Tensors& in, const Attrs&) { return Tensors{F::linear(in.at(0), in.at(1), in.at(2))}; }},
       {"cross_entropy",
        [](const Tensors& in, const Attrs& a) {
-         return Tensors{F::cross_entropy(in.at(0), in.at(1),
-                                         {.weight = in.at(2), .ignore_index = a.i("ignore_index", -100),
-                                          .reduction = reduction(a), .label_smoothing = a.d("label_smoothing", 0.0)})};
+         F::CrossEntropyOptions o;  // its defaults, unless the case sets them
+         o.weight = in.at(2);
+         if (a.has("ignore_index")) o.ignore_index = a.i("ignore_index");
+         if (a.has("reduction")) o.reduction = reduction(a);
+         if (a.has("label_smoothing")) o.label_smoothing = a.d("label_smoothing");
+         return Tensors{F::cross_entropy(in.at(0), in.at(1), o)};
        }},
       {"nll_loss",
        [](const Tensors& in, const Attrs& a) {
-         return Tensors{F::nll_loss(in.at(0), in.at(1),
-                                    {.weight = in.at(2), .ignore_index = a.i("ignore_index", -100), .reduction = reduction(a)})};
+         F::NllLossOptions o;
+         o.weight = in.at(2);
+         if (a.has("ignore_index")) o.ignore_index = a.i("ignore_index");
+         if (a.has("reduction")) o.reduction = reduction(a);
+         return Tensors{F::nll_loss(in.at(0), in.at(1), o)};
        }},
-      {"mse_loss", [](const Tensors& in, const Attrs& a) { return Tensors{F::mse_loss(in.at(0), in.at(1), reduction(a))}; }},
+      {"mse_loss",
+       [](const Tensors& in, const Attrs& a) {
+         return Tensors{a.has("reduction") ? F::mse_loss(in.at(0), in.at(1), reduction(a)) : F::mse_loss(in.at(0), in.at(1))};
+       }},
       {"scaled_dot_product_attention",
        [](const Tensors& in, const Attrs& a) {
+         if (!a.has("is_causal") && !a.has("scale"))
+           return Tensors{F::scaled_dot_product_attention(in.at(0), in.at(1), in.at(2), in.at(3))};
          return Tensors{F::scaled_dot_product_attention(in.at(0), in.at(1), in.at(2), in.at(3), a.b("is_causal"),
                                                         a.opt_d("scale"))};
        }},

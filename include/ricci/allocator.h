@@ -28,6 +28,9 @@ class Allocator {
   virtual Device device() const = 0;
 };
 
+// One CPU allocation may take at most the machine's memory plus swap (or RICCI_CPU_MEMORY_LIMIT,
+// bytes with an optional K/M/G suffix, when lower): a larger request throws Error "[allocate] CPU
+// out of memory ..." before asking the system, which might overcommit and kill the process later.
 // The allocator of a device. CUDA throws DeviceError when CUDA is unavailable.
 Allocator& allocator_for(Device device);
 Allocator& cpu_allocator();

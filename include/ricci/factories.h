@@ -42,6 +42,9 @@ Tensor from_blob(void* data, IntArrayRef shape, IntArrayRef strides, DType dtype
                  Storage::Deleter deleter = nullptr, void* ctx = nullptr);
 
 Tensor empty(IntArrayRef shape, TensorOptions options = {});
+// An uninitialised tensor with the given (non-negative) strides, over a fresh storage just large
+// enough for them (torch.empty_strided). Overlapping layouts (stride 0) are allowed.
+Tensor empty_strided(IntArrayRef shape, IntArrayRef strides, TensorOptions options = {});
 Tensor zeros(IntArrayRef shape, TensorOptions options = {});
 Tensor ones(IntArrayRef shape, TensorOptions options = {});
 Tensor full(IntArrayRef shape, const Scalar& value, TensorOptions options = {});  // dtype from value if unset

@@ -153,11 +153,4 @@ class Dims {
 std::ostream& operator<<(std::ostream& os, IntArrayRef dims);
 inline std::ostream& operator<<(std::ostream& os, const Dims& dims) { return os << dims.ref(); }
 
-// Product of the entries (1 for an empty list).
-inline int64_t product(IntArrayRef dims) {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  return n;
-}
-
 }  // namespace ricci

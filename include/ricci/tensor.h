@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ricci/detail/intrusive_ptr.h"
+#include "ricci/detail/size_math.h"
 #include "ricci/device.h"
 #include "ricci/dtype.h"
 #include "ricci/error.h"
@@ -91,7 +92,10 @@ class Tensor {
   int64_t ndim() const { return dim(); }
   int64_t numel() const { return impl().numel; }
   size_t element_size() const { return ricci::element_size(dtype()); }
-  size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
+  // numel * element size: the bytes of a contiguous copy (an expanded view may count more than exist).
+  size_t nbytes() const {
+    return static_cast<size_t>(checked_mul(numel(), static_cast<int64_t>(element_size()), "nbytes", shape(), "the size in bytes"));
+  }
   bool is_contiguous() const { return impl().is_contiguous; }
   bool is_floating_point() const { return ricci::is_floating_point(dtype()); }
   bool is_cpu() const { return device().is_cpu(); }
@@ -323,8 +327,9 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
 // Contiguous (row-major) strides for a shape.
 Dims contiguous_strides(IntArrayRef sizes);
-// A fresh, uninitialised tensor (the allocator's cached blocks make this cheap).
-Tensor empty_tensor(IntArrayRef sizes, DType dtype, Device device = kCPU);
+// A fresh, uninitialised tensor (the allocator's cached blocks make this cheap). The shape is
+// checked (Note [Checked size arithmetic]); errors name `op`, the op whose output this is.
+Tensor empty_tensor(IntArrayRef sizes, DType dtype, Device device = kCPU, const char* op = "empty");
 // Throws DeviceError "Expected all tensors to be on the same device ..." unless all agree.
 void check_same_device(const char* op, std::initializer_list<const Tensor*> tensors);
 // Throws Error naming the op when a tensor is undefined.

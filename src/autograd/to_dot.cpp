@@ -32,7 +32,11 @@ std::string format_values(const Tensor& t) {
 
 std::string format_meta(IntArrayRef sizes, DType dtype) {
   std::ostringstream os;
-  os << sizes << " " << dtype_name(dtype) << " · " << product(sizes) * static_cast<int64_t>(element_size(dtype)) << " B";
+  int64_t bytes;  // an expanded (stride-0) tensor can count more bytes than int64 holds
+  const bool fits = !mul_overflows(product(sizes), static_cast<int64_t>(element_size(dtype)), &bytes);
+  os << sizes << " " << dtype_name(dtype) << " · ";
+  if (fits) os << bytes << " B";
+  else os << "more than 2^63 B";
   return os.str();
 }
 

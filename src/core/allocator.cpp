@@ -7,7 +7,9 @@
 #include "ricci/allocator.h"
 
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <mutex>
@@ -30,14 +32,15 @@ constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kHugeBlockMin = size_t{4} << 20;
 constexpr size_t kDefaultCacheLimit = size_t{4} << 30;
 
-// RICCI_CPU_CACHE_LIMIT: bytes, with an optional K/M/G suffix ("512M"); 0 disables caching.
-size_t cache_limit_from_env() {
-  const char* s = std::getenv("RICCI_CPU_CACHE_LIMIT");
-  if (!s || !*s) return kDefaultCacheLimit;
+// A byte count from the environment: digits with an optional K/M/G suffix ("512M"); `fallback`
+// when unset or unreadable.
+size_t bytes_from_env(const char* name, size_t fallback) {
+  const char* s = std::getenv(name);
+  if (!s || !*s) return fallback;
   char* end = nullptr;
   errno = 0;
   const unsigned long long v = std::strtoull(s, &end, 10);
-  if (errno != 0 || end == s) return kDefaultCacheLimit;  // unreadable: keep the default
+  if (errno != 0 || end == s) return fallback;  // unreadable: keep the default
   size_t shift = 0;
   switch (*end) {
     case 'k': case 'K': shift = 10; break;
@@ -45,8 +48,32 @@ size_t cache_limit_from_env() {
     case 'g': case 'G': shift = 30; break;
     default: break;
   }
+  if (shift && v > (~0ull >> shift)) return fallback;  // "99999999999G": unreadable too
   return static_cast<size_t>(v) << shift;
 }
+
+// RICCI_CPU_CACHE_LIMIT: the most freed bytes kept for reuse; 0 disables caching.
+size_t cache_limit_from_env() { return bytes_from_env("RICCI_CPU_CACHE_LIMIT", kDefaultCacheLimit); }
+
+// The most one allocation may ask for: the machine's memory plus swap, or RICCI_CPU_MEMORY_LIMIT
+// when that is lower (fuzzers and tests keep allocations small with it). A larger request cannot
+// be served, but an overcommitting kernel (or a sanitizer's allocator) may still say yes and then
+// kill the process when the pages are touched, so such requests get a clear error up front.
+size_t machine_memory_bytes() {
+  static const size_t bytes = [] {
+    size_t machine = detail::kMaxBlockBytes;
+    struct sysinfo info {};
+    if (::sysinfo(&info) == 0) {
+      const unsigned __int128 total =
+          (static_cast<unsigned __int128>(info.totalram) + info.totalswap) * std::max<unsigned>(info.mem_unit, 1);
+      if (total > 0 && total < detail::kMaxBlockBytes) machine = static_cast<size_t>(total);
+    }
+    return std::min(machine, bytes_from_env("RICCI_CPU_MEMORY_LIMIT", machine));
+  }();
+  return bytes;
+}
+
+std::string gib(size_t bytes) { return detail::cat(static_cast<double>(bytes) / static_cast<double>(size_t{1} << 30), " GiB"); }
 
 void* system_alloc(size_t block) {
   const size_t align = block >= kHugeBlockMin ? kHugePage : kAlignment;
@@ -61,6 +88,10 @@ class CpuCachingAllocator final : public Allocator {
   CpuCachingAllocator() : cache_limit_(cache_limit_from_env()) {}
 
   void* allocate(size_t nbytes) override {
+    RICCI_CHECK(nbytes <= machine_memory_bytes(), Error, "[allocate] CPU out of memory: tried to allocate ", nbytes,
+                " bytes (", gib(nbytes), "), more than the ", gib(machine_memory_bytes()),
+                " one allocation may take (this machine's memory and swap, or RICCI_CPU_MEMORY_LIMIT); use smaller "
+                "tensors or batches");
     const size_t block = detail::size_class(nbytes);
     {
       std::lock_guard<std::mutex> lock(mutex_);

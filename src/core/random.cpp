@@ -63,7 +63,7 @@ Stream take(Generator* gen, uint64_t nblocks) {
   return {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), offset};
 }
 
-uint64_t blocks_for(int64_t n, int64_t per_block) { return static_cast<uint64_t>((n + per_block - 1) / per_block); }
+uint64_t blocks_for(int64_t n, int64_t per_block) { return static_cast<uint64_t>(n / per_block + (n % per_block != 0)); }
 
 // ---- bits to uniforms ----------------------------------------------------------------------------
 // A uniform in [0, 1) with as many random bits as T's significand holds, so the value is exact in
@@ -251,13 +251,13 @@ void set_rng_state(const GeneratorState& state) { default_generator().set_state(
 
 // ---- factories ----------------------------------------------------------------------------------------
 Tensor rand(IntArrayRef shape, TensorOptions options, Generator* gen) {
-  Tensor out = empty_tensor(shape, float_dtype(options, "rand"));
+  Tensor out = empty_tensor(shape, float_dtype(options, "rand"), kCPU, "rand");
   fill_uniform(out, 0.0, 1.0, gen);
   return finish(out, options);
 }
 
 Tensor randn(IntArrayRef shape, TensorOptions options, Generator* gen) {
-  Tensor out = empty_tensor(shape, float_dtype(options, "randn"));
+  Tensor out = empty_tensor(shape, float_dtype(options, "randn"), kCPU, "randn");
   fill_normal(out, 0.0, 1.0, gen);
   return finish(out, options);
 }
@@ -280,7 +280,7 @@ Tensor randint(int64_t low, int64_t high, IntArrayRef shape, TensorOptions optio
   RICCI_CHECK(low < high, ValueError, "[randint] random_ expects 'from' to be less than 'to', but got from=", low,
               " >= to=", high);
   const DType dtype = options.dtype_or(int64);
-  Tensor out = empty_tensor(shape, dtype);
+  Tensor out = empty_tensor(shape, dtype, kCPU, "randint");
   const int64_t n = out.numel();
   // Unsigned arithmetic: high - low may exceed int64's range (low = INT64_MIN, high > 0).
   const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
@@ -311,24 +311,26 @@ Tensor randperm(int64_t n, TensorOptions options, Generator* gen) {
   RICCI_CHECK(n >= 0, ValueError, "[randperm] n must be non-negative, got n=", n);
   const DType dtype = options.dtype_or(int64);
   // Fisher-Yates is sequential; draw i (for position n-1-i) is the i-th 64-bit value of the stream.
-  std::vector<int64_t> perm(static_cast<size_t>(n));
-  std::iota(perm.begin(), perm.end(), int64_t{0});
+  // The scratch is a tensor, so a huge n meets the allocator's checks, not std::vector's length_error.
+  Tensor out = empty_tensor({n}, dtype, kCPU, "randperm");
+  const Tensor scratch = empty_tensor({n}, int64, kCPU, "randperm");
+  int64_t* perm = scratch.data_ptr<int64_t>();
+  std::iota(perm, perm + n, int64_t{0});
   const Stream s = take(gen, blocks_for(std::max<int64_t>(n - 1, 0), 2));
   Block b{};
   for (int64_t i = n - 1, d = 0; i > 0; --i, ++d) {
     if (d % 2 == 0) b = s.block(static_cast<uint64_t>(d / 2));
     const int w = static_cast<int>(d % 2) * 2;
     const int64_t j = static_cast<int64_t>(bits64(b[w], b[w + 1]) % static_cast<uint64_t>(i + 1));
-    std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
+    std::swap(perm[i], perm[j]);
   }
-  Tensor out = empty_tensor({n}, dtype);
   RICCI_DISPATCH_NUMERIC(dtype, "randperm", [&]<class T>() {
     const double largest = std::is_integral_v<T> ? static_cast<double>(std::numeric_limits<T>::max())
                                                  : std::ldexp(1.0, kUniformBits<T>);
     RICCI_CHECK(n == 0 || static_cast<double>(n - 1) <= largest, ValueError, "[randperm] n=", n,
                 " is too large for dtype ", dtype_name(dtype), "; pass a wider dtype such as int64");
     T* p = data_of<T>(out);
-    for (int64_t i = 0; i < n; ++i) p[i] = from_int<T>(perm[static_cast<size_t>(i)]);
+    for (int64_t i = 0; i < n; ++i) p[i] = from_int<T>(perm[i]);
   });
   return finish(out, options);
 }
@@ -360,7 +362,7 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
 Tensor bernoulli(IntArrayRef shape, double p, TensorOptions options, Generator* gen) {
   RICCI_CHECK(p >= 0.0 && p <= 1.0, ValueError, "[bernoulli] expects 0 <= p <= 1, but got p=", p);
   const DType dtype = options.dtype_or(float32);
-  Tensor out = empty_tensor(shape, dtype);
+  Tensor out = empty_tensor(shape, dtype, kCPU, "bernoulli");
   const int64_t n = out.numel();
   RICCI_DISPATCH_ALL(dtype, "bernoulli", [&]<class T>() {
     T* o = data_of<T>(out);
@@ -399,7 +401,8 @@ Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, G
                 r, "; every row needs a positive weight");
   }
 
-  Tensor out = probs.dim() == 2 ? empty_tensor({rows, num_samples}, int64) : empty_tensor({num_samples}, int64);
+  Tensor out = probs.dim() == 2 ? empty_tensor({rows, num_samples}, int64, kCPU, "multinomial")
+                                : empty_tensor({num_samples}, int64, kCPU, "multinomial");
   int64_t* o = data_of<int64_t>(out);
   const int64_t draws_per_row = replacement ? num_samples : n;
   const Stream s = take(gen, blocks_for(rows * draws_per_row, 2));

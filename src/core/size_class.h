@@ -11,6 +11,9 @@ namespace ricci::detail {
 
 inline constexpr size_t kSmallClassLimit = 512;        // up to here: multiples of 64 B
 inline constexpr size_t kMidClassLimit = 64 * 1024;    // up to here: multiples of 512 B
+// No allocator serves more than this (2^62 B): size_class must not wrap, and the allocators refuse
+// larger requests before asking for a class.
+inline constexpr size_t kMaxBlockBytes = size_t{1} << 62;
 
 constexpr size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
@@ -24,6 +27,7 @@ constexpr size_t size_class(size_t n) {
   return round_up(n, size_t{1} << (k - 2));
 }
 
+static_assert(size_class(kMaxBlockBytes) == kMaxBlockBytes && size_class(kMaxBlockBytes - 1) == kMaxBlockBytes);
 static_assert(size_class(0) == 64 && size_class(1) == 64 && size_class(65) == 128);
 static_assert(size_class(513) == 1024 && size_class(64 * 1024) == 64 * 1024);
 static_assert(size_class(64 * 1024 + 1) == 80 * 1024);

@@ -21,7 +21,9 @@ TensorImpl::TensorImpl(StoragePtr s, DType t, Dims sz, Dims st, int64_t offset)
 TensorImpl::~TensorImpl() = default;
 
 void TensorImpl::refresh_layout() {
-  numel = product(sizes);
+  // The backstop of Note [Checked size arithmetic]: ops check their shapes under their own name
+  // first; a shape that reaches here unchecked still cannot wrap.
+  numel = checked_numel(sizes, "numel");
   // Contiguous: row-major strides, ignoring dims of size 1 (PyTorch's definition).
   bool contiguous = true;
   int64_t expected = 1;
@@ -52,15 +54,15 @@ Dims contiguous_strides(IntArrayRef sizes) {
   int64_t s = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
     strides[i] = s;
-    s *= std::max<int64_t>(sizes[i], 1);
+    // The span of a tensor's shape fits int64 (Note [Checked size arithmetic]); a shape that is
+    // not a tensor's yet is checked here.
+    s = checked_mul(s, std::max<int64_t>(sizes[i], 1), "contiguous_strides", sizes, "the stride");
   }
   return strides;
 }
 
-Tensor empty_tensor(IntArrayRef sizes, DType dtype, Device device) {
-  for (int64_t s : sizes)
-    RICCI_CHECK(s >= 0, ValueError, "[empty] Trying to create tensor with negative dimension ", s, ": ", sizes);
-  const size_t nbytes = static_cast<size_t>(product(sizes)) * element_size(dtype);
+Tensor empty_tensor(IntArrayRef sizes, DType dtype, Device device, const char* op) {
+  const size_t nbytes = checked_nbytes(sizes, element_size(dtype), op);
   auto storage = detail::make_intrusive<Storage>(nbytes, device);
   return make_tensor(std::move(storage), dtype, Dims(sizes), contiguous_strides(sizes), 0);
 }

@@ -49,6 +49,27 @@ void record_view(const Tensor& self, Tensor& out, const char* name, Vjp vjp) {
   autograd::record(name, {&self}, {&out}, {}, {}, std::move(vjp));
 }
 
+// The storage index of the last element a layout reaches (the offset for an empty one), checked
+// (Note [Checked size arithmetic]). Strides are >= 0 for every layout a user can make.
+int64_t max_element_index(IntArrayRef sizes, IntArrayRef strides, int64_t offset, const char* op) {
+  int64_t m = offset;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == 0) return offset;
+    m = checked_add(m, checked_mul(sizes[i] - 1, strides[i], op, sizes, "the storage extent"), op, sizes,
+                    "the storage extent");
+  }
+  return m;
+}
+
+// stride * step for a dim that ends up with `len` elements. With len <= 1 the stride never
+// addresses memory, so a product past int64 (a step far beyond the end) keeps the old stride.
+int64_t scaled_stride(int64_t stride, int64_t step, int64_t len, const char* op, IntArrayRef shape) {
+  int64_t r;
+  if (!mul_overflows(stride, step, &r)) return r;
+  if (len <= 1) return stride;
+  detail::throw_size_overflow(op, shape, "the stride");
+}
+
 }  // namespace
 
 // The gradient of as_strided. When the base is contiguous the view's offsets are relative to it
@@ -59,11 +80,7 @@ Tensor strided_view_backward(const Tensor& grad, const Dims& base_sizes, const D
     return view_backward(grad, base_sizes,
                          [=](const Tensor& z) { return z.as_strided(sizes, strides, offset - base_offset); });
   }
-  auto extent = [](const Dims& sz, const Dims& st, int64_t off) {
-    int64_t m = off;
-    for (size_t i = 0; i < sz.size(); ++i) m += (sz[i] - 1) * st[i];
-    return m + 1;
-  };
+  auto extent = [](const Dims& sz, const Dims& st, int64_t off) { return max_element_index(sz, st, off, "as_strided") + 1; };
   const int64_t n = std::max(extent(base_sizes, base_strides, base_offset), extent(sizes, strides, offset));
   Tensor flat = view_backward(grad, {n}, [=](const Tensor& z) { return z.as_strided(sizes, strides, offset); });
   return flat.as_strided(base_sizes, base_strides, base_offset).clone();
@@ -80,8 +97,8 @@ Dims infer_size(IntArrayRef shape, int64_t numel, const char* op) {
       RICCI_CHECK(infer_at < 0, ShapeError, "[", op, "] only one dimension can be inferred");
       infer_at = static_cast<int64_t>(i);
     } else {
-      RICCI_CHECK(out[i] >= 0, ShapeError, "[", op, "] invalid shape dimension ", out[i]);
-      known *= out[i];
+      RICCI_CHECK(out[i] >= 0, ShapeError, "[", op, "] invalid shape dimension ", out[i], " in shape ", shape);
+      known = checked_mul(known, out[i], op, shape, "the number of elements");
     }
   }
   if (infer_at >= 0) {
@@ -90,6 +107,7 @@ Dims infer_size(IntArrayRef shape, int64_t numel, const char* op) {
   } else {
     RICCI_CHECK(known == numel, ShapeError, "[", op, "] shape '", shape, "' is invalid for input of size ", numel);
   }
+  checked_numel(out, op);  // equal numel, but a zero elsewhere can hide an overflowing span
   return out;
 }
 
@@ -108,12 +126,16 @@ std::optional<Dims> compute_view_strides(IntArrayRef old_sizes, IntArrayRef old_
   int64_t view_d = static_cast<int64_t>(new_sizes.size()) - 1;
   int64_t chunk_base_stride = old_strides.back();
   int64_t tensor_numel = 1, view_numel = 1;
+  // Element counts are partial products of two non-empty shapes of equal numel, so they fit; the
+  // strides of size-1 dims are arbitrary, so stride products are checked (no view on overflow).
+  int64_t product;
   for (int64_t tensor_d = static_cast<int64_t>(old_sizes.size()) - 1; tensor_d >= 0; --tensor_d) {
     tensor_numel *= old_sizes[tensor_d];
     if (tensor_d == 0 ||
-        (old_sizes[tensor_d - 1] != 1 && old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride)) {
+        (old_sizes[tensor_d - 1] != 1 &&
+         (mul_overflows(tensor_numel, chunk_base_stride, &product) || old_strides[tensor_d - 1] != product))) {
       while (view_d >= 0 && (view_numel < tensor_numel || new_sizes[view_d] == 1)) {
-        new_strides[view_d] = view_numel * chunk_base_stride;
+        if (mul_overflows(view_numel, chunk_base_stride, &new_strides[view_d])) return std::nullopt;
         view_numel *= new_sizes[view_d];
         --view_d;
       }
@@ -240,11 +262,14 @@ Tensor Tensor::expand(IntArrayRef shape) const {
       RICCI_CHECK(have == 1, ShapeError, "[expand] The expanded size of the tensor (", target,
                   ") must match the existing size (", have, ") at non-singleton dimension ", i, ".  Target sizes: ", shape,
                   ".  Tensor sizes: ", this->shape());
+      RICCI_CHECK(target >= 0, ShapeError, "[expand] The expanded size of the tensor (", target, ") at dimension ", i,
+                  " must be non-negative, or -1 to keep the size.  Target sizes: ", shape);
       sizes[i] = target;
       strides[i] = 0;
     }
   }
   if (sizes == this->impl().sizes) return *this;
+  checked_numel(sizes, "expand");
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), storage_offset());
   const Dims self_sizes(this->shape());
   record_view(*this, out, "ExpandBackward0", [self_sizes](const VjpArgs& a) { return Tensors{sum_to(a.grads[0], self_sizes)}; });
@@ -275,7 +300,9 @@ Tensor Tensor::unsqueeze(int64_t d) const {
   check_defined(*this, "unsqueeze");
   d = wrap_dim(d, dim() + 1, "unsqueeze");
   Dims sizes(shape()), strides(this->strides());
-  const int64_t s = d < dim() ? sizes[d] * strides[d] : 1;
+  // The new dim has size 1, so its stride never addresses memory: any value that does not wrap.
+  int64_t s = 1;
+  if (d < dim() && mul_overflows(sizes[d], strides[d], &s)) s = strides[d];
   sizes.insert(d, 1);
   strides.insert(d, s);
   return reshape_alias(*this, std::move(sizes), std::move(strides), "UnsqueezeBackward0");
@@ -291,7 +318,7 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   Dims sizes;
   for (int64_t i = 0; i < start_dim; ++i) sizes.push_back(shape()[i]);
   int64_t merged = 1;
-  for (int64_t i = start_dim; i <= end_dim; ++i) merged *= shape()[i];
+  for (int64_t i = start_dim; i <= end_dim; ++i) merged = checked_mul(merged, shape()[i], "flatten", shape(), "the number of elements");
   sizes.push_back(merged);
   for (int64_t i = end_dim + 1; i < dim(); ++i) sizes.push_back(shape()[i]);
   return reshape(sizes);
@@ -320,11 +347,12 @@ Tensor Tensor::slice(int64_t d, std::optional<int64_t> start_opt, std::optional<
   if (end < 0) end += n;
   start = std::clamp<int64_t>(start, 0, n);
   end = std::clamp<int64_t>(end, start, n);
-  const int64_t len = (end - start + step - 1) / step;
+  const int64_t len = end == start ? 0 : (end - start - 1) / step + 1;  // no `+ step - 1`: step may be huge
   Dims sizes(shape()), strides(this->strides());
   sizes[d] = len;
-  strides[d] *= step;
-  const int64_t offset = storage_offset() + start * this->strides()[d];
+  strides[d] = scaled_stride(strides[d], step, len, "slice", shape());
+  const int64_t offset = checked_add(storage_offset(), checked_mul(start, this->strides()[d], "slice", shape(), "the offset"),
+                                     "slice", shape(), "the offset");
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), offset);
   const Dims base(shape());
   record_view(*this, out, "SliceBackward0", [base, d, start, end, step](const VjpArgs& a) {
@@ -339,7 +367,8 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   d = wrap_dim(d, dim(), "narrow");
   const int64_t n = shape()[d];
   if (start < 0) start += n;
-  RICCI_CHECK(start >= 0 && length >= 0 && start + length <= n, IndexError, "[narrow] start (", start, ") + length (", length,
+  RICCI_CHECK(length >= 0, IndexError, "[narrow] narrow(): length must be non-negative, got ", length);
+  RICCI_CHECK(start >= 0 && start <= n && length <= n - start, IndexError, "[narrow] start (", start, ") + length (", length,
               ") exceeds dimension size (", n, ").");
   return slice(d, start, start + length, 1);
 }
@@ -385,7 +414,12 @@ Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
       strides.push_back(this->strides()[i]);
     }
   sizes.push_back(len);
-  strides.push_back(this->strides()[dim1] + this->strides()[dim2]);
+  int64_t diag_stride;
+  if (add_overflows(this->strides()[dim1], this->strides()[dim2], &diag_stride)) {
+    if (len > 1) detail::throw_size_overflow("diagonal", shape(), "the stride");
+    diag_stride = this->strides()[dim1];  // one element or none: the stride never addresses memory
+  }
+  strides.push_back(diag_stride);
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), off);
   const Dims base(shape());
   record_view(*this, out, "DiagonalBackward0", [base, offset, dim1, dim2](const VjpArgs& a) {
@@ -400,17 +434,21 @@ Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides, std::optional<
               " vs ", strides.size(), ")");
   const int64_t offset = offset_opt.value_or(storage_offset());
   RICCI_CHECK(offset >= 0, ValueError, "[as_strided] Tensor: invalid storage offset ", offset);
-  // Bounds: the furthest element must lie inside the storage.
-  int64_t max_index = offset;
-  bool empty = false;
+  // Bounds: the furthest element must lie inside the storage, every number on the way checked.
+  const int64_t es = static_cast<int64_t>(element_size());
   for (size_t i = 0; i < sizes.size(); ++i) {
     RICCI_CHECK(sizes[i] >= 0 && strides[i] >= 0, ValueError, "[as_strided] negative size or stride: sizes ", sizes, ", strides ", strides);
-    if (sizes[i] == 0) empty = true;
-    else max_index += (sizes[i] - 1) * strides[i];
+    // Kernels step in bytes: stride * element size must fit too.
+    checked_mul(strides[i], es, "as_strided", sizes, "a stride in bytes");
   }
+  checked_numel(sizes, "as_strided");
+  checked_mul(offset, es, "as_strided", sizes, "the storage offset in bytes");
+  const bool empty = std::find(sizes.begin(), sizes.end(), int64_t{0}) != sizes.end();
+  const int64_t max_index = max_element_index(sizes, strides, offset, "as_strided");
   const int64_t capacity = static_cast<int64_t>(impl().storage->nbytes() / element_size());
   RICCI_CHECK(empty || max_index < capacity, IndexError, "[as_strided] setStorage: sizes ", sizes, ", strides ", strides,
-              ", storage offset ", offset, " require a storage of ", max_index + 1, " elements, but it holds only ", capacity);
+              ", storage offset ", offset, " require a storage of ", static_cast<uint64_t>(max_index) + 1,
+              " elements, but it holds only ", capacity);
   Tensor out = make_view(*this, Dims(sizes), Dims(strides), offset);
   const Dims base_sizes(shape()), base_strides(this->strides()), view_sizes(sizes), view_strides(strides);
   const int64_t base_offset = storage_offset();
@@ -432,7 +470,7 @@ Tensor Tensor::unfold(int64_t d, int64_t size, int64_t step) const {
     strides = Dims{1};
   } else {
     sizes[d] = (n - size) / step + 1;
-    strides[d] *= step;
+    strides[d] = scaled_stride(strides[d], step, sizes[d], "unfold", shape());
     sizes.push_back(size);
     strides.push_back(this->strides()[d]);
   }

@@ -78,7 +78,7 @@ struct SafetensorsFile::Impl {
 
   // An owned copy of the entry: aligned, native byte order, bools normalised to 0/1.
   Tensor copy_of(const io::SafetensorsEntry& e, DType dtype) const {
-    Tensor t = empty_tensor(Dims(e.shape), dtype);
+    Tensor t = empty_tensor(Dims(e.shape), dtype, kCPU, "SafetensorsFile::get");
     const size_t nbytes = e.end - e.begin;
     if (nbytes == 0) return t;
     auto* dst = static_cast<uint8_t*>(t.data_ptr());
@@ -196,8 +196,10 @@ SafetensorsFile load_safetensors_from_memory(const void* data, size_t size, cons
   RICCI_CHECK(data != nullptr || size == 0, ValueError, "[load_safetensors_from_memory] data is null but size is ", size);
   auto image = std::make_shared<Image>();
   // 64-byte aligned like ricci's own buffers, so aligned offsets give aligned tensors.
+  RICCI_CHECK(size <= (size_t{1} << 62), ValueError, "[load_safetensors_from_memory] size ", size, " is not a buffer size");
   auto* copy = static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) / 64 * 64 + 64));
-  if (!copy) throw std::bad_alloc();
+  RICCI_CHECK(copy != nullptr, IOError, "[load_safetensors_from_memory] out of memory copying ", size, " bytes of '", name,
+              "'; load the file from disk instead (load_safetensors maps it without a copy)");
   if (size) std::memcpy(copy, data, size);
   image->data = copy;
   image->size = size;

@@ -45,7 +45,7 @@ Tensor as_int64(const Tensor& t, const char* op, const char* what) {
 Tensor rows_scatter(const Tensor& g, const Tensor& idx, int64_t num, int64_t skip);
 
 Tensor rows_lookup(const Tensor& w, const Tensor& idx, const Dims& out_shape, int64_t zero_skip, int64_t grad_skip) {
-  Tensor out = empty_tensor(out_shape, w.dtype(), w.device());
+  Tensor out = empty_tensor(out_shape, w.dtype(), w.device(), "embedding");
   static const auto id = kernels::op_id("nn_embedding");
   kernels::kernel_table().get<nnk::EmbeddingKernel>(id, w.device(), w.dtype())(out, contiguous_nograd(w), idx,
                                                                               zero_skip);

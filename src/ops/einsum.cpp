@@ -225,7 +225,7 @@ Operand contract(const Operand& x_in, const Operand& y_in, const LabelSet& keep,
   };
   auto prod = [&](const Labels& ls) {
     int64_t n = 1;
-    for (int l : ls) n *= sizes[l];
+    for (int l : ls) n = checked_mul(n, sizes[l], "einsum", x_in.t.shape(), "the size of a contraction");
     return n;
   };
   std::vector<int64_t> px, py;
@@ -240,6 +240,7 @@ Operand contract(const Operand& x_in, const Operand& y_in, const LabelSet& keep,
     // Nothing to sum: a broadcast elementwise product (no GEMM of 1 x 1 matrices).
     for (const Labels* g : {&batch, &xonly, &yonly})
       for (int l : *g) r.labels.push_back(l), shape.push_back(sizes[l]);
+    checked_numel(shape, "einsum");  // an outer product of broadcast operands may not fit
     std::vector<int64_t> sx, sy;
     for (int l : batch) sx.push_back(sizes[l]), sy.push_back(sizes[l]);
     for (int l : xonly) sx.push_back(sizes[l]), sy.push_back(1);
@@ -253,6 +254,7 @@ Operand contract(const Operand& x_in, const Operand& y_in, const LabelSet& keep,
   r.labels.insert(r.labels.end(), xonly.begin(), xonly.end());
   r.labels.insert(r.labels.end(), yonly.begin(), yonly.end());
   for (int l : r.labels) shape.push_back(sizes[l]);
+  checked_numel(shape, "einsum");
   r.t = bmm(a, b).reshape(shape);
   return r;
 }

@@ -24,6 +24,7 @@ Dims broadcast_shapes(IntArrayRef a, IntArrayRef b, const char* op) {
                 " (shapes ", a, " and ", b, "; broadcasting needs equal sizes or 1)");
     out[i] = sa == 1 ? sb : sa;
   }
+  checked_numel(out, op);  // [2^40, 1] with [1, 2^40]: each fits, their broadcast does not
   return out;
 }
 

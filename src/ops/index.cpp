@@ -219,7 +219,7 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
   const int64_t n = idx.numel();
   Dims out_sizes(s.shape());
   out_sizes[dim] = n;
-  Tensor out = empty_tensor(out_sizes, self.dtype(), self.device());
+  Tensor out = empty_tensor(out_sizes, self.dtype(), self.device(), op);
   Dims self_strides(s.strides());
   self_strides[dim] = 0;
   Dims idx_strides(out_sizes.size(), 0);
@@ -346,7 +346,7 @@ Tensor one_hot(const Tensor& self, int64_t num_classes) {
   const std::vector<int64_t> v = idx.to_vector<int64_t>();
   if (num_classes == -1) {
     RICCI_CHECK(!v.empty(), ValueError, "[one_hot] Can not infer total number of classes from empty tensor; pass num_classes");
-    num_classes = *std::max_element(v.begin(), v.end()) + 1;
+    num_classes = checked_add(*std::max_element(v.begin(), v.end()), 1, "one_hot", self.shape(), "the number of classes");
   }
   RICCI_CHECK(num_classes >= 0, ValueError, "[one_hot] num_classes should be positive or -1, got ", num_classes);
   for (int64_t x : v) {
@@ -355,7 +355,7 @@ Tensor one_hot(const Tensor& self, int64_t num_classes) {
   }
   Dims shape(self.shape());
   shape.push_back(num_classes);
-  Tensor out = empty_tensor(shape, int64, self.device());
+  Tensor out = empty_tensor(shape, int64, self.device(), "one_hot");
   fill_kernel(out, 0);
   if (idx.numel() > 0) {
     Tensor one = empty_tensor({}, int64, self.device());

@@ -265,6 +265,7 @@ AdvLayout make_layout(const Tensor& src, const std::vector<Tensor>& adv, const c
         src_st.push_back(src.stride(d));
       }
   }
+  checked_numel(L.result, op);  // broadcast index shapes can make a result no input has
   L.src_r = raw(src, L.result, std::move(src_st));
   L.idx_r.reserve(pos.size());
   for (size_t k = 0; k < pos.size(); ++k) {

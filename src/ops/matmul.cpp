@@ -43,7 +43,7 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
 Tensor gemm(const Tensor& a, const Tensor& b, const char* node_name, const Scalar& alpha = 1) {
   Dims shape(a.shape());
   shape.back() = b.size(-1);
-  Tensor out = empty_tensor(shape, a.dtype(), a.device());
+  Tensor out = empty_tensor(shape, a.dtype(), a.device(), "matmul");
   static const kernels::OpId id = kernels::op_id("matmul");
   kernels::kernel_table().get<MatmulKernel>(id, a.device(), a.dtype())(out, a, b, alpha, Scalar(0));
   if (autograd::needs_grad(a, b)) {
@@ -66,11 +66,11 @@ Tensor gemm(const Tensor& a, const Tensor& b, const char* node_name, const Scala
 // True when the batch dims and the row dim of `a` merge into one dim without a copy, so that
 // (..., M, K) @ (K, N) can run as one (batch*M, K) @ (K, N) product.
 bool rows_fold(const Tensor& a) {
-  int64_t expected = a.stride(-2) * a.size(-2);
+  int64_t expected;
+  if (mul_overflows(a.stride(-2), a.size(-2), &expected)) return false;  // a size-1 dim's stride is arbitrary
   for (int64_t d = a.dim() - 3; d >= 0; --d) {
     if (a.size(d) == 1) continue;
-    if (a.stride(d) != expected) return false;
-    expected *= a.size(d);
+    if (a.stride(d) != expected || mul_overflows(expected, a.size(d), &expected)) return false;
   }
   return true;
 }
@@ -263,11 +263,15 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                 " of the batch dims (shapes ", a.shape(), " and ", b.shape(), ")");
     batch[i] = sa == 1 ? sb : sa;
   }
-  Dims shape_a = batch, shape_b = batch;
+  Dims shape_a = batch, shape_b = batch, shape_out = batch;
   shape_a.push_back(a2.size(-2));
   shape_a.push_back(k_a);
   shape_b.push_back(k_b);
   shape_b.push_back(b2.size(-1));
+  shape_out.push_back(a2.size(-2));
+  shape_out.push_back(b2.size(-1));
+  // Broadcast batch dims can make shapes no operand has: check them under this op's name.
+  for (const Dims* s : {&shape_a, &shape_b, &shape_out}) checked_numel(*s, "matmul");
   Tensor out = gemm(expand_if_needed(a2, shape_a), expand_if_needed(b2, shape_b), "BmmBackward0");
   if (da == 1) out = out.squeeze(-2);
   if (db == 1) out = out.squeeze(-1);

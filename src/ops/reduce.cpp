@@ -19,6 +19,8 @@ namespace reduce_detail {
 ReduceShape reduce_shape(const Tensor& x, IntArrayRef dims, bool keepdim, const char* op) {
   check_defined(x, op);
   const int64_t nd = x.dim();
+  // Dims are bits of a 64-bit mask: refuse more before any shift by a dim.
+  RICCI_CHECK(nd <= 64, ShapeError, "[", op, "] only tensors with up to 64 dims are supported, got ", nd, " dims");
   ReduceShape rs;
   if (dims.empty()) {
     rs.mask = nd >= 64 ? ~uint64_t{0} : (uint64_t{1} << nd) - 1;

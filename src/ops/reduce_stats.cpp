@@ -47,7 +47,7 @@ Tensor var_std_impl(const Tensor& x, IntArrayRef dims, int64_t correction, bool 
                        Tensor g = unreduce(a.grads[0], mask, nd);
                        if (take_sqrt) g = safe_div(g, unreduce(a.saved[1], mask, nd) * Scalar(2.0));
                        const Tensor mu = mean(x, mask_dims(mask, nd), true);
-                       const double denom = std::max(0.0, static_cast<double>(n - correction));
+                       const double denom = std::max(0.0, static_cast<double>(n) - static_cast<double>(correction));  // no int64 wrap
                        return Tensors{(x - mu) * g * Scalar(2.0 / denom)};
                      });
   }

@@ -68,11 +68,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                   dim, ". Expected size ", ref->size(d), " but got size ", t.size(d), " for tensor number ", i, " in the list.");
     }
     lengths[i] = t.size(dim);
-    total += t.size(dim);
+    total = checked_add(total, t.size(dim), "cat", t.shape(), "the concatenated size");
   }
   Dims out_sizes(ref->shape());
   out_sizes[dim] = total;
-  Tensor out = empty_tensor(out_sizes, dtype, ref->device());
+  Tensor out = empty_tensor(out_sizes, dtype, ref->device(), "cat");
   const Dims out_strides(out.strides());
   int64_t offset = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -115,6 +115,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
                 tensors[0].shape(), " at entry 0 and ", tensors[i].shape(), " at entry ", i);
   }
   dim = wrap_dim(dim, tensors[0].dim() + 1, "stack");
+  Dims out_sizes(tensors[0].shape());
+  out_sizes.insert(static_cast<size_t>(dim), static_cast<int64_t>(tensors.size()));
+  checked_numel(out_sizes, "stack");  // before cat, so the error names this op
   std::vector<Tensor> parts;
   parts.reserve(tensors.size());
   for (const Tensor& t : tensors) parts.push_back(t.unsqueeze(dim));
@@ -145,7 +148,7 @@ std::vector<Tensor> split(const Tensor& self, IntArrayRef split_sizes, int64_t d
   int64_t sum = 0;
   for (int64_t s : split_sizes) {
     RICCI_CHECK(s >= 0, ValueError, "[split] split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes=", split_sizes);
-    sum += s;
+    sum = checked_add(sum, s, "split", split_sizes, "the sum of split_sizes");
   }
   RICCI_CHECK(sum == n, ValueError, "[split] split_with_sizes expects split_sizes to sum exactly to ", n,
               " (input tensor's size at dimension ", dim, "), but got split_sizes=", split_sizes);
@@ -164,7 +167,7 @@ std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
   RICCI_CHECK(chunks > 0, ValueError, "[chunk] chunk expects `chunks` to be greater than 0, got: ", chunks);
   dim = wrap_dim(dim, self.dim(), "chunk");
   const int64_t n = self.size(dim);
-  const int64_t split_size = (n + chunks - 1) / chunks;
+  const int64_t split_size = n / chunks + (n % chunks != 0);  // ceil, without overflow for huge chunks
   if (split_size == 0 && n == 0) {
     std::vector<int64_t> sizes(static_cast<size_t>(chunks), 0);
     return split(self, IntArrayRef(sizes), dim);
@@ -214,10 +217,11 @@ Tensor repeat(const Tensor& self, IntArrayRef repeats) {
     src_strides.push_back(0);
     src_sizes.push_back(s);
     src_strides.push_back(st);
-    out_sizes.push_back(repeats[i] * s);
+    out_sizes.push_back(checked_mul(repeats[i], s, "repeat", repeats, "the repeated size"));
     padded.push_back(s);
   }
-  Tensor out = empty_tensor(out_sizes, self.dtype(), self.device());
+  // When the output is not empty, the [r0, s0, r1, s1, ...] view below has its numel; else no copy runs.
+  Tensor out = empty_tensor(out_sizes, self.dtype(), self.device(), "repeat");
   if (out.numel() > 0) {
     copy_kernel(raw_view(out, src_sizes, contiguous_strides(src_sizes), out.storage_offset()),
                 raw_view(self, src_sizes, src_strides, self.storage_offset()));
@@ -226,6 +230,8 @@ Tensor repeat(const Tensor& self, IntArrayRef repeats) {
     const Dims self_sizes(self.shape());
     autograd::record("RepeatBackward0", {&self}, {&out}, {}, {}, [src_sizes, self_sizes, nr](const VjpArgs& g) {
       if (nr == 0) return Tensors{g.grads[0]};
+      // Empty output: src_sizes (repeats interleaved with sizes) need not be a valid shape then.
+      if (g.grads[0].numel() == 0) return Tensors{zeros(self_sizes, TensorOptions(g.grads[0].dtype(), g.grads[0].device()))};
       std::vector<int64_t> rdims;
       for (int64_t i = 0; i < nr; ++i) rdims.push_back(2 * i);
       return Tensors{g.grads[0].reshape(src_sizes).sum(rdims).reshape(self_sizes)};

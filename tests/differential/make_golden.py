@@ -31,7 +31,7 @@ from golden_io import apply_view, load_safetensors, save_safetensors, tensor_key
 from torch_ops import REF  # noqa: E402
 from dsl import CASES, NONFINITE  # noqa: E402
 # The table, family by family; each module appends its cases to CASES, in this order.
-import cases_elementwise, cases_reduce, cases_linalg_index, cases_nn, cases_edges  # noqa: E402,F401
+import cases_elementwise, cases_reduce, cases_linalg_index, cases_nn, cases_edges, cases_defaults  # noqa: E402,F401
 import cases_missing_math  # noqa: E402,F401
 import cases_missing_struct  # noqa: E402,F401
 

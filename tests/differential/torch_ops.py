@@ -19,6 +19,13 @@ def op(*names):
     return register
 
 
+def _given(a, *names):
+    """The attrs among `names` that the case sets, as keyword arguments. An attr the case leaves out
+    is left out of the PyTorch call too, so the case checks ricci's default against PyTorch's (the
+    C++ side then calls ricci without it as well; see cases_defaults.py)."""
+    return {n: a[n] for n in names if n in a}
+
+
 # ---- unary --------------------------------------------------------------------------------------
 _UNARY = ["neg", "abs", "sign", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
           "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "erf",
@@ -29,7 +36,7 @@ for _n in _UNARY:
 
 @op("gelu")
 def _gelu(x, a):
-    return [F.gelu(x[0], approximate=a.get("approximate", "none"))]
+    return [F.gelu(x[0], **_given(a, "approximate"))]
 
 
 @op("silu")
@@ -39,7 +46,7 @@ def _silu(x, a):
 
 @op("softplus")
 def _softplus(x, a):
-    return [F.softplus(x[0], beta=a.get("beta", 1.0), threshold=a.get("threshold", 20.0))]
+    return [F.softplus(x[0], **_given(a, "beta", "threshold"))]
 
 
 @op("clamp")
@@ -151,12 +158,13 @@ REF["amax"] = lambda x, a: [torch.amax(x[0], dim=a.get("dims", []), keepdim=a.ge
 REF["amin"] = lambda x, a: [torch.amin(x[0], dim=a.get("dims", []), keepdim=a.get("keepdim", False))]
 REF["argmax"] = lambda x, a: [torch.argmax(x[0], dim=a.get("dim"), keepdim=a.get("keepdim", False))]
 REF["argmin"] = lambda x, a: [torch.argmin(x[0], dim=a.get("dim"), keepdim=a.get("keepdim", False))]
-REF["var"] = lambda x, a: [torch.var(x[0], dim=a.get("dims"), correction=a.get("correction", 1),
-                                     keepdim=a.get("keepdim", False))]
-REF["std"] = lambda x, a: [torch.std(x[0], dim=a.get("dims"), correction=a.get("correction", 1),
-                                     keepdim=a.get("keepdim", False))]
-REF["norm"] = lambda x, a: [torch.linalg.vector_norm(x[0], ord=a.get("p", 2), dim=a.get("dims"),
-                                                     keepdim=a.get("keepdim", False))]
+REF["var"] = lambda x, a: [torch.var(x[0], dim=a.get("dims"), keepdim=a.get("keepdim", False),
+                                     **_given(a, "correction"))]
+REF["std"] = lambda x, a: [torch.std(x[0], dim=a.get("dims"), keepdim=a.get("keepdim", False),
+                                     **_given(a, "correction"))]
+# Without p: Tensor.norm()'s default (2, "fro" for vectors), which ricci's norm(x) mirrors.
+REF["norm"] = lambda x, a: [torch.linalg.vector_norm(x[0], ord=a.get("p", 2), dim=a.get("dims"), keepdim=a.get("keepdim", False))
+                            if a else x[0].norm()]
 REF["logsumexp"] = lambda x, a: [torch.logsumexp(x[0], dim=a["dims"], keepdim=a.get("keepdim", False))]
 REF["all"] = lambda x, a: [torch.all(x[0], **_dims_kw(a))]
 REF["any"] = lambda x, a: [torch.any(x[0], **_dims_kw(a))]
@@ -256,18 +264,16 @@ def _index_put(x, a):
 # ---- nn functional ---------------------------------------------------------------------------------
 REF["softmax"] = lambda x, a: [F.softmax(x[0], a["dim"], dtype=_dtype(a))]
 REF["log_softmax"] = lambda x, a: [F.log_softmax(x[0], a["dim"], dtype=_dtype(a))]
-REF["layer_norm"] = lambda x, a: [F.layer_norm(x[0], a["normalized_shape"], x[1], x[2], eps=a.get("eps", 1e-5))]
-REF["rms_norm"] = lambda x, a: [F.rms_norm(x[0], a["normalized_shape"], x[1], eps=a.get("eps"))]
+REF["layer_norm"] = lambda x, a: [F.layer_norm(x[0], a["normalized_shape"], x[1], x[2], **_given(a, "eps"))]
+REF["rms_norm"] = lambda x, a: [F.rms_norm(x[0], a["normalized_shape"], x[1], **_given(a, "eps"))]
 REF["embedding"] = lambda x, a: [F.embedding(x[0], x[1], padding_idx=a.get("padding_idx"))]
 REF["linear"] = lambda x, a: [F.linear(x[0], x[1], x[2])]
-REF["cross_entropy"] = lambda x, a: [F.cross_entropy(
-    x[0], x[1], weight=x[2], ignore_index=a.get("ignore_index", -100),
-    reduction=a.get("reduction", "mean"), label_smoothing=a.get("label_smoothing", 0.0))]
-REF["nll_loss"] = lambda x, a: [F.nll_loss(x[0], x[1], weight=x[2], ignore_index=a.get("ignore_index", -100),
-                                           reduction=a.get("reduction", "mean"))]
-REF["mse_loss"] = lambda x, a: [F.mse_loss(x[0], x[1], reduction=a.get("reduction", "mean"))]
+REF["cross_entropy"] = lambda x, a: [F.cross_entropy(x[0], x[1], weight=x[2],
+                                                     **_given(a, "ignore_index", "reduction", "label_smoothing"))]
+REF["nll_loss"] = lambda x, a: [F.nll_loss(x[0], x[1], weight=x[2], **_given(a, "ignore_index", "reduction"))]
+REF["mse_loss"] = lambda x, a: [F.mse_loss(x[0], x[1], **_given(a, "reduction"))]
 REF["scaled_dot_product_attention"] = lambda x, a: [F.scaled_dot_product_attention(
-    x[0], x[1], x[2], attn_mask=x[3], is_causal=a.get("is_causal", False), scale=a.get("scale"))]
+    x[0], x[1], x[2], attn_mask=x[3], **_given(a, "is_causal", "scale"))]
 
 
 # ---- the math and nn ops of cases_missing_math.py ------------------------------------------------------

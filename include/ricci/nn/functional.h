@@ -43,7 +43,9 @@ Tensor softmin(const Tensor& input, int64_t dim, std::optional<DType> dtype = st
 Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);
 // x / sqrt(mean(x^2) + eps) * weight over the last dims; eps unset: the machine epsilon of the
-// input's dtype (torch.finfo(dtype).eps), as PyTorch.
+// type the norm is computed in, as PyTorch's kernel does: float32's (2^-23) for float16, bfloat16
+// and float32 inputs, float64's for float64 (PyTorch's docs say torch.finfo(input.dtype).eps, but
+// its result uses float32's eps for float16/bfloat16 too, and so does ricci).
 Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = Tensor(),
                 std::optional<double> eps = std::nullopt);
 // Input (N, C, *) split into num_groups groups of C / num_groups channels; each (sample, group)

@@ -7,7 +7,9 @@
 // final store. OpenBLAS has no such routine. bfloat16 uses the CPU's bf16 dot-product
 // instruction where it exists (gemm_bf16_dot).
 #include <cstdint>
+#include <limits>
 
+#include "ricci/detail/size_math.h"
 #include "ricci/half.h"
 #include "ricci/parallel.h"
 #include "ricci/scalar.h"
@@ -67,9 +69,16 @@ bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16>
 
 // ---- shared by the packed GEMM drivers ----------------------------------------------------------
 
+// Multiply-adds of an M x K by K x N product, saturating: with broadcast (stride-0) operands K
+// can be far larger than any buffer, and M * N * K past int64 would wrap.
+inline int64_t gemm_work(int64_t M, int64_t N, int64_t K) {
+  int64_t mn, mnk;
+  if (mul_overflows(M, N, &mn) || mul_overflows(mn, K, &mnk)) return std::numeric_limits<int64_t>::max();
+  return mnk;
+}
 // Whether a product is big enough to split over the thread pool (and the caller allows it).
 inline bool gemm_use_pool(bool parallel, int64_t M, int64_t N, int64_t K) {
-  return parallel && get_num_threads() > 1 && M * N * K >= (int64_t{1} << 18);
+  return parallel && get_num_threads() > 1 && gemm_work(M, N, K) >= (int64_t{1} << 18);
 }
 // fn(begin, end) over [0, n): on the pool when `pool`, else inline in one call.
 template <class Fn>

@@ -149,18 +149,17 @@ void matmul_blas(const Tensor& out, const Tensor& a_in, const Tensor& b_in, cons
   bool b_shared = true;
   for (int64_t d = 0; d < p.nbatch_dims; ++d) b_shared = b_shared && (b.stride(d) == 0 || b.size(d) == 1);
   if (b_shared && !oa.trans && p.nbatch * p.M <= INT_MAX) {
-    int64_t expected = p.M * oa.ld;
-    bool folds = true;
+    int64_t expected;
+    bool folds = !mul_overflows(p.M, oa.ld, &expected);
     for (int64_t d = p.nbatch_dims - 1; d >= 0 && folds; --d) {
       if (a.size(d) == 1) continue;
-      folds = a.stride(d) == expected;
-      expected *= a.size(d);
+      folds = a.stride(d) == expected && !mul_overflows(expected, a.size(d), &expected);
     }
     if (folds) return blas_gemm(false, ob.trans, p.nbatch * p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
   }
   const std::vector<int64_t> a_off = batch_offsets(a, p.nbatch_dims), b_off = batch_offsets(b, p.nbatch_dims);
   const int64_t mn = p.M * p.N;
-  for_each_matrix(p.nbatch, p.M * p.N * p.K, true, [&](int64_t i, bool) {
+  for_each_matrix(p.nbatch, gemm_work(p.M, p.N, p.K), true, [&](int64_t i, bool) {
     blas_gemm(oa.trans, ob.trans, p.M, p.N, p.K, alpha, A + a_off[i], oa.ld, B + b_off[i], ob.ld, beta, C + i * mn, p.N);
   });
 }
@@ -176,7 +175,7 @@ void matmul_reduced(const Tensor& out, const Tensor& a, const Tensor& b, const S
   T* C = out.data_ptr<T>();
   const int64_t mn = p.M * p.N;
   const int64_t ars = a.stride(-2), acs = a.stride(-1), brs = b.stride(-2), bcs = b.stride(-1);
-  for_each_matrix(p.nbatch, p.M * p.N * p.K, false, [&](int64_t i, bool parallel) {
+  for_each_matrix(p.nbatch, gemm_work(p.M, p.N, p.K), false, [&](int64_t i, bool parallel) {
     gemm_reduced<T>(p.M, p.N, p.K, {A + a_off[i], ars, acs}, {B + b_off[i], brs, bcs}, {C + i * mn, p.N, 1},
                     static_cast<float>(alpha.to_double()), static_cast<float>(beta.to_double()), parallel);
   });

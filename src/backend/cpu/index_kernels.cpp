@@ -268,6 +268,8 @@ void tri_kernel(const Tensor& out, int64_t diagonal, bool upper) {
   if (out.numel() == 0) return;
   const int64_t batch = out.numel() / (R * Cn);
   const size_t es = out.element_size();
+  // Past either corner every row is all kept or all zeroed: clamp, so i + diagonal + 1 cannot wrap.
+  diagonal = std::clamp<int64_t>(diagonal, -R - 1, Cn + 1);
   char* base = static_cast<char*>(out.data_ptr());
   parallel_for(0, batch * R, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(Cn, 1)), [&](int64_t b, int64_t e) {
     for (int64_t row = b; row < e; ++row) {

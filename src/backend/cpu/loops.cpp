@@ -9,6 +9,10 @@ LoopLayout make_loop_layout(const Tensor* const* ops, int nops) {
   const Tensor& out = *ops[0];
   const int64_t nd = out.dim();
   L.numel = out.numel();
+  // Empty: nothing will run (ndim 0 with numel 0). Its strides may be anything that fits, so no
+  // byte strides are formed; in a non-empty tensor, stride * element size of a dim of size >= 2
+  // lies within its storage.
+  if (L.numel == 0) return L;
   for (int k = 0; k < nops; ++k) {
     const Tensor& t = *ops[k];
     L.base[k] = static_cast<char*>(t.data_ptr());
@@ -23,7 +27,9 @@ LoopLayout make_loop_layout(const Tensor* const* ops, int nops) {
       bool mergeable = true;
       for (int k = 0; k < nops && mergeable; ++k) {
         const int64_t es = static_cast<int64_t>(ops[k]->element_size());
-        mergeable = strides[k].back() == s * ops[k]->strides()[d] * es;
+        int64_t span;  // s * stride * es: no wrap, so no false merge
+        mergeable = !mul_overflows(s, ops[k]->strides()[d], &span) && !mul_overflows(span, es, &span) &&
+                    strides[k].back() == span;
       }
       if (mergeable) {
         sizes.back() *= s;

@@ -76,8 +76,9 @@ void for_each_strided(std::initializer_list<const Tensor*> ops, Fn&& fn, int64_t
   // All operands contiguous (the common case, and every small op): one flat run, without building
   // the coalesced layout.
   const int64_t n = (*ops.begin())->numel();
+  // Nothing to do, and an empty tensor's strides may be anything that fits (no byte strides made).
+  if (n == 0) return;
   if (std::all_of(ops.begin(), ops.end(), [n](const Tensor* t) { return t->is_contiguous() && t->numel() == n; })) {
-    if (n == 0) return;
     char* base[kMaxOperands];
     int64_t steps[kMaxOperands];
     int k = 0;

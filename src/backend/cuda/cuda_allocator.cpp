@@ -20,6 +20,8 @@ class CudaCachingAllocator final : public Allocator {
   explicit CudaCachingAllocator(int index) : index_(index) {}
 
   void* allocate(size_t nbytes) override {
+    RICCI_CHECK(nbytes <= detail::kMaxBlockBytes, DeviceError, "[allocate] CUDA out of memory on cuda:", index_,
+                ": tried to allocate ", nbytes, " bytes, more than any device holds; use smaller tensors");
     const size_t block = detail::size_class(nbytes);
     {
       std::lock_guard<std::mutex> lock(mutex_);
