@@ -105,13 +105,17 @@ TEST(MatmulBf16, NanAndInfPropagate) {
 
 // Decoding through a linear layer, x @ W^T with few rows of x: on AVX2 CPUs the row-dot-product
 // kernel (gemm_dot_nt_avx2.cpp, register tiles 4 x 2, 3 x 3, 2 x 4, 1 x 8 over tasks of 24 rows
-// of W, 16-element steps, K blocks of 24 KiB of float32 A, at least 256). Every row count it
-// takes (1..32) and the first it leaves to the packed GEMM (33); N around the tiles and the task;
-// K around a step, a block and the zero-padded tail.
+// of W, 16-element steps, K blocks of 24 KiB of float32 A, at least 256; groups of 32 rows up to
+// 128). Every row count of one group (1..32), the group edges, and the first row count left to
+// the packed GEMM (129); N around the tiles and the task; K around a step, a block and the
+// zero-padded tail.
 TEST(MatmulBf16, DecodeRowsEveryMExact) {
   manual_seed(15);
+  std::vector<int64_t> rows;
+  for (int64_t M = 1; M <= 33; ++M) rows.push_back(M);
+  for (int64_t M : {63, 64, 65, 127, 128, 129}) rows.push_back(M);
   for (DType dtype : {bfloat16, float16})
-    for (int64_t M = 1; M <= 33; ++M)
+    for (int64_t M : rows)
       for (int64_t N : {1, 8, 23, 25, 49})
         for (int64_t K : {1, 15, 17, 300, 1537}) {
           Tensor x = small_ints_as({M, K}, dtype), w = small_ints_as({N, K}, dtype);

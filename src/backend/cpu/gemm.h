@@ -62,11 +62,12 @@ bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16>
                       MatrixRef<BFloat16> C, float alpha, float beta, bool parallel);
 
 // C = alpha * A @ W^T + beta * C by row dot products on AVX2 + FMA + F16C, for M <=
-// kDotRowsMaxAvx2 rows of A (any strides) and W's rows contiguous along K (W.cs == 1): W is
-// streamed once, nothing of it packed (gemm_dot_nt_avx2.cpp). Returns false, doing nothing, when
-// gemm_isa() is not exactly AVX2 (AVX-512 CPUs keep their own kernels) or the shapes do not fit.
-// float32 accumulation, one rounding to T at the end.
+// kDotRowsLimitAvx2 rows of A (any strides) and W's rows contiguous along K (W.cs == 1): W is
+// streamed once per kDotRowsMaxAvx2 rows of A, nothing of it packed (gemm_dot_nt_avx2.cpp).
+// Returns false, doing nothing, when gemm_isa() is not exactly AVX2 (AVX-512 CPUs keep their own
+// kernels) or the shapes do not fit. float32 accumulation, one rounding to T at the end.
 inline constexpr int64_t kDotRowsMaxAvx2 = 32;
+inline constexpr int64_t kDotRowsLimitAvx2 = 128;
 template <class T>
 bool gemm_dot_nt_avx2(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixRef<const T> W, MatrixRef<T> C,
                       float alpha, float beta, bool parallel);

@@ -348,7 +348,7 @@ void gemm_reduced(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixR
     if (gemm_bf16_dot(M, N, K, A, B, C, alpha, beta, parallel)) return;
   }
   // Few rows of A against a transposed B (a linear layer's W^T): row dot products, W read once.
-  if (B.rs == 1 && M <= kDotRowsMaxAvx2 &&
+  if (B.rs == 1 && M <= kDotRowsLimitAvx2 &&
       gemm_dot_nt_avx2<T>(M, N, K, A, {B.data, B.cs, B.rs}, C, alpha, beta, parallel))
     return;
   // Few columns of B against a row-major A (W @ x, matrix times vector): the same on C^T = B^T A^T.
