@@ -7,6 +7,7 @@
 // set once, before any benchmark runs, so the pool and the BLAS budget are fixed for the run.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -115,9 +116,9 @@ void BM_Matmul(benchmark::State& state, DType dtype) {
 
 // A bfloat16 linear layer, y = x @ W^T with W stored (out, in) as nn::Linear keeps it: m = 1 is
 // one token of decoding (a pass over W), m = 512 a prefill chunk (compute bound).
-void BM_LinearBf16(benchmark::State& state) {
+void BM_Linear(benchmark::State& state, DType dtype) {
   const int64_t m = state.range(0), k = 4096, n = 4096;
-  Tensor x = randn({m, k}).to(bfloat16), w = randn({n, k}).to(bfloat16);
+  Tensor x = randn({m, k}).to(dtype), w = randn({n, k}).to(dtype);
   WARM_UP_AND_TIME(matmul(x, w.t()).data_ptr());
   publish(state, 2.0 * double(m) * double(n) * double(k), "GFLOP/s");
 }
@@ -167,8 +168,13 @@ void register_all() {
   benchmark::RegisterBenchmark("matmul_1024_bf16", BM_Matmul, bfloat16)->Arg(1024)->UseRealTime();
   for (int64_t m : {1, 16, 512}) {
     const std::string name = "linear_bf16_" + std::to_string(m) + "x4096x4096";
-    benchmark::RegisterBenchmark(name.c_str(), BM_LinearBf16)->Arg(m)->UseRealTime();
+    benchmark::RegisterBenchmark(name.c_str(), BM_Linear, bfloat16)->Arg(m)->UseRealTime();
   }
+  for (int64_t m : {1, 16}) {
+    const std::string name = "linear_f16_" + std::to_string(m) + "x4096x4096";
+    benchmark::RegisterBenchmark(name.c_str(), BM_Linear, float16)->Arg(m)->UseRealTime();
+  }
+  benchmark::RegisterBenchmark("linear_f32_1x4096x4096", BM_Linear, float32)->Arg(1)->UseRealTime();
   benchmark::RegisterBenchmark("einsum_btd_bsd_8x512x64_f32", BM_Einsum)->UseRealTime();
   benchmark::RegisterBenchmark("bmm_btd_bsd_8x512x64_f32", BM_Bmm)->UseRealTime();
   benchmark::RegisterBenchmark("transpose_copy_4096x4096_f32", BM_TransposeCopy)->UseRealTime();
@@ -181,10 +187,14 @@ int main(int argc, char** argv) {
   int threads = 0;
   if (const char* env = std::getenv("RICCI_BENCH_THREADS")) threads = std::atoi(env);
   // --threads=n wins over the environment; strip it before Google Benchmark sees the flags.
+  // --print-isa prints the instruction set the kernels use (after RICCI_CPU_ISA) and exits.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {
       threads = std::atoi(argv[i] + 10);
+    } else if (std::strcmp(argv[i], "--print-isa") == 0) {
+      std::printf("%s\n", cpu_isa_name());
+      return 0;
     } else {
       argv[kept++] = argv[i];
     }
@@ -192,6 +202,7 @@ int main(int argc, char** argv) {
   argc = kept;
   if (threads > 0) set_num_threads(threads);
   benchmark::AddCustomContext("ricci_threads", std::to_string(get_num_threads()));
+  benchmark::AddCustomContext("ricci_cpu_isa", cpu_isa_name());
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -55,7 +55,12 @@ class Cases:
             self.table[f"matmul_{n}_f32"] = (lambda n=n: self._matmul(n, torch.float32), "GFLOP/s", 2.0 * n**3)
         self.table["matmul_1024_bf16"] = (lambda: self._matmul(1024, torch.bfloat16), "GFLOP/s", 2.0 * 1024**3)
         for m in (1, 16, 512):
-            self.table[f"linear_bf16_{m}x4096x4096"] = (lambda m=m: self._linear_bf16(m), "GFLOP/s", 2.0 * m * 4096 * 4096)
+            self.table[f"linear_bf16_{m}x4096x4096"] = (lambda m=m: self._linear(m, torch.bfloat16), "GFLOP/s",
+                                                        2.0 * m * 4096 * 4096)
+        for m in (1, 16):
+            self.table[f"linear_f16_{m}x4096x4096"] = (lambda m=m: self._linear(m, torch.float16), "GFLOP/s",
+                                                       2.0 * m * 4096 * 4096)
+        self.table["linear_f32_1x4096x4096"] = (lambda: self._linear(1, torch.float32), "GFLOP/s", 2.0 * 4096 * 4096)
 
     def _vec(self, i):
         key = ("vec", i)
@@ -93,8 +98,8 @@ class Cases:
         a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
         return lambda: a @ b
 
-    def _linear_bf16(self, m):
-        x, w = torch.randn(m, 4096).bfloat16(), torch.randn(4096, 4096).bfloat16()
+    def _linear(self, m, dtype):
+        x, w = torch.randn(m, 4096).to(dtype), torch.randn(4096, 4096).to(dtype)
         return lambda: torch.nn.functional.linear(x, w)
 
     def _qk(self):

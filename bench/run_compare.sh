@@ -19,6 +19,12 @@
 #                        so a forced OPENBLAS_CORETYPE=Haswell keeps it on AVX2 kernels)
 #   RICCI_BENCH_PEER_WAIT_POLICIES  OMP_WAIT_POLICY values tried for the peer at > 1 thread
 #                        (default "default PASSIVE"; the best median is reported)
+#   RICCI_BENCH_ISA      instruction-set caps to run under (default "native": none), e.g.
+#                        "native avx2 portable". Under a cap, ricci gets RICCI_CPU_ISA=<cap> (and
+#                        OPENBLAS_CORETYPE Haswell / Prescott unless set), the peer
+#                        ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, MKL_ENABLE_INSTRUCTIONS and
+#                        OPENBLAS_CORETYPE at the same level (an AVX-512 machine measured as an
+#                        AVX2 one); case names get the suffix _<cap>.
 #   PYTHON               interpreter with torch and numpy (default python3, then /usr/bin/python3)
 # Exit status: non-zero only when something could not be built or run, never for a missed target.
 set -euo pipefail
@@ -48,6 +54,11 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
 fi
 cmake --build "$BUILD" -j"$JOBS" --target bench_ops >"$BUILD/bench_ops.build.log" 2>&1 ||
   { tail -30 "$BUILD/bench_ops.build.log" >&2; echo "run_compare: bench_ops did not build" >&2; exit 1; }
+
+# ---- the machine: CPU, vector flags, the instruction set ricci's kernels use -------------------------
+echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores;" \
+  "flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|fma|f16c|bf16|amx)|bf16' | sort -u | tr '\n' ' ')"
+echo "# ricci cpu isa (best for this CPU, RICCI_CPU_ISA unset): $(env -u RICCI_CPU_ISA "$BUILD/bench/bench_ops" --print-isa)"
 
 status=0
 "$PY" - "$BUILD/bench/bench_ops" "$ROOT/bench/compare_ops.py" "$FILTER" <<'PYEOF' || status=1
@@ -88,6 +99,9 @@ GROUPS = [
     simple("linear_bf16_1x4096x4096"),
     simple("linear_bf16_16x4096x4096"),
     simple("linear_bf16_512x4096x4096"),
+    simple("linear_f16_1x4096x4096"),
+    simple("linear_f16_16x4096x4096"),
+    simple("linear_f32_1x4096x4096"),
     (["einsum_btd_bsd_8x512x64_f32", "bmm_btd_bsd_8x512x64_f32"],
      ["einsum_btd_bsd_8x512x64_f32", "bmm_btd_bsd_8x512x64_f32"],
      [("einsum_btd_bsd_8x512x64_f32", "einsum_btd_bsd_8x512x64_f32", "torch", "peer", "einsum_btd_bsd_8x512x64_f32"),
@@ -106,6 +120,24 @@ def loadavg():
 failed = False
 matched = False
 units = {}  # ricci name -> unit, from the label bench_ops gives each case
+isa_list = os.environ.get("RICCI_BENCH_ISA", "native").split()
+# Per cap: (ricci env, peer env) additions, the peer's libraries held at the same level.
+ISA_ENV = {
+    "native": ({}, {}),
+    "avx512bf16": ({"RICCI_CPU_ISA": "avx512bf16"}, {}),
+    "avx512": ({"RICCI_CPU_ISA": "avx512"},
+               {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "MKL_ENABLE_INSTRUCTIONS": "AVX512"}),
+    "avx2": ({"RICCI_CPU_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell"},
+             {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+              "OPENBLAS_CORETYPE": "Haswell"}),
+    "portable": ({"RICCI_CPU_ISA": "portable", "OPENBLAS_CORETYPE": "Prescott"},
+                 {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                  "OPENBLAS_CORETYPE": "Prescott"}),
+}
+for isa in isa_list:
+    if isa not in ISA_ENV:
+        print(f"run_compare: RICCI_BENCH_ISA: unknown cap {isa!r} (expected {', '.join(ISA_ENV)})", file=sys.stderr)
+        sys.exit(1)
 
 def ricci_sample(names, env):
     regex = "^(" + "|".join(names) + ")(/.*)?$"
@@ -127,8 +159,9 @@ def ricci_sample(names, env):
 def fmt(v):
     return f"{v:.4g}"
 
-for n in threads_list:
-    suffix = f"_t{n}"
+for isa, n in [(isa, n) for isa in isa_list for n in threads_list]:
+    suffix = f"_t{n}" + ("" if isa == "native" else f"_{isa}")
+    ricci_isa_env, peer_isa_env = ISA_ENV[isa]
     groups = [g for g in GROUPS if any(re.search(filt, line[0] + suffix) for line in g[2])] if filt else GROUPS
     if not groups:
         continue
@@ -138,6 +171,12 @@ for n in threads_list:
     if os.environ.get("RICCI_BENCH_CLEAN_OPENBLAS") == "1":
         for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             ricci_env.pop(k, None)
+    ricci_env.pop("RICCI_CPU_ISA", None)
+    for k, v in ricci_isa_env.items():
+        if k == "OPENBLAS_CORETYPE" and k in os.environ:
+            continue  # the caller's OpenBLAS core wins
+        ricci_env[k] = v
+    ricci_isa = subprocess.run([bench, "--print-isa"], env=ricci_env, capture_output=True, text=True).stdout.strip()
     # The peer's best configuration: with n > 1, OpenMP's default busy-wait wins on an idle machine
     # and loses badly (10-1000x on small GEMMs) when other processes want the cores, so one peer
     # process per OMP_WAIT_POLICY runs, and each case reports the better of them.
@@ -146,6 +185,7 @@ for n in threads_list:
     for pol in policies:
         peer_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
         peer_env.update(common)
+        peer_env.update(peer_isa_env)
         if pol != "default":
             peer_env["OMP_WAIT_POLICY"] = pol
         proc = subprocess.Popen([sys.executable, peer_script, "--serve", f"--threads={n}", f"--min-time={min_time}"],
@@ -156,7 +196,9 @@ for n in threads_list:
             sys.exit(1)
         peers[pol] = proc
     blas = ricci_env.get("OPENBLAS_CORETYPE", "auto")
-    print(f"# threads={n}  peer: {hello[len('ready '):]}, OMP_WAIT_POLICY {'/'.join(policies)} (best reported)"
+    peer_caps = " ".join(f"{k}={v}" for k, v in peer_isa_env.items() if k != "OPENBLAS_CORETYPE")
+    print(f"# threads={n}  cap={isa}  ricci cpu isa: {ricci_isa}  peer: {hello[len('ready '):]}"
+          f"{' ' + peer_caps if peer_caps else ''}, OMP_WAIT_POLICY {'/'.join(policies)} (best reported)"
           f"  ricci OpenBLAS core: {blas}  load average: {loadavg()}", flush=True)
 
     def peer_sample(pol, name):
@@ -207,7 +249,7 @@ for n in threads_list:
     for proc in peers.values():
         proc.stdin.close()
         proc.wait()
-    print(f"# threads={n} done; load average: {loadavg()}", flush=True)
+    print(f"# threads={n} cap={isa} done; load average: {loadavg()}", flush=True)
 
 if not matched:
     print(f"# no op case matches {filt!r} (names look like add_16M_f32_t2; bench/compare_ops.py --list)", flush=True)

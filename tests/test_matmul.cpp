@@ -2,6 +2,7 @@
 // shape rule, layouts BLAS must read in place (transposed) or copy (sliced with step, expanded),
 // each dtype, empty dims, gradients, and every error.
 #include <cmath>
+#include <string>
 
 #include "test_util.h"
 
@@ -178,6 +179,50 @@ TEST(Matmul, AddmmOuterDotMv) {
   EXPECT_TENSOR_EQ(addmm(tensor({{1, 1}, {1, 1}}), ia.unsqueeze(1), ib.unsqueeze(0), 2, 3), tensor({{11, 14}, {20, 26}}));
   EXPECT_TENSOR_EQ(outer(tensor({true, false}), tensor({true, true})), tensor({{true, true}, {false, false}}));
   EXPECT_EQ(outer(tensor({1, 2}), tensor({0.5f})).dtype(), float32);  // promotes like *
+}
+
+// Products with one row of A or one column of B go to BLAS's gemv (Note [Matrix times vector
+// through gemv]): every layout of the matrix and the vector, alpha and beta, in float32 and
+// float64. Small integers make every product and partial sum exact: the result must equal the
+// float64 reference exactly, whatever order gemv sums in.
+TEST(Matmul, MatrixTimesVectorThroughGemvExact) {
+  manual_seed(7);
+  auto ints = [](std::vector<int64_t> shape, DType t) { return randint(-3, 4, shape, int64).to(t); };
+  for (DType t : {float32, float64})
+    for (int64_t K : {1, 7, 300})
+      for (int64_t N : {1, 5, 130}) {
+        SCOPED_TRACE(std::string(dtype_name(t)) + " K=" + std::to_string(K) + " N=" + std::to_string(N));
+        Tensor x = ints({1, K}, t), w = ints({N, K}, t);
+        const Tensor want = ref_matmul(x, w.t());
+        EXPECT_TENSOR_EQ(matmul(x, w.t()), want.to(t));  // x @ W^T, W stored N x K
+        EXPECT_TENSOR_EQ(matmul(x, w.t().contiguous()), want.to(t));  // x @ B, B stored K x N
+        Tensor xs = ints({1, 3 * K}, t).slice(1, 0, 3 * K, 3);  // x with stride 3 along K
+        xs.copy_(x);
+        EXPECT_TENSOR_EQ(matmul(xs, w.t()), want.to(t));
+        EXPECT_TENSOR_EQ(matmul(x.squeeze(0), w.t()), want.squeeze(0).to(t));  // a 1-D x
+        // W @ v: one column of B, A stored N x K or transposed.
+        EXPECT_TENSOR_EQ(mv(w, x.squeeze(0)), ref_matmul(w, x.squeeze(0)).to(t));
+        EXPECT_TENSOR_EQ(matmul(w.t().contiguous().t(), x.t()), ref_matmul(w, x.t()).to(t));
+        EXPECT_TENSOR_EQ(matmul(w, xs.t()), ref_matmul(w, x.t()).to(t));
+        // alpha and beta, and beta = 0 ignoring NaN in the output.
+        Tensor c = ints({1, N}, t);
+        EXPECT_TENSOR_EQ(addmm(c, x, w.t(), 3, 2), (want * 2.0 + c.to(float64) * 3.0).to(t));
+        EXPECT_TENSOR_EQ(addmm(full({1, N}, NAN, t), x, w.t(), 0, 1), want.to(t));
+        EXPECT_TENSOR_EQ(addmm(full({N, 1}, NAN, t), w, x.t(), 0, 1), ref_matmul(w, x.t()).to(t));
+      }
+  // A batch of vectors against one matrix, and a batch of matrix-vector products.
+  Tensor xb = ints({4, 1, 33}, float32), wb = ints({4, 20, 33}, float32);
+  EXPECT_TENSOR_EQ(matmul(xb, wb.transpose(1, 2)), ref_matmul(xb, wb.transpose(1, 2)).to(float32));
+  EXPECT_TENSOR_EQ(matmul(wb, xb.transpose(1, 2)), ref_matmul(wb, xb.transpose(1, 2)).to(float32));
+  // NaN and inf reach the right outputs.
+  Tensor w = ones({6, 10}), v = ones({10});
+  w.index_put_({2, 3}, NAN);
+  v.index_put_({4}, INFINITY);
+  const std::vector<double> got = values(mv(w, v));
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (i == 2) EXPECT_TRUE(std::isnan(got[i]));
+    else EXPECT_EQ(got[i], INFINITY) << i;
+  }
 }
 
 TEST(Matmul, Methods) {

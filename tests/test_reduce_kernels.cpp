@@ -4,7 +4,10 @@
 // row-block widths, with NaN and infinities; under every instruction set this CPU runs.
 #include <hwy/targets.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -327,6 +330,40 @@ TEST_P(ReduceKernels, OtherDtypesKeepTheirResults) {
         }
       }
     }
+  }
+}
+
+// RICCI_CPU_ISA caps every kernel at once (Note [Capping the instruction set]): the level the
+// library reports is the CPU's best, lowered to the cap, and Highway's dispatch offers no target
+// above it. ctest runs this file under each level the CPU supports.
+TEST(CpuIsaCap, LevelAndHighwayTargetsFollowTheCap) {
+  const std::vector<std::string> levels = {"portable", "avx2", "avx512", "avx512bf16"};
+  int best = 0;
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    best = 1;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq")) {
+      best = 2;
+      if (__builtin_cpu_supports("avx512bf16")) best = 3;
+    }
+  }
+#endif
+  int want = best;
+  if (const char* env = std::getenv("RICCI_CPU_ISA"))
+    for (int i = 0; i < static_cast<int>(levels.size()); ++i)
+      if (levels[static_cast<size_t>(i)] == env) want = std::min(best, i);
+  EXPECT_EQ(std::string(cpu_isa_name()), levels[static_cast<size_t>(want)]);
+  const int64_t targets = hwy::SupportedTargets();
+  if (want == 0) {
+    EXPECT_EQ(targets & (HWY_STATIC_TARGET - 1), 0) << std::hex << targets;
+  }
+  if (want == 1) {
+    EXPECT_EQ(targets & (HWY_AVX2 - 1), 0) << std::hex << targets;
+    EXPECT_NE(targets & HWY_AVX2, 0) << std::hex << targets;
+  }
+  if (want >= 2) {
+    EXPECT_NE(targets & HWY_AVX3, 0) << std::hex << targets;
   }
 }
 

@@ -2,6 +2,7 @@
 // ricci: tensors, eager autograd and function transforms in C++20. This header includes them all.
 #include "ricci/allocator.h"
 #include "ricci/autograd.h"
+#include "ricci/cpu.h"
 #include "ricci/device.h"
 #include "ricci/dtype.h"
 #include "ricci/error.h"

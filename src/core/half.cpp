@@ -9,6 +9,8 @@
 
 #include "ricci/half.h"
 
+#include "backend/cpu/cpu_isa.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define RICCI_X86 1
@@ -109,14 +111,10 @@ __attribute__((target("avx2"))) void bfloat16_to_float_avx2(const BFloat16* src,
   bfloat16_to_float_scalar(src + i, dst + i, n - i);
 }
 
-bool has_f16c() {
-  static const bool yes = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
-  return yes;
-}
-bool has_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
+// Both are part of the AVX2 level (Note [Capping the instruction set]); CPUs with F16C but no
+// AVX2 (2012's Ivy Bridge) take the scalar conversions.
+bool has_f16c() { return cpu::cpu_isa() >= cpu::CpuIsa::Avx2; }
+bool has_avx2() { return cpu::cpu_isa() >= cpu::CpuIsa::Avx2; }
 
 #endif  // RICCI_X86
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "backend/cpu/cpu_isa.h"
 #include "ricci/detail/size_math.h"
 #include "ricci/half.h"
 #include "ricci/parallel.h"
@@ -48,14 +49,9 @@ extern template void gemm_reduced<BFloat16>(int64_t, int64_t, int64_t, MatrixRef
 extern template void gemm_reduced<float>(int64_t, int64_t, int64_t, MatrixRef<const float>, MatrixRef<const float>,
                                          MatrixRef<float>, float, float, bool);
 
-// The instruction sets the reduced-precision GEMM may use, in order. RICCI_GEMM_ISA=avx512bf16,
-// avx512, avx2 or generic caps the choice (to test the other kernels on a CPU that has them all).
-enum class GemmIsa { Generic, Avx2, Avx512, Avx512Bf16 };
-bool gemm_isa_allowed(GemmIsa isa);
-
 // C = alpha * A @ B + beta * C for bfloat16 on the CPU's bf16 dot-product instruction
 // (AVX512_BF16), accumulating in float32 (gemm_bf16_dot.cpp). Returns false, doing nothing, when
-// the CPU lacks the instruction or RICCI_GEMM_ISA excludes it. The instruction reads bf16
+// the CPU lacks the instruction or gemm_isa() (RICCI_CPU_ISA, RICCI_GEMM_ISA) excludes it. The instruction reads bf16
 // subnormals as zero, as PyTorch's bf16 GEMM (oneDNN, same instruction) does.
 bool gemm_bf16_dot_available();
 bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> B,
@@ -66,6 +62,23 @@ bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A,
 // few rows (decoding), where packing W would cost more than the product.
 bool gemm_bf16_dot_nt(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> W,
                       MatrixRef<BFloat16> C, float alpha, float beta, bool parallel);
+
+// C = alpha * A @ W^T + beta * C by row dot products on AVX2 + FMA + F16C, for M <=
+// kDotRowsLimitAvx2 rows of A (any strides) and W's rows contiguous along K (W.cs == 1): W is
+// streamed once per kDotRowsMaxAvx2 rows of A, nothing of it packed (gemm_dot_nt_avx2.cpp).
+// Returns false, doing nothing, when gemm_isa() is not exactly AVX2 (AVX-512 CPUs keep their own
+// kernels) or the shapes do not fit. float32 accumulation, one rounding to T at the end.
+inline constexpr int64_t kDotRowsMaxAvx2 = 32;
+inline constexpr int64_t kDotRowsLimitAvx2 = 128;
+template <class T>
+bool gemm_dot_nt_avx2(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixRef<const T> W, MatrixRef<T> C,
+                      float alpha, float beta, bool parallel);
+extern template bool gemm_dot_nt_avx2<Half>(int64_t, int64_t, int64_t, MatrixRef<const Half>, MatrixRef<const Half>,
+                                            MatrixRef<Half>, float, float, bool);
+extern template bool gemm_dot_nt_avx2<BFloat16>(int64_t, int64_t, int64_t, MatrixRef<const BFloat16>,
+                                                MatrixRef<const BFloat16>, MatrixRef<BFloat16>, float, float, bool);
+extern template bool gemm_dot_nt_avx2<float>(int64_t, int64_t, int64_t, MatrixRef<const float>, MatrixRef<const float>,
+                                             MatrixRef<float>, float, float, bool);
 
 // ---- shared by the packed GEMM drivers ----------------------------------------------------------
 

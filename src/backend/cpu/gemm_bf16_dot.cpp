@@ -42,10 +42,7 @@ namespace ricci::cpu {
 
 bool gemm_bf16_dot_available() {
 #if RICCI_BF16_DOT
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16") &&
-                          gemm_isa_allowed(GemmIsa::Avx512Bf16);
-  return has;
+  return gemm_isa() >= CpuIsa::Avx512Bf16;
 #else
   return false;
 #endif

@@ -76,14 +76,52 @@ void for_each_matrix(int64_t nbatch, int64_t work, bool uses_blas, const Body& b
   for (int64_t i = 0; i < nbatch; ++i) body(i, true);
 }
 
+// Note [Matrix times vector through gemv]: OpenBLAS's gemm packs both operands even when one is a
+// single row or column (x @ W^T while decoding, W @ x), and then reads W at a tenth of memory
+// speed; its gemv streams W once. So a product with M == 1 or N == 1 is passed as a gemv:
+//   M == 1: C^T = op(B)^T a^T, the matrix is B (trans flipped), the vector a row of A;
+//   N == 1: C = op(A) b, the matrix is A, the vector a column of B.
+// A vector's stride is 1 along a stored row and the leading dimension across rows.
+void blas_gemv(bool trans, int64_t rows, int64_t cols, double alpha, const float* mat, int64_t ld, const float* x,
+               int64_t incx, double beta, float* y, int64_t incy) {
+  cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<blasint>(rows), static_cast<blasint>(cols),
+              static_cast<float>(alpha), mat, static_cast<blasint>(ld), x, static_cast<blasint>(incx),
+              static_cast<float>(beta), y, static_cast<blasint>(incy));
+}
+void blas_gemv(bool trans, int64_t rows, int64_t cols, double alpha, const double* mat, int64_t ld, const double* x,
+               int64_t incx, double beta, double* y, int64_t incy) {
+  cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<blasint>(rows), static_cast<blasint>(cols),
+              alpha, mat, static_cast<blasint>(ld), x, static_cast<blasint>(incx), beta, y, static_cast<blasint>(incy));
+}
+
+// True when the product was passed as a gemv (Note [Matrix times vector through gemv]).
+template <class T>
+bool blas_as_gemv(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const T* A, int64_t lda,
+                  const T* B, int64_t ldb, double beta, T* C, int64_t ldc) {
+  if (M == 1) {
+    // B stored K x N (tb false) or N x K (tb true); y = C's one row, x = A's one row.
+    if (tb) blas_gemv(false, N, K, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
+    else blas_gemv(true, K, N, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
+    return true;
+  }
+  if (N == 1) {
+    if (ta) blas_gemv(true, K, M, alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
+    else blas_gemv(false, M, K, alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
+    return true;
+  }
+  return false;
+}
+
 void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, double beta, float* C, int64_t ldc) {
+  if (blas_as_gemv(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
               static_cast<blasint>(N), static_cast<blasint>(K), static_cast<float>(alpha), A, static_cast<blasint>(lda), B,
               static_cast<blasint>(ldb), static_cast<float>(beta), C, static_cast<blasint>(ldc));
 }
 void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
                const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  if (blas_as_gemv(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
               static_cast<blasint>(N), static_cast<blasint>(K), alpha, A, static_cast<blasint>(lda), B,
               static_cast<blasint>(ldb), beta, C, static_cast<blasint>(ldc));

@@ -17,7 +17,6 @@
 // The micro-kernel is chosen at run time: AVX-512 (8 x 32), AVX2+FMA (6 x 16) or portable C++.
 // bfloat16 first tries gemm_bf16_dot.cpp, which multiplies in bf16 hardware where the CPU has it.
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "backend/cpu/gemm.h"
@@ -40,23 +39,9 @@ constexpr int64_t kKC = 256;   // K block: an A micro-panel (MR x KC) stays in L
 constexpr int64_t kNC = 4096;  // columns of B packed at once (KC x NC floats: 4 MiB, L3)
 constexpr int64_t kMB = 2048;  // rows of A packed at once
 
-bool cpu_has_avx512() {
-#if RICCI_GEMM_X86
-  static const bool has = __builtin_cpu_supports("avx512f") && gemm_isa_allowed(GemmIsa::Avx512);
-  return has;
-#else
-  return false;
-#endif
-}
-bool cpu_has_avx2() {
-#if RICCI_GEMM_X86
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c") && gemm_isa_allowed(GemmIsa::Avx2);
-  return has;
-#else
-  return false;
-#endif
-}
+// The CPU's support and the caps (RICCI_CPU_ISA, RICCI_GEMM_ISA) are in gemm_isa().
+bool cpu_has_avx512() { return gemm_isa() >= CpuIsa::Avx512; }
+bool cpu_has_avx2() { return gemm_isa() >= CpuIsa::Avx2; }
 
 // ---- conversion of contiguous runs (packing and epilogue) ----------------------------------------
 
@@ -347,18 +332,6 @@ float* gemm_scratch(Tensor& holder, int64_t n) {
   return holder.data_ptr<float>();
 }
 
-bool gemm_isa_allowed(GemmIsa isa) {
-  static const GemmIsa cap = [] {
-    const char* env = std::getenv("RICCI_GEMM_ISA");
-    if (!env) return GemmIsa::Avx512Bf16;
-    if (std::strcmp(env, "generic") == 0) return GemmIsa::Generic;
-    if (std::strcmp(env, "avx2") == 0) return GemmIsa::Avx2;
-    if (std::strcmp(env, "avx512") == 0) return GemmIsa::Avx512;
-    return GemmIsa::Avx512Bf16;
-  }();
-  return isa <= cap;
-}
-
 template <class T>
 void gemm_reduced(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixRef<const T> B, MatrixRef<T> C,
                   float alpha, float beta, bool parallel) {
@@ -374,6 +347,14 @@ void gemm_reduced(int64_t M, int64_t N, int64_t K, MatrixRef<const T> A, MatrixR
   if constexpr (std::is_same_v<T, BFloat16>) {
     if (gemm_bf16_dot(M, N, K, A, B, C, alpha, beta, parallel)) return;
   }
+  // Few rows of A against a transposed B (a linear layer's W^T): row dot products, W read once.
+  if (B.rs == 1 && M <= kDotRowsLimitAvx2 &&
+      gemm_dot_nt_avx2<T>(M, N, K, A, {B.data, B.cs, B.rs}, C, alpha, beta, parallel))
+    return;
+  // Few columns of B against a row-major A (W @ x, matrix times vector): the same on C^T = B^T A^T.
+  if (A.cs == 1 && N <= kDotRowsMaxAvx2 &&
+      gemm_dot_nt_avx2<T>(N, M, K, {B.data, B.cs, B.rs}, A, {C.data, C.cs, C.rs}, alpha, beta, parallel))
+    return;
 #if RICCI_GEMM_X86
   if (cpu_has_avx512()) return gemm_driver<8, 32>(&ukernel_avx512, M, N, K, A, B, C, alpha, beta, parallel);
   if (cpu_has_avx2()) return gemm_driver<6, 16>(&ukernel_avx2, M, N, K, A, B, C, alpha, beta, parallel);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "backend/cpu/cpu_isa.h"
 #include "backend/cpu/reduce_engine.h"
 
 namespace ricci::cpu::reduce {
@@ -68,8 +69,8 @@ double sum_scalar(const float* p, int64_t n) {
 }  // namespace
 
 double sum_contiguous_f32(const float* p, int64_t n) {
-  static const int level = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
-  return level == 2 ? sum_avx512(p, n) : level == 1 ? sum_avx2(p, n) : sum_scalar(p, n);
+  const CpuIsa isa = cpu_isa();  // Note [Capping the instruction set]
+  return isa >= CpuIsa::Avx512 ? sum_avx512(p, n) : isa >= CpuIsa::Avx2 ? sum_avx2(p, n) : sum_scalar(p, n);
 }
 
 }  // namespace ricci::cpu::reduce

@@ -3,6 +3,8 @@
 // and every load touches a different row of the source.
 #include "backend/cpu/transpose_tile.h"
 
+#include "backend/cpu/cpu_isa.h"
+
 #if defined(__x86_64__)
 // GCC 12 reports the intentionally undefined upper halves inside its own AVX-512 cast intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -14,10 +16,7 @@ namespace ricci::cpu {
 
 #if defined(__x86_64__)
 
-bool has_transpose_tile_16x16_b32() {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-}
+bool has_transpose_tile_16x16_b32() { return cpu_isa() >= CpuIsa::Avx512; }
 
 __attribute__((target("avx512f"))) void transpose_tile_16x16_b32(const uint32_t* src, int64_t src_stride,
                                                                   uint32_t* dst, int64_t dst_stride) {
