@@ -1,7 +1,8 @@
 // Vectorised float32 reduction loops (declared in reduce_hwy.h), compiled for AVX2 and AVX-512
 // plus a portable fallback and picked at run time (Highway's dynamic dispatch). Several
-// independent accumulators keep the loops free of a single loop-carried dependency; float64
-// accumulation of small float32 groups keeps sums accurate at full vector width.
+// independent accumulators keep the loops free of a single loop-carried dependency. Sums of
+// arbitrary-sign terms widen every term to float64; sums of positive terms (squares, exps) add
+// small float32 groups first, which costs them at most a few float32 roundings of relative error.
 #include <cmath>
 #include <limits>
 
@@ -135,14 +136,6 @@ HWY_INLINE int64_t ArgExtremumRow(const float* HWY_RESTRICT p, int64_t n) {
   return 0;
 }
 
-// The vectors at p, p + rs, ..., p + (K-1) rs added as a tree (written as recursion so that it
-// unrolls into registers).
-template <int K>
-HWY_INLINE VF TreeSum(DF d, const float* HWY_RESTRICT p, int64_t rs) {
-  if constexpr (K == 1) return hn::LoadU(d, p);
-  else return hn::Add(TreeSum<K / 2>(d, p, rs), TreeSum<K / 2>(d, p + K / 2 * rs, rs));
-}
-
 // Tree sums of d = x - mu (s1) and d^2 (s2) over K vectors at p, p + N, ...
 template <int K>
 HWY_INLINE void TreeDev(DF d, const float* HWY_RESTRICT p, int64_t N, VF mu, VF& s1, VF& s2) {
@@ -158,14 +151,26 @@ HWY_INLINE void TreeDev(DF d, const float* HWY_RESTRICT p, int64_t N, VF mu, VF&
   }
 }
 
-// acc[j] += the sum of K rows at column j: the K terms are added in float32 as a tree, then
-// widened.
+// acc[j] += the sum of K rows at column j, each term widened to float64 before it is added (a
+// float32 partial sum would drop small terms beside large ones of opposite sign).
 template <int K>
 HWY_INLINE void SumRowBlock(double* HWY_RESTRICT acc, const float* HWY_RESTRICT p, int64_t rs, int64_t w) {
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   int64_t j = 0;
-  for (; j + N <= w; j += N) AddWideTo(acc + j, TreeSum<K>(d, p + j, rs));
+#if HWY_TARGET == HWY_SCALAR
+  for (; j + N <= w; j += N)
+    for (int k = 0; k < K; ++k) AddWideTo(acc + j, hn::LoadU(d, p + k * rs + j));
+#else
+  const DD dd;
+  const int64_t H = static_cast<int64_t>(hn::Lanes(dd));
+  for (; j + N <= w; j += N) {
+    VD lo = hn::LoadU(dd, acc + j), hi = hn::LoadU(dd, acc + j + H);
+    for (int k = 0; k < K; ++k) AddWide(hn::LoadU(d, p + k * rs + j), lo, hi);
+    hn::StoreU(lo, dd, acc + j);
+    hn::StoreU(hi, dd, acc + j + H);
+  }
+#endif
   for (; j < w; ++j) {
     double s = 0;
     for (int k = 0; k < K; ++k) s += static_cast<double>(p[k * rs + j]);
