@@ -382,22 +382,92 @@ TEST(AccuracySoftmax, CrossEntropyExactAtExtremeLogits) {
 }
 
 // Ordinary logits: softmax and log_softmax within the bounds of docs/accuracy.md against the
-// float64 values of the same float32 logits. softmax's error grows with x - max: float32 rounds
-// x - max (exactly only when they are within a factor 2), and exp turns that absolute error into
-// a relative one, |x - max| 2^-24, so the bound is kSoftmaxBound + |x - max| ulps.
+// float64 values of the same float32 logits (Note [Softmax accuracy] in nn_hwy.cpp: without the
+// exact x - max and the float64 sum, softmax was 65 ulp off at n = 1000 and log_softmax 1e7 ulp
+// near 0), along the last dim (the row kernel) and the first (the column kernel).
 TEST(AccuracySoftmax, OrdinaryLogitsWithinTheirBounds) {
-  uint64_t g = 8;
-  for (double scale : {1.0, 10.0}) {
-    for (int64_t n : {7, 64, 1000}) {
-      std::vector<std::vector<float>> rows(64, std::vector<float>(static_cast<size_t>(n)));
-      for (auto& row : rows)
-        for (auto& v : row) v = static_cast<float>(scale * (uniform01(g) + uniform01(g) + uniform01(g) - 1.5) * 2);
-      SCOPED_TRACE("scale " + std::to_string(scale) + ", n " + std::to_string(n));
-      const double s = softmax_error(rows, false, [](double, double z) { return kSoftmaxBound + std::fabs(z); });
-      const double l = softmax_error(rows, true, [](double, double) { return kLogSoftmaxBound; });
-      std::printf("softmax scale %g n %lld: %g of bound, log_softmax %g of bound\n", scale, (long long)n, s, l);
-      EXPECT_LE(s, 1.0);
-      EXPECT_LE(l, 1.0);
+  for (const Target& t : targets()) {
+    on_target(t, [&] {
+      uint64_t g = 8;
+      for (double scale : {1.0, 10.0, 100.0}) {
+        for (int64_t n : {7, 64, 1000}) {
+          std::vector<std::vector<float>> rows(64, std::vector<float>(static_cast<size_t>(n)));
+          for (auto& row : rows)
+            for (auto& v : row) v = static_cast<float>(scale * (uniform01(g) + uniform01(g) + uniform01(g) - 1.5) * 2);
+          SCOPED_TRACE(std::string(t.name) + ", scale " + std::to_string(scale) + ", n " + std::to_string(n));
+          EXPECT_LE(softmax_error(rows, false, [](double, double) { return kSoftmaxBound; }), 1.0);
+          EXPECT_LE(softmax_error(rows, true, [](double, double) { return kLogSoftmaxBound; }), 1.0);
+        }
+      }
+    });
+  }
+}
+
+// logsumexp: each exp(x - max) exact in its shift and summed in float64, so log(sum) + max keeps
+// its relative accuracy also where it is near 0; within 1.5 ulp of max(|y|, 1) along either dim,
+// and within 1 ulp (relative) where it is ~1e-9.
+TEST(AccuracySoftmax, LogSumExpWithinItsBound) {
+  uint64_t g = 10;
+  for (const Target& t : targets()) {
+    on_target(t, [&] {
+      for (double scale : {1.0, 10.0, 100.0}) {
+        for (int64_t n : {7, 64, 1000}) {
+          const int64_t r = 64;
+          std::vector<float> x(static_cast<size_t>(r * n));
+          for (auto& v : x) v = static_cast<float>(scale * (uniform01(g) + uniform01(g) + uniform01(g) - 1.5) * 2);
+          const Tensor xs = from_blob(x.data(), {r, n}, {n, 1}, DType::Float32);
+          const Tensor a = logsumexp(xs, {1}).contiguous(), b = logsumexp(xs.t().contiguous(), {0}).contiguous();
+          double worst = 0;
+          for (int64_t i = 0; i < r; ++i) {
+            std::vector<float> row(x.begin() + i * n, x.begin() + (i + 1) * n);
+            const double m = *std::max_element(row.begin(), row.end());
+            double s = 0;
+            for (float v : row) s += std::exp(static_cast<double>(v) - m);
+            const double ref = m + std::log(s);
+            worst = std::max({worst, allowed_error(a.data_ptr<float>()[i], ref, true),
+                              allowed_error(b.data_ptr<float>()[i], ref, true)});
+          }
+          EXPECT_LE(worst, 1.5) << t.name << ", scale " << scale << ", n " << n;
+        }
+      }
+      // One 0 among values near -20 (long enough for the vector loop): the result is ~1e-7, all
+      // of it below float32's resolution of the sum 1 + tiny.
+      std::vector<float> tiny(64);
+      double rest = 0;
+      for (size_t i = 1; i < tiny.size(); ++i) rest += std::exp(static_cast<double>(tiny[i] = -20.0f - 0.37f * static_cast<float>(i)));
+      const float got = logsumexp(from_blob(tiny.data(), {64}, {1}, DType::Float32), {0}).item<float>();
+      EXPECT_LE(ulp_error(got, std::log1p(rest)), 1.0) << t.name;
+    });
+  }
+}
+
+// float16/bfloat16 logits: computed in float32 and rounded once, so within half a 16-bit ulp
+// (plus the float32 error, a few 2^-13 of it) of the float64 value, along either dim.
+TEST(AccuracySoftmax, HalfPrecisionRoundedOnce) {
+  uint64_t g = 9;
+  for (DType dt : {DType::Float16, DType::BFloat16}) {
+    const Format f = dt == DType::Float16 ? kF16 : kBF16;
+    const int64_t r = 16, n = 100;
+    std::vector<float> x(static_cast<size_t>(r * n));
+    for (auto& v : x) v = static_cast<float>(3 * (uniform01(g) + uniform01(g) - 1));
+    const Tensor x16 = from_blob(x.data(), {r, n}, {n, 1}, DType::Float32).to(dt);
+    const Tensor x32 = x16.to(DType::Float32).contiguous();  // the 16-bit values, exactly
+    for (bool log : {false, true}) {
+      for (int64_t dim : {1, 0}) {
+        const Tensor in = dim == 1 ? x16 : x16.t().contiguous();
+        Tensor y = log ? F::log_softmax(in, dim) : F::softmax(in, dim);
+        if (dim == 0) y = y.t();
+        y = y.to(DType::Float32).contiguous();
+        double worst = 0;
+        for (int64_t i = 0; i < r; ++i) {
+          std::vector<float> row(x32.data_ptr<float>() + i * n, x32.data_ptr<float>() + (i + 1) * n);
+          const auto ref = softmax_ref(row, log);
+          for (int64_t j = 0; j < n; ++j)
+            worst = std::max(worst, ulp_error(y.data_ptr<float>()[i * n + j], ref[static_cast<size_t>(j)], f));
+        }
+        EXPECT_LE(worst, 0.5 + 1.0 / 256) << (dt == DType::Float16 ? "float16" : "bfloat16") << " log=" << log
+                                          << " dim=" << dim;
+      }
     }
   }
 }

@@ -1,8 +1,8 @@
 // Vectorised float32 reduction loops (declared in reduce_hwy.h), compiled for AVX2 and AVX-512
 // plus a portable fallback and picked at run time (Highway's dynamic dispatch). Several
 // independent accumulators keep the loops free of a single loop-carried dependency. Sums of
-// arbitrary-sign terms widen every term to float64; sums of positive terms (squares, exps) add
-// small float32 groups first, which costs them at most a few float32 roundings of relative error.
+// arbitrary-sign terms and of exponentials widen every term to float64; sums of squares add small
+// float32 groups first, which costs them at most a few float32 roundings of relative error.
 #include <cmath>
 #include <limits>
 
@@ -16,6 +16,8 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
+
+#include "backend/cpu/hwy_exp_diff-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ricci::cpu::reduce::HWY_NAMESPACE {
@@ -252,38 +254,46 @@ double SqDevSumF32(const float* HWY_RESTRICT p, int64_t n, double mu) {
   return r < 0 ? 0 : r;  // rounding can leave a tiny negative; NaN passes through
 }
 
+// sum of exp(p[i] - m): each term exact in its shift (ExpDiff) and widened to float64 before it
+// is added, so log(sum) keeps its relative accuracy when sum = 1 + tiny (logsumexp near max).
 double ExpSumF32(const float* HWY_RESTRICT p, int64_t n, float m) {
+  using ricci::cpu::HWY_NAMESPACE::ExpDiff;
   const DF d;
   const DD dd;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   const VF vm = hn::Set(d, m);
-  VD lo = hn::Zero(dd), hi = lo;
+  VD lo0 = hn::Zero(dd), hi0 = lo0, lo1 = lo0, hi1 = lo0;
   int64_t i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
-    const VF e0 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i), vm));
-    const VF e1 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i + N), vm));
-    const VF e2 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i + 2 * N), vm));
-    const VF e3 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i + 3 * N), vm));
-    AddWide(hn::Add(hn::Add(e0, e1), hn::Add(e2, e3)), lo, hi);
+  for (; i + 2 * N <= n; i += 2 * N) {
+    AddWide(ExpDiff(d, hn::LoadU(d, p + i), vm), lo0, hi0);
+    AddWide(ExpDiff(d, hn::LoadU(d, p + i + N), vm), lo1, hi1);
   }
-  for (; i + N <= n; i += N) AddWide(hn::Exp(d, hn::Sub(hn::LoadU(d, p + i), vm)), lo, hi);
-  double s = hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
+  for (; i + N <= n; i += N) AddWide(ExpDiff(d, hn::LoadU(d, p + i), vm), lo0, hi0);
+  double s = hn::GetLane(hn::SumOfLanes(dd, hn::Add(hn::Add(lo0, hi0), hn::Add(lo1, hi1))));
   for (; i < n; ++i) s += std::exp(static_cast<double>(p[i]) - static_cast<double>(m));
   return s;
 }
 
-// acc[j] += the sum over K rows of exp(x - m[j]): the K terms in float32, then widened.
+// acc[j] += the sum over K rows of exp(x - m[j]), each term widened as in ExpSumF32.
 template <int K>
 HWY_INLINE void ExpSumRowBlock(double* HWY_RESTRICT acc, const float* HWY_RESTRICT p, int64_t rs, int64_t w,
                                const float* HWY_RESTRICT m) {
+  using ricci::cpu::HWY_NAMESPACE::ExpDiff;
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   int64_t j = 0;
   for (; j + N <= w; j += N) {
     const VF vm = hn::LoadU(d, m + j);
-    VF s = hn::Exp(d, hn::Sub(hn::LoadU(d, p + j), vm));
-    for (int k = 1; k < K; ++k) s = hn::Add(s, hn::Exp(d, hn::Sub(hn::LoadU(d, p + k * rs + j), vm)));
-    AddWideTo(acc + j, s);
+#if HWY_TARGET == HWY_SCALAR
+    for (int k = 0; k < K; ++k) AddWideTo(acc + j, ExpDiff(d, hn::LoadU(d, p + k * rs + j), vm));
+#else
+    const DD dd;
+    const int64_t H = static_cast<int64_t>(hn::Lanes(dd));
+    VD lo = hn::LoadU(dd, acc + j), hi = hn::LoadU(dd, acc + j + H);
+    for (int k = 0; k < K; ++k) AddWide(ExpDiff(d, hn::LoadU(d, p + k * rs + j), vm), lo, hi);
+    hn::StoreU(lo, dd, acc + j);
+    hn::StoreU(hi, dd, acc + j + H);
+#endif
   }
   for (; j < w; ++j)
     for (int k = 0; k < K; ++k) acc[j] += std::exp(static_cast<double>(p[k * rs + j]) - static_cast<double>(m[j]));

@@ -3,8 +3,8 @@
 // AVX2 or a portable fallback). The engine (reduce_engine.h) and the stat and arg kernels call
 // them for contiguous data; every other layout and dtype takes the generic loops.
 //
-// Accuracy follows Note [Accurate float sums]: sums of terms of any sign (sum_rows_f32) widen
-// every term to float64; sums of positive terms (squares, exps) add groups of at most eight in
+// Accuracy follows Note [Accurate float sums]: sums of terms of any sign (sum_rows_f32) and of
+// exponentials widen every term to float64; sums of squares add groups of at most eight in
 // float32 and accumulate the group sums in float64.
 #include <cstdint>
 
