@@ -57,10 +57,17 @@ void BM_Unary(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * (1 << 22));
 }
 Tensor gelu_none(const Tensor& x) { return gelu(x); }
+Tensor gelu_tanh(const Tensor& x) { return gelu(x, "tanh"); }
+Tensor softplus_default(const Tensor& x) { return softplus(x); }
 BENCHMARK_TEMPLATE(BM_Unary, exp)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Unary, expm1)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Unary, tanh)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Unary, sigmoid)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Unary, silu)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Unary, erf)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Unary, gelu_none)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Unary, gelu_tanh)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Unary, softplus_default)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Unary, relu)->UseRealTime();
 
 void BM_UnaryHalf(benchmark::State& state) {

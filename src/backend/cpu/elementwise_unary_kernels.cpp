@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "backend/cpu/elementwise_loops.h"
+#include "backend/cpu/scalar_math.h"
 #include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 
@@ -35,29 +36,25 @@ void unary_float(UnaryOp op, const Tensor& out, const Tensor& in, const UnaryPar
     case UnaryOp::Expm1: return go([](C x) { return std::expm1(x); });
     case UnaryOp::Log: return go([](C x) { return std::log(x); });
     case UnaryOp::Log2: return go([](C x) { return std::log2(x); });
-    case UnaryOp::Log10: return go([](C x) { return std::log10(x); });
+    case UnaryOp::Log10: return go([](C x) { return scalar::log10(x); });
     case UnaryOp::Log1p: return go([](C x) { return std::log1p(x); });
     case UnaryOp::Sqrt: return go([](C x) { return std::sqrt(x); });
-    case UnaryOp::Rsqrt: return go([](C x) { return C(1) / std::sqrt(x); });
+    case UnaryOp::Rsqrt: return go([](C x) { return scalar::rsqrt(x); });
     case UnaryOp::Square: return go([](C x) { return x * x; });
     case UnaryOp::Reciprocal: return go([](C x) { return C(1) / x; });
     case UnaryOp::Sin: return go([](C x) { return std::sin(x); });
     case UnaryOp::Cos: return go([](C x) { return std::cos(x); });
-    case UnaryOp::Tan: return go([](C x) { return std::tan(x); });
-    case UnaryOp::Tanh: return go([](C x) { return std::tanh(x); });
-    case UnaryOp::Sigmoid: return go([](C x) { return C(1) / (C(1) + std::exp(-x)); });
+    case UnaryOp::Tan: return go([](C x) { return scalar::tan(x); });
+    case UnaryOp::Tanh: return go([](C x) { return scalar::tanh(x); });
+    // Composed functions: Note [Composed functions in float64] (scalar_math.h).
+    case UnaryOp::Sigmoid: return go([](C x) { return scalar::sigmoid(x); });
     case UnaryOp::Relu: return go([](C x) { return x < C(0) ? C(0) : x; });
-    case UnaryOp::GeluErf:
-      return go([](C x) { return C(0.5) * x * (C(1) + std::erf(x * C(0.70710678118654752440))); });
-    case UnaryOp::GeluTanh:
-      return go([](C x) {
-        const C inner = C(0.79788456080286535588) * (x + C(0.044715) * x * x * x);
-        return C(0.5) * x * (C(1) + std::tanh(inner));
-      });
-    case UnaryOp::Silu: return go([](C x) { return x / (C(1) + std::exp(-x)); });
+    case UnaryOp::GeluErf: return go([](C x) { return scalar::gelu_erf(x); });
+    case UnaryOp::GeluTanh: return go([](C x) { return scalar::gelu_tanh(x); });
+    case UnaryOp::Silu: return go([](C x) { return scalar::silu(x); });
     case UnaryOp::Softplus: {
-      const C beta = static_cast<C>(p.a), threshold = static_cast<C>(p.b);
-      return go([beta, threshold](C x) { return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta; });
+      const double beta = p.a, threshold = p.b;
+      return go([beta, threshold](C x) { return scalar::softplus(x, beta, threshold); });
     }
     case UnaryOp::Erf: return go([](C x) { return std::erf(x); });
     case UnaryOp::Sinh: return go([](C x) { return std::sinh(x); });

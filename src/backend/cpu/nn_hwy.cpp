@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "backend/cpu/nn_kernels.h"
 
@@ -16,9 +17,47 @@
 #include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
 
+#include "backend/cpu/hwy_exp_diff-inl.h"
+
 HWY_BEFORE_NAMESPACE();
 namespace ricci::cpu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+
+// Note [Softmax accuracy]: two roundings decide a float32 softmax's error. x - max rounds (it is
+// exact only when the two are within a factor 2), and exp turns that absolute error into a
+// relative one of |x - max| 2^-24, i.e. |x - max| ulps; and a float32 running sum of the
+// exponentials drifts by up to n/2 ulps over a row of n. So the difference is carried exactly,
+// as z + zlo (2Sum), exp(z + zlo) = exp(z) (1 + zlo) (ExpDiff, hwy_exp_diff-inl.h), and the
+// float32 rows sum in float64;
+// log(sum) is then exact enough that log_softmax keeps its relative accuracy near 0 (where
+// sum = 1 + tiny). softmax ends within 3 ulp, log_softmax within 1.5 ulp of max(|y|, 1)
+// (docs/accuracy.md).
+
+// The float64 tag a vector of T widens into: half as many lanes for float32 (one lane on the
+// scalar target), the same tag for float64.
+#if HWY_TARGET == HWY_SCALAR
+template <class T> using WideTag = hn::Rebind<double, hn::ScalableTag<T>>;
+#else
+template <class T>
+using WideTag = std::conditional_t<std::is_same_v<T, float>, hn::Repartition<double, hn::ScalableTag<T>>,
+                                   hn::ScalableTag<T>>;
+#endif
+
+// lo, hi += the lanes of v in float64 (float32: lower and upper halves; float64: all into lo).
+template <class T, class DD, class V>
+HWY_INLINE void AddWide(DD dd, V v, hn::Vec<DD>& lo, hn::Vec<DD>& hi) {
+  if constexpr (std::is_same_v<T, double>) {
+    lo = hn::Add(lo, v);
+  } else {
+#if HWY_TARGET == HWY_SCALAR
+    lo = hn::Add(lo, hn::PromoteTo(dd, v));
+#else
+    const hn::Half<hn::ScalableTag<T>> dh;
+    lo = hn::Add(lo, hn::PromoteTo(dd, hn::LowerHalf(dh, v)));
+    hi = hn::Add(hi, hn::PromoteTo(dd, hn::UpperHalf(dh, v)));
+#endif
+  }
+}
 
 template <class T>
 HWY_INLINE bool SoftmaxRow(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_t n, bool log) {
@@ -48,46 +87,55 @@ HWY_INLINE bool SoftmaxRow(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_
   if (!hn::AllTrue(d, hn::Eq(vnan, hn::Zero(d)))) return false;
 
   // Exp of a value below the representable range is 0 (Highway clamps), which is what we want.
+  // Note [Softmax accuracy].
   const auto vm = hn::Set(d, mx);
-  auto s0 = hn::Zero(d), s1 = hn::Zero(d);
+  const WideTag<T> dd;
+  auto lo0 = hn::Zero(dd), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+  auto total = [&] { return hn::GetLane(hn::SumOfLanes(dd, hn::Add(hn::Add(lo0, hi0), hn::Add(lo1, hi1)))); };
   i = 0;
   if (!log) {
     for (; i + 2 * N <= n; i += 2 * N) {
-      const auto e0 = hn::Exp(d, hn::Sub(hn::LoadU(d, in + i), vm));
-      const auto e1 = hn::Exp(d, hn::Sub(hn::LoadU(d, in + i + N), vm));
+      const auto e0 = ExpDiff(d, hn::LoadU(d, in + i), vm);
+      const auto e1 = ExpDiff(d, hn::LoadU(d, in + i + N), vm);
       hn::StoreU(e0, d, out + i);
       hn::StoreU(e1, d, out + i + N);
-      s0 = hn::Add(s0, e0);
-      s1 = hn::Add(s1, e1);
+      AddWide<T>(dd, e0, lo0, hi0);
+      AddWide<T>(dd, e1, lo1, hi1);
     }
     for (; i + N <= n; i += N) {
-      const auto e0 = hn::Exp(d, hn::Sub(hn::LoadU(d, in + i), vm));
+      const auto e0 = ExpDiff(d, hn::LoadU(d, in + i), vm);
       hn::StoreU(e0, d, out + i);
-      s0 = hn::Add(s0, e0);
+      AddWide<T>(dd, e0, lo0, hi0);
     }
-    T sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
+    double sum = total();
     for (; i < n; ++i) {
-      const T e = std::exp(in[i] - mx);
-      out[i] = e;
+      const double e = std::exp(static_cast<double>(in[i]) - static_cast<double>(mx));
+      out[i] = static_cast<T>(e);
       sum += e;
     }
-    const T inv = T(1) / sum;
+    const T inv = static_cast<T>(1 / sum);
     const auto vinv = hn::Set(d, inv);
     for (i = 0; i + N <= n; i += N) hn::StoreU(hn::Mul(hn::LoadU(d, out + i), vinv), d, out + i);
     for (; i < n; ++i) out[i] *= inv;
   } else {
     for (; i + 2 * N <= n; i += 2 * N) {
-      s0 = hn::Add(s0, hn::Exp(d, hn::Sub(hn::LoadU(d, in + i), vm)));
-      s1 = hn::Add(s1, hn::Exp(d, hn::Sub(hn::LoadU(d, in + i + N), vm)));
+      AddWide<T>(dd, ExpDiff(d, hn::LoadU(d, in + i), vm), lo0, hi0);
+      AddWide<T>(dd, ExpDiff(d, hn::LoadU(d, in + i + N), vm), lo1, hi1);
     }
-    for (; i + N <= n; i += N) s0 = hn::Add(s0, hn::Exp(d, hn::Sub(hn::LoadU(d, in + i), vm)));
-    T sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
-    for (; i < n; ++i) sum += std::exp(in[i] - mx);
-    // (x - max) - log(sum): see softmax_row_scalar.
-    const T log_sum = std::log(sum);
-    const auto vl = hn::Set(d, log_sum);
-    for (i = 0; i + N <= n; i += N) hn::StoreU(hn::Sub(hn::Sub(hn::LoadU(d, in + i), vm), vl), d, out + i);
-    for (; i < n; ++i) out[i] = (in[i] - mx) - log_sum;
+    for (; i + N <= n; i += N) AddWide<T>(dd, ExpDiff(d, hn::LoadU(d, in + i), vm), lo0, hi0);
+    double sum = total();
+    for (; i < n; ++i) sum += std::exp(static_cast<double>(in[i]) - static_cast<double>(mx));
+    // (x - max) - log(sum), not x - (max + log(sum)): at |x| ~ 1e4 the sum max + log(sum) would
+    // round away most of log(sum). log(sum) is carried as hi + lo, x - max as z + zlo.
+    const double log_sum = std::log(sum);
+    const T ls_hi = static_cast<T>(log_sum), ls_lo = static_cast<T>(log_sum - static_cast<double>(ls_hi));
+    const auto vhi = hn::Set(d, ls_hi), vlo = hn::Set(d, ls_lo);
+    for (i = 0; i + N <= n; i += N) {
+      hn::Vec<decltype(d)> zlo;
+      const auto z = TwoDiff(hn::LoadU(d, in + i), vm, zlo);
+      hn::StoreU(hn::Add(hn::Sub(z, vhi), hn::Sub(zlo, vlo)), d, out + i);
+    }
+    for (; i < n; ++i) out[i] = static_cast<T>((static_cast<double>(in[i]) - static_cast<double>(mx)) - log_sum);
   }
   return true;
 }
@@ -124,27 +172,40 @@ HWY_INLINE void SoftmaxBwdRow(const T* HWY_RESTRICT g, const T* HWY_RESTRICT y, 
   }
 }
 
-// ex[j] = exp(x[j] - m[j]) (unless ex is null) and sum[j] += that: one step of the column-block
-// softmax. The caller guarantees finite m (so no NaN or +inf reaches Exp).
+// ex[j] = exp(x[j] - m[j]) (unless ex is null) and sum[j] += that, in float64: one step of the
+// column-block softmax (Note [Softmax accuracy]). The caller guarantees finite m (so no NaN or
+// +inf reaches Exp).
 template <class T>
 HWY_INLINE void ExpSubAccum(const T* HWY_RESTRICT x, const T* HWY_RESTRICT m, T* HWY_RESTRICT ex,
-                            T* HWY_RESTRICT sum, int64_t n) {
+                            double* HWY_RESTRICT sum, int64_t n) {
   const hn::ScalableTag<T> d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   int64_t i = 0;
   for (; i + N <= n; i += N) {
-    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), hn::LoadU(d, m + i)));
+    const auto e = ExpDiff(d, hn::LoadU(d, x + i), hn::LoadU(d, m + i));
     if (ex) hn::StoreU(e, d, ex + i);
-    hn::StoreU(hn::Add(hn::LoadU(d, sum + i), e), d, sum + i);
+    if constexpr (std::is_same_v<T, double>) {
+      hn::StoreU(hn::Add(hn::LoadU(d, sum + i), e), d, sum + i);
+    } else {
+#if HWY_TARGET == HWY_SCALAR
+      sum[i] += static_cast<double>(hn::GetLane(e));
+#else
+      const hn::Repartition<double, decltype(d)> dd;
+      const hn::Half<decltype(d)> dh;
+      const int64_t H = static_cast<int64_t>(hn::Lanes(dd));
+      hn::StoreU(hn::Add(hn::LoadU(dd, sum + i), hn::PromoteTo(dd, hn::LowerHalf(dh, e))), dd, sum + i);
+      hn::StoreU(hn::Add(hn::LoadU(dd, sum + i + H), hn::PromoteTo(dd, hn::UpperHalf(dh, e))), dd, sum + i + H);
+#endif
+    }
   }
   for (; i < n; ++i) {
-    const T e = std::exp(x[i] - m[i]);
-    if (ex) ex[i] = e;
+    const double e = std::exp(static_cast<double>(x[i]) - static_cast<double>(m[i]));
+    if (ex) ex[i] = static_cast<T>(e);
     sum[i] += e;
   }
 }
 
-void ExpSubAccumF32(const float* x, const float* m, float* ex, float* sum, int64_t n) { ExpSubAccum(x, m, ex, sum, n); }
+void ExpSubAccumF32(const float* x, const float* m, float* ex, double* sum, int64_t n) { ExpSubAccum(x, m, ex, sum, n); }
 void ExpSubAccumF64(const double* x, const double* m, double* ex, double* sum, int64_t n) {
   ExpSubAccum(x, m, ex, sum, n);
 }
@@ -168,7 +229,7 @@ HWY_EXPORT(SoftmaxBwdRowF64);
 HWY_EXPORT(ExpSubAccumF32);
 HWY_EXPORT(ExpSubAccumF64);
 
-void hwy_exp_sub_accum_f32(const float* x, const float* m, float* ex, float* sum, int64_t n) {
+void hwy_exp_sub_accum_f32(const float* x, const float* m, float* ex, double* sum, int64_t n) {
   HWY_DYNAMIC_DISPATCH(ExpSubAccumF32)(x, m, ex, sum, n);
 }
 void hwy_exp_sub_accum_f64(const double* x, const double* m, double* ex, double* sum, int64_t n) {

@@ -45,7 +45,7 @@ bool hwy_softmax_row_f32(const float* in, float* out, int64_t n, bool log);
 bool hwy_softmax_row_f64(const double* in, double* out, int64_t n, bool log);
 void hwy_softmax_bwd_row_f32(const float* g, const float* y, float* dx, int64_t n, bool log);
 void hwy_softmax_bwd_row_f64(const double* g, const double* y, double* dx, int64_t n, bool log);
-// ex[j] = exp(x[j] - m[j]) (skipped when ex is null), sum[j] += ex[j]; m must be finite.
-void hwy_exp_sub_accum_f32(const float* x, const float* m, float* ex, float* sum, int64_t n);
+// ex[j] = exp(x[j] - m[j]) (skipped when ex is null), sum[j] += ex[j] in float64; m must be finite.
+void hwy_exp_sub_accum_f32(const float* x, const float* m, float* ex, double* sum, int64_t n);
 void hwy_exp_sub_accum_f64(const double* x, const double* m, double* ex, double* sum, int64_t n);
 }  // namespace ricci::cpu

@@ -15,21 +15,23 @@
 namespace ricci::cpu {
 namespace {
 
+// Rows holding NaN or inf (and the rows the vector path declines): float64 throughout, rounded
+// once (Note [Softmax accuracy], nn_hwy.cpp). max = -inf (a row of -inf) or +inf gives NaN
+// through -inf - -inf or inf - inf, as PyTorch.
 template <class C>
 void softmax_row_scalar(const C* in, C* out, int64_t n, bool log) {
   C mx = -std::numeric_limits<C>::infinity();
   for (int64_t i = 0; i < n; ++i) mx = (in[i] > mx || std::isnan(in[i])) ? in[i] : mx;
-  C sum = 0;
+  const double m = static_cast<double>(mx);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(in[i]) - m);
   if (!log) {
-    for (int64_t i = 0; i < n; ++i) sum += (out[i] = std::exp(in[i] - mx));
-    const C inv = C(1) / sum;
-    for (int64_t i = 0; i < n; ++i) out[i] *= inv;
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<C>(std::exp(static_cast<double>(in[i]) - m) / sum);
   } else {
-    for (int64_t i = 0; i < n; ++i) sum += std::exp(in[i] - mx);
     // (x - max) - log(sum), not x - (max + log(sum)): at |x| ~ 1e4 the sum max + log(sum) would
-    // round away most of log(sum) in float32.
-    const C log_sum = std::log(sum);
-    for (int64_t i = 0; i < n; ++i) out[i] = (in[i] - mx) - log_sum;
+    // round away most of log(sum).
+    const double log_sum = std::log(sum);
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<C>((static_cast<double>(in[i]) - m) - log_sum);
   }
 }
 
@@ -47,7 +49,7 @@ void softmax_bwd_row(const C* g, const C* y, C* dx, int64_t n, bool log) {
   else hwy_softmax_bwd_row_f64(g, y, dx, n, log);
 }
 
-inline void exp_sub_accum(const float* x, const float* m, float* ex, float* sum, int64_t n) {
+inline void exp_sub_accum(const float* x, const float* m, float* ex, double* sum, int64_t n) {
   hwy_exp_sub_accum_f32(x, m, ex, sum, n);
 }
 inline void exp_sub_accum(const double* x, const double* m, double* ex, double* sum, int64_t n) {
@@ -100,7 +102,8 @@ void softmax_fwd(const Tensor& out, const Tensor& in, int64_t outer, int64_t D, 
   }
   const int64_t nblk = (inner + kColBlock - 1) / kColBlock;
   parallel_for(0, outer * nblk, std::max<int64_t>(1, kGrainSize / (D * kColBlock)), [&](int64_t b, int64_t e) {
-    C mx[kColBlock], sum[kColBlock];
+    C mx[kColBlock];
+    double sum[kColBlock];  // float64 sums and results: Note [Softmax accuracy]
     std::vector<C> ex;
     if (!log) ex.resize(static_cast<size_t>(D * kColBlock));
     for (int64_t job = b; job < e; ++job) {
@@ -108,7 +111,7 @@ void softmax_fwd(const Tensor& out, const Tensor& in, int64_t outer, int64_t D, 
       const T* xb = x + o * D * inner + j0;
       T* yb = y + o * D * inner + j0;
       std::fill_n(mx, w, -std::numeric_limits<C>::infinity());
-      std::fill_n(sum, w, C(0));
+      std::fill_n(sum, w, 0.0);
       for (int64_t k = 0; k < D; ++k) {
         const T* xr = xb + k * inner;
         for (int64_t j = 0; j < w; ++j) {
@@ -128,20 +131,22 @@ void softmax_fwd(const Tensor& out, const Tensor& in, int64_t outer, int64_t D, 
           }
         }
         for (int64_t j = 0; j < w; ++j) {
-          const C ev = std::exp(static_cast<C>(xr[j]) - mx[j]);
-          if (er) er[j] = ev;
+          const double ev = std::exp(static_cast<double>(static_cast<C>(xr[j])) - static_cast<double>(mx[j]));
+          if (er) er[j] = static_cast<C>(ev);
           sum[j] += ev;
         }
       }
       if (!log) {
-        for (int64_t j = 0; j < w; ++j) sum[j] = C(1) / sum[j];
+        for (int64_t j = 0; j < w; ++j) sum[j] = 1 / sum[j];
         for (int64_t k = 0; k < D; ++k)
-          for (int64_t j = 0; j < w; ++j) yb[k * inner + j] = static_cast<T>(ex[k * kColBlock + j] * sum[j]);
+          for (int64_t j = 0; j < w; ++j)
+            yb[k * inner + j] = static_cast<T>(static_cast<C>(static_cast<double>(ex[k * kColBlock + j]) * sum[j]));
       } else {
         for (int64_t j = 0; j < w; ++j) sum[j] = std::log(sum[j]);
         for (int64_t k = 0; k < D; ++k)
           for (int64_t j = 0; j < w; ++j)
-            yb[k * inner + j] = static_cast<T>((static_cast<C>(xb[k * inner + j]) - mx[j]) - sum[j]);
+            yb[k * inner + j] = static_cast<T>(static_cast<C>(
+                (static_cast<double>(static_cast<C>(xb[k * inner + j])) - static_cast<double>(mx[j])) - sum[j]));
       }
     }
   });
@@ -176,7 +181,7 @@ void softmax_bwd(const Tensor& grad_in, const Tensor& grad_out, const Tensor& ou
     for (int64_t job = b; job < e; ++job) {
       const int64_t o = job / nblk, j0 = (job % nblk) * kColBlock, w = std::min(kColBlock, inner - j0);
       const int64_t base = o * D * inner + j0;
-      std::fill_n(sum, w, C(0));
+      std::fill_n(sum, w, 0.0);
       for (int64_t k = 0; k < D; ++k) {
         const int64_t off = base + k * inner;
         for (int64_t j = 0; j < w; ++j)

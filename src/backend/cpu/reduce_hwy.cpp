@@ -1,7 +1,8 @@
 // Vectorised float32 reduction loops (declared in reduce_hwy.h), compiled for AVX2 and AVX-512
 // plus a portable fallback and picked at run time (Highway's dynamic dispatch). Several
-// independent accumulators keep the loops free of a single loop-carried dependency; float64
-// accumulation of small float32 groups keeps sums accurate at full vector width.
+// independent accumulators keep the loops free of a single loop-carried dependency. Sums of
+// arbitrary-sign terms and of exponentials widen every term to float64; sums of squares add small
+// float32 groups first, which costs them at most a few float32 roundings of relative error.
 #include <cmath>
 #include <limits>
 
@@ -15,6 +16,8 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
+
+#include "backend/cpu/hwy_exp_diff-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ricci::cpu::reduce::HWY_NAMESPACE {
@@ -135,14 +138,6 @@ HWY_INLINE int64_t ArgExtremumRow(const float* HWY_RESTRICT p, int64_t n) {
   return 0;
 }
 
-// The vectors at p, p + rs, ..., p + (K-1) rs added as a tree (written as recursion so that it
-// unrolls into registers).
-template <int K>
-HWY_INLINE VF TreeSum(DF d, const float* HWY_RESTRICT p, int64_t rs) {
-  if constexpr (K == 1) return hn::LoadU(d, p);
-  else return hn::Add(TreeSum<K / 2>(d, p, rs), TreeSum<K / 2>(d, p + K / 2 * rs, rs));
-}
-
 // Tree sums of d = x - mu (s1) and d^2 (s2) over K vectors at p, p + N, ...
 template <int K>
 HWY_INLINE void TreeDev(DF d, const float* HWY_RESTRICT p, int64_t N, VF mu, VF& s1, VF& s2) {
@@ -158,14 +153,26 @@ HWY_INLINE void TreeDev(DF d, const float* HWY_RESTRICT p, int64_t N, VF mu, VF&
   }
 }
 
-// acc[j] += the sum of K rows at column j: the K terms are added in float32 as a tree, then
-// widened.
+// acc[j] += the sum of K rows at column j, each term widened to float64 before it is added (a
+// float32 partial sum would drop small terms beside large ones of opposite sign).
 template <int K>
 HWY_INLINE void SumRowBlock(double* HWY_RESTRICT acc, const float* HWY_RESTRICT p, int64_t rs, int64_t w) {
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   int64_t j = 0;
-  for (; j + N <= w; j += N) AddWideTo(acc + j, TreeSum<K>(d, p + j, rs));
+#if HWY_TARGET == HWY_SCALAR
+  for (; j + N <= w; j += N)
+    for (int k = 0; k < K; ++k) AddWideTo(acc + j, hn::LoadU(d, p + k * rs + j));
+#else
+  const DD dd;
+  const int64_t H = static_cast<int64_t>(hn::Lanes(dd));
+  for (; j + N <= w; j += N) {
+    VD lo = hn::LoadU(dd, acc + j), hi = hn::LoadU(dd, acc + j + H);
+    for (int k = 0; k < K; ++k) AddWide(hn::LoadU(d, p + k * rs + j), lo, hi);
+    hn::StoreU(lo, dd, acc + j);
+    hn::StoreU(hi, dd, acc + j + H);
+  }
+#endif
   for (; j < w; ++j) {
     double s = 0;
     for (int k = 0; k < K; ++k) s += static_cast<double>(p[k * rs + j]);
@@ -247,38 +254,46 @@ double SqDevSumF32(const float* HWY_RESTRICT p, int64_t n, double mu) {
   return r < 0 ? 0 : r;  // rounding can leave a tiny negative; NaN passes through
 }
 
+// sum of exp(p[i] - m): each term exact in its shift (ExpDiff) and widened to float64 before it
+// is added, so log(sum) keeps its relative accuracy when sum = 1 + tiny (logsumexp near max).
 double ExpSumF32(const float* HWY_RESTRICT p, int64_t n, float m) {
+  using ricci::cpu::HWY_NAMESPACE::ExpDiff;
   const DF d;
   const DD dd;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   const VF vm = hn::Set(d, m);
-  VD lo = hn::Zero(dd), hi = lo;
+  VD lo0 = hn::Zero(dd), hi0 = lo0, lo1 = lo0, hi1 = lo0;
   int64_t i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
-    const VF e0 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i), vm));
-    const VF e1 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i + N), vm));
-    const VF e2 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i + 2 * N), vm));
-    const VF e3 = hn::Exp(d, hn::Sub(hn::LoadU(d, p + i + 3 * N), vm));
-    AddWide(hn::Add(hn::Add(e0, e1), hn::Add(e2, e3)), lo, hi);
+  for (; i + 2 * N <= n; i += 2 * N) {
+    AddWide(ExpDiff(d, hn::LoadU(d, p + i), vm), lo0, hi0);
+    AddWide(ExpDiff(d, hn::LoadU(d, p + i + N), vm), lo1, hi1);
   }
-  for (; i + N <= n; i += N) AddWide(hn::Exp(d, hn::Sub(hn::LoadU(d, p + i), vm)), lo, hi);
-  double s = hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
+  for (; i + N <= n; i += N) AddWide(ExpDiff(d, hn::LoadU(d, p + i), vm), lo0, hi0);
+  double s = hn::GetLane(hn::SumOfLanes(dd, hn::Add(hn::Add(lo0, hi0), hn::Add(lo1, hi1))));
   for (; i < n; ++i) s += std::exp(static_cast<double>(p[i]) - static_cast<double>(m));
   return s;
 }
 
-// acc[j] += the sum over K rows of exp(x - m[j]): the K terms in float32, then widened.
+// acc[j] += the sum over K rows of exp(x - m[j]), each term widened as in ExpSumF32.
 template <int K>
 HWY_INLINE void ExpSumRowBlock(double* HWY_RESTRICT acc, const float* HWY_RESTRICT p, int64_t rs, int64_t w,
                                const float* HWY_RESTRICT m) {
+  using ricci::cpu::HWY_NAMESPACE::ExpDiff;
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   int64_t j = 0;
   for (; j + N <= w; j += N) {
     const VF vm = hn::LoadU(d, m + j);
-    VF s = hn::Exp(d, hn::Sub(hn::LoadU(d, p + j), vm));
-    for (int k = 1; k < K; ++k) s = hn::Add(s, hn::Exp(d, hn::Sub(hn::LoadU(d, p + k * rs + j), vm)));
-    AddWideTo(acc + j, s);
+#if HWY_TARGET == HWY_SCALAR
+    for (int k = 0; k < K; ++k) AddWideTo(acc + j, ExpDiff(d, hn::LoadU(d, p + k * rs + j), vm));
+#else
+    const DD dd;
+    const int64_t H = static_cast<int64_t>(hn::Lanes(dd));
+    VD lo = hn::LoadU(dd, acc + j), hi = hn::LoadU(dd, acc + j + H);
+    for (int k = 0; k < K; ++k) AddWide(ExpDiff(d, hn::LoadU(d, p + k * rs + j), vm), lo, hi);
+    hn::StoreU(lo, dd, acc + j);
+    hn::StoreU(hi, dd, acc + j + H);
+#endif
   }
   for (; j < w; ++j)
     for (int k = 0; k < K; ++k) acc[j] += std::exp(static_cast<double>(p[k * rs + j]) - static_cast<double>(m[j]));

@@ -3,8 +3,9 @@
 // AVX2 or a portable fallback). The engine (reduce_engine.h) and the stat and arg kernels call
 // them for contiguous data; every other layout and dtype takes the generic loops.
 //
-// Accuracy follows Note [Accurate float sums]: terms are added in float32 only in small groups
-// (at most eight), and the group sums are accumulated in float64.
+// Accuracy follows Note [Accurate float sums]: sums of terms of any sign (sum_rows_f32) and of
+// exponentials widen every term to float64; sums of squares add groups of at most eight in
+// float32 and accumulate the group sums in float64.
 #include <cstdint>
 
 namespace ricci::cpu::reduce {
