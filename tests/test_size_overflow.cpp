@@ -6,6 +6,7 @@
 // of untouched address space. Runs clean under ASan + UBSan (build-asan).
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <string>
@@ -438,4 +439,14 @@ TEST(SizeOverflow, OffsetsPast32BitsInARealBuffer) {
   EXPECT_EQ(big.as_strided({2}, {k32 - k31 + 12}, k31 - 4).to_vector<uint8_t>(), (std::vector<uint8_t>{2, 3}));
   EXPECT_EQ(big.view({-1, 64}).size(0), k32 / 64 + 1);
   EXPECT_THROW_MSG(big.as_strided({2}, {k32}, k31), IndexError, "[as_strided] setStorage");
+}
+
+// Run by the ctest size_overflow_memory_limit with RICCI_CPU_MEMORY_LIMIT=1M (read once per process).
+TEST(SizeOverflow, MemoryLimitFromTheEnvironment) {
+  const char* limit = std::getenv("RICCI_CPU_MEMORY_LIMIT");
+  if (!limit || std::string(limit) != "1M") GTEST_SKIP() << "needs RICCI_CPU_MEMORY_LIMIT=1M";
+  EXPECT_EQ(zeros({1 << 18}).numel(), 1 << 18);  // exactly 1 MiB
+  EXPECT_THROW_MSG(zeros({(1 << 18) + 1}), Error, "[allocate] CPU out of memory: tried to allocate 1048580 bytes");
+  EXPECT_THROW_MSG(arange(1 << 20), Error, "or RICCI_CPU_MEMORY_LIMIT");
+  EXPECT_THROW_MSG(ones({1}).expand({1 << 20}).contiguous(), Error, "[allocate]");
 }
