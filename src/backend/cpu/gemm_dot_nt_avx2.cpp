@@ -5,14 +5,17 @@
 // one row of output; here W is streamed once, straight from its own memory.
 //
 // A (any strides) is converted to float32 into a zero-padded scratch block, kDotRowsMaxAvx2 (32)
-// rows at a time; each group of rows is one pass over W. Up to kDotRowsLimitAvx2 (128) rows this
-// beats the packed GEMM (Zen 3, one thread: 69 against ≈ 45 GFLOP/s at 128 rows, even at 256;
-// beyond, the packed 6 x 16 kernel, 74-78 GFLOP/s at 512 rows, wins). Each element of C is then a dot product of a row of A and a row of
-// W, computed MT x NT at a time: a 16-element step of W's rows is loaded and widened to float32
-// (bfloat16: the upper half of a 32-bit word is one element, the lower half shifted left by 16
-// the other, so one load and one shift or mask per 8 lanes; float16: vcvtph2ps) and multiplied
-// into MT x NT vector accumulators, so every W load serves MT rows of A. Register tiles: 4 x 2
-// for groups of four rows of A, then 3 x 3, 2 x 4, 1 x 8 (one row: eight rows of W in flight).
+// rows at a time; each group of rows is one pass over W. Each element of C is then a dot product
+// of a row of A and a row of W, computed MT x NT at a time: a 16-element step of W's rows is
+// loaded and widened to float32 (bfloat16: the upper half of a 32-bit word is one element, the
+// lower half shifted left by 16 the other, so one load and one shift or mask per 8 lanes;
+// float16: vcvtph2ps) and multiplied into MT x NT vector accumulators, so every W load serves MT
+// rows of A. Register tiles: 4 x 2 for groups of four rows of A, then 3 x 3, 2 x 4, 1 x 8 (one
+// row: eight rows of W in flight, enough streams to pull a core's memory bandwidth).
+//
+// Up to kDotRowsLimitAvx2 (128) rows of A this beats the packed GEMM (Zen 3, one thread: 69
+// against ≈ 45 GFLOP/s at 128 rows, even at 256; at 512 rows the packed 6 x 16 kernel's 74-78
+// wins). The 4 x 2 tile runs at ≈ 86 % of the core's FMA peak.
 //
 // Blocking: a task is kNB rows of W (the pool splits tasks into contiguous runs, so each thread
 // streams one region of W). K is cut into blocks whose float32 A block (all rows) stays in L1;

@@ -15,7 +15,9 @@
 // panels with zeros.
 //
 // The micro-kernel is chosen at run time: AVX-512 (8 x 32), AVX2+FMA (6 x 16) or portable C++.
-// bfloat16 first tries gemm_bf16_dot.cpp, which multiplies in bf16 hardware where the CPU has it.
+// bfloat16 first tries gemm_bf16_dot.cpp, which multiplies in bf16 hardware where the CPU has it;
+// on AVX2 CPUs, up to 128 rows of A against a transposed B (x @ W^T) and up to 32 columns of B
+// (W @ x) take row dot products instead (gemm_dot_nt_avx2.cpp), which read W once, unpacked.
 #include <algorithm>
 #include <cstring>
 
