@@ -8,7 +8,6 @@
 // ordinary logits. bench/accuracy_ulp prints the full table.
 #include <hwy/targets.h>
 
-#include <cstdio>
 #include <iomanip>
 #include <random>
 #include <sstream>
