@@ -8,7 +8,6 @@
 // ordinary logits. bench/accuracy_ulp prints the full table.
 #include <hwy/targets.h>
 
-#include <cstdio>
 #include <iomanip>
 #include <random>
 #include <sstream>
@@ -128,7 +127,8 @@ void check_half(DType dt) {
   std::vector<float> wide(65536);
   for (uint32_t i = 0; i < 65536; ++i) {
     bits[i] = bits2[2 * i] = static_cast<uint16_t>(i);
-    wide[i] = f16 ? float(Half::from_bits(static_cast<uint16_t>(i))) : float(BFloat16::from_bits(static_cast<uint16_t>(i)));
+    const uint16_t b = static_cast<uint16_t>(i);
+    wide[i] = f16 ? float(Half::from_bits(b)) : float(BFloat16::from_bits(b));
   }
   for (const UnaryCase& c : unary_cases()) {
     if (c.name == "pow(x, 0.3333)") continue;  // the exponent rounds to the 16-bit format (PyTorch too)
@@ -150,7 +150,8 @@ void check_half(DType dt) {
         }
         worst = std::max(worst, ulp_error(got, c.ref(wide[i]), f16 ? kF16 : kBF16));
       }
-      EXPECT_EQ(bad, 0) << c.name << (strided ? " strided" : " contiguous") << ": first at x=" << (first >= 0 ? wide[first] : 0.0f);
+      EXPECT_EQ(bad, 0) << c.name << (strided ? " strided" : " contiguous")
+                        << ": first at x=" << (first >= 0 ? wide[first] : 0.0f);
       EXPECT_LE(worst, 0.5 + 1.0 / 256) << c.name << (strided ? " strided" : " contiguous");
     }
   }
@@ -237,7 +238,8 @@ TEST(AccuracySum, RowAndColumnSumsWithinOneUlp) {
     const Tensor t = from_blob(x.data(), {r, c}, {c, 1}, DType::Float32);
     const Tensor rows = t.sum({1}).contiguous(), cols = t.sum({0}).contiguous();
     double worst_row = 0, worst_col = 0;
-    for (int64_t i = 0; i < r; ++i) worst_row = std::max(worst_row, ulp_error(rows.data_ptr<float>()[i], exact_sum(x.data() + i * c, c)));
+    for (int64_t i = 0; i < r; ++i)
+      worst_row = std::max(worst_row, ulp_error(rows.data_ptr<float>()[i], exact_sum(x.data() + i * c, c)));
     for (int64_t j = 0; j < c; ++j) {
       ExactSum s;
       for (int64_t i = 0; i < r; ++i) s.add(x[static_cast<size_t>(i * c + j)]);
@@ -377,7 +379,8 @@ TEST(AccuracySoftmax, CrossEntropyExactAtExtremeLogits) {
   // The mean over the rows without NaN or inf: (1e4 + log 2 + 0 + log 3) / 4 for targets 1,0,0,_,0.
   std::vector<float> x4(x.begin(), x.begin() + 9);
   x4.insert(x4.end(), x.begin() + 12, x.end());
-  const Tensor l4 = F::cross_entropy(from_blob(x4.data(), {4, 3}, {3, 1}, DType::Float32), from_vector<int64_t>({1, 0, 0, 0}, {4}));
+  const Tensor l4 =
+      F::cross_entropy(from_blob(x4.data(), {4, 3}, {3, 1}, DType::Float32), from_vector<int64_t>({1, 0, 0, 0}, {4}));
   EXPECT_LE(ulp_error(l4.item<float>(), (1e4 + std::log(2.0) + std::log(3.0)) / 4), 1.0);
 }
 
@@ -434,7 +437,10 @@ TEST(AccuracySoftmax, LogSumExpWithinItsBound) {
       // of it below float32's resolution of the sum 1 + tiny.
       std::vector<float> tiny(64);
       double rest = 0;
-      for (size_t i = 1; i < tiny.size(); ++i) rest += std::exp(static_cast<double>(tiny[i] = -20.0f - 0.37f * static_cast<float>(i)));
+      for (size_t i = 1; i < tiny.size(); ++i) {
+        tiny[i] = -20.0f - 0.37f * static_cast<float>(i);
+        rest += std::exp(static_cast<double>(tiny[i]));
+      }
       const float got = logsumexp(from_blob(tiny.data(), {64}, {1}, DType::Float32), {0}).item<float>();
       EXPECT_LE(ulp_error(got, std::log1p(rest)), 1.0) << t.name;
     });

@@ -16,7 +16,10 @@
 //
 // Note [Accurate float sums]: float32/float16/bfloat16 accumulate in float64 and float64 over
 // kLanes separate lanes, so 16M float32 ones sum to exactly 16777216 and 1e7 values of 0.1 sum
-// to 1e6 within ~1e-10 relative error; the conversion is free next to the memory traffic.
+// to 1e6 within ~1e-10 relative error; the conversion is nearly free next to the memory traffic.
+// Every term is widened before it is added (no float32 partial sums: they drop small terms next
+// to large ones of opposite sign), which keeps the sum of 16M float32 within one float32 ulp of
+// the exact sum (docs/accuracy.md, tests/test_accuracy.cpp).
 //
 // An Op provides: `using Acc`, `using Out`, `Acc init()`, `Acc step(Acc, T x, double aux)`,
 // `Acc merge(Acc, Acc)`, `Out finish(Acc, int64_t n, double aux)` (n: elements reduced per output). `aux`
