@@ -148,8 +148,9 @@ Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* node_
     m.requires_grad = true;
     return alias;
   }
-  if (leaf_accumulator_) {
-    // A stand-in for the leaf: same values, and gradients flow into the leaf's accumulator.
+  if (leaf_accumulator_ && is_grad_enabled()) {
+    // A stand-in for the leaf: same values, and gradients flow into the leaf's accumulator. Only
+    // a create_graph backward records through it; a first-order one needs the values alone.
     Tensor alias = data_.detach();
     AutogradMeta& m = get_or_create_meta(alias);
     m.grad_accumulator = leaf_accumulator_;
