@@ -7,6 +7,7 @@
 // scalar formula eight lanes at a time.
 #include <cstring>
 
+#include "core/cpu_features.h"
 #include "ricci/half.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -110,7 +111,7 @@ __attribute__((target("avx2"))) void bfloat16_to_float_avx2(const BFloat16* src,
 }
 
 bool has_f16c() {
-  static const bool yes = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool yes = detail::cpu_has_f16c();
   return yes;
 }
 bool has_avx2() {

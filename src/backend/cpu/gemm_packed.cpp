@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "backend/cpu/gemm.h"
+#include "core/cpu_features.h"
 #include "ricci/parallel.h"
 #include "ricci/tensor.h"
 
@@ -50,8 +51,8 @@ bool cpu_has_avx512() {
 }
 bool cpu_has_avx2() {
 #if RICCI_GEMM_X86
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c") && gemm_isa_allowed(GemmIsa::Avx2);
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && detail::cpu_has_f16c() &&
+                          gemm_isa_allowed(GemmIsa::Avx2);
   return has;
 #else
   return false;

@@ -5,6 +5,7 @@
 #include "backend/cpu/cast.h"
 #include "backend/cpu/reduce_engine.h"
 #include "backend/cpu/reduce_kernels.h"
+#include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 
 namespace ricci::cpu {
@@ -38,7 +39,7 @@ void scan_typed(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) 
         const T* s = src + i * inner;
         Out* d = dst + i * inner;
         for (int64_t j = 0; j < w; ++j) {
-          acc[j] = kProd ? acc[j] * cast<Acc>(s[j]) : acc[j] + cast<Acc>(s[j]);
+          acc[j] = kProd ? acc_mul(acc[j], cast<Acc>(s[j])) : acc_add(acc[j], cast<Acc>(s[j]));  // integers wrap
           d[j] = cast<Out>(acc[j]);
         }
       }
