@@ -292,3 +292,15 @@ TEST(IndexEdgeUint8, ByteTensorsAreMasks) {
   EXPECT_TENSOR_EQ(b, f64({0, 2, 2}));
   EXPECT_THROW_MSG(a.index({tensor({1, 0}, uint8)}), IndexError, "[index] The shape of the mask [2] at index 0 does not match");
 }
+
+TEST(IndexEdgeAccumulate, IntegerAccumulationWrapsLikePyTorch) {
+  // Read-modify-write on integers wraps (unsigned arithmetic underneath); values from torch 2.x.
+  const Tensor d = tensor({2147483647, 0}, int32);
+  EXPECT_EQ(index_add(d, 0, tensor({int64_t{0}, int64_t{0}}), tensor({1, 2}, int32)).to_vector<int32_t>(),
+            (std::vector<int32_t>{-2147483646, 0}));
+  Tensor m = tensor({std::numeric_limits<int64_t>::max()});
+  m.index_put_({tensor({int64_t{0}, int64_t{0}})}, tensor({int64_t{1}, int64_t{1}}), /*accumulate=*/true);
+  EXPECT_EQ(m.item<int64_t>(), -9223372036854775807);
+  EXPECT_EQ(scatter_add(tensor({std::numeric_limits<int64_t>::max()}), 0, tensor({int64_t{0}}), tensor({int64_t{2}})).item<int64_t>(),
+            std::numeric_limits<int64_t>::min() + 1);
+}

@@ -63,7 +63,12 @@ TEST(Memory, TenThousandTrainingStepsKeepFlatMemory) {
               at_10000.alloc.peak_allocated_bytes);
   ASSERT_GT(at_100.rss, 0u);
   ASSERT_GT(at_100.alloc.allocated_bytes, 0u);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A sanitizer's quarantine keeps freed blocks resident on purpose (hundreds of MiB): resident
+  // memory says nothing there. ricci's own counters above and below still must stay flat.
+#else
   EXPECT_LT(relative_change(at_100.rss, at_10000.rss), 0.05);
+#endif
   EXPECT_LT(relative_change(at_100.alloc.allocated_bytes, at_10000.alloc.allocated_bytes), 0.05);
   EXPECT_LT(relative_change(at_100.alloc.allocated_bytes + at_100.alloc.cached_bytes,
                             at_10000.alloc.allocated_bytes + at_10000.alloc.cached_bytes),

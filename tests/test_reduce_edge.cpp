@@ -197,3 +197,17 @@ TEST(ReduceEdgeSum, SeveralDimsNegativeDimsAndKeepdim) {
   EXPECT_THROW_MSG(logsumexp(a, {5}), IndexError, "[logsumexp] Dimension out of range");
   EXPECT_THROW_MSG(norm(a, 2.0, {-4}), IndexError, "[norm] Dimension out of range");
 }
+
+TEST(ReduceEdgeIntegers, SumsAndProductsWrapLikePyTorch) {
+  // int64 accumulation wraps (computed in unsigned arithmetic: signed overflow is undefined).
+  // Values from torch 2.x.
+  const int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+  const Tensor x = tensor({kMax, int64_t{1}, int64_t{5}});
+  EXPECT_EQ(x.sum().item<int64_t>(), -9223372036854775803);
+  EXPECT_EQ(x.cumsum(0).to_vector<int64_t>(), (std::vector<int64_t>{kMax, kMin, -9223372036854775803}));
+  const Tensor p = tensor({int64_t{1} << 62, int64_t{4}, int64_t{3}});
+  EXPECT_EQ(p.prod().item<int64_t>(), 0);
+  EXPECT_EQ(p.cumprod(0).to_vector<int64_t>(), (std::vector<int64_t>{int64_t{1} << 62, 0, 0}));
+  // int32 sums accumulate in int64, so they do not wrap.
+  EXPECT_EQ(tensor({2147483647, 1}, int32).sum().item<int64_t>(), 2147483648);
+}

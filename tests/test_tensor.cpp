@@ -1,4 +1,6 @@
 // The tensor core: metadata, views (exact strides, shared storage), factories, conversions, errors.
+#include <limits>
+
 #include "test_util.h"
 
 using namespace ricci;
@@ -225,6 +227,23 @@ TEST(Tensor, ConversionsBetweenDtypes) {
   Tensor small = tensor({0, 1, 0, 1});
   for (DType a : all)
     for (DType b : all) EXPECT_EQ(values(small.to(a).to(b)), (std::vector<double>{0, 1, 0, 1})) << a << " -> " << b;
+}
+
+TEST(Tensor, FloatToIntegerOutOfRangeIsDefined) {
+  // C++ leaves these conversions undefined (UBSan reports them); ricci gives x86's answer, which is
+  // what PyTorch's CPU kernels return (values taken from torch 2.x on x86-64).
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const Tensor v = from_vector(std::vector<double>{128, 300, -129, 255.9, -0.9, 1e10, -1e10, 3e19, nan, inf, -inf}, {11});
+  EXPECT_EQ(v.to(int8).to_vector<int8_t>(), (std::vector<int8_t>{-128, 44, 127, -1, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(v.to(uint8).to_vector<uint8_t>(), (std::vector<uint8_t>{128, 44, 127, 255, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(v.to(int16).to_vector<int16_t>(), (std::vector<int16_t>{128, 300, -129, 255, 0, 0, 0, 0, 0, 0, 0}));
+  const int32_t m32 = std::numeric_limits<int32_t>::min();
+  EXPECT_EQ(v.to(int32).to_vector<int32_t>(), (std::vector<int32_t>{128, 300, -129, 255, 0, m32, m32, m32, m32, m32, m32}));
+  const int64_t m64 = std::numeric_limits<int64_t>::min();
+  EXPECT_EQ(v.to(int64).to_vector<int64_t>(),
+            (std::vector<int64_t>{128, 300, -129, 255, 0, 10000000000, -10000000000, m64, m64, m64, m64}));
+  EXPECT_EQ(v.to(float32).to(int8).to_vector<int8_t>(), v.to(int8).to_vector<int8_t>());
+  EXPECT_EQ(tensor({128.0, 300.0, -129.0, 60000.0}, float16).to(int8).to_vector<int8_t>(), (std::vector<int8_t>{-128, 44, 127, 96}));
 }
 
 TEST(Tensor, DataPtrChecksDtype) {

@@ -7,6 +7,7 @@
 // scalar formula eight lanes at a time.
 #include <cstring>
 
+#include "core/cpu_features.h"
 #include "ricci/half.h"
 
 #include "backend/cpu/cpu_isa.h"

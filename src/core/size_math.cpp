@@ -21,11 +21,7 @@ void throw_negative_size(const char* op, IntArrayRef shape, int64_t size) {
 
 size_t checked_nbytes(IntArrayRef sizes, size_t element_size, const char* op) {
   const int64_t numel = checked_numel(sizes, op);
-  int64_t span = 1;
-  for (int64_t s : sizes)
-    if (s > 0) span *= s;  // cannot overflow: checked_numel checked this product
-  checked_mul(span, static_cast<int64_t>(element_size), op, sizes, "the storage size in bytes");
-  return static_cast<size_t>(numel) * element_size;
+  return static_cast<size_t>(checked_mul(numel, static_cast<int64_t>(element_size), op, sizes, "the storage size in bytes"));
 }
 
 }  // namespace ricci

@@ -10,8 +10,9 @@
 // and the product of the sizes with zeros counted as one (the "span") fits in int64. So any partial
 // product of a tensor's sizes (what kernels compute as outer/inner extents) and its contiguous
 // strides fit too, even for an empty tensor such as [0, 2^40, 2^40], which PyTorch also refuses
-// ("Stride calculation overflowed"). Freshly allocated tensors also keep span * element size
-// within int64, so their byte strides fit.
+// ("Stride calculation overflowed"). A non-empty tensor's bytes (numel * element size) fit as
+// well, so its byte strides do; an empty one's byte strides may not, and kernels do nothing for
+// an empty tensor (cpu::for_each_strided and make_loop_layout return before forming them).
 #include <cstddef>
 #include <cstdint>
 
@@ -59,8 +60,8 @@ inline int64_t checked_numel(IntArrayRef sizes, const char* op) {
   return empty ? 0 : span;
 }
 
-// Bytes of a new contiguous tensor of `sizes`: checked_numel, and span * element_size within int64
-// (ShapeError otherwise). Whether the allocator can serve it is the allocator's check.
+// Bytes of a new contiguous tensor of `sizes`: checked_numel, then numel * element_size within
+// int64 (ShapeError otherwise). Whether the allocator can serve it is the allocator's check.
 size_t checked_nbytes(IntArrayRef sizes, size_t element_size, const char* op);
 
 // Product of the entries (1 for an empty list), for shapes: checked_numel under the name "numel".

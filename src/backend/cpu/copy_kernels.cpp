@@ -5,6 +5,7 @@
 #include "backend/cpu/cast.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/transpose_tile.h"
+#include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
 
@@ -118,7 +119,7 @@ void accumulate_typed(const Tensor& dst, const Tensor& src) {
     for (int64_t i = 0; i < n; ++i) {
       T* d = reinterpret_cast<T*>(p[0] + i * st[0]);
       const T s = *reinterpret_cast<const T*>(p[1] + i * st[1]);
-      *d = static_cast<T>(static_cast<compute_t<T>>(*d) + static_cast<compute_t<T>>(s));
+      *d = static_cast<T>(acc_add(static_cast<compute_t<T>>(*d), static_cast<compute_t<T>>(s)));  // integers wrap
     }
   };
   run_loop_range(L, 0, L.numel, body);

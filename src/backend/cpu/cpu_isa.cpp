@@ -2,6 +2,8 @@
 // instruction set] in cpu_isa.h).
 #include "backend/cpu/cpu_isa.h"
 
+#include "core/cpu_features.h"
+
 #include <hwy/targets.h>
 
 #include <cstdio>
@@ -15,7 +17,7 @@ namespace {
 
 CpuIsa detect() {
 #if defined(__x86_64__)
-  if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")))
+  if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && ricci::detail::cpu_has_f16c()))
     return CpuIsa::Portable;
   if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")))

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "backend/cpu/gemm.h"
+#include "core/cpu_features.h"
 #include "ricci/parallel.h"
 #include "ricci/tensor.h"
 

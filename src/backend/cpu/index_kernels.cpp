@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/cpu/loops.h"
+#include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 
 namespace ricci::cpu {
@@ -86,9 +87,9 @@ void scatter_kernel(const Tensor& self_r, const Tensor& index, const Tensor& src
       if (!accumulate) {
         std::memcpy(d, s, static_cast<size_t>(n * es));
       } else if (unit) {
-        for (int64_t i = 0; i < n; ++i) d[i] = T(static_cast<C>(d[i]) + static_cast<C>(s[i]));
+        for (int64_t i = 0; i < n; ++i) d[i] = T(acc_add(static_cast<C>(d[i]), static_cast<C>(s[i])));
       } else {
-        for (int64_t i = 0; i < n; ++i) d[i] = T(static_cast<C>(d[i]) + static_cast<C>(s[i]) * a);
+        for (int64_t i = 0; i < n; ++i) d[i] = T(acc_add(static_cast<C>(d[i]), acc_mul(static_cast<C>(s[i]), a)));
       }
       return;
     }
@@ -100,9 +101,9 @@ void scatter_kernel(const Tensor& self_r, const Tensor& index, const Tensor& src
       if (!accumulate) {
         *d = s;
       } else if (unit) {
-        *d = T(static_cast<C>(*d) + static_cast<C>(s));
+        *d = T(acc_add(static_cast<C>(*d), static_cast<C>(s)));
       } else {
-        *d = T(static_cast<C>(*d) + static_cast<C>(s) * a);
+        *d = T(acc_add(static_cast<C>(*d), acc_mul(static_cast<C>(s), a)));
       }
     }
   };
@@ -174,7 +175,7 @@ void index_put_kernel(const Tensor& dst_r, const Tensor& values, const AdvancedI
       const int64_t off = source_offset(p, st, i, a, sb, op);
       T* d = reinterpret_cast<T*>(p[1] + i * st[1] + off);
       const T v = *reinterpret_cast<const T*>(p[0] + i * st[0]);
-      *d = accumulate ? T(static_cast<C>(*d) + static_cast<C>(v)) : v;
+      *d = accumulate ? T(acc_add(static_cast<C>(*d), static_cast<C>(v))) : v;
     }
   };
   // Duplicates must add up in order when accumulating.

@@ -6,6 +6,7 @@
 #include "backend/cpu/reduce_engine.h"
 #include "backend/cpu/reduce_hwy.h"
 #include "backend/cpu/reduce_kernels.h"
+#include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 
 namespace ricci::cpu {
@@ -34,8 +35,8 @@ struct SumOp : PlainSumPaths<T> {
   using Acc = sum_acc_t<T>;
   using Out = sum_out_t<T>;
   Acc init() const { return 0; }
-  Acc step(Acc a, T x, double) const { return a + cast<Acc>(x); }
-  Acc merge(Acc a, Acc b) const { return a + b; }
+  Acc step(Acc a, T x, double) const { return acc_add(a, cast<Acc>(x)); }  // integer sums wrap, as PyTorch's
+  Acc merge(Acc a, Acc b) const { return acc_add(a, b); }
   Out finish(Acc a, int64_t, double) const { return cast<Out>(a); }
 };
 
@@ -44,8 +45,8 @@ struct ProdOp {
   using Acc = sum_acc_t<T>;
   using Out = sum_out_t<T>;
   Acc init() const { return 1; }
-  Acc step(Acc a, T x, double) const { return a * cast<Acc>(x); }
-  Acc merge(Acc a, Acc b) const { return a * b; }
+  Acc step(Acc a, T x, double) const { return acc_mul(a, cast<Acc>(x)); }
+  Acc merge(Acc a, Acc b) const { return acc_mul(a, b); }
   Out finish(Acc a, int64_t, double) const { return cast<Out>(a); }
 };
 

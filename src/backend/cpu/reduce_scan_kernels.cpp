@@ -8,6 +8,7 @@
 #include "backend/cpu/cast.h"
 #include "backend/cpu/reduce_engine.h"
 #include "backend/cpu/reduce_kernels.h"
+#include "backend/cpu/wrapping.h"
 #include "backend/kernel_table.h"
 
 namespace ricci::cpu {
@@ -74,8 +75,8 @@ void scan_typed(const Tensor& out, const Tensor& in, int64_t dim, bool reverse) 
       Out* d = dst + i * inner;
       for (int64_t j = 0; j < w; ++j) {
         if constexpr (kOp == Scan::LogAddExp) acc[j] = log_add_exp(cast<Acc>(s[j]), acc[j]);
-        else if constexpr (kOp == Scan::Prod) acc[j] = acc[j] * cast<Acc>(s[j]);
-        else acc[j] = acc[j] + cast<Acc>(s[j]);
+        else if constexpr (kOp == Scan::Prod) acc[j] = acc_mul(acc[j], cast<Acc>(s[j]));  // integers wrap
+        else acc[j] = acc_add(acc[j], cast<Acc>(s[j]));
         d[j] = cast<Out>(acc[j]);
       }
     }

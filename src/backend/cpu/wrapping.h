@@ -26,4 +26,17 @@ constexpr T wrapping_neg(T x) {
   return wrapping_sub(T(0), x);
 }
 
+// x + y and x * y for accumulators and read-modify-write kernels (sums, products, index_add,
+// index_put(accumulate=true)): wrapping for integers, plain arithmetic for floats.
+template <class T>
+constexpr T acc_add(T x, T y) {
+  if constexpr (std::is_integral_v<T>) return wrapping_add(x, y);
+  else return x + y;
+}
+template <class T>
+constexpr T acc_mul(T x, T y) {
+  if constexpr (std::is_integral_v<T>) return wrapping_mul(x, y);
+  else return x * y;
+}
+
 }  // namespace ricci::cpu
