@@ -4,7 +4,8 @@
 // instruction sets (target attributes, Highway's dynamic dispatch) and pick the best one this CPU
 // supports at run time. RICCI_CPU_ISA=portable|avx2|avx512|avx512bf16 caps that choice for every
 // kernel at once: the hand-written AVX-512 / AVX2 paths ask cpu_isa() (or gemm_isa()), and the
-// Highway kernels are capped by disabling Highway's higher targets. The variable is read once,
+// Highway kernels are capped by disabling Highway's higher targets (process-wide: other code using
+// the same shared libhwy is capped with it, and only under a cap). The variable is read once,
 // when the library is loaded, so one process never mixes levels. RICCI_GEMM_ISA (avx512bf16,
 // avx512, avx2, generic) caps the reduced-precision GEMM alone, below RICCI_CPU_ISA. ctest runs
 // the kernel tests once per level this CPU supports (tests/CMakeLists.txt), and
