@@ -130,6 +130,41 @@ Tensor outer(const Tensor& a, const Tensor& b) {
   return gemm(a.to(t).unsqueeze(1), b.to(t).unsqueeze(0), "OuterBackward0");
 }
 
+namespace {
+
+// beta * input + alpha * (m1 @ m2), the product batched or not, written once for addmm and
+// baddbmm: input is broadcast into the output, the kernel adds the product, and the gradient
+// follows (`mm_node`: the name the matrices' gradients record under create_graph).
+Tensor add_product(const char* node_name, const char* mm_node, const Tensor& input, const Tensor& m1, const Tensor& m2,
+                   const Dims& shape, const Scalar& beta, const Scalar& alpha) {
+  Tensor out = empty_tensor(shape, m1.dtype(), m1.device());
+  const bool use_input = beta.to_double() != 0.0;
+  if (use_input) copy_kernel(out, input.expand(shape));
+  static const kernels::OpId id = kernels::op_id("matmul");
+  kernels::kernel_table().get<MatmulKernel>(id, m1.device(), m1.dtype())(out, m1, m2, alpha, use_input ? beta : Scalar(0));
+  if (autograd::needs_grad({&input, &m1, &m2})) {
+    const Dims input_sizes(input.shape());
+    autograd::record(node_name, {&input, &m1, &m2}, {&out}, {&m1, &m2}, {},
+                     [input_sizes, beta, alpha, use_input, mm_node](const VjpArgs& g) {
+                       Tensors r(3);
+                       const Tensor& go = g.grads[0];
+                       if (g.needs_input_grad(0)) {
+                         if (!use_input) r[0] = zeros(input_sizes, TensorOptions(go.dtype(), go.device()));
+                         else {
+                           Tensor gi = sum_to(go, input_sizes);
+                           r[0] = beta.to_double() == 1.0 ? gi : gi * beta;
+                         }
+                       }
+                       if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), mm_node, alpha);
+                       if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, mm_node, alpha);
+                       return r;
+                     });
+  }
+  return out;
+}
+
+}  // namespace
+
 Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha) {
   check_defined(input, "addmm", "input");
   check_operands("addmm", m1, m2);
@@ -150,30 +185,7 @@ Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scal
   RICCI_CHECK(!is_integral(m1.dtype()) || (!alpha.is_floating_point() && !beta.is_floating_point()), ValueError,
               "[addmm] For integral input tensors, argument alpha and beta must not be a floating point number");
 
-  Tensor out = empty_tensor(shape, m1.dtype(), m1.device());
-  const bool use_input = beta.to_double() != 0.0;
-  if (use_input) copy_kernel(out, input.expand(shape));
-  static const kernels::OpId id = kernels::op_id("matmul");
-  kernels::kernel_table().get<MatmulKernel>(id, m1.device(), m1.dtype())(out, m1, m2, alpha, use_input ? beta : Scalar(0));
-  if (autograd::needs_grad({&input, &m1, &m2})) {
-    const Dims input_sizes(input.shape());
-    autograd::record("AddmmBackward0", {&input, &m1, &m2}, {&out}, {&m1, &m2}, {},
-                     [input_sizes, beta, alpha, use_input](const VjpArgs& g) {
-                       Tensors r(3);
-                       const Tensor& go = g.grads[0];
-                       if (g.needs_input_grad(0)) {
-                         if (!use_input) r[0] = zeros(input_sizes, TensorOptions(go.dtype(), go.device()));
-                         else {
-                           Tensor gi = sum_to(go, input_sizes);
-                           r[0] = beta.to_double() == 1.0 ? gi : gi * beta;
-                         }
-                       }
-                       if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), "MmBackward0", alpha);
-                       if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, "MmBackward0", alpha);
-                       return r;
-                     });
-  }
-  return out;
+  return add_product("AddmmBackward0", "MmBackward0", input, m1, m2, shape, beta, alpha);
 }
 
 Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) {
@@ -197,31 +209,7 @@ Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, 
   RICCI_CHECK(!is_integral(batch1.dtype()) || (!alpha.is_floating_point() && !beta.is_floating_point()), ValueError,
               "[baddbmm] For integral input tensors, argument alpha and beta must not be a floating point number");
 
-  Tensor out = empty_tensor(shape, batch1.dtype(), batch1.device());
-  const bool use_input = beta.to_double() != 0.0;
-  if (use_input) copy_kernel(out, input.expand(shape));
-  static const kernels::OpId id = kernels::op_id("matmul");
-  kernels::kernel_table().get<MatmulKernel>(id, batch1.device(), batch1.dtype())(out, batch1, batch2, alpha,
-                                                                                 use_input ? beta : Scalar(0));
-  if (autograd::needs_grad({&input, &batch1, &batch2})) {
-    const Dims input_sizes(input.shape());
-    autograd::record("BaddbmmBackward0", {&input, &batch1, &batch2}, {&out}, {&batch1, &batch2}, {},
-                     [input_sizes, beta, alpha, use_input](const VjpArgs& g) {
-                       Tensors r(3);
-                       const Tensor& go = g.grads[0];
-                       if (g.needs_input_grad(0)) {
-                         if (!use_input) r[0] = zeros(input_sizes, TensorOptions(go.dtype(), go.device()));
-                         else {
-                           Tensor gi = sum_to(go, input_sizes);
-                           r[0] = beta.to_double() == 1.0 ? gi : gi * beta;
-                         }
-                       }
-                       if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), "BmmBackward0", alpha);
-                       if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, "BmmBackward0", alpha);
-                       return r;
-                     });
-  }
-  return out;
+  return add_product("BaddbmmBackward0", "BmmBackward0", input, batch1, batch2, shape, beta, alpha);
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
