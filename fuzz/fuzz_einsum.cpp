@@ -10,28 +10,15 @@
 #include <vector>
 
 #include "ricci/ricci.h"
+#include "fuzz_common.h"
 
 using namespace ricci;
 
+using ricci::fuzz::Bytes;
+
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_einsum: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
-
-// Consumes the input a byte at a time; zeros once it runs out.
-struct Bytes {
-  const uint8_t* p;
-  size_t n;
-  uint8_t next() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-};
+void check(bool ok, const char* what) { ricci::fuzz::check(ok, what, "fuzz_einsum"); }
 
 // Subscripts, separators, pieces of "..." and "->", and characters einsum must refuse.
 constexpr char kAlphabet[] = "abcdijkAZ,,,..-->>ij,k...->a #7\x01";
@@ -43,10 +30,7 @@ constexpr int64_t kMaxOperandElements = int64_t{1} << 16;
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // Allocations over 64 MiB get ricci's clean "[allocate]" error (inputs may ask for huge tensors,
-  // and copying hundreds of MiB under ASan would make slow units); one thread keeps runs replayable.
-  setenv("RICCI_CPU_MEMORY_LIMIT", "64M", 0);
-  setenv("RICCI_NUM_THREADS", "1", 0);
+  ricci::fuzz::set_up_environment();
   return 0;
 }
 

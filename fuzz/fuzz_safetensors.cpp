@@ -12,17 +12,13 @@
 
 #include "io/safetensors_format.h"
 #include "ricci/error.h"
+#include "fuzz_common.h"
 
 using namespace ricci::io;
 
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_safetensors: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+void check(bool ok, const char* what) { ricci::fuzz::check(ok, what, "fuzz_safetensors"); }
 
 std::string le64(uint64_t n) {
   std::string s(8, '\0');

@@ -14,17 +14,13 @@
 #include <vector>
 
 #include "ricci/ricci.h"
+#include "fuzz_common.h"
 
 using namespace ricci;
 
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_safetensors_load: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+void check(bool ok, const char* what) { ricci::fuzz::check(ok, what, "fuzz_safetensors_load"); }
 
 std::string temp_path(const char* tag) {
   const char* dir = std::getenv("TMPDIR");
@@ -83,10 +79,7 @@ std::map<std::string, Tensor> exercise(const SafetensorsFile& file) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // Allocations over 64 MiB get ricci's clean "[allocate]" error (inputs may ask for huge tensors,
-  // and copying hundreds of MiB under ASan would make slow units); one thread keeps runs replayable.
-  setenv("RICCI_CPU_MEMORY_LIMIT", "64M", 0);
-  setenv("RICCI_NUM_THREADS", "1", 0);
+  ricci::fuzz::set_up_environment();
   return 0;
 }
 

@@ -12,27 +12,15 @@
 #include <vector>
 
 #include "ricci/ricci.h"
+#include "fuzz_common.h"
 
 using namespace ricci;
 
+using ricci::fuzz::Bytes;
+
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_views: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
-
-struct Bytes {
-  const uint8_t* p;
-  size_t n;
-  uint8_t next() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-};
+void check(bool ok, const char* what) { ricci::fuzz::check(ok, what, "fuzz_views"); }
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kSpecial[] = {kMin, kMax, kMax - 1, int64_t{1} << 31, (int64_t{1} << 31) - 1, int64_t{1} << 32,
@@ -109,10 +97,7 @@ Tensor one_view(const Tensor& t, Bytes& in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // Allocations over 64 MiB get ricci's clean "[allocate]" error (inputs may ask for huge tensors,
-  // and copying hundreds of MiB under ASan would make slow units); one thread keeps runs replayable.
-  setenv("RICCI_CPU_MEMORY_LIMIT", "64M", 0);
-  setenv("RICCI_NUM_THREADS", "1", 0);
+  ricci::fuzz::set_up_environment();
   return 0;
 }
 
