@@ -54,6 +54,8 @@ std::vector<InplaceOp> inplace_ops() {
       {"tanh_", [](Tensor& v, const Tensor&) { v.tanh_(); }},
       {"sigmoid_", [](Tensor& v, const Tensor&) { v.sigmoid_(); }},
       {"neg_", [](Tensor& v, const Tensor&) { v.neg_(); }},
+      {"sinh_", [](Tensor& v, const Tensor&) { v.sinh_(); }},
+      {"atan_", [](Tensor& v, const Tensor&) { v.atan_(); }},
       {"mul_scalar_", [](Tensor& v, const Tensor&) { v.mul_(3.0); }},
       {"fill_", [](Tensor& v, const Tensor&) { v.fill_(0.5); }},
       {"zero_", [](Tensor& v, const Tensor&) { v.zero_(); }},
