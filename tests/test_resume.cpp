@@ -304,17 +304,21 @@ gpt::TrainConfig tiny_run(const std::vector<int64_t>& data, int64_t steps) {
 
 constexpr int64_t kN = 8;  // stop at step N, compare up to step 2N
 
+// The losses of an uninterrupted run of `steps` steps.
+std::vector<double> straight_losses(const gpt::TrainConfig& cfg, const std::vector<int64_t>& data, int64_t steps) {
+  gpt::Trainer t(cfg, data);
+  std::vector<double> losses;
+  for (int64_t i = 0; i < steps; ++i) losses.push_back(t.step());
+  return losses;
+}
+
 }  // namespace
 
 TEST(GptResume, ResumedRunGivesBitIdenticalLosses) {
   set_num_threads(2);
   const std::vector<int64_t> data = toy_corpus();
   const gpt::TrainConfig cfg = tiny_run(data, 2 * kN);
-  std::vector<double> straight;
-  {
-    gpt::Trainer t(cfg, data);
-    for (int64_t i = 0; i < 2 * kN; ++i) straight.push_back(t.step());
-  }
+  const std::vector<double> straight = straight_losses(cfg, data, 2 * kN);
   const std::string path = temp_path("gpt");
   std::vector<double> first_half;
   {
@@ -341,11 +345,7 @@ TEST(GptResume, EveryPartMatters) {
   set_num_threads(2);
   const std::vector<int64_t> data = toy_corpus();
   const gpt::TrainConfig cfg = tiny_run(data, 2 * kN);
-  std::vector<double> straight;
-  {
-    gpt::Trainer t(cfg, data);
-    for (int64_t i = 0; i < 2 * kN; ++i) straight.push_back(t.step());
-  }
+  const std::vector<double> straight = straight_losses(cfg, data, 2 * kN);
   const std::string path = temp_path("gpt_parts");
   {
     gpt::Trainer t(cfg, data);
