@@ -53,6 +53,9 @@ class AccumulateGrad : public Node {
     return {};
   }
   std::string name() const override { return "AccumulateGrad"; }
+  // Nothing is saved here, and threads running backward on their own graphs share this node:
+  // marking it "released" would be a write that races with theirs.
+  void release_saved() override {}
   // The leaf, or undefined once it is gone.
   Tensor variable() const {
     std::lock_guard<std::mutex> lock(leaf_mutex_);
