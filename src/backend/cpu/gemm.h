@@ -51,8 +51,8 @@ extern template void gemm_reduced<float>(int64_t, int64_t, int64_t, MatrixRef<co
 
 // C = alpha * A @ B + beta * C for bfloat16 on the CPU's bf16 dot-product instruction
 // (AVX512_BF16), accumulating in float32 (gemm_bf16_dot.cpp). Returns false, doing nothing, when
-// the CPU lacks the instruction or gemm_isa() (RICCI_CPU_ISA, RICCI_GEMM_ISA) excludes it. The instruction reads bf16
-// subnormals as zero, as PyTorch's bf16 GEMM (oneDNN, same instruction) does.
+// the CPU lacks the instruction or gemm_isa() (RICCI_CPU_ISA, RICCI_GEMM_ISA) excludes it. The
+// instruction reads bf16 subnormals as zero, as PyTorch's bf16 GEMM (oneDNN, same instruction) does.
 bool gemm_bf16_dot_available();
 bool gemm_bf16_dot(int64_t M, int64_t N, int64_t K, MatrixRef<const BFloat16> A, MatrixRef<const BFloat16> B,
                    MatrixRef<BFloat16> C, float alpha, float beta, bool parallel);
