@@ -25,3 +25,5 @@
 #include "ricci/nn/init.h"
 #include "ricci/optim.h"
 #include "ricci/nn/checkpoint.h"
+#include "ricci/primitive.h"
+#include "ricci/lazy.h"

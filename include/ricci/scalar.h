@@ -2,6 +2,7 @@
 // Scalar: a C++ number on its way into a tensor op (fill values, `x * 2.0`, `item()` results).
 // It remembers its category so `int_tensor * 2` stays integral and `float16_tensor * 2.5` stays
 // float16: a scalar never widens a tensor's dtype within its category (PyTorch's rule).
+#include <bit>
 #include <cstdint>
 #include <ostream>
 #include <type_traits>
@@ -37,6 +38,13 @@ class Scalar {
   // The dtype a tensor made from this scalar alone gets: bool, int64 or float32 (as torch.tensor).
   DType default_dtype() const {
     return kind_ == Kind::Bool ? DType::Bool : kind_ == Kind::Int ? DType::Int64 : DType::Float32;
+  }
+  // Same kind and same value; floats compare by their bits (NaN equals itself, -0 differs from 0),
+  // which is what deciding that two ops compute the same thing needs.
+  bool operator==(const Scalar& o) const {
+    if (kind_ != o.kind_) return false;
+    if (kind_ != Kind::Float) return i_ == o.i_;
+    return std::bit_cast<uint64_t>(d_) == std::bit_cast<uint64_t>(o.d_);
   }
 
  private:

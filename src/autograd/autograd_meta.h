@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "lazy/lazy_detail.h"
 #include "ricci/autograd.h"
 
 namespace ricci::autograd {
@@ -38,7 +39,11 @@ struct AutogradMeta {
 };
 
 AutogradMeta& get_or_create_meta(const Tensor& t);
-inline AutogradMeta* meta_of(const Tensor& t) { return t.unsafe_impl()->autograd.get(); }
+// A pending lazy tensor is evaluated first: its history is made when its op runs.
+inline AutogradMeta* meta_of(const Tensor& t) {
+  if (t.unsafe_impl()->storage->is_deferred()) [[unlikely]] lazy::detail::on_deferred_autograd(t);
+  return t.unsafe_impl()->autograd.get();
+}
 // The AccumulateGrad node of a leaf that requires grad (created on first use).
 std::shared_ptr<Node> grad_accumulator(const Tensor& leaf);
 // Note [Views and in-place ops]: when `t` is a view whose base's history changed since the view's

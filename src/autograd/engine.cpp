@@ -4,6 +4,7 @@
 #include <queue>
 
 #include "autograd/autograd_meta.h"
+#include "lazy/lazy_detail.h"
 #include "ricci/ops/elementwise.h"
 #include "ricci/factories.h"
 
@@ -195,6 +196,7 @@ std::vector<Edge> root_edges(const Tensors& outputs, const Tensors& grad_outputs
 
 void backward(const Tensors& outputs, const Tensors& grad_outputs, bool retain_graph, bool create_graph,
               const Tensors& inputs) {
+  lazy::detail::Suspend eager;  // gradients are computed, never recorded (Note [Lazy tensors])
   RICCI_CHECK(!is_inference_mode_enabled(), AutogradError,
               "[backward] cannot run backward inside InferenceMode: no graph was recorded there");
   Tensors grads;
@@ -220,6 +222,7 @@ void backward(const Tensors& outputs, const Tensors& grad_outputs, bool retain_g
 
 Tensors grad(const Tensors& outputs, const Tensors& inputs, const Tensors& grad_outputs, std::optional<bool> retain_graph,
              bool create_graph, bool allow_unused) {
+  lazy::detail::Suspend eager;
   Tensors grads;
   std::vector<Edge> roots = root_edges(outputs, grad_outputs, grads);
   std::vector<Capture> caps;

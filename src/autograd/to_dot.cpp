@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "autograd/autograd_meta.h"
+#include "ricci/lazy.h"
 
 namespace ricci::autograd {
 
@@ -63,6 +64,7 @@ std::string value_line(const Tensor& t) {
 
 std::string to_dot(const Tensor& root, const std::vector<std::pair<std::string, Tensor>>& named_leaves) {
   check_defined(root, "to_dot", "root");
+  if (is_pending(root)) return pending_dot({root});  // not run yet: draw what is recorded
   // Names by TensorImpl (a leaf's accumulator holds another handle to the same impl) and, for
   // named non-leaf tensors, by the node and output slot that produced them.
   std::unordered_map<const TensorImpl*, const std::pair<std::string, Tensor>*> leaf_names;

@@ -11,11 +11,22 @@
 
 #include "ricci/device.h"
 #include "ricci/dtype.h"
+#include "lazy/lazy_detail.h"
 #include "ricci/error.h"
+#include <type_traits>
 
 namespace ricci::kernels {
 
 using OpId = uint16_t;
+
+// A kernel of signature Fn that does nothing (what get() hands out during shape inference).
+template <class Fn> struct NoopKernel;
+template <class R, class... Args>
+struct NoopKernel<R (*)(Args...)> {
+  static R run(Args...) {
+    if constexpr (!std::is_void_v<R>) return R{};
+  }
+};
 using AnyKernel = void (*)();
 
 // Interns an op name ("add", "copy", ...) into a small integer, stable for the process.
@@ -32,6 +43,8 @@ class KernelTable {
   // The kernel, or NotImplementedError "[op] has no kernel for dtype D on device X".
   template <class Fn>
   Fn get(OpId op, Device device, DType dtype) const {
+    // Note [Lazy tensors]: inferring a lazy op's shapes runs the op with no bytes: no kernel runs.
+    if (lazy::detail::in_meta()) [[unlikely]] return &NoopKernel<Fn>::run;
     AnyKernel k = find(op, device.type, dtype);
     if (!k) missing(op, device, dtype);
     return reinterpret_cast<Fn>(k);

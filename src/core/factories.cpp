@@ -173,7 +173,7 @@ Tensor empty(IntArrayRef shape, TensorOptions options) {
 Tensor empty_strided(IntArrayRef shape, IntArrayRef strides, TensorOptions options) {
   const DType dtype = options.dtype_or(DType::Float32);
   const size_t nbytes = strided_storage_nbytes(shape, strides, element_size(dtype), "empty_strided");
-  auto storage = detail::make_intrusive<Storage>(nbytes, options.device);
+  auto storage = new_storage(nbytes, options.device);
   return finish(make_tensor(std::move(storage), dtype, Dims(shape), Dims(strides), 0), options);
 }
 

@@ -7,6 +7,8 @@
 #include "backend/device_backend.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
+#include "lazy/lazy_detail.h"
+#include "lazy/record.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 
@@ -18,7 +20,9 @@ TensorImpl::TensorImpl(StoragePtr s, DType t, Dims sz, Dims st, int64_t offset)
   is_inference = autograd::is_inference_mode_enabled();
 }
 
-TensorImpl::~TensorImpl() = default;
+TensorImpl::~TensorImpl() {
+  if (storage && storage->pending()) lazy::detail::forget_output(*storage->pending(), this);
+}
 
 void TensorImpl::refresh_layout() {
   // The backstop of Note [Checked size arithmetic]: ops check their shapes under their own name
@@ -61,9 +65,16 @@ Dims contiguous_strides(IntArrayRef sizes) {
   return strides;
 }
 
+StoragePtr new_storage(size_t nbytes, Device device) {
+  // Note [Lazy tensors]: while a lazy op's shapes are inferred, nothing is allocated.
+  if (lazy::detail::in_meta()) [[unlikely]]
+    return detail::make_intrusive<Storage>(Storage::Deferred{}, nbytes, device);
+  return detail::make_intrusive<Storage>(nbytes, device);
+}
+
 Tensor empty_tensor(IntArrayRef sizes, DType dtype, Device device, const char* op) {
   const size_t nbytes = checked_nbytes(sizes, element_size(dtype), op);
-  auto storage = detail::make_intrusive<Storage>(nbytes, device);
+  auto storage = new_storage(nbytes, device);
   return make_tensor(std::move(storage), dtype, Dims(sizes), contiguous_strides(sizes), 0);
 }
 
@@ -96,6 +107,7 @@ bool Tensor::shares_storage_with(const Tensor& other) const {
 
 void* Tensor::data_ptr() const {
   check_defined(*this, "data_ptr");
+  if (impl().storage->is_deferred()) [[unlikely]] lazy::detail::on_deferred_read(*this);  // Note [Lazy tensors]
   return static_cast<char*>(impl().storage->data()) + impl().storage_offset * static_cast<int64_t>(element_size());
 }
 
@@ -172,6 +184,9 @@ void fill_kernel(const Tensor& dst, const Scalar& value) {
 Tensor Tensor::to(Device device, DType dtype, bool copy) const {
   check_defined(*this, "to");
   if (device == this->device() && dtype == this->dtype() && !copy) return *this;
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("to", [](const Tensors& in, Device d, DType t) { return in[0].to(d, t, true); }, {*this},
+                         device, dtype);
   Tensor out = empty_tensor(shape(), dtype, device);
   copy_kernel(out, *this);
   if (autograd::needs_grad(*this) && ricci::is_floating_point(dtype)) {
@@ -188,6 +203,8 @@ Tensor Tensor::to(Device device, bool copy) const { return to(device, dtype(), c
 
 Tensor Tensor::clone() const {
   check_defined(*this, "clone");
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("clone", [](const Tensors& in) { return in[0].clone(); }, {*this});
   Tensor out = empty_tensor(shape(), dtype(), device());
   copy_kernel(out, *this);
   if (autograd::needs_grad(*this)) {

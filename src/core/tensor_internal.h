@@ -6,6 +6,8 @@ namespace ricci {
 
 // A new handle over `storage` with the given layout (no data touched).
 Tensor make_tensor(StoragePtr storage, DType dtype, Dims sizes, Dims strides, int64_t offset);
+// nbytes of fresh storage on `device` (a placeholder while a lazy op's shapes are inferred).
+StoragePtr new_storage(size_t nbytes, Device device);
 // A view of `base` with another layout, marked as a view for autograd.
 Tensor make_view(const Tensor& base, Dims sizes, Dims strides, int64_t offset);
 // Kernel signatures of the core ops (see backend/kernel_table.h).

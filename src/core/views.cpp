@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "lazy/record.h"
 #include "autograd/autograd_meta.h"
 #include "core/tensor_internal.h"
 #include "ricci/autograd.h"
@@ -161,6 +162,8 @@ Tensor reshape_alias(const Tensor& self, Dims sizes, Dims strides, const char* n
 }  // namespace
 
 Tensor Tensor::view(IntArrayRef shape) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("view", [](const Tensors& in, const Dims& s) { return in[0].view(s); }, {*this}, Dims(shape));
   check_defined(*this, "view");
   Dims sizes = infer_size(shape, numel(), "view");
   auto strides = compute_view_strides(this->shape(), this->strides(), sizes);
@@ -181,6 +184,8 @@ Tensor Tensor::view(DType dtype) const {
 }
 
 Tensor Tensor::reshape(IntArrayRef shape) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("reshape", [](const Tensors& in, const Dims& s) { return in[0].reshape(s); }, {*this}, Dims(shape));
   check_defined(*this, "reshape");
   Dims sizes = infer_size(shape, numel(), "reshape");
   if (auto strides = compute_view_strides(this->shape(), this->strides(), sizes))
@@ -189,6 +194,8 @@ Tensor Tensor::reshape(IntArrayRef shape) const {
 }
 
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("transpose", [](const Tensors& in, int64_t a, int64_t b) { return in[0].transpose(a, b); }, {*this}, d0, d1);
   check_defined(*this, "transpose");
   d0 = wrap_dim(d0, dim(), "transpose");
   d1 = wrap_dim(d1, dim(), "transpose");
@@ -220,6 +227,8 @@ Tensor Tensor::mT() const {
 }
 
 Tensor Tensor::permute(IntArrayRef dims) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("permute", [](const Tensors& in, const Dims& d) { return in[0].permute(d); }, {*this}, Dims(dims));
   check_defined(*this, "permute");
   RICCI_CHECK(static_cast<int64_t>(dims.size()) == dim(), ShapeError, "[permute] number of dims don't match in permute: the input has ",
               dim(), " dims but ", dims.size(), " were given (", dims, ")");
@@ -239,6 +248,8 @@ Tensor Tensor::permute(IntArrayRef dims) const {
 }
 
 Tensor Tensor::expand(IntArrayRef shape) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("expand", [](const Tensors& in, const Dims& s) { return in[0].expand(s); }, {*this}, Dims(shape));
   check_defined(*this, "expand");
   const int64_t nd = static_cast<int64_t>(shape.size());
   RICCI_CHECK(nd >= dim(), ShapeError, "[expand] the number of sizes provided (", nd,
@@ -277,6 +288,8 @@ Tensor Tensor::expand(IntArrayRef shape) const {
 }
 
 Tensor Tensor::squeeze() const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("squeeze", [](const Tensors& in) { return in[0].squeeze(); }, {*this});
   Dims sizes, strides;
   for (int64_t i = 0; i < dim(); ++i)
     if (shape()[i] != 1) {
@@ -287,6 +300,8 @@ Tensor Tensor::squeeze() const {
 }
 
 Tensor Tensor::squeeze(int64_t d) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("squeeze", [](const Tensors& in, int64_t d) { return in[0].squeeze(d); }, {*this}, d);
   check_defined(*this, "squeeze");
   d = wrap_dim(d, dim(), "squeeze");
   if (dim() == 0 || shape()[d] != 1) return *this;
@@ -297,6 +312,8 @@ Tensor Tensor::squeeze(int64_t d) const {
 }
 
 Tensor Tensor::unsqueeze(int64_t d) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("unsqueeze", [](const Tensors& in, int64_t d) { return in[0].unsqueeze(d); }, {*this}, d);
   check_defined(*this, "unsqueeze");
   d = wrap_dim(d, dim() + 1, "unsqueeze");
   Dims sizes(shape()), strides(this->strides());
@@ -309,6 +326,8 @@ Tensor Tensor::unsqueeze(int64_t d) const {
 }
 
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("flatten", [](const Tensors& in, int64_t a, int64_t b) { return in[0].flatten(a, b); }, {*this}, start_dim, end_dim);
   check_defined(*this, "flatten");
   if (dim() == 0) return reshape({1});
   start_dim = wrap_dim(start_dim, dim(), "flatten");
@@ -325,6 +344,8 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
 }
 
 Tensor Tensor::unflatten(int64_t d, IntArrayRef sizes) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("unflatten", [](const Tensors& in, int64_t d, const Dims& s) { return in[0].unflatten(d, s); }, {*this}, d, Dims(sizes));
   check_defined(*this, "unflatten");
   d = wrap_dim(d, dim(), "unflatten");
   RICCI_CHECK(!sizes.empty(), ShapeError, "[unflatten] sizes must be non-empty");
@@ -337,6 +358,9 @@ Tensor Tensor::unflatten(int64_t d, IntArrayRef sizes) const {
 }
 
 Tensor Tensor::slice(int64_t d, std::optional<int64_t> start_opt, std::optional<int64_t> end_opt, int64_t step) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("slice", [](const Tensors& in, int64_t d, std::optional<int64_t> a, std::optional<int64_t> b, int64_t st) {
+      return in[0].slice(d, a, b, st); }, {*this}, d, start_opt, end_opt, step);
   check_defined(*this, "slice");
   RICCI_CHECK(dim() > 0, IndexError, "[slice] slice() cannot be applied to a 0-dim tensor.");
   d = wrap_dim(d, dim(), "slice");
@@ -362,6 +386,8 @@ Tensor Tensor::slice(int64_t d, std::optional<int64_t> start_opt, std::optional<
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("narrow", [](const Tensors& in, int64_t d, int64_t a, int64_t n) { return in[0].narrow(d, a, n); }, {*this}, d, start, length);
   check_defined(*this, "narrow");
   RICCI_CHECK(dim() > 0, IndexError, "[narrow] narrow() cannot be applied to a 0-dim tensor.");
   d = wrap_dim(d, dim(), "narrow");
@@ -374,6 +400,8 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
 }
 
 Tensor Tensor::select(int64_t d, int64_t index) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("select", [](const Tensors& in, int64_t d, int64_t i) { return in[0].select(d, i); }, {*this}, d, index);
   check_defined(*this, "select");
   RICCI_CHECK(dim() > 0, IndexError, "[select] select() cannot be applied to a 0-dim tensor.");
   d = wrap_dim(d, dim(), "select");
@@ -394,6 +422,8 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
 }
 
 Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("diagonal", [](const Tensors& in, int64_t o, int64_t a, int64_t b) { return in[0].diagonal(o, a, b); }, {*this}, offset, dim1, dim2);
   check_defined(*this, "diagonal");
   RICCI_CHECK(dim() >= 2, ShapeError, "[diagonal] diagonal requires a tensor with at least 2 dims, got ", dim());
   dim1 = wrap_dim(dim1, dim(), "diagonal");
@@ -429,6 +459,9 @@ Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
 }
 
 Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides, std::optional<int64_t> offset_opt) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("as_strided", [](const Tensors& in, const Dims& sz, const Dims& st, std::optional<int64_t> o) {
+      return in[0].as_strided(sz, st, o); }, {*this}, Dims(sizes), Dims(strides), offset_opt);
   check_defined(*this, "as_strided");
   RICCI_CHECK(sizes.size() == strides.size(), ShapeError, "[as_strided] mismatch in length of strides and shape (", sizes.size(),
               " vs ", strides.size(), ")");
@@ -459,6 +492,8 @@ Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides, std::optional<
 }
 
 Tensor Tensor::unfold(int64_t d, int64_t size, int64_t step) const {
+  if (lazy::recording() && is_pending(*this)) [[unlikely]]
+    return lazy::record1("unfold", [](const Tensors& in, int64_t d, int64_t n, int64_t st) { return in[0].unfold(d, n, st); }, {*this}, d, size, step);
   check_defined(*this, "unfold");
   d = wrap_dim(d, dim(), "unfold");
   const int64_t n = dim() == 0 ? 1 : shape()[d];

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lazy/record.h"
 #include "backend/cpu/nn_kernels.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
@@ -45,6 +46,9 @@ Blocks softmax_blocks(IntArrayRef sizes, int64_t d) {
 Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t d, bool log);
 
 Tensor softmax_impl(const Tensor& input, int64_t dim, std::optional<DType> dtype, bool log) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(log ? "log_softmax" : "softmax", [](const Tensors& in, int64_t d, std::optional<DType> t, bool lg) {
+      return softmax_impl(in[0], d, t, lg); }, {input}, dim, dtype, log);
   const char* op = log ? "log_softmax" : "softmax";
   check_defined(input, op);
   const Tensor x = dtype ? input.to(*dtype) : input;
@@ -140,6 +144,9 @@ Tensors norm_backward_ops(const Tensor& g, const Tensor& x, const Tensor& w, boo
 }
 
 Tensor norm_impl(const Tensor& input, IntArrayRef ns, const Tensor& weight, const Tensor& bias, double eps, bool rms) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(rms ? "rms_norm" : "layer_norm", [](const Tensors& in, const Dims& n, double e, bool r) {
+      return norm_impl(in[0], n, in[1], in[2], e, r); }, {input, weight, bias}, Dims(ns), eps, rms);
   const char* op = rms ? "rms_norm" : "layer_norm";
   const int64_t n = check_norm_args(input, ns, weight, bias, op);
   // Parameters in the input's dtype (a differentiable conversion when they differ).

@@ -3,7 +3,9 @@
 // promotion, so one path serves tensor∘tensor, tensor∘scalar and scalar∘tensor.
 #include <cmath>
 
+#include "lazy/lazy_detail.h"
 #include "ops/elementwise_common.h"
+#include "ricci/lazy.h"
 #include "ricci/factories.h"
 
 namespace ricci {
@@ -295,7 +297,29 @@ void check_alpha(BinaryOp op, DType common, const Scalar& alpha, const char* nam
               " for operands promoting to ", common, "); pass an integer alpha or convert the operands to a floating dtype");
 }
 
-Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b, const Scalar& alpha = 1) {
+Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b, const Scalar& alpha = 1);
+
+// The binary primitive (Note [Lazy tensors]): the op, alpha, and whichever operand is a scalar.
+struct BinaryParams {
+  BinaryOp op;
+  const char* name;
+  Scalar alpha;
+  std::optional<Scalar> sa, sb;
+  bool operator==(const BinaryParams&) const = default;
+};
+
+Tensors eval_binary(const Tensors& in, const BinaryParams& p) {
+  const Operand a = p.sa ? Operand(*p.sa) : Operand(in[0]);
+  const Operand b = p.sb ? Operand(*p.sb) : Operand(in[1]);
+  return {binary(p.op, p.name, a, b, p.alpha)};
+}
+
+Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b, const Scalar& alpha) {
+  if (lazy::detail::recording()) [[unlikely]] {
+    BinaryParams p{op, name, alpha, a.s ? std::optional<Scalar>(*a.s) : std::nullopt,
+                   b.s ? std::optional<Scalar>(*b.s) : std::nullopt};
+    return lazy::record_op<BinaryParams>(name, eval_binary, std::move(p), {a.t ? *a.t : Tensor(), b.t ? *b.t : Tensor()})[0];
+  }
   const Device dev = ew::device_of({a, b}, name);
   const DType common = ew::result_type({a, b});
   check_alpha(op, common, alpha, name);

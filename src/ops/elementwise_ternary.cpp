@@ -1,6 +1,8 @@
 // Ternary elementwise ops: where, lerp, addcmul, addcdiv, masked_fill (a where with a scalar),
 // their derivatives and in-place forms. All operands broadcast together and promote like PyTorch.
+#include "lazy/lazy_detail.h"
 #include "ops/elementwise_common.h"
+#include "ricci/lazy.h"
 #include "ricci/factories.h"
 
 namespace ricci {
@@ -52,7 +54,22 @@ void check_floating(DType t, const char* name) {
               " is only implemented for floating dtypes, but the inputs promote to ", t, "; convert with .to(float32)");
 }
 
+Tensor where_impl(const Tensor& cond, const Operand& a, const Operand& b);
+
+struct WhereParams {
+  std::optional<Scalar> sa, sb;
+  bool operator==(const WhereParams&) const = default;
+};
+
+Tensors eval_where(const Tensors& in, const WhereParams& p) {
+  return {where_impl(in[0], p.sa ? Operand(*p.sa) : Operand(in[1]), p.sb ? Operand(*p.sb) : Operand(in[2]))};
+}
+
 Tensor where_impl(const Tensor& cond, const Operand& a, const Operand& b) {
+  if (lazy::detail::recording()) [[unlikely]] {
+    WhereParams p{a.s ? std::optional<Scalar>(*a.s) : std::nullopt, b.s ? std::optional<Scalar>(*b.s) : std::nullopt};
+    return lazy::record_op<WhereParams>("where", eval_where, std::move(p), {cond, a.t ? *a.t : Tensor(), b.t ? *b.t : Tensor()})[0];
+  }
   check_bool_condition(cond, "where");
   const Device dev = ew::device_of({cond, a, b}, "where");
   const DType t = ew::result_type({a, b});
@@ -122,7 +139,27 @@ void record_ternary(TernaryOp op, Tensor& x, Tensor& y, Tensor& z, const Scalar&
 
 // lerp / addcmul / addcdiv, out of place or into `self` (then x is self).
 Tensor ternary(TernaryOp op, const char* name, const Tensor& x, const Tensor& y, const Operand& z, const Scalar& value,
-               Tensor* self = nullptr) {
+               Tensor* self = nullptr);
+
+// The ternary primitive (Note [Lazy tensors]); in-place forms are never recorded.
+struct TernaryParams {
+  TernaryOp op;
+  const char* name;
+  Scalar value;
+  std::optional<Scalar> sz;
+  bool operator==(const TernaryParams&) const = default;
+};
+
+Tensors eval_ternary(const Tensors& in, const TernaryParams& p) {
+  return {ternary(p.op, p.name, in[0], in[1], p.sz ? Operand(*p.sz) : Operand(in[2]), p.value)};
+}
+
+Tensor ternary(TernaryOp op, const char* name, const Tensor& x, const Tensor& y, const Operand& z, const Scalar& value,
+               Tensor* self) {
+  if (!self && lazy::detail::recording()) [[unlikely]] {
+    TernaryParams p{op, name, value, z.s ? std::optional<Scalar>(*z.s) : std::nullopt};
+    return lazy::record_op<TernaryParams>(name, eval_ternary, std::move(p), {x, y, z.t ? *z.t : Tensor()})[0];
+  }
   const Device dev = ew::device_of({x, y, z}, name);
   const DType t = ew::result_type({x, y, z});
   // lerp is defined on floating tensors only: a float weight does not make int tensors valid.

@@ -5,7 +5,9 @@
 #include <limits>
 #include <numbers>
 
+#include "lazy/lazy_detail.h"
 #include "ops/elementwise_common.h"
+#include "ricci/lazy.h"
 #include "ricci/factories.h"
 
 namespace ricci {
@@ -214,9 +216,23 @@ void check_float_only(const Spec& s, DType t) {
               " input); convert it to a floating dtype with .to(float32) first");
 }
 
-Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p = {}, std::optional<DType> forced = std::nullopt) {
+Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p = {}, std::optional<DType> forced = std::nullopt);
+
+// The unary primitive (Note [Lazy tensors]).
+struct UnaryPrimParams {
+  UnaryOp op;
+  UnaryParams p;
+  std::optional<DType> forced;
+  bool operator==(const UnaryPrimParams&) const = default;
+};
+
+Tensors eval_unary(const Tensors& in, const UnaryPrimParams& q) { return {unary(q.op, in[0], q.p, q.forced)}; }
+
+Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p, std::optional<DType> forced) {
   const Spec& s = spec(op);
   check_defined(x, s.name);
+  if (lazy::detail::recording()) [[unlikely]]
+    return lazy::record_op<UnaryPrimParams>(s.name, eval_unary, {op, p, forced}, {x})[0];
   RICCI_CHECK(!(op == UnaryOp::Neg && x.dtype() == DType::Bool), DTypeError,
               "[neg] Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
               "mask, use the `~` or `logical_not()` operator instead.");

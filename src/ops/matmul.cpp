@@ -6,6 +6,7 @@
 // gradients come from gemm's rule plus the views' own (expand's sums over broadcast batch dims).
 #include <algorithm>
 
+#include "lazy/record.h"
 #include "backend/cpu/gemm.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
@@ -80,6 +81,8 @@ Tensor expand_if_needed(const Tensor& t, const Dims& shape) { return t.shape() =
 }  // namespace
 
 Tensor mm(const Tensor& a, const Tensor& b) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("mm", [](const Tensors& in) { return mm(in[0], in[1]); }, {a, b});
   check_operands("mm", a, b);
   RICCI_CHECK(a.dim() == 2, ShapeError, "[mm] mat1 must be a matrix, got ", a.dim(), "-D tensor; use matmul for vectors and batches");
   RICCI_CHECK(b.dim() == 2, ShapeError, "[mm] mat2 must be a matrix, got ", b.dim(), "-D tensor; use matmul for vectors and batches");
@@ -88,6 +91,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("bmm", [](const Tensors& in) { return bmm(in[0], in[1]); }, {a, b});
   check_operands("bmm", a, b);
   RICCI_CHECK(a.dim() == 3, ShapeError, "[bmm] batch1 must be a 3D tensor, got ", a.dim(), "-D; use matmul to broadcast");
   RICCI_CHECK(b.dim() == 3, ShapeError, "[bmm] batch2 must be a 3D tensor, got ", b.dim(), "-D; use matmul to broadcast");
@@ -99,6 +104,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mv(const Tensor& m, const Tensor& v) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("mv", [](const Tensors& in) { return mv(in[0], in[1]); }, {m, v});
   check_operands("mv", m, v);
   RICCI_CHECK(m.dim() == 2 && v.dim() == 1, ShapeError, "[mv] vector + matrix @ vector expected, got ", m.dim(), "-D and ",
               v.dim(), "-D; use matmul for other shapes");
@@ -107,6 +114,8 @@ Tensor mv(const Tensor& m, const Tensor& v) {
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("dot", [](const Tensors& in) { return dot(in[0], in[1]); }, {a, b});
   check_operands("dot", a, b);
   RICCI_CHECK(a.dim() == 1 && b.dim() == 1, ShapeError, "[dot] 1D tensors expected, but got ", a.dim(), "D and ",
               b.dim(), "D tensors; use matmul or sum(a * b) for other shapes");
@@ -117,6 +126,8 @@ Tensor dot(const Tensor& a, const Tensor& b) {
 }
 
 Tensor outer(const Tensor& a, const Tensor& b) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("outer", [](const Tensors& in) { return outer(in[0], in[1]); }, {a, b});
   check_defined(a, "outer", "first operand");
   check_defined(b, "outer", "second operand");
   check_same_device("outer", {&a, &b});
@@ -166,6 +177,9 @@ Tensor add_product(const char* node_name, const char* mm_node, const Tensor& inp
 }  // namespace
 
 Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("addmm", [](const Tensors& in, const Scalar& be, const Scalar& al) {
+      return addmm(in[0], in[1], in[2], be, al); }, {input, m1, m2}, beta, alpha);
   check_defined(input, "addmm", "input");
   check_operands("addmm", m1, m2);
   check_same_device("addmm", {&input, &m1});
@@ -189,6 +203,9 @@ Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scal
 }
 
 Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("baddbmm", [](const Tensors& in, const Scalar& be, const Scalar& al) {
+      return baddbmm(in[0], in[1], in[2], be, al); }, {input, batch1, batch2}, beta, alpha);
   check_defined(input, "baddbmm", "input");
   check_operands("baddbmm", batch1, batch2);
   check_same_device("baddbmm", {&input, &batch1});
@@ -213,6 +230,8 @@ Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, 
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("matmul", [](const Tensors& in) { return matmul(in[0], in[1]); }, {a, b});
   check_operands("matmul", a, b);
   const int64_t da = a.dim(), db = b.dim();
   RICCI_CHECK(da >= 1 && db >= 1, ShapeError, "[matmul] both arguments to matmul need to be at least 1D, but they are ",

@@ -1,5 +1,6 @@
 // sum, mean, prod, amax/amin, max/min, argmax/argmin, all/any: validation, output dtype,
 // kernel call and derivative. The kernels are in backend/cpu/reduce_kernels.cpp.
+#include "lazy/record.h"
 #include "ricci/ops/reduce.h"
 
 #include "core/tensor_internal.h"
@@ -85,6 +86,9 @@ Tensor with_dtype(const Tensor& x, std::optional<DType> dtype) { return dtype &&
 Tensor finish_dtype(const Tensor& out, std::optional<DType> dtype) { return dtype && *dtype != out.dtype() ? out.to(*dtype) : out; }
 
 Tensor sum_impl(const Tensor& x0, IntArrayRef dims, bool keepdim, std::optional<DType> dtype) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("sum", [](const Tensors& in, const Dims& d, bool k, std::optional<DType> t) {
+      return sum_impl(in[0], d, k, t); }, {x0}, Dims(dims), keepdim, dtype);
   const Tensor x = with_dtype(x0, dtype);
   const ReduceShape rs = reduce_shape(x, dims, keepdim, "sum");
   Tensor out = run_reduce("sum", x, rs, sum_dtype(x.dtype()));
@@ -97,6 +101,9 @@ Tensor sum_impl(const Tensor& x0, IntArrayRef dims, bool keepdim, std::optional<
 }
 
 Tensor mean_impl(const Tensor& x, IntArrayRef dims, bool keepdim) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("mean", [](const Tensors& in, const Dims& d, bool k) { return mean_impl(in[0], d, k); },
+                         {x}, Dims(dims), keepdim);
   const ReduceShape rs = reduce_shape(x, dims, keepdim, "mean");
   RICCI_CHECK(x.is_floating_point(), DTypeError,
               "[mean] mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ",
@@ -134,6 +141,9 @@ Tensor prod_backward(const Tensor& g, const Tensor& x, const Tensor& result, uin
 }
 
 Tensor prod_impl(const Tensor& x0, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("prod", [](const Tensors& in, std::optional<int64_t> d, bool k, std::optional<DType> t) {
+      return prod_impl(in[0], d, k, t); }, {x0}, dim, keepdim, dtype);
   const Tensor x = with_dtype(x0, dtype);
   const ReduceShape rs = dim ? reduce_shape_one(x, *dim, keepdim, "prod") : reduce_shape(x, {}, false, "prod");
   Tensor out = run_reduce("prod", x, rs, sum_dtype(x.dtype()));
@@ -147,6 +157,9 @@ Tensor prod_impl(const Tensor& x0, std::optional<int64_t> dim, bool keepdim, std
 
 // amax/amin split the gradient evenly among the elements equal to the result (PyTorch's rule).
 Tensor extremum_impl(const Tensor& x, IntArrayRef dims, bool keepdim, bool is_max, const char* op) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(op, [](const Tensors& in, const Dims& d, bool k, bool mx, const char* name) {
+      return extremum_impl(in[0], d, k, mx, name); }, {x}, Dims(dims), keepdim, is_max, op);
   const ReduceShape rs = reduce_shape(x, dims, keepdim, op);
   if (x.numel() == 0 || rs.n == 0) check_nonempty_dims(x, rs, op);
   Tensor out = run_reduce(is_max ? "amax" : "amin", x, rs, x.dtype());
@@ -173,6 +186,12 @@ void check_not_empty_all(const Tensor& x, const char* op) {
 }
 
 std::pair<Tensor, Tensor> arg_reduce(const Tensor& x, int64_t dim, bool keepdim, bool is_max, bool want_values, const char* op) {
+  if (lazy::recording()) [[unlikely]] {
+    Tensors r = lazy::record_n(op, [](const Tensors& in, int64_t d, bool k, bool mx, bool wv, const char* name) {
+      auto [v, i] = arg_reduce(in[0], d, k, mx, wv, name);
+      return Tensors{v, i}; }, {x}, dim, keepdim, is_max, want_values, op);
+    return {r[0], r[1]};
+  }
   const ReduceShape rs = reduce_shape_one(x, dim, keepdim, op);
   check_nonempty_dims(x, rs, op);
   const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim(), op);
@@ -204,6 +223,9 @@ Tensor all_elements_extremum(const Tensor& x, bool is_max) {
 }
 
 Tensor logical_impl(const Tensor& x, IntArrayRef dims, bool keepdim, bool is_all) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(is_all ? "all" : "any", [](const Tensors& in, const Dims& d, bool k, bool a) {
+      return logical_impl(in[0], d, k, a); }, {x}, Dims(dims), keepdim, is_all);
   const char* op = is_all ? "all" : "any";
   const ReduceShape rs = reduce_shape(x, dims, keepdim, op);
   return run_reduce(op, x, rs, x.dtype() == uint8 ? uint8 : bool_);

@@ -26,6 +26,7 @@ struct UnaryParams {
   double a = 0, b = 0, c = 0;
   int64_t ia = 0, ib = 0;  // the same bounds for integer dtypes (exact beyond 2^53)
   bool has_a = false, has_b = false;
+  bool operator==(const UnaryParams&) const = default;
 };
 
 enum class BinaryOp : uint8_t {
