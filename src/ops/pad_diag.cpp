@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/tensor_internal.h"
+#include "lazy/record.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/ops/index.h"
@@ -22,6 +23,9 @@ namespace {
 // constant_pad_nd: pad pairs from the last dim; negative pads crop. Its gradient is itself with
 // the pads negated (crop what was added, zero-pad what was cropped).
 Tensor constant_pad(const Tensor& self, IntArrayRef pad, const Scalar& value) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("constant_pad_nd", [](const Tensors& in, const Dims& p, const Scalar& v) { return constant_pad(in[0], p, v); },
+                         {self}, Dims(pad), value);
   const int64_t nd = self.dim(), npad = static_cast<int64_t>(pad.size()) / 2;
   Dims out_sizes(self.shape());
   for (int64_t i = 0; i < npad; ++i) {

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "core/tensor_internal.h"
+#include "lazy/record.h"
 #include "ops/reduce_common.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
@@ -59,6 +60,9 @@ Tensor cumprod_backward(const Tensor& g, const Tensor& x, const Tensor& out, int
 }
 
 Tensor scan_impl(const char* op, const Tensor& x0, int64_t dim, std::optional<DType> dtype) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(op, [](const Tensors& in, const char* o, int64_t d, std::optional<DType> t) {
+      return scan_impl(o, in[0], d, t); }, {x0}, op, dim, dtype);
   check_defined(x0, op);
   const int64_t d = wrap_dim(dim, x0.dim(), op);  // 0 for a 0-d tensor
   const Tensor x = dtype && *dtype != x0.dtype() ? x0.to(*dtype) : x0;
@@ -101,6 +105,12 @@ Tensor logcumsumexp_backward(const Tensor& g, const Tensor& x, const Tensor& out
 }
 
 std::tuple<Tensor, Tensor> cum_extremum(const Tensor& x, int64_t dim, bool is_max) {
+  if (lazy::recording()) [[unlikely]] {
+    Tensors r = lazy::record_n(is_max ? "cummax" : "cummin", [](const Tensors& in, int64_t d, bool mx) {
+      auto [v, i] = cum_extremum(in[0], d, mx);
+      return Tensors{v, i}; }, {x}, dim, is_max);
+    return {r[0], r[1]};
+  }
   const char* op = is_max ? "cummax" : "cummin";
   check_defined(x, op);
   const int64_t d = wrap_dim(dim, x.dim(), op);
@@ -131,6 +141,8 @@ Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) { return
 Tensor cumprod(const Tensor& x, int64_t dim, std::optional<DType> dtype) { return scan_impl("cumprod", x, dim, dtype); }
 
 Tensor logcumsumexp(const Tensor& x, int64_t dim) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("logcumsumexp", [](const Tensors& in, int64_t d) { return logcumsumexp(in[0], d); }, {x}, dim);
   check_defined(x, "logcumsumexp");
   const int64_t d = wrap_dim(dim, x.dim(), "logcumsumexp");
   RICCI_CHECK(x.is_floating_point(), NotImplementedError, "[logcumsumexp] \"logcumsumexp\" not implemented for ",

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "core/tensor_internal.h"
+#include "lazy/record.h"
 #include "ops/reduce_common.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
@@ -32,6 +33,9 @@ void check_float(const Tensor& x, const char* op, const char* what) {
 Tensor safe_div(const Tensor& num, const Tensor& den) { return where(eq(den, Scalar(0.0)), Scalar(0.0), num / den); }
 
 Tensor var_std_impl(const Tensor& x, IntArrayRef dims, int64_t correction, bool keepdim, bool take_sqrt) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(take_sqrt ? "std" : "var", [](const Tensors& in, const Dims& d, int64_t c, bool k, bool sq) {
+      return var_std_impl(in[0], d, c, k, sq); }, {x}, Dims(dims), correction, keepdim, take_sqrt);
   const char* op = take_sqrt ? "std" : "var";
   const ReduceShape rs = reduce_shape(x, dims, keepdim, op);
   check_float(x, op, op);
@@ -64,6 +68,9 @@ Tensor std(const Tensor& x, IntArrayRef dims, int64_t correction, bool keepdim) 
 }
 
 Tensor norm(const Tensor& x, double p, IntArrayRef dims, bool keepdim) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("norm", [](const Tensors& in, double q, const Dims& d, bool k) { return norm(in[0], q, d, k); }, {x}, p,
+                         Dims(dims), keepdim);
   const ReduceShape rs = reduce_shape(x, dims, keepdim, "norm");
   check_float(x, "norm", "linalg.vector_norm");
   if (std::isinf(p)) {
@@ -94,6 +101,9 @@ Tensor norm(const Tensor& x, double p, IntArrayRef dims, bool keepdim) {
 }
 
 Tensor logsumexp(const Tensor& x0, IntArrayRef dims, bool keepdim) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("logsumexp", [](const Tensors& in, const Dims& d, bool k) { return logsumexp(in[0], d, k); }, {x0},
+                         Dims(dims), keepdim);
   check_defined(x0, "logsumexp");
   // PyTorch computes logsumexp of integers in the default float dtype.
   const Tensor x = x0.is_floating_point() ? x0 : x0.to(float32);

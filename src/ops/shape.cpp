@@ -7,6 +7,7 @@
 #include "backend/cpu/index_kernels.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
+#include "lazy/record.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
@@ -31,6 +32,8 @@ bool skipped_in_cat(const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; }
 }  // namespace
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("cat", [](const Tensors& in, int64_t d) { return cat(in, d); }, tensors, dim);
   RICCI_CHECK(!tensors.empty(), ValueError, "[cat] expected a non-empty list of Tensors");
   const Tensor* ref = nullptr;
   DType dtype = tensors[0].defined() ? tensors[0].dtype() : float32;
@@ -108,6 +111,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("stack", [](const Tensors& in, int64_t d) { return stack(in, d); }, tensors, dim);
   RICCI_CHECK(!tensors.empty(), ValueError, "[stack] expects a non-empty TensorList");
   for (size_t i = 0; i < tensors.size(); ++i) {
     RICCI_CHECK(tensors[i].defined(), ValueError, "[stack] tensor number ", i, " in the list is undefined");
@@ -178,6 +183,9 @@ std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
 namespace {
 
 Tensor tri(const Tensor& self, int64_t diagonal, bool upper) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(upper ? "triu" : "tril", [](const Tensors& in, int64_t d, bool u) { return tri(in[0], d, u); }, {self},
+                         diagonal, upper);
   const char* op = upper ? "triu" : "tril";
   check_defined(self, op);
   RICCI_CHECK(self.dim() >= 2, ShapeError, "[", op, "] ", op, ": input tensor must have at least 2 dimensions, got shape ",
@@ -202,6 +210,8 @@ Tensor tril(const Tensor& self, int64_t diagonal) { return tri(self, diagonal, f
 Tensor triu(const Tensor& self, int64_t diagonal) { return tri(self, diagonal, true); }
 
 Tensor repeat(const Tensor& self, IntArrayRef repeats) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("repeat", [](const Tensors& in, const Dims& r) { return repeat(in[0], r); }, {self}, Dims(repeats));
   check_defined(self, "repeat");
   const int64_t nr = static_cast<int64_t>(repeats.size());
   RICCI_CHECK(nr >= self.dim(), ShapeError, "[repeat] Number of dimensions of repeat dims (", nr,
@@ -249,6 +259,8 @@ Tensor tile(const Tensor& self, IntArrayRef reps) {
 }
 
 Tensor flip(const Tensor& self, IntArrayRef dims) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("flip", [](const Tensors& in, const Dims& d) { return flip(in[0], d); }, {self}, Dims(dims));
   check_defined(self, "flip");
   Dims sizes(self.shape()), strides(self.strides());
   int64_t offset = self.storage_offset();
@@ -274,6 +286,9 @@ Tensor flip(const Tensor& self, IntArrayRef dims) {
 }
 
 Tensor roll(const Tensor& self, IntArrayRef shifts, IntArrayRef dims) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("roll", [](const Tensors& in, const Dims& s, const Dims& d) { return roll(in[0], s, d); }, {self},
+                         Dims(shifts), Dims(dims));
   check_defined(self, "roll");
   if (dims.empty()) {
     RICCI_CHECK(shifts.size() == 1, ValueError, "[roll] shifts must have exactly one value when dims is not given, got ", shifts);

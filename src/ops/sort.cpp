@@ -5,6 +5,7 @@
 #include <string>
 #include <tuple>
 
+#include "lazy/record.h"
 #include "backend/cpu/index_kernels.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
@@ -56,6 +57,12 @@ Tensor from_rows(const Tensor& out, Dims moved, int64_t k, int64_t dim, bool zer
 }  // namespace
 
 std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim, bool descending, bool /*stable: always*/) {
+  if (lazy::recording()) [[unlikely]] {
+    Tensors r = lazy::record_n("sort", [](const Tensors& in, int64_t d, bool desc) {
+      auto [v, i] = sort(in[0], d, desc, true);
+      return Tensors{v, i}; }, {self}, dim, descending);
+    return {r[0], r[1]};
+  }
   check_defined(self, "sort");
   dim = wrap_dim(dim, self.dim(), "sort");
   Tensor values, indices;
@@ -81,6 +88,12 @@ Tensor argsort(const Tensor& self, int64_t dim, bool descending, bool stable) {
 }
 
 std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool largest, bool /*sorted: always*/) {
+  if (lazy::recording()) [[unlikely]] {
+    Tensors r = lazy::record_n("topk", [](const Tensors& in, int64_t n, int64_t d, bool l) {
+      auto [v, i] = topk(in[0], n, d, l, true);
+      return Tensors{v, i}; }, {self}, k, dim, largest);
+    return {r[0], r[1]};
+  }
   check_defined(self, "topk");
   dim = wrap_dim(dim, self.dim(), "topk");
   const int64_t n = self.dim() == 0 ? 1 : self.size(dim);
