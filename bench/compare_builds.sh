@@ -5,7 +5,8 @@
 #   2. bench/torch_autograd.sh once against build B, for libtorch's figures in the same run;
 #   3. with valgrind installed: instructions per op (callgrind) for both builds, which unlike wall
 #      time do not move with what else runs on the machine (bench/overhead_instr.cpp).
-# Prints `CASE <case> A=<us> B=<us> change=<B/A - 1> torch=<us>` and `INSTR <case> A=.. B=..` lines.
+# Prints `CASE <case> A=<us> B=<us> change=<B/A - 1> torch=<us>` and `INSTR <case> A=.. B=..` lines
+# (and, for a build with lazy evaluation, the instructions to record a tiny add and to evaluate it).
 # Usage: bench/compare_builds.sh <build dir A (before)> <build dir B (after)>
 #   Both must be configured Release builds with RICCI_BUILD_BENCH=ON; bench_autograd is (re)built.
 set -euo pipefail
@@ -101,4 +102,14 @@ for side in A B; do PER[scalar_graph_backward,$side]=$((PER[scalar_graph_backwar
 for c in add_tiny_nograd add_tiny_requires_grad mul_backward_tiny scalar_graph_forward scalar_graph_backward; do
   a=${PER[$c,A]} b=${PER[$c,B]}
   echo "INSTR $c A=$a B=$b change=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%+.1f%%", (b / a - 1) * 100 }') unit=instructions/op"
+done
+# Lazy evaluation's own costs, where a build has it (bench/overhead_instr.cpp compiles those cases
+# only against a ricci with ricci/lazy.h): recording a tiny add, and recording + evaluating it.
+for side in A B; do
+  "$WORK/overhead_instr_$side" lazy_record_add_tiny 1 2>/dev/null || continue
+  for c in lazy_record_add_tiny lazy_record_eval_add_tiny; do
+    one=$(instr "$side" "$c" 20000)
+    two=$(instr "$side" "$c" 40000)
+    echo "INSTR $c $side=$(((two - one) / 20000)) (eager add_tiny_nograd: ${PER[add_tiny_nograd,$side]}) unit=instructions/op"
+  done
 done

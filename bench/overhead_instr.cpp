@@ -5,12 +5,17 @@
 // a shared machine moves by tens of percent; instruction counts do not.
 //   overhead_instr <case> <n>   case: add_tiny_nograd | add_tiny_requires_grad | mul_backward_tiny
 //                                     | scalar_graph_forward | scalar_graph_backward
+//                                     | lazy_record_add_tiny | lazy_record_eval_add_tiny (builds with lazy.h)
 // scalar_graph_backward runs n forward ops plus the backward; subtract scalar_graph_forward's count.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "ricci/ricci.h"
+#if __has_include("ricci/lazy.h")
+#include "ricci/lazy.h"
+#define OVERHEAD_INSTR_LAZY 1
+#endif
 
 using namespace ricci;
 
@@ -54,6 +59,20 @@ int main(int argc, char** argv) {
     g_sink = y.defined() ? 1.0f : 0.0f;
     std::fflush(stdout);
     std::_Exit(0);  // the graph's free is not counted (neither case frees it)
+#ifdef OVERHEAD_INSTR_LAZY
+  } else if (std::strcmp(which, "lazy_record_add_tiny") == 0) {
+    const Tensor a = one(1, false), b = one(2, false);
+    LazyGuard lazy;
+    for (long i = 0; i < n; ++i) g_sink = (a + b).defined() ? 1.0f : 0.0f;  // recorded, dropped
+  } else if (std::strcmp(which, "lazy_record_eval_add_tiny") == 0) {
+    const Tensor a = one(1, false), b = one(2, false);
+    LazyGuard lazy;
+    for (long i = 0; i < n; ++i) {
+      Tensor c = a + b;
+      eval(c);
+      g_sink = c.defined() ? 1.0f : 0.0f;
+    }
+#endif
   } else {
     std::fprintf(stderr, "unknown case %s\n", which);
     return 2;
