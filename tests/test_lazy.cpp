@@ -257,15 +257,22 @@ TEST(Primitive, VjpIsTheEagerRule) {
   EXPECT_EQ(mul->eval({a, b})[0].to_vector<double>(), (std::vector<double>{4, 10, 18}));
 }
 
-TEST(Primitive, MissingTransformRulesNameTheOpAndTheTransform) {
-  const Tensor x = ones({3});
-  PrimitivePtr p;
+TEST(Primitive, EveryPrimitiveHasJvpAndVmapRules) {
+  const Tensor x = from_vector(std::vector<double>{0.5, 1, 2}, {3}, float64);
+  PrimitivePtr exp_p, sum_p;
   {
     LazyGuard lazy;
-    p = lazy::producer(x.exp());
+    exp_p = lazy::producer(x.exp());
+    sum_p = lazy::producer(x.sum());
   }
-  EXPECT_THROW_MSG(p->jvp({x}, {x}), NotImplementedError, "[exp] has no jvp rule");
-  EXPECT_THROW_MSG(p->vmap({x}, {0}), NotImplementedError, "[exp] has no vmap rule");
+  EXPECT_TRUE(allclose(exp_p->jvp({x}, {ones({3}, float64)})[0], x.exp(), 1e-12, 1e-12));
+  const Tensor X = stack({x, x * 2}, 1);  // batched along axis 1
+  auto [outs, axes] = exp_p->vmap({X}, {1});  // elementwise: once, batch moved first
+  EXPECT_EQ(axes[0], 0);
+  EXPECT_TRUE(allclose(outs[0], X.t().exp(), 0, 0));
+  auto [sums, sum_axes] = sum_p->vmap({X}, {1});  // generic: per example
+  EXPECT_EQ(sum_axes[0], 0);
+  EXPECT_TRUE(allclose(sums[0], X.sum({0}), 0, 0));
 }
 
 }  // namespace

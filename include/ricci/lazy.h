@@ -72,8 +72,9 @@ namespace lazy {
 Tensors record(PrimitivePtr prim, Tensors inputs);
 
 template <class Params>
-Tensors record_op(const char* name, typename OpPrimitive<Params>::Fn fn, Params params, Tensors inputs) {
-  return record(std::make_shared<const OpPrimitive<Params>>(name, fn, std::move(params)), std::move(inputs));
+Tensors record_op(const char* name, typename OpPrimitive<Params>::Fn fn, Params params, Tensors inputs,
+                  PrimitiveKind kind = PrimitiveKind::Generic) {
+  return record(std::make_shared<const OpPrimitive<Params>>(name, fn, std::move(params), kind), std::move(inputs));
 }
 
 // The primitive that will produce a pending tensor (null once evaluated, or for eager tensors).

@@ -34,9 +34,17 @@ struct OutputSpec {
   Device device;
 };
 
+// What the batching transform may assume about an op (its vmap rule is chosen from this).
+enum class PrimitiveKind {
+  Generic,      // no assumption: vmap runs the op once per example and stacks the results
+  Elementwise,  // outputs broadcast their inputs: vmap aligns the batch axes and runs the op once
+  Matmul,       // matmul-like (batch dims broadcast): vmap moves the batch into the batch dims
+};
+
 class Primitive {
  public:
   virtual ~Primitive() = default;
+  virtual PrimitiveKind kind() const { return PrimitiveKind::Generic; }
   virtual const char* name() const = 0;
   virtual Tensors eval(const Tensors& inputs) const = 0;
   virtual bool is_equivalent(const Primitive& other) const = 0;
@@ -47,10 +55,12 @@ class Primitive {
   // The cotangents of `inputs` given the outputs' cotangents (undefined: zero), as ricci ops, so
   // that they are differentiable again. An input that needs no gradient gets an undefined tensor.
   virtual Tensors vjp(const Tensors& inputs, const Tensors& cotangents) const;
-  // Forward mode: the outputs' tangents given the inputs' (undefined: zero).
+  // Forward mode: the outputs' tangents given the inputs' (undefined: zero). The rule every
+  // op has: the transpose of its vjp (Note [Transforms on the tape], src/transforms/transforms.cpp).
   virtual Tensors jvp(const Tensors& inputs, const Tensors& tangents) const;
-  // Batching: inputs batched along in_axes (-1: not batched); returns the outputs and the axis
-  // each output is batched along.
+  // Batching: inputs batched along in_axes (-1: not batched; at least one is batched); returns
+  // the outputs and the axis each output is batched along (-1: not batched). The rule follows
+  // kind(): elementwise and matmul ops run once on the whole batch, others once per example.
   virtual std::pair<Tensors, std::vector<int64_t>> vmap(const Tensors& inputs, const std::vector<int64_t>& in_axes) const;
 };
 
@@ -62,8 +72,10 @@ template <class Params>
 class OpPrimitive final : public Primitive {
  public:
   using Fn = Tensors (*)(const Tensors& inputs, const Params& params);
-  OpPrimitive(const char* name, Fn fn, Params params) : name_(name), fn_(fn), params_(std::move(params)) {}
+  OpPrimitive(const char* name, Fn fn, Params params, PrimitiveKind kind = PrimitiveKind::Generic)
+      : name_(name), fn_(fn), params_(std::move(params)), kind_(kind) {}
   const char* name() const override { return name_; }
+  PrimitiveKind kind() const override { return kind_; }
   Tensors eval(const Tensors& inputs) const override { return fn_(inputs, params_); }
   bool is_equivalent(const Primitive& other) const override {
     const auto* o = dynamic_cast<const OpPrimitive*>(&other);
@@ -75,6 +87,7 @@ class OpPrimitive final : public Primitive {
   const char* name_;
   Fn fn_;
   Params params_;
+  PrimitiveKind kind_;
 };
 
 }  // namespace ricci

@@ -27,3 +27,4 @@
 #include "ricci/nn/checkpoint.h"
 #include "ricci/primitive.h"
 #include "ricci/lazy.h"
+#include "ricci/transforms.h"

@@ -33,8 +33,10 @@
 #include "autograd/autograd_meta.h"
 #include "core/tensor_internal.h"
 #include "lazy/lazy_detail.h"
+#include "lazy/graph.h"
 #include "lazy/meta_scope.h"
 #include "ricci/error.h"
+#include "ricci/parallel.h"
 
 namespace ricci {
 namespace lazy {
@@ -55,9 +57,7 @@ class PendingOp {
 
 namespace detail {
 
-thread_local constinit int tl_lazy = -1;
-thread_local constinit int tl_suspended = 0;
-thread_local constinit bool tl_meta = false;
+thread_local constinit ThreadState tl_state __attribute__((tls_model("initial-exec")));
 std::atomic<bool> g_lazy_default{false};
 
 void forget_output(PendingOp& op, const TensorImpl* impl) {
@@ -162,6 +162,12 @@ void run(PendingOp& op) {
     if (!o.placeholder && !o.impl) continue;
     RICCI_CHECK(e.defined(), Error, "[lazy] ", op.prim->name(), " output ", i,
                 " is undefined when evaluated but was defined when recorded (a bug in the op's primitive)");
+    if (e.impl().storage->is_deferred()) {
+      // The op ran on a placeholder that has no value (a traced input): nothing to hand over.
+      if (detail::tl_state.tracing) throw detail::TraceFailed{};
+      RICCI_CHECK(false, Error, "[lazy] ", op.prim->name(), " was evaluated on a tensor that has no value (a traced "
+                  "placeholder outside its trace); please report this");
+    }
     StoragePtr keep(o.placeholder);  // other tensors may share it: it forwards to the result's bytes
     TensorImpl* l = o.impl;
     o = {};
@@ -192,7 +198,11 @@ Tensors run_now(const Primitive& prim, const Tensors& inputs) {
 namespace detail {
 
 void on_deferred_read(const Tensor& t) {
-  if (tl_meta) throw NeedsValue{};
+  if (tl_state.meta) throw NeedsValue{};
+  if (tl_state.tracing && !t.impl().storage->pending()) throw TraceFailed{};
+  // Evaluation runs on the thread that recorded the graph, never inside a kernel's workers.
+  RICCI_CHECK(!in_parallel_region(), Error, "[lazy] a kernel read a pending tensor (shape ", t.shape(),
+              ") inside a parallel region; the op must read its inputs before splitting the work (please report this)");
   if (const OpPtr p = t.impl().storage->pending()) evaluate({p});
   RICCI_CHECK(!t.impl().storage->is_deferred(), Error,
               "[lazy] this tensor has no value and nothing recorded to compute it (shape ", t.shape(), ", dtype ",
@@ -200,7 +210,8 @@ void on_deferred_read(const Tensor& t) {
 }
 
 void on_deferred_autograd(const Tensor& t) {
-  if (tl_meta) return;
+  if (tl_state.meta) return;
+  if (tl_state.tracing) throw TraceFailed{};  // gradients need values; the transform falls back
   if (const OpPtr p = t.impl().storage->pending()) evaluate({p});
 }
 
@@ -227,15 +238,19 @@ Tensors record(PrimitivePtr prim, Tensors inputs) {
       continue;
     }
     // An op that hands back one of its inputs unchanged (t() of a vector) needs no node.
-    bool is_input = false;
-    for (const Tensor& in : inputs) is_input = is_input || (in.defined() && in.is_same(m));
+    bool is_input = false, aliases_input = false;
+    Storage& s = *m.impl().storage;
+    for (const Tensor& in : inputs) {
+      if (!in.defined()) continue;
+      is_input = is_input || in.is_same(m);
+      aliases_input = aliases_input || in.unsafe_impl()->storage.get() == &s;
+    }
     if (is_input) {
       outs.push_back(m);
       continue;
     }
-    Storage& s = *m.impl().storage;
     Tensor out;
-    if (s.is_deferred() && !s.pending()) {
+    if (s.is_deferred() && !s.pending() && !aliases_input) {
       // Storage the op allocates: the meta run's tensor becomes the pending one.
       out = m;
       TensorImpl& oi = out.impl();
@@ -257,6 +272,14 @@ Tensors record(PrimitivePtr prim, Tensors inputs) {
   return outs;
 }
 
+void walk_pending(const std::vector<Tensor>& roots, const PendingVisitor& visit) {
+  for (const OpPtr& op : schedule(roots_of(roots))) {
+    std::vector<const Storage*> placeholders;
+    for (const auto& o : op->outputs) placeholders.push_back(o.placeholder);
+    visit(*op->prim, op->inputs, placeholders);
+  }
+}
+
 PrimitivePtr producer(const Tensor& t) {
   if (!t.defined()) return nullptr;
   const auto& p = t.impl().storage->pending();
@@ -267,8 +290,8 @@ PrimitivePtr producer(const Tensor& t) {
 
 // ---- public API ----------------------------------------------------------------------------------
 
-LazyGuard::LazyGuard(bool enabled) : prev_(lazy::detail::tl_lazy) { lazy::detail::tl_lazy = enabled ? 1 : 0; }
-LazyGuard::~LazyGuard() { lazy::detail::tl_lazy = prev_; }
+LazyGuard::LazyGuard(bool enabled) : prev_(lazy::detail::tl_state.lazy) { lazy::detail::tl_state.lazy = enabled ? 1 : 0; }
+LazyGuard::~LazyGuard() { lazy::detail::tl_state.lazy = prev_; }
 
 void set_lazy(bool enabled) { lazy::detail::g_lazy_default.store(enabled, std::memory_order_relaxed); }
 bool is_lazy() { return lazy::detail::recording(); }

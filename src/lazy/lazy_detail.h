@@ -14,21 +14,33 @@ class PendingOp;
 
 namespace ricci::lazy::detail {
 
-extern thread_local constinit int tl_lazy;       // -1: the process default; 0 or 1: a LazyGuard's
-extern thread_local constinit int tl_suspended;  // > 0: inferring shapes or evaluating: never record
-extern thread_local constinit bool tl_meta;      // inferring shapes: no bytes exist, kernels do nothing
+// One thread-local block, read once per op (a shared library reaches each thread_local through a
+// call; initial-exec makes it one load, at the price of a few bytes of static TLS).
+struct ThreadState {
+  int lazy = -1;        // -1: the process default; 0 or 1: a LazyGuard's
+  int suspended = 0;    // > 0: inferring shapes or evaluating: never record
+  int tracing = 0;      // > 0: a transform is tracing f on placeholders (vmap)
+  bool meta = false;    // inferring shapes: no bytes exist, kernels do nothing
+};
+extern thread_local constinit ThreadState tl_state __attribute__((tls_model("initial-exec")));
 extern std::atomic<bool> g_lazy_default;
 
 // Whether an op called now is recorded rather than run (the check every op entry point makes).
 inline bool recording() {
-  if (tl_suspended != 0) return false;
-  return tl_lazy < 0 ? g_lazy_default.load(std::memory_order_relaxed) : tl_lazy != 0;
+  const ThreadState& st = tl_state;
+  if (st.suspended != 0) return false;
+  return st.lazy < 0 ? g_lazy_default.load(std::memory_order_relaxed) : st.lazy != 0;
 }
-inline bool in_meta() { return tl_meta; }
+inline bool in_meta() { return tl_state.meta; }
 
 // Thrown inside a shape-inference run when the op needs bytes (reads a value, or writes without
 // the kernel table): the op is then run eagerly on evaluated inputs instead.
 struct NeedsValue {};
+
+// Thrown while a transform traces f when f needs what a trace cannot give: a value of a traced
+// input (a boolean mask, item()), or a gradient (autograd runs on values). The transform then
+// falls back to running f on real values (vmap: once per example).
+struct TraceFailed {};
 
 // A tensor whose storage is a placeholder is about to be read (data_ptr): evaluate what it needs.
 // During shape inference this throws NeedsValue instead.
@@ -43,10 +55,19 @@ void forget_placeholder(PendingOp& op, const Storage* placeholder);
 // Runs its scope with recording off (evaluation, backward, eager-only internals).
 class Suspend {
  public:
-  Suspend() { ++tl_suspended; }
-  ~Suspend() { --tl_suspended; }
+  Suspend() { ++tl_state.suspended; }
+  ~Suspend() { --tl_state.suspended; }
   Suspend(const Suspend&) = delete;
   Suspend& operator=(const Suspend&) = delete;
+};
+
+// Records f's ops as a trace: reading a placeholder's value throws TraceFailed.
+class Tracing {
+ public:
+  Tracing() { ++tl_state.tracing; }
+  ~Tracing() { --tl_state.tracing; }
+  Tracing(const Tracing&) = delete;
+  Tracing& operator=(const Tracing&) = delete;
 };
 
 }  // namespace ricci::lazy::detail

@@ -7,8 +7,8 @@ namespace ricci::lazy {
 
 class MetaScope {
  public:
-  MetaScope() : prev_(detail::tl_meta) { detail::tl_meta = true; }
-  ~MetaScope() { detail::tl_meta = prev_; }
+  MetaScope() : prev_(detail::tl_state.meta) { detail::tl_state.meta = true; }
+  ~MetaScope() { detail::tl_state.meta = prev_; }
   MetaScope(const MetaScope&) = delete;
   MetaScope& operator=(const MetaScope&) = delete;
 

@@ -4,6 +4,7 @@
 
 #include "lazy/meta_scope.h"
 #include "ricci/error.h"
+#include "ricci/transforms.h"
 
 namespace ricci {
 
@@ -59,16 +60,8 @@ Tensors Primitive::vjp(const Tensors& inputs, const Tensors& cotangents) const {
   return result;
 }
 
-Tensors Primitive::jvp(const Tensors&, const Tensors&) const {
-  throw NotImplementedError(detail::cat("[", name(), "] has no jvp rule: forward-mode differentiation (jvp) needs "
-                                           "one for every primitive it passes through (docs/CONVENTIONS.md, "
-                                           "\"Adding an op\"); use vjp/grad instead"));
-}
-
-std::pair<Tensors, std::vector<int64_t>> Primitive::vmap(const Tensors&, const std::vector<int64_t>&) const {
-  throw NotImplementedError(detail::cat("[", name(), "] has no vmap rule: batching (vmap) needs one for every "
-                                           "primitive it passes through (docs/CONVENTIONS.md, \"Adding an op\"); "
-                                           "loop over the batch instead"));
+Tensors Primitive::jvp(const Tensors& inputs, const Tensors& tangents) const {
+  return ricci::jvp([this](const Tensors& in) { return eval(in); }, inputs, tangents).second;
 }
 
 }  // namespace ricci

@@ -30,13 +30,18 @@ Tensors record_n(const char* name, F, Tensors inputs, P... params) {
 }
 
 template <class F, class... P>
-Tensor record1(const char* name, F, Tensors inputs, P... params) {
+Tensor record1_as(PrimitiveKind kind, const char* name, F, Tensors inputs, P... params) {
   static_assert(std::is_empty_v<F>, "a primitive's eval lambda must not capture");
   using Params = std::tuple<P...>;
   typename OpPrimitive<Params>::Fn fn = [](const Tensors& in, const Params& p) -> Tensors {
     return {std::apply([&](const auto&... a) { return Tensor(F{}(in, a...)); }, p)};
   };
-  return record_op<Params>(name, fn, Params(std::move(params)...), std::move(inputs))[0];
+  return record_op<Params>(name, fn, Params(std::move(params)...), std::move(inputs), kind)[0];
+}
+
+template <class F, class... P>
+Tensor record1(const char* name, F f, Tensors inputs, P... params) {
+  return record1_as(PrimitiveKind::Generic, name, f, std::move(inputs), std::move(params)...);
 }
 
 }  // namespace ricci::lazy

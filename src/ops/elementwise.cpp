@@ -318,7 +318,8 @@ Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b,
   if (lazy::detail::recording()) [[unlikely]] {
     BinaryParams p{op, name, alpha, a.s ? std::optional<Scalar>(*a.s) : std::nullopt,
                    b.s ? std::optional<Scalar>(*b.s) : std::nullopt};
-    return lazy::record_op<BinaryParams>(name, eval_binary, std::move(p), {a.t ? *a.t : Tensor(), b.t ? *b.t : Tensor()})[0];
+    return lazy::record_op<BinaryParams>(name, eval_binary, std::move(p), {a.t ? *a.t : Tensor(), b.t ? *b.t : Tensor()},
+                                         PrimitiveKind::Elementwise)[0];
   }
   const Device dev = ew::device_of({a, b}, name);
   const DType common = ew::result_type({a, b});

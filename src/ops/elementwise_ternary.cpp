@@ -68,7 +68,8 @@ Tensors eval_where(const Tensors& in, const WhereParams& p) {
 Tensor where_impl(const Tensor& cond, const Operand& a, const Operand& b) {
   if (lazy::detail::recording()) [[unlikely]] {
     WhereParams p{a.s ? std::optional<Scalar>(*a.s) : std::nullopt, b.s ? std::optional<Scalar>(*b.s) : std::nullopt};
-    return lazy::record_op<WhereParams>("where", eval_where, std::move(p), {cond, a.t ? *a.t : Tensor(), b.t ? *b.t : Tensor()})[0];
+    return lazy::record_op<WhereParams>("where", eval_where, std::move(p), {cond, a.t ? *a.t : Tensor(), b.t ? *b.t : Tensor()},
+                                        PrimitiveKind::Elementwise)[0];
   }
   check_bool_condition(cond, "where");
   const Device dev = ew::device_of({cond, a, b}, "where");
@@ -158,7 +159,8 @@ Tensor ternary(TernaryOp op, const char* name, const Tensor& x, const Tensor& y,
                Tensor* self) {
   if (!self && lazy::detail::recording()) [[unlikely]] {
     TernaryParams p{op, name, value, z.s ? std::optional<Scalar>(*z.s) : std::nullopt};
-    return lazy::record_op<TernaryParams>(name, eval_ternary, std::move(p), {x, y, z.t ? *z.t : Tensor()})[0];
+    return lazy::record_op<TernaryParams>(name, eval_ternary, std::move(p), {x, y, z.t ? *z.t : Tensor()},
+                                          PrimitiveKind::Elementwise)[0];
   }
   const Device dev = ew::device_of({x, y, z}, name);
   const DType t = ew::result_type({x, y, z});

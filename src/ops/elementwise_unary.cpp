@@ -232,7 +232,7 @@ Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p, std::optional<DT
   const Spec& s = spec(op);
   check_defined(x, s.name);
   if (lazy::detail::recording()) [[unlikely]]
-    return lazy::record_op<UnaryPrimParams>(s.name, eval_unary, {op, p, forced}, {x})[0];
+    return lazy::record_op<UnaryPrimParams>(s.name, eval_unary, {op, p, forced}, {x}, PrimitiveKind::Elementwise)[0];
   RICCI_CHECK(!(op == UnaryOp::Neg && x.dtype() == DType::Bool), DTypeError,
               "[neg] Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
               "mask, use the `~` or `logical_not()` operator instead.");

@@ -82,7 +82,7 @@ Tensor expand_if_needed(const Tensor& t, const Dims& shape) { return t.shape() =
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1("mm", [](const Tensors& in) { return mm(in[0], in[1]); }, {a, b});
+    return lazy::record1_as(PrimitiveKind::Matmul, "mm", [](const Tensors& in) { return mm(in[0], in[1]); }, {a, b});
   check_operands("mm", a, b);
   RICCI_CHECK(a.dim() == 2, ShapeError, "[mm] mat1 must be a matrix, got ", a.dim(), "-D tensor; use matmul for vectors and batches");
   RICCI_CHECK(b.dim() == 2, ShapeError, "[mm] mat2 must be a matrix, got ", b.dim(), "-D tensor; use matmul for vectors and batches");
@@ -92,7 +92,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1("bmm", [](const Tensors& in) { return bmm(in[0], in[1]); }, {a, b});
+    return lazy::record1_as(PrimitiveKind::Matmul, "bmm", [](const Tensors& in) { return bmm(in[0], in[1]); }, {a, b});
   check_operands("bmm", a, b);
   RICCI_CHECK(a.dim() == 3, ShapeError, "[bmm] batch1 must be a 3D tensor, got ", a.dim(), "-D; use matmul to broadcast");
   RICCI_CHECK(b.dim() == 3, ShapeError, "[bmm] batch2 must be a 3D tensor, got ", b.dim(), "-D; use matmul to broadcast");
@@ -231,7 +231,7 @@ Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, 
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1("matmul", [](const Tensors& in) { return matmul(in[0], in[1]); }, {a, b});
+    return lazy::record1_as(PrimitiveKind::Matmul, "matmul", [](const Tensors& in) { return matmul(in[0], in[1]); }, {a, b});
   check_operands("matmul", a, b);
   const int64_t da = a.dim(), db = b.dim();
   RICCI_CHECK(da >= 1 && db >= 1, ShapeError, "[matmul] both arguments to matmul need to be at least 1D, but they are ",

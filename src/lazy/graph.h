@@ -1,0 +1,17 @@
+#pragma once
+// Reading a pending graph without evaluating it: what transforms that rewrite a traced
+// function (vmap) walk. Internal.
+#include <functional>
+#include <vector>
+
+#include "ricci/primitive.h"
+
+namespace ricci::lazy {
+
+// Called once per pending op that `roots` need, inputs before the ops that read them: the
+// primitive, its inputs, and the placeholder storage of each output (null where that output is
+// gone), by which later ops' inputs (and views of them) can be recognised.
+using PendingVisitor = std::function<void(const Primitive&, const Tensors& inputs, const std::vector<const Storage*>&)>;
+void walk_pending(const std::vector<Tensor>& roots, const PendingVisitor& visit);
+
+}  // namespace ricci::lazy

@@ -1,0 +1,273 @@
+// vmap (docs/transforms.md).
+//
+// Note [vmap by tracing]
+// ~~~~~~~~~~~~~~~~~~~~~~
+// vmap(f)(xs) records f lazily on placeholders that have the shape of one example (the batched
+// inputs without their mapped axis), then walks the recorded primitives in order and asks each
+// one for its batching rule (Primitive::vmap) on the real, batched tensors: elementwise ops align
+// the batch axes and run once; matmul moves the batch into its batch dims; any other op runs once
+// per example and stacks. Ops that read no batched input run as they are. Nothing of the trace
+// is ever evaluated. When f cannot be traced — it reads a value of a batched input, or takes a
+// gradient (autograd needs values) — vmap runs f once per example and stacks: the same numbers,
+// at a loop's speed. Rules run in the caller's mode, so a vmap inside another vmap's trace is
+// recorded there and batched again.
+#include <unordered_map>
+
+#include "core/tensor_internal.h"
+#include "lazy/graph.h"
+#include "lazy/lazy_detail.h"
+#include "ricci/error.h"
+#include "ricci/lazy.h"
+#include "ricci/ops/linalg.h"
+#include "ricci/ops/shape.h"
+#include "ricci/transforms.h"
+
+namespace ricci {
+
+namespace {
+
+// x with its axis `axis` moved to the front.
+Tensor batch_first(const Tensor& x, int64_t axis) {
+  if (axis == 0) return x;
+  Dims perm;
+  perm.push_back(axis);
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d != axis) perm.push_back(d);
+  return x.permute(perm);
+}
+
+// x (batched along `axis`) as [B, 1, ..., 1, example dims] with `rank` example dims, so that it
+// broadcasts against unbatched operands of up to `rank` dims exactly as one example would.
+Tensor align(const Tensor& x, int64_t axis, int64_t rank) {
+  Tensor t = batch_first(x, axis);
+  while (t.dim() - 1 < rank) t = t.unsqueeze(1);
+  return t;
+}
+
+// x with its first axis moved to position `to`.
+Tensor front_to(const Tensor& x, int64_t to) {
+  if (to == 0) return x;
+  Dims perm;
+  for (int64_t d = 1; d < x.dim(); ++d) {
+    if (static_cast<int64_t>(perm.size()) == to) perm.push_back(0);
+    perm.push_back(d);
+  }
+  if (static_cast<int64_t>(perm.size()) == to) perm.push_back(0);
+  return x.permute(perm);
+}
+
+int64_t batch_size(const Tensors& inputs, const std::vector<int64_t>& axes) {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (axes[i] >= 0) return inputs[i].size(axes[i]);
+  return -1;
+}
+
+}  // namespace
+
+std::pair<Tensors, std::vector<int64_t>> Primitive::vmap(const Tensors& inputs, const std::vector<int64_t>& axes) const {
+  RICCI_CHECK(axes.size() == inputs.size(), ValueError, "[", name(), "] vmap got ", axes.size(), " axes for ",
+              inputs.size(), " inputs");
+  const int64_t n = batch_size(inputs, axes);
+  RICCI_CHECK(n >= 0, ValueError, "[", name(), "] vmap: no input is batched");
+  const PrimitiveKind k = kind();
+  if (k == PrimitiveKind::Elementwise || k == PrimitiveKind::Matmul) {
+    int64_t rank = 0;
+    bool fits = true;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!inputs[i].defined()) continue;
+      const int64_t r = inputs[i].dim() - (axes[i] >= 0 ? 1 : 0);
+      rank = std::max(rank, r);
+      fits = fits && (k != PrimitiveKind::Matmul || r >= 2);  // vectors change matmul's meaning
+    }
+    if (fits) {
+      Tensors aligned(inputs.size());
+      for (size_t i = 0; i < inputs.size(); ++i)
+        aligned[i] = inputs[i].defined() && axes[i] >= 0 ? align(inputs[i], axes[i], rank) : inputs[i];
+      if (k == PrimitiveKind::Matmul) return {{matmul(aligned[0], aligned[1])}, {0}};
+      Tensors outs = eval(aligned);
+      return {outs, std::vector<int64_t>(outs.size(), 0)};
+    }
+  }
+  // Any op: once per example, stacked.
+  std::vector<Tensors> per_output;
+  for (int64_t b = 0; b < n; ++b) {
+    Tensors slice(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i)
+      slice[i] = inputs[i].defined() && axes[i] >= 0 ? inputs[i].select(axes[i], b) : inputs[i];
+    Tensors outs = eval(slice);
+    if (per_output.empty()) per_output.resize(outs.size());
+    for (size_t j = 0; j < outs.size(); ++j) per_output[j].push_back(outs[j]);
+  }
+  Tensors outs(per_output.size());
+  std::vector<int64_t> out_axes(per_output.size(), -1);
+  for (size_t j = 0; j < per_output.size(); ++j) {
+    if (per_output[j].empty() || !per_output[j][0].defined()) continue;
+    outs[j] = stack(per_output[j], 0);
+    out_axes[j] = 0;
+  }
+  return {outs, out_axes};
+}
+
+namespace {
+
+struct Batched {
+  Tensor value;
+  int64_t axis = -1;  // -1: the same for every example
+};
+
+// The example-shaped placeholder vmap traces f on.
+Tensor placeholder_like(const Tensor& x, int64_t axis) {
+  Dims shape;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d != axis) shape.push_back(x.size(d));
+  const size_t nbytes = static_cast<size_t>(checked_numel(shape, "vmap")) * x.element_size();
+  auto storage = ricci::detail::make_intrusive<Storage>(Storage::Deferred{}, nbytes, x.device());
+  return make_tensor(std::move(storage), x.dtype(), shape, contiguous_strides(shape), 0);
+}
+
+// f on the whole batch through the primitives' rules (Note [vmap by tracing]); throws
+// TraceFailed when f cannot be traced.
+std::vector<Batched> by_tracing(const TensorFn& f, const Tensors& xs, const std::vector<int64_t>& axes) {
+  const bool outer_lazy = is_lazy();
+  std::unordered_map<const Storage*, Batched> env;
+  Tensors traced_in(xs.size()), traced_out;
+  {
+    LazyGuard lazy;
+    lazy::detail::Tracing tracing;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (axes[i] < 0) {
+        traced_in[i] = xs[i];
+        continue;
+      }
+      traced_in[i] = placeholder_like(xs[i], axes[i]);
+      env[traced_in[i].unsafe_impl()->storage.get()] = {xs[i], axes[i]};
+    }
+    traced_out = f(traced_in);
+  }
+  LazyGuard mode(outer_lazy);
+  auto lookup = [&env](const Tensor& t) -> const Batched* {
+    if (!t.defined()) return nullptr;
+    auto it = env.find(t.unsafe_impl()->storage.get());
+    if (it == env.end()) {
+      if (t.unsafe_impl()->storage->is_deferred()) throw lazy::detail::TraceFailed{};  // an alias vmap cannot follow
+      return nullptr;
+    }
+    return &it->second;
+  };
+  lazy::walk_pending(traced_out, [&](const Primitive& prim, const Tensors& ins,
+                                     const std::vector<const Storage*>& placeholders) {
+    Tensors values(ins.size());
+    std::vector<int64_t> in_axes(ins.size(), -1);
+    bool any = false;
+    for (size_t i = 0; i < ins.size(); ++i) {
+      const Batched* b = lookup(ins[i]);
+      if (!b) {
+        values[i] = ins[i];
+        continue;
+      }
+      // A placeholder's view with another layout than the tensor it aliases cannot be mapped.
+      if (b->axis >= 0 && ins[i].dim() != b->value.dim() - 1) throw lazy::detail::TraceFailed{};
+      values[i] = b->value;
+      in_axes[i] = b->axis;
+      any = any || b->axis >= 0;
+    }
+    Tensors outs;
+    std::vector<int64_t> out_axes;
+    if (any) {
+      std::tie(outs, out_axes) = prim.vmap(values, in_axes);
+    } else {
+      outs = prim.eval(values);
+      out_axes.assign(outs.size(), -1);
+    }
+    for (size_t j = 0; j < placeholders.size() && j < outs.size(); ++j)
+      if (placeholders[j]) env[placeholders[j]] = {outs[j], out_axes[j]};
+  });
+  std::vector<Batched> result;
+  for (const Tensor& o : traced_out) {
+    if (const Batched* b = lookup(o)) {
+      result.push_back(*b);
+    } else {
+      result.push_back({o, -1});  // f returned something that does not depend on the batch
+    }
+  }
+  return result;
+}
+
+// f once per example, stacked along 0.
+std::vector<Batched> by_loop(const TensorFn& f, const Tensors& xs, const std::vector<int64_t>& axes, int64_t n) {
+  std::vector<Tensors> per_output;
+  for (int64_t b = 0; b < n; ++b) {
+    Tensors slice(xs.size());
+    for (size_t i = 0; i < xs.size(); ++i) slice[i] = axes[i] >= 0 ? xs[i].select(axes[i], b) : xs[i];
+    Tensors outs = f(slice);
+    if (per_output.empty()) per_output.resize(outs.size());
+    RICCI_CHECK(outs.size() == per_output.size(), ValueError, "[vmap] f returned ", outs.size(),
+                " outputs for one example and ", per_output.size(), " for another");
+    for (size_t j = 0; j < outs.size(); ++j) per_output[j].push_back(outs[j]);
+  }
+  std::vector<Batched> result;
+  for (auto& outs : per_output) result.push_back({outs[0].defined() ? stack(outs, 0) : Tensor(), outs[0].defined() ? 0 : -1});
+  return result;
+}
+
+int64_t wrap_axis(std::optional<int64_t> axis, int64_t ndim, const char* what, size_t i) {
+  if (!axis) return -1;
+  RICCI_CHECK(ndim > 0, ValueError, "[vmap] ", what, " ", i, " is 0-d, so it has no axis ", *axis,
+              " to map over; pass std::nullopt for inputs that are not batched");
+  RICCI_CHECK(*axis >= -ndim && *axis < ndim, IndexError, "[vmap] ", what, " axis ", *axis, " of input ", i,
+              " is out of range for a tensor with ", ndim, " dims");
+  return *axis < 0 ? *axis + ndim : *axis;
+}
+
+}  // namespace
+
+TensorFn vmap(const TensorFn& f, Axes in_axes, Axes out_axes) {
+  return [f, in_axes, out_axes](const Tensors& xs) -> Tensors {
+    RICCI_CHECK(in_axes.empty() || in_axes.size() == xs.size(), ValueError, "[vmap] in_axes has ", in_axes.size(),
+                " entries but f was called with ", xs.size(), " inputs; give one per input (std::nullopt: not batched)");
+    std::vector<int64_t> axes(xs.size());
+    int64_t n = -1;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const std::optional<int64_t> a = in_axes.empty() ? std::optional<int64_t>(0) : in_axes[i];
+      axes[i] = xs[i].defined() ? wrap_axis(a, xs[i].dim(), "in_axes", i) : -1;
+      if (axes[i] < 0) continue;
+      const int64_t size = xs[i].size(axes[i]);
+      RICCI_CHECK(n < 0 || size == n, ValueError, "[vmap] the mapped axes have different sizes: ", n, " and ", size,
+                  " (input ", i, ", axis ", axes[i], "); every batched input needs the same batch size");
+      n = size;
+    }
+    RICCI_CHECK(n >= 0, ValueError, "[vmap] no input is batched: in_axes maps none of them");
+    std::vector<Batched> outs;
+    try {
+      outs = by_tracing(f, xs, axes);
+    } catch (const lazy::detail::TraceFailed&) {
+      outs = by_loop(f, xs, axes, n);
+    }
+    RICCI_CHECK(out_axes.empty() || out_axes.size() == outs.size(), ValueError, "[vmap] out_axes has ",
+                out_axes.size(), " entries but f returned ", outs.size(), " outputs");
+    Tensors result;
+    for (size_t j = 0; j < outs.size(); ++j) {
+      Batched& b = outs[j];
+      if (!b.value.defined()) {
+        result.push_back(b.value);
+        continue;
+      }
+      Tensor v;
+      if (b.axis >= 0) {
+        v = batch_first(b.value, b.axis);
+      } else {
+        Dims s;
+        s.push_back(n);
+        for (int64_t d : b.value.shape()) s.push_back(d);
+        v = b.value.unsqueeze(0).expand(s);
+      }
+      const std::optional<int64_t> want = out_axes.empty() ? std::optional<int64_t>(0) : out_axes[j];
+      RICCI_CHECK(want.has_value(), ValueError, "[vmap] out_axes ", j, " is std::nullopt, but every output is batched");
+      const int64_t to = wrap_axis(want, v.dim(), "out_axes", j);
+      result.push_back(front_to(v, to));
+    }
+    return result;
+  };
+}
+
+}  // namespace ricci
