@@ -73,8 +73,8 @@ Tensors record(PrimitivePtr prim, Tensors inputs);
 
 template <class Params>
 Tensors record_op(const char* name, typename OpPrimitive<Params>::Fn fn, Params params, Tensors inputs,
-                  PrimitiveKind kind = PrimitiveKind::Generic) {
-  return record(std::make_shared<const OpPrimitive<Params>>(name, fn, std::move(params), kind), std::move(inputs));
+                  PrimitiveKind kind = PrimitiveKind::Generic, typename OpPrimitive<Params>::VmapRule rule = nullptr) {
+  return record(std::make_shared<const OpPrimitive<Params>>(name, fn, std::move(params), kind, rule), std::move(inputs));
 }
 
 // The primitive that will produce a pending tensor (null once evaluated, or for eager tensors).

@@ -68,14 +68,21 @@ using PrimitivePtr = std::shared_ptr<const Primitive>;
 
 // The usual primitive: an op's eager entry point plus its parameters as a plain struct with
 // operator== (C++20 `= default` suffices). `eval` calls fn(inputs, params).
+// An op may also bring its own batching rule (a reduction shifts its dims past the batch axis).
 template <class Params>
 class OpPrimitive final : public Primitive {
  public:
   using Fn = Tensors (*)(const Tensors& inputs, const Params& params);
-  OpPrimitive(const char* name, Fn fn, Params params, PrimitiveKind kind = PrimitiveKind::Generic)
-      : name_(name), fn_(fn), params_(std::move(params)), kind_(kind) {}
+  using VmapRule = std::pair<Tensors, std::vector<int64_t>> (*)(const Params& params, const Tensors& inputs,
+                                                                 const std::vector<int64_t>& in_axes);
+  OpPrimitive(const char* name, Fn fn, Params params, PrimitiveKind kind = PrimitiveKind::Generic,
+              VmapRule rule = nullptr)
+      : name_(name), fn_(fn), params_(std::move(params)), kind_(kind), rule_(rule) {}
   const char* name() const override { return name_; }
   PrimitiveKind kind() const override { return kind_; }
+  std::pair<Tensors, std::vector<int64_t>> vmap(const Tensors& inputs, const std::vector<int64_t>& in_axes) const override {
+    return rule_ ? rule_(params_, inputs, in_axes) : Primitive::vmap(inputs, in_axes);
+  }
   Tensors eval(const Tensors& inputs) const override { return fn_(inputs, params_); }
   bool is_equivalent(const Primitive& other) const override {
     const auto* o = dynamic_cast<const OpPrimitive*>(&other);
@@ -88,6 +95,7 @@ class OpPrimitive final : public Primitive {
   Fn fn_;
   Params params_;
   PrimitiveKind kind_;
+  VmapRule rule_;
 };
 
 }  // namespace ricci

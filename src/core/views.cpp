@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "lazy/record.h"
+#include "transforms/batching.h"
 #include "autograd/autograd_meta.h"
 #include "core/tensor_internal.h"
 #include "ricci/autograd.h"
@@ -163,7 +164,14 @@ Tensor reshape_alias(const Tensor& self, Dims sizes, Dims strides, const char* n
 
 Tensor Tensor::view(IntArrayRef shape) const {
   if (lazy::recording() && is_pending(*this)) [[unlikely]]
-    return lazy::record1("view", [](const Tensors& in, const Dims& s) { return in[0].view(s); }, {*this}, Dims(shape));
+    return lazy::record1_rule("view", [](const Tensors& in, const Dims& s) { return in[0].view(s); },
+      [](const std::tuple<Dims>& p, const Tensors& in, const std::vector<int64_t>& ax) {
+        const Tensor x = batching::batch_first(in[0], ax[0]);
+        Dims s;
+        s.push_back(x.size(0));
+        for (int64_t d : std::get<0>(p)) s.push_back(d);
+        return batching::Result{{x.reshape(s)}, {0}};  // the batch of views, as values
+      }, {*this}, Dims(shape));
   check_defined(*this, "view");
   Dims sizes = infer_size(shape, numel(), "view");
   auto strides = compute_view_strides(this->shape(), this->strides(), sizes);
@@ -185,7 +193,14 @@ Tensor Tensor::view(DType dtype) const {
 
 Tensor Tensor::reshape(IntArrayRef shape) const {
   if (lazy::recording() && is_pending(*this)) [[unlikely]]
-    return lazy::record1("reshape", [](const Tensors& in, const Dims& s) { return in[0].reshape(s); }, {*this}, Dims(shape));
+    return lazy::record1_rule("reshape", [](const Tensors& in, const Dims& s) { return in[0].reshape(s); },
+      [](const std::tuple<Dims>& p, const Tensors& in, const std::vector<int64_t>& ax) {
+        const Tensor x = batching::batch_first(in[0], ax[0]);
+        Dims s;
+        s.push_back(x.size(0));
+        for (int64_t d : std::get<0>(p)) s.push_back(d);
+        return batching::Result{{x.reshape(s)}, {0}};  // the batch of views, as values
+      }, {*this}, Dims(shape));
   check_defined(*this, "reshape");
   Dims sizes = infer_size(shape, numel(), "reshape");
   if (auto strides = compute_view_strides(this->shape(), this->strides(), sizes))
@@ -195,7 +210,14 @@ Tensor Tensor::reshape(IntArrayRef shape) const {
 
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
   if (lazy::recording() && is_pending(*this)) [[unlikely]]
-    return lazy::record1("transpose", [](const Tensors& in, int64_t a, int64_t b) { return in[0].transpose(a, b); }, {*this}, d0, d1);
+    return lazy::record1_rule("transpose", [](const Tensors& in, int64_t a, int64_t b) { return in[0].transpose(a, b); },
+      [](const std::tuple<int64_t, int64_t>& p, const Tensors& in, const std::vector<int64_t>& ax) {
+        const Tensor x = batching::batch_first(in[0], ax[0]);
+        const int64_t rank = x.dim() - 1;
+        if (rank == 0) return batching::Result{{x}, {0}};
+        return batching::Result{{x.transpose(batching::shifted_dim(std::get<0>(p), rank, "transpose"),
+                                             batching::shifted_dim(std::get<1>(p), rank, "transpose"))}, {0}};
+      }, {*this}, d0, d1);
   check_defined(*this, "transpose");
   d0 = wrap_dim(d0, dim(), "transpose");
   d1 = wrap_dim(d1, dim(), "transpose");

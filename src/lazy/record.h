@@ -39,6 +39,21 @@ Tensor record1_as(PrimitiveKind kind, const char* name, F, Tensors inputs, P... 
   return record_op<Params>(name, fn, Params(std::move(params)...), std::move(inputs), kind)[0];
 }
 
+// With a batching rule R: a captureless lambda (const std::tuple<P...>&, const Tensors& inputs,
+// const std::vector<int64_t>& in_axes) -> std::pair<Tensors, std::vector<int64_t>>.
+template <class F, class R, class... P>
+Tensor record1_rule(const char* name, F, R, Tensors inputs, P... params) {
+  static_assert(std::is_empty_v<F> && std::is_empty_v<R>, "a primitive's lambdas must not capture");
+  using Params = std::tuple<P...>;
+  typename OpPrimitive<Params>::Fn fn = [](const Tensors& in, const Params& p) -> Tensors {
+    return {std::apply([&](const auto&... a) { return Tensor(F{}(in, a...)); }, p)};
+  };
+  typename OpPrimitive<Params>::VmapRule rule = [](const Params& p, const Tensors& in, const std::vector<int64_t>& ax) {
+    return R{}(p, in, ax);
+  };
+  return record_op<Params>(name, fn, Params(std::move(params)...), std::move(inputs), PrimitiveKind::Generic, rule)[0];
+}
+
 template <class F, class... P>
 Tensor record1(const char* name, F f, Tensors inputs, P... params) {
   return record1_as(PrimitiveKind::Generic, name, f, std::move(inputs), std::move(params)...);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "lazy/record.h"
+#include "transforms/batching.h"
 #include "backend/cpu/nn_kernels.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
@@ -47,8 +48,14 @@ Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t d, bool log);
 
 Tensor softmax_impl(const Tensor& input, int64_t dim, std::optional<DType> dtype, bool log) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1(log ? "log_softmax" : "softmax", [](const Tensors& in, int64_t d, std::optional<DType> t, bool lg) {
-      return softmax_impl(in[0], d, t, lg); }, {input}, dim, dtype, log);
+    return lazy::record1_rule(log ? "log_softmax" : "softmax", [](const Tensors& in, int64_t d, std::optional<DType> t, bool lg) {
+      return softmax_impl(in[0], d, t, lg);
+    }, [](const std::tuple<int64_t, std::optional<DType>, bool>& p, const Tensors& in, const std::vector<int64_t>& ax) {
+      const Tensor x = batching::batch_first(in[0], ax[0]);
+      const auto [d, t, lg] = p;
+      if (x.dim() == 1) return batching::Result{{softmax_impl(x.unsqueeze(1), 1, t, lg).squeeze(1)}, {0}};
+      return batching::Result{{softmax_impl(x, batching::shifted_dim(d, x.dim() - 1, lg ? "log_softmax" : "softmax"), t, lg)}, {0}};
+    }, {input}, dim, dtype, log);
   const char* op = log ? "log_softmax" : "softmax";
   check_defined(input, op);
   const Tensor x = dtype ? input.to(*dtype) : input;

@@ -1,6 +1,7 @@
 // sum, mean, prod, amax/amin, max/min, argmax/argmin, all/any: validation, output dtype,
 // kernel call and derivative. The kernels are in backend/cpu/reduce_kernels.cpp.
 #include "lazy/record.h"
+#include "transforms/batching.h"
 #include "ricci/ops/reduce.h"
 
 #include "core/tensor_internal.h"
@@ -87,8 +88,14 @@ Tensor finish_dtype(const Tensor& out, std::optional<DType> dtype) { return dtyp
 
 Tensor sum_impl(const Tensor& x0, IntArrayRef dims, bool keepdim, std::optional<DType> dtype) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1("sum", [](const Tensors& in, const Dims& d, bool k, std::optional<DType> t) {
-      return sum_impl(in[0], d, k, t); }, {x0}, Dims(dims), keepdim, dtype);
+    return lazy::record1_rule("sum", [](const Tensors& in, const Dims& d, bool k, std::optional<DType> t) {
+      return sum_impl(in[0], d, k, t);
+    }, [](const std::tuple<Dims, bool, std::optional<DType>>& p, const Tensors& in, const std::vector<int64_t>& ax) {
+      const Tensor x = batching::batch_first(in[0], ax[0]);
+      const int64_t rank = x.dim() - 1;
+      if (rank == 0) return batching::Result{{sum_impl(x.unsqueeze(1), {1}, false, std::get<2>(p))}, {0}};
+      return batching::Result{{sum_impl(x, batching::shifted_dims(std::get<0>(p), rank, "sum"), std::get<1>(p), std::get<2>(p))}, {0}};
+    }, {x0}, Dims(dims), keepdim, dtype);
   const Tensor x = with_dtype(x0, dtype);
   const ReduceShape rs = reduce_shape(x, dims, keepdim, "sum");
   Tensor out = run_reduce("sum", x, rs, sum_dtype(x.dtype()));
@@ -102,8 +109,13 @@ Tensor sum_impl(const Tensor& x0, IntArrayRef dims, bool keepdim, std::optional<
 
 Tensor mean_impl(const Tensor& x, IntArrayRef dims, bool keepdim) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1("mean", [](const Tensors& in, const Dims& d, bool k) { return mean_impl(in[0], d, k); },
-                         {x}, Dims(dims), keepdim);
+    return lazy::record1_rule("mean", [](const Tensors& in, const Dims& d, bool k) { return mean_impl(in[0], d, k); },
+      [](const std::tuple<Dims, bool>& p, const Tensors& in, const std::vector<int64_t>& ax) {
+        const Tensor x = batching::batch_first(in[0], ax[0]);
+        const int64_t rank = x.dim() - 1;
+        if (rank == 0) return batching::Result{{mean_impl(x.unsqueeze(1), {1}, false)}, {0}};
+        return batching::Result{{mean_impl(x, batching::shifted_dims(std::get<0>(p), rank, "mean"), std::get<1>(p))}, {0}};
+      }, {x}, Dims(dims), keepdim);
   const ReduceShape rs = reduce_shape(x, dims, keepdim, "mean");
   RICCI_CHECK(x.is_floating_point(), DTypeError,
               "[mean] mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ",

@@ -18,6 +18,7 @@
 #include <numeric>
 
 #include "lazy/lazy_detail.h"
+#include "transforms/grad_functor.h"
 #include "ricci/error.h"
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
@@ -193,8 +194,8 @@ ValueAndGradFn value_and_grad(const TensorFn& f, std::vector<int> argnums) {
 }
 
 TensorFn grad(const TensorFn& f, std::vector<int> argnums) {
-  ValueAndGradFn vg = value_and_grad(f, std::move(argnums));
-  return [vg](const Tensors& inputs) { return vg(inputs).second; };
+  RICCI_CHECK(!argnums.empty(), ValueError, "[grad] argnums is empty; name at least one input to differentiate with respect to");
+  return transforms_detail::GradFunctor{f, std::move(argnums)};
 }
 
 std::function<Tensor(const Tensor&)> grad(const std::function<Tensor(const Tensor&)>& f) {

@@ -15,6 +15,8 @@
 
 #include "core/tensor_internal.h"
 #include "lazy/graph.h"
+#include "transforms/grad_functor.h"
+#include "transforms/batching.h"
 #include "lazy/lazy_detail.h"
 #include "ricci/error.h"
 #include "ricci/lazy.h"
@@ -24,9 +26,8 @@
 
 namespace ricci {
 
-namespace {
+namespace batching {
 
-// x with its axis `axis` moved to the front.
 Tensor batch_first(const Tensor& x, int64_t axis) {
   if (axis == 0) return x;
   Dims perm;
@@ -35,6 +36,24 @@ Tensor batch_first(const Tensor& x, int64_t axis) {
     if (d != axis) perm.push_back(d);
   return x.permute(perm);
 }
+
+int64_t shifted_dim(int64_t dim, int64_t rank, const char* op) { return wrap_dim(dim, rank, op) + 1; }
+
+Dims shifted_dims(IntArrayRef dims, int64_t rank, const char* op) {
+  Dims r;
+  if (dims.empty()) {
+    for (int64_t d = 1; d <= rank; ++d) r.push_back(d);
+    return r;
+  }
+  for (int64_t d : dims) r.push_back(shifted_dim(d, rank, op));
+  return r;
+}
+
+}  // namespace batching
+
+namespace {
+
+using batching::batch_first;
 
 // x (batched along `axis`) as [B, 1, ..., 1, example dims] with `rank` example dims, so that it
 // broadcasts against unbatched operands of up to `rank` dims exactly as one example would.
@@ -210,6 +229,41 @@ std::vector<Batched> by_loop(const TensorFn& f, const Tensors& xs, const std::ve
   return result;
 }
 
+// vmap(grad(f)): example i's loss depends only on example i's inputs, so the gradient of the sum
+// of the losses with respect to a batch of per-example copies of the inputs is the batch of
+// per-example gradients. f runs batched (vmap) and autograd makes one backward pass.
+std::vector<Batched> per_example_gradients(const transforms_detail::GradFunctor& g, const Tensors& xs,
+                                           const std::vector<int64_t>& axes, int64_t n) {
+  Tensors bx = xs;
+  Axes bax(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) bax[i] = axes[i] >= 0 ? std::optional<int64_t>(axes[i]) : std::nullopt;
+  for (int a : g.argnums) {
+    const size_t i = static_cast<size_t>(a);
+    if (i >= xs.size() || axes[i] >= 0 || !xs[i].defined()) continue;
+    Dims s;
+    s.push_back(n);
+    for (int64_t d : xs[i].shape()) s.push_back(d);
+    bx[i] = xs[i].unsqueeze(0).expand(s);  // the same values for every example, one gradient each
+    bax[i] = 0;
+  }
+  const TensorFn f = g.f;
+  TensorFn total = [f, bax](const Tensors& in) {
+    Tensors losses = vmap(f, bax)(in);
+    RICCI_CHECK(!losses.empty() && losses[0].defined() && losses[0].numel() == losses[0].size(0), ValueError,
+                "[grad] f must return a scalar (a tensor of one element) as its first output, but under vmap it "
+                "returned shape ", losses.empty() || !losses[0].defined() ? Dims() : Dims(losses[0].shape()),
+                "; reduce it first (e.g. .sum() or .mean())");
+    return Tensors{losses[0].sum()};
+  };
+  Tensors grads = grad(total, g.argnums)(bx);
+  std::vector<Batched> result;
+  for (size_t k = 0; k < grads.size(); ++k) {
+    const size_t i = static_cast<size_t>(g.argnums[k]);
+    result.push_back({grads[k], grads[k].defined() && bax[i] ? *bax[i] : -1});
+  }
+  return result;
+}
+
 int64_t wrap_axis(std::optional<int64_t> axis, int64_t ndim, const char* what, size_t i) {
   if (!axis) return -1;
   RICCI_CHECK(ndim > 0, ValueError, "[vmap] ", what, " ", i, " is 0-d, so it has no axis ", *axis,
@@ -238,10 +292,14 @@ TensorFn vmap(const TensorFn& f, Axes in_axes, Axes out_axes) {
     }
     RICCI_CHECK(n >= 0, ValueError, "[vmap] no input is batched: in_axes maps none of them");
     std::vector<Batched> outs;
-    try {
-      outs = by_tracing(f, xs, axes);
-    } catch (const lazy::detail::TraceFailed&) {
-      outs = by_loop(f, xs, axes, n);
+    if (const auto* g = f.target<transforms_detail::GradFunctor>()) {
+      outs = per_example_gradients(*g, xs, axes, n);
+    } else {
+      try {
+        outs = by_tracing(f, xs, axes);
+      } catch (const lazy::detail::TraceFailed&) {
+        outs = by_loop(f, xs, axes, n);
+      }
     }
     RICCI_CHECK(out_axes.empty() || out_axes.size() == outs.size(), ValueError, "[vmap] out_axes has ",
                 out_axes.size(), " entries but f returned ", outs.size(), " outputs");

@@ -1,0 +1,21 @@
+#pragma once
+// Helpers for batching rules (Note [vmap by tracing], src/transforms/vmap.cpp): an op's rule gets
+// its inputs with their batch axes and returns its outputs with theirs.
+#include <utility>
+#include <vector>
+
+#include "ricci/tensor.h"
+
+namespace ricci::batching {
+
+using Result = std::pair<std::vector<Tensor>, std::vector<int64_t>>;
+
+// x with the batch axis (axis) moved to the front.
+Tensor batch_first(const Tensor& x, int64_t axis);
+// A dim of one example (negative counts from the end of its `rank` dims) as a dim of the batch
+// with the batch axis in front.
+int64_t shifted_dim(int64_t dim, int64_t rank, const char* op);
+// The same for a list of dims; an empty list (all dims) becomes every example dim.
+Dims shifted_dims(IntArrayRef dims, int64_t rank, const char* op);
+
+}  // namespace ricci::batching
