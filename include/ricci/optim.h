@@ -68,6 +68,13 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   virtual void step() = 0;
+  // MLX's functional step: the gradients come as a tree shaped like model.trainable_parameters()
+  // (nn::value_and_grad gives one) instead of in .grad. Runs exactly step()'s arithmetic on the
+  // model's parameters (which must be this optimizer's), leaving every .grad as it was.
+  void update(nn::Module& model, const Tree& grads);
+  // The state as a tree: {"<parameter index>": {"step", "exp_avg", ...}} (state_dict's layout),
+  // for eval(model.parameter_tree(), opt.state_tree()).
+  Tree state_tree() const;
   // Clears (set_to_none) or zeroes every parameter's .grad.
   void zero_grad(bool set_to_none = true);
   void add_param_group(ParamGroup group);

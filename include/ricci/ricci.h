@@ -28,3 +28,5 @@
 #include "ricci/primitive.h"
 #include "ricci/lazy.h"
 #include "ricci/transforms.h"
+#include "ricci/tree.h"
+#include "ricci/nn/transforms.h"

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "ricci/tensor.h"
+#include "ricci/tree.h"
 
 namespace ricci::nn {
 
@@ -74,6 +75,17 @@ class Module {
   Tensor parameter(const std::string& name) const;
   Tensor buffer(const std::string& name) const;
   std::shared_ptr<Module> child(const std::string& name) const;
+
+  // ---- parameters as trees (MLX) --------------------------------------------------------------------
+  // {own parameters by name..., child name: child's tree...}, in registration order.
+  Tree parameter_tree() const;
+  // The same, only the parameters that require grad (what a gradient tree has).
+  Tree trainable_parameters() const;
+  // Sets each parameter named in `params` (dotted paths, as parameter_tree() lays them out) to
+  // the given values, in place and without recording a graph: handles to the parameters (layers'
+  // members, optimizers) stay valid. A pending (lazy) value is evaluated. IndexError for an
+  // unknown name, ShapeError for a shape that differs.
+  Module& update(const Tree& params);
 
   // ---- state ------------------------------------------------------------------------------------
   // Per module: its parameters, then its buffers, then each child's entries with the child's
