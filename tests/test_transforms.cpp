@@ -130,6 +130,47 @@ TEST(Transforms, WorkInLazyMode) {
   EXPECT_TRUE(allclose(eager, lazy, 0, 0));
 }
 
+TEST(Transforms, CustomVjpUsesTheGivenBackward) {
+  // f(x) = x^2 with a deliberately scaled backward: 10 * 2x.
+  TensorFn f = custom_vjp([](const Tensors& in) { return Tensors{in[0] * in[0]}; },
+                          [](const Tensors& p, const Tensors&, const Tensors& g) { return Tensors{g[0] * p[0] * 20}; });
+  const Tensor x = vec({1, 2});
+  EXPECT_TRUE(allclose(f({x})[0], x * x, 0, 0));
+  TensorFn loss = [f](const Tensors& in) { return Tensors{f(in)[0].sum()}; };
+  EXPECT_TRUE(allclose(grad(loss)({x})[0], x * 20, 0, 0));
+  Tensor w = x.clone().requires_grad_();
+  f({w})[0].sum().backward();
+  EXPECT_TRUE(allclose(w.grad(), x * 20, 0, 0));
+  TensorFn bad = custom_vjp([](const Tensors& in) { return Tensors{in[0] * 2}; },
+                            [](const Tensors&, const Tensors&, const Tensors&) { return Tensors{}; });
+  EXPECT_THROW_MSG(grad([bad](const Tensors& in) { return Tensors{bad(in)[0].sum()}; })({x}), ValueError,
+                   "[custom_vjp] the vjp function returned 0 cotangents for 1 primals");
+}
+
+TEST(Transforms, CheckpointSavesMemoryAndKeepsGradients) {
+  manual_seed(0);
+  const Tensor x0 = randn({256, 256}, float64);
+  TensorFn block = [](const Tensors& in) {
+    Tensor y = in[0];
+    for (int i = 0; i < 8; ++i) y = (y * 1.01).tanh();  // 16 intermediates of 512 KiB kept for backward
+    return Tensors{y};
+  };
+  auto run = [&](const TensorFn& f, size_t* held) {
+    Tensor x = x0.clone().requires_grad_();
+    const size_t before = memory_stats().allocated_bytes;
+    Tensor loss = f({x})[0].sum();
+    *held = memory_stats().allocated_bytes - before;  // what the forward leaves for the backward
+    loss.backward();
+    return x.grad();
+  };
+  size_t plain = 0, ckpt = 0;
+  const Tensor g_plain = run(block, &plain);
+  const Tensor g_ckpt = run(checkpoint(block), &ckpt);
+  EXPECT_TRUE(allclose(g_plain, g_ckpt, 0, 0));
+  std::printf("memory held between forward and backward: %zu B plain, %zu B checkpointed\n", plain, ckpt);
+  EXPECT_LT(ckpt * 4, plain);
+}
+
 TEST(Transforms, Errors) {
   TensorFn f = [](const Tensors& in) { return Tensors{in[0] * 2}; };
   const Tensor x = vec({1, 2});

@@ -161,6 +161,9 @@ class Node : public std::enable_shared_from_this<Node> {
   friend std::shared_ptr<Node> record(const char*, std::initializer_list<const Tensor*>,
                                       std::initializer_list<Tensor*>, std::initializer_list<const Tensor*>,
                                       std::initializer_list<const Tensor*>, VjpFn);
+  template <class In, class Out>
+  friend std::shared_ptr<Node> build_node(std::shared_ptr<Node> node, const In& inputs, const Out& outputs,
+                                          const In& saved_inputs, const In& saved_outputs);
 };
 
 // What a vjp rule sees.
@@ -184,6 +187,10 @@ std::shared_ptr<Node> record(const char* name, std::initializer_list<const Tenso
                              std::initializer_list<Tensor*> outputs,
                              std::initializer_list<const Tensor*> saved_inputs,
                              std::initializer_list<const Tensor*> saved_outputs, VjpFn vjp);
+// The same with counts known only at run time (custom_vjp, checkpoint).
+std::shared_ptr<Node> record(const char* name, const std::vector<const Tensor*>& inputs,
+                             const std::vector<Tensor*>& outputs, const std::vector<const Tensor*>& saved_inputs,
+                             const std::vector<const Tensor*>& saved_outputs, VjpFn vjp);
 
 // For ops that write into `self`, before writing: when the graph is being kept, refuses leaves
 // that require grad, views of such leaves, and views made under no_grad of tensors that require

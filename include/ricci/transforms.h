@@ -56,4 +56,13 @@ TensorFn hessian(const TensorFn& f, int argnum = 0);
 // The value of x, through which no transform or backward() passes a gradient.
 Tensor stop_gradient(const Tensor& x);
 
+// f with a backward of your own: vjp_fn(primals, outputs, cotangents) returns one cotangent per
+// primal (undefined: none). f runs without recording a graph; every transform and backward()
+// that reaches the outputs calls vjp_fn instead of differentiating f.
+using CustomVjpFn = std::function<Tensors(const Tensors& primals, const Tensors& outputs, const Tensors& cotangents)>;
+TensorFn custom_vjp(TensorFn f, CustomVjpFn vjp_fn);
+// Gradient checkpointing: f's intermediates are not kept for the backward pass; it runs f again
+// when the gradient is needed. Same values and gradients, less memory between forward and backward.
+TensorFn checkpoint(TensorFn f);
+
 }  // namespace ricci

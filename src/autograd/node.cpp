@@ -220,10 +220,10 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
-std::shared_ptr<Node> record(const char* name, std::initializer_list<const Tensor*> inputs,
-                             std::initializer_list<Tensor*> outputs, std::initializer_list<const Tensor*> saved_inputs,
-                             std::initializer_list<const Tensor*> saved_outputs, VjpFn vjp) {
-  auto node = make_node<Node>(name, std::move(vjp));
+// What both record() overloads do: edges to the inputs, saved values, and the outputs' history.
+template <class In, class Out>
+std::shared_ptr<Node> build_node(std::shared_ptr<Node> node, const In& inputs, const Out& outputs,
+                                 const In& saved_inputs, const In& saved_outputs) {
   node->sequence_nr_ = next_sequence_nr.fetch_add(1, std::memory_order_relaxed);
   node->next_edges_.reserve(inputs.size());
   node->saved_.reserve(saved_inputs.size() + saved_outputs.size());
@@ -243,6 +243,18 @@ std::shared_ptr<Node> record(const char* name, std::initializer_list<const Tenso
   }
   for (const Tensor* t : saved_outputs) node->saved_.emplace_back(*t, true);
   return node;
+}
+
+std::shared_ptr<Node> record(const char* name, std::initializer_list<const Tensor*> inputs,
+                             std::initializer_list<Tensor*> outputs, std::initializer_list<const Tensor*> saved_inputs,
+                             std::initializer_list<const Tensor*> saved_outputs, VjpFn vjp) {
+  return build_node(make_node<Node>(name, std::move(vjp)), inputs, outputs, saved_inputs, saved_outputs);
+}
+
+std::shared_ptr<Node> record(const char* name, const std::vector<const Tensor*>& inputs,
+                             const std::vector<Tensor*>& outputs, const std::vector<const Tensor*>& saved_inputs,
+                             const std::vector<const Tensor*>& saved_outputs, VjpFn vjp) {
+  return build_node(make_node<Node>(name, std::move(vjp)), inputs, outputs, saved_inputs, saved_outputs);
 }
 
 void bump_version(const Tensor& self) {

@@ -205,6 +205,52 @@ std::function<Tensor(const Tensor&)> grad(const std::function<Tensor(const Tenso
 
 Tensor stop_gradient(const Tensor& x) { return x.detach(); }
 
+TensorFn custom_vjp(TensorFn f, CustomVjpFn vjp_fn) {
+  return [f, vjp_fn](const Tensors& primals) -> Tensors {
+    Tensors outs;
+    {
+      NoGradGuard no_grad;
+      outs = f(primals);
+    }
+    bool needed = autograd::is_grad_enabled();
+    if (needed) {
+      needed = false;
+      for (const Tensor& p : primals) needed = needed || (p.defined() && p.requires_grad());
+    }
+    if (!needed) return outs;
+    std::vector<const Tensor*> ins, saved_ins, saved_outs;
+    std::vector<Tensor*> out_ptrs;
+    for (const Tensor& p : primals) {
+      ins.push_back(&p);
+      saved_ins.push_back(&p);
+    }
+    for (Tensor& o : outs) {
+      // An output that is an input (or a view of one) would take the input's history away.
+      if (o.defined()) o = o.clone();
+      out_ptrs.push_back(&o);
+      saved_outs.push_back(&o);
+    }
+    const size_t n_in = primals.size();
+    autograd::record("CustomVjpBackward", ins, out_ptrs, saved_ins, saved_outs, [vjp_fn, n_in](const autograd::VjpArgs& a) {
+      const Tensors ps(a.saved.begin(), a.saved.begin() + static_cast<std::ptrdiff_t>(n_in));
+      const Tensors os(a.saved.begin() + static_cast<std::ptrdiff_t>(n_in), a.saved.end());
+      Tensors g = vjp_fn(ps, os, a.grads);
+      RICCI_CHECK(g.size() == n_in, ValueError, "[custom_vjp] the vjp function returned ", g.size(),
+                  " cotangents for ", n_in, " primals; return one per primal (undefined for none)");
+      return g;
+    });
+    return outs;
+  };
+}
+
+TensorFn checkpoint(TensorFn f) {
+  return custom_vjp(f, [f](const Tensors& primals, const Tensors&, const Tensors& cotangents) {
+    Tensors ps;
+    for (const Tensor& p : primals) ps.push_back(p.defined() ? p.detach() : p);
+    return vjp(f, ps, cotangents).second;  // the forward again, this time recorded
+  });
+}
+
 namespace {
 
 // One row (jacrev) or column (jacfwd) per element of the output (input): the unit tensors.
