@@ -84,6 +84,33 @@ void BM_PerExampleGradsVmap(benchmark::State& state) {
 }
 BENCHMARK(BM_PerExampleGradsVmap)->Unit(benchmark::kMicrosecond);
 
+// Not one of the compared cases: the same per-example gradients with each example's x and y
+// lifted to rows ([1, 32], [1, 10]) inside the loss. vmap's matmul rule batches only operands of
+// rank >= 2 per example; a vector x (as above) sends matmul to the per-example fallback (select,
+// run, stack), whose backward through select writes a full-batch zero tensor per example. This
+// shows what that fallback costs.
+void BM_PerExampleGradsVmapRowInput(benchmark::State& state) {
+  const Mlp m;
+  const TensorFn row_loss = [](const Tensors& in) {
+    return Tensors{mlp_loss(in[0], in[1], in[2], in[3], in[4].unsqueeze(-2), in[5].unsqueeze(-2))};
+  };
+  const TensorFn per = vmap(grad(row_loss, {0, 1, 2, 3}),
+                            {std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 0});
+  {
+    const Tensors got = per(m.inputs()), want = per_example_loop(grad(loss_fn, {0, 1, 2, 3}), m);
+    for (size_t k = 0; k < 4; ++k)
+      if (!close(got[k], want[k])) {
+        state.SkipWithError("vmap(grad) with row inputs: per-example gradients differ from the loop's");
+        return;
+      }
+  }
+  for (auto _ : state) {
+    Tensors g = per(m.inputs());
+    benchmark::DoNotOptimize(g);
+  }
+}
+BENCHMARK(BM_PerExampleGradsVmapRowInput)->Unit(benchmark::kMicrosecond);
+
 void BM_PerExampleGradsLoop(benchmark::State& state) {
   const Mlp m;
   const TensorFn g = grad(loss_fn, {0, 1, 2, 3});
