@@ -5,7 +5,8 @@
 # ricci numbers come from bench_transforms (Google Benchmark, JSON, medians of 5 repetitions); the
 # peers from bench/transforms_peers.py (Python: its figures include the interpreter's cost per
 # call). A ratio below 1 means ricci is faster than PyTorch. Also prints ricci's grad(f) against
-# its own loss.backward() (target: grad <= 1.1x backward).
+# its own loss.backward() (target: grad <= 1.1x backward), and, with valgrind installed,
+# `INSTR <case> ricci=<instructions per call>` lines (bench/transforms_instr.cpp, callgrind).
 # Usage: bench/run_transforms.sh [ricci build dir (default: <repo>/build-bench; configured Release if new)]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,6 +59,7 @@ for n in sorted(med):
 cases = [  # case, ricci benchmark
     ("per_example_grads_vmap", "BM_PerExampleGradsVmap"),
     ("per_example_grads_loop", "BM_PerExampleGradsLoop"),
+    ("per_example_grads_vmap_row_input", "BM_PerExampleGradsVmapRowInput"),
     ("hvp_jvp_of_grad", "BM_HvpJvpOfGrad"),
     ("grad_transform", "BM_GradTransform"),
     ("eager_backward", "BM_EagerBackward"),
@@ -79,3 +81,29 @@ if "BM_GradTransform" in med and "BM_EagerBackward" in med:
 if "BM_PerExampleGradsVmap" in med and "BM_PerExampleGradsLoop" in med:
     print(f"# ricci vmap(grad) / loop of grad: {med['BM_PerExampleGradsVmap'] / med['BM_PerExampleGradsLoop']:.3f}")
 PYEOF
+
+# Instructions per call (callgrind; bench/transforms_instr.cpp, (count at 2N - count at N) / N),
+# which unlike wall time do not move with what else runs on the machine.
+if ! command -v valgrind >/dev/null; then
+  echo "# valgrind: not installed; no instruction counts"
+  exit 0
+fi
+lib="$(dirname "$(find "$BUILD" -maxdepth 1 -name 'libricci.so*' | head -1)")"
+g++ -std=c++20 -O3 -DNDEBUG -I"$ROOT/include" "$ROOT/bench/transforms_instr.cpp" -L"$lib" -lricci \
+  -Wl,-rpath,"$lib" -o "$BUILD/transforms_instr"
+instr() {  # case n -> total instructions (Ir) of the run
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BUILD/transforms_instr" "$1" "$2" 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+declare -A N=([vmap]=3 [vmap_row]=10 [loop]=3 [hvp]=10 [grad]=20 [backward]=20)
+declare -A PER
+for c in vmap vmap_row loop hvp grad backward; do
+  n=${N[$c]}
+  one=$(instr "$c" "$n")
+  two=$(instr "$c" $((2 * n)))
+  PER[$c]=$(((two - one) / n))
+  echo "INSTR $c ricci=${PER[$c]} unit=instructions/call"
+done
+echo "# instructions: grad / backward = $(awk -v a="${PER[grad]}" -v b="${PER[backward]}" 'BEGIN { printf "%.3f", a / b }')," \
+  "vmap / loop = $(awk -v a="${PER[vmap]}" -v b="${PER[loop]}" 'BEGIN { printf "%.3f", a / b }')," \
+  "vmap_row / loop = $(awk -v a="${PER[vmap_row]}" -v b="${PER[loop]}" 'BEGIN { printf "%.3f", a / b }')"
