@@ -30,3 +30,4 @@
 #include "ricci/transforms.h"
 #include "ricci/tree.h"
 #include "ricci/nn/transforms.h"
+#include "ricci/compile.h"

@@ -45,6 +45,8 @@ class KernelTable {
   Fn get(OpId op, Device device, DType dtype) const {
     // Note [Lazy tensors]: inferring a lazy op's shapes runs the op with no bytes: no kernel runs.
     if (lazy::detail::in_meta()) [[unlikely]] return &NoopKernel<Fn>::run;
+    // A trace (vmap, compile) must not compute values from tensors captured by f and freeze them.
+    if (lazy::detail::tl_state.tracing) [[unlikely]] lazy::detail::on_traced_kernel(op_name(op));
     AnyKernel k = find(op, device.type, dtype);
     if (!k) missing(op, device, dtype);
     return reinterpret_cast<Fn>(k);

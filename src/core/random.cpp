@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/tensor_internal.h"
+#include "lazy/lazy_detail.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/parallel.h"
@@ -234,6 +235,9 @@ void Generator::set_state(const GeneratorState& state) {
 }
 
 uint64_t Generator::reserve(uint64_t n) {
+  // A transform tracing f (vmap, compile) must not freeze one draw into its trace: it runs f for
+  // real instead (Note [vmap by tracing]).
+  if (lazy::detail::tl_state.tracing) throw lazy::detail::TraceFailed{};
   std::lock_guard<std::mutex> lock(mutex_);
   const uint64_t first = offset_;
   offset_ += n;

@@ -9,9 +9,11 @@
 namespace ricci::lazy {
 
 // Called once per pending op that `roots` need, inputs before the ops that read them: the
-// primitive, its inputs, and the placeholder storage of each output (null where that output is
-// gone), by which later ops' inputs (and views of them) can be recognised.
-using PendingVisitor = std::function<void(const Primitive&, const Tensors& inputs, const std::vector<const Storage*>&)>;
+// primitive, its inputs, the placeholder storage of each output (null where that output is
+// gone), by which later ops' inputs (and views of them) can be recognised, and each output
+// tensor (null where it is gone).
+using PendingVisitor = std::function<void(const PrimitivePtr&, const Tensors& inputs, const std::vector<const Storage*>&,
+                                          const std::vector<const TensorImpl*>&)>;
 void walk_pending(const std::vector<Tensor>& roots, const PendingVisitor& visit);
 
 }  // namespace ricci::lazy

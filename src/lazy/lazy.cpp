@@ -209,6 +209,10 @@ void on_deferred_read(const Tensor& t) {
               t.dtype(), "): a placeholder from shape inference escaped its op; please report this");
 }
 
+void on_traced_kernel(std::string_view op) {
+  if (op != "fill") throw TraceFailed{};
+}
+
 void on_deferred_autograd(const Tensor& t) {
   if (tl_state.meta) return;
   if (tl_state.tracing) throw TraceFailed{};  // gradients need values; the transform falls back
@@ -275,8 +279,12 @@ Tensors record(PrimitivePtr prim, Tensors inputs) {
 void walk_pending(const std::vector<Tensor>& roots, const PendingVisitor& visit) {
   for (const OpPtr& op : schedule(roots_of(roots))) {
     std::vector<const Storage*> placeholders;
-    for (const auto& o : op->outputs) placeholders.push_back(o.placeholder);
-    visit(*op->prim, op->inputs, placeholders);
+    std::vector<const TensorImpl*> impls;
+    for (const auto& o : op->outputs) {
+      placeholders.push_back(o.placeholder);
+      impls.push_back(o.impl);
+    }
+    visit(op->prim, op->inputs, placeholders, impls);
   }
 }
 

@@ -2,6 +2,7 @@
 // The thread state of lazy evaluation and the hooks the core calls (Note [Lazy tensors] in
 // src/lazy/lazy.cpp). Internal: kernels, storage and autograd include it, users do not.
 #include <atomic>
+#include <string_view>
 
 namespace ricci {
 class Storage;
@@ -48,6 +49,9 @@ void on_deferred_read(const Tensor& t);
 // Autograd is about to look at a pending tensor (requires_grad, grad_fn, an edge to it): its
 // history exists once it is evaluated. During shape inference, nothing happens.
 void on_deferred_autograd(const Tensor& t);
+// A kernel is about to compute a value while a transform traces f: throws TraceFailed, except for
+// fills (factories like zeros make constants that cannot go stale).
+void on_traced_kernel(std::string_view op);
 // Destruction hooks: a pending op forgets outputs and placeholders that are gone.
 void forget_output(PendingOp& op, const TensorImpl* impl);
 void forget_placeholder(PendingOp& op, const Storage* placeholder);

@@ -89,6 +89,23 @@ std::pair<Tensors, std::vector<int64_t>> Primitive::vmap(const Tensors& inputs, 
   const int64_t n = batch_size(inputs, axes);
   RICCI_CHECK(n >= 0, ValueError, "[", name(), "] vmap: no input is batched");
   const PrimitiveKind k = kind();
+  if (k == PrimitiveKind::Matmul && inputs.size() == 2 && inputs[0].defined() && inputs[1].defined()) {
+    // A vector operand (one example's x in x @ W) becomes a one-row (or one-column) matrix, so the
+    // batch can go into matmul's batch dims; the added dim is dropped from the result.
+    const bool vec_a = inputs[0].dim() - (axes[0] >= 0 ? 1 : 0) == 1;
+    const bool vec_b = inputs[1].dim() - (axes[1] >= 0 ? 1 : 0) == 1;
+    if (vec_a || vec_b) {
+      Tensor a = axes[0] >= 0 ? batching::batch_first(inputs[0], axes[0]) : inputs[0];
+      Tensor b = axes[1] >= 0 ? batching::batch_first(inputs[1], axes[1]) : inputs[1];
+      if (vec_a) a = a.unsqueeze(-2);
+      if (vec_b) b = b.unsqueeze(-1);
+      auto [outs, out_axes] = vmap({a, b}, {axes[0] >= 0 ? 0 : -1, axes[1] >= 0 ? 0 : -1});
+      Tensor r = outs[0];
+      if (vec_b) r = r.squeeze(-1);             // [.., m, 1] -> [.., m]
+      if (vec_a) r = r.squeeze(vec_b ? -1 : -2);  // [.., 1, n] -> [.., n]; [.., 1] -> [..]
+      return {{r}, out_axes};
+    }
+  }
   if (k == PrimitiveKind::Elementwise || k == PrimitiveKind::Matmul) {
     int64_t rank = 0;
     bool fits = true;
@@ -173,8 +190,9 @@ std::vector<Batched> by_tracing(const TensorFn& f, const Tensors& xs, const std:
     }
     return &it->second;
   };
-  lazy::walk_pending(traced_out, [&](const Primitive& prim, const Tensors& ins,
-                                     const std::vector<const Storage*>& placeholders) {
+  lazy::walk_pending(traced_out, [&](const PrimitivePtr& prim_ptr, const Tensors& ins,
+                                     const std::vector<const Storage*>& placeholders, const std::vector<const TensorImpl*>&) {
+    const Primitive& prim = *prim_ptr;
     Tensors values(ins.size());
     std::vector<int64_t> in_axes(ins.size(), -1);
     bool any = false;

@@ -1,0 +1,44 @@
+#pragma once
+// compile(f), as MLX's mx.compile: the first call with a given input signature (count, shapes,
+// dtypes, devices) traces f into a graph of primitives, simplifies it (common subexpressions,
+// dead code, reshapes to the same shape) and fuses chains of elementwise ops so that each runs
+// as one pass over memory; the program is cached and replayed on later calls with that
+// signature. Another signature traces again: a compiled function never returns a stale result.
+//
+//     TensorFn gelu = compile([](const Tensors& in) {
+//       const Tensor& x = in[0];
+//       return Tensors{0.5 * x * (1 + ((x + 0.044715 * x.pow(3)) * 0.7978845608).tanh())};
+//     });
+//
+// f must be a function of its inputs (captured tensors are constants). When f cannot be traced —
+// it reads a value of an input (item(), a boolean mask), draws random numbers, or takes a gradient
+// inside — the compiled function simply runs f every call: random ops stay random, values are
+// never frozen into a trace. Compiled functions compose with grad, value_and_grad, vjp, jvp and
+// vmap in either order (with a gradient needed or in lazy mode the program runs unfused).
+// docs/compile.md explains the pieces.
+#include "ricci/transforms.h"
+
+namespace ricci {
+
+struct CompileOptions {
+  bool fuse = true;
+  // Key the cache on ranks and dtypes only, not on sizes: one trace serves every shape. Only
+  // for functions whose ops do not fix sizes (a reshape to a literal shape does).
+  bool shapeless = false;
+};
+
+TensorFn compile(TensorFn f, CompileOptions options = {});
+
+// What compiling did, for the most recent signature a compiled function was called with.
+struct CompileStats {
+  int64_t traces = 0;         // signatures traced so far
+  int64_t traced_ops = 0;     // primitives recorded by the last trace
+  int64_t ops = 0;            // after simplification
+  int64_t fused_groups = 0;   // groups of elementwise ops run as one pass
+  int64_t fused_ops = 0;      // ops inside those groups
+  bool traceable = true;      // false: f runs uncompiled (see above)
+};
+// The stats of a function made by compile() (ValueError for any other function).
+CompileStats compile_stats(const TensorFn& compiled);
+
+}  // namespace ricci

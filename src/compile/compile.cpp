@@ -1,0 +1,398 @@
+// compile(f): trace into a program of primitives, simplify, fuse elementwise runs, cache by
+// signature, replay (docs/compile.md).
+//
+// Note [Compiled programs]
+// ~~~~~~~~~~~~~~~~~~~~~~~~
+// A trace records f lazily on placeholders shaped like the call's inputs (the machinery vmap
+// uses, Note [vmap by tracing]) and reads the recorded primitives into a program: numbered
+// values (f's inputs, tensors f captured, op outputs) and instructions (primitive, input ids,
+// output ids). Replaying a program calls each primitive's eval — the op's own eager code — on
+// the call's tensors, in the caller's modes: with a gradient needed it records autograd as f
+// would, in lazy mode it records lazily, inside a transform's trace it is traced again. That is
+// why compiled functions compose with every transform.
+//
+// Simplification: instructions whose primitives are equivalent (same op, equal parameters) and
+// that read the same values are merged; a view or reshape to the shape it already has is
+// dropped; what no output needs is never kept.
+//
+// Fusion: a run of consecutive elementwise instructions whose outputs all have one shape runs
+// as one pass: the output is cut into blocks of rows that fit in cache, and for each block every
+// instruction of the run executes on the block (inputs broadcast to the shape and narrowed to
+// the block), so intermediates never exist at full size and each input and output crosses
+// memory once. Fused runs need real values: with a gradient needed or in lazy mode the program
+// runs op by op.
+#include "ricci/compile.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "core/tensor_internal.h"
+#include "lazy/graph.h"
+#include "lazy/lazy_detail.h"
+#include "ricci/error.h"
+#include "ricci/lazy.h"
+
+namespace ricci {
+
+namespace {
+
+struct Instr {
+  PrimitivePtr prim;
+  std::vector<int> in;   // value ids, -1: an undefined input
+  std::vector<int> out;  // value ids, -1: an output nothing reads
+};
+
+struct Group {
+  size_t first = 0, last = 0;  // the instructions [first, last]
+  Dims shape;
+};
+
+struct Program {
+  size_t n_inputs = 0;
+  std::vector<Tensor> constants;  // by value id; undefined for other values
+  std::vector<Dims> shapes;       // traced shape of each value
+  std::vector<Instr> instrs;
+  std::vector<int> outputs;       // f's outputs; -1: undefined
+  std::vector<Group> groups;
+  int64_t traced_ops = 0;
+  int64_t fused_ops = 0;
+};
+
+// ---- tracing ----------------------------------------------------------------------------------
+
+Tensor placeholder_for(const Tensor& x) {
+  auto storage = ricci::detail::make_intrusive<Storage>(Storage::Deferred{}, x.nbytes(), x.device());
+  return make_tensor(std::move(storage), x.dtype(), Dims(x.shape()), contiguous_strides(x.shape()), 0);
+}
+
+std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
+  auto p = std::make_shared<Program>();
+  p->n_inputs = xs.size();
+  std::unordered_map<const Storage*, int> by_storage;
+  std::unordered_map<const TensorImpl*, int> by_constant;
+  auto new_value = [&p](const Dims& shape) {
+    p->shapes.push_back(shape);
+    p->constants.emplace_back();
+    return static_cast<int>(p->shapes.size()) - 1;
+  };
+  Tensors ph(xs.size()), outs;
+  for (size_t i = 0; i < xs.size(); ++i) new_value(xs[i].defined() ? Dims(xs[i].shape()) : Dims());
+  {
+    LazyGuard lazy;
+    lazy::detail::Tracing tracing;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (!xs[i].defined()) continue;
+      ph[i] = placeholder_for(xs[i]);
+      by_storage[ph[i].unsafe_impl()->storage.get()] = static_cast<int>(i);
+    }
+    outs = f(ph);
+  }
+  auto value_of = [&](const Tensor& t) -> int {
+    if (!t.defined()) return -1;
+    const Storage* s = t.unsafe_impl()->storage.get();
+    if (auto it = by_storage.find(s); it != by_storage.end()) {
+      // An alias of a traced value made outside the recorded ops must have its layout.
+      if (Dims(t.shape()) != p->shapes[static_cast<size_t>(it->second)]) throw lazy::detail::TraceFailed{};
+      return it->second;
+    }
+    if (s->is_deferred()) throw lazy::detail::TraceFailed{};
+    if (auto it = by_constant.find(t.unsafe_impl()); it != by_constant.end()) return it->second;
+    const int id = new_value(Dims(t.shape()));
+    p->constants[static_cast<size_t>(id)] = t;
+    by_constant[t.unsafe_impl()] = id;
+    return id;
+  };
+  lazy::walk_pending(outs, [&](const PrimitivePtr& prim, const Tensors& ins, const std::vector<const Storage*>& placeholders,
+                               const std::vector<const TensorImpl*>& impls) {
+    Instr instr{prim, {}, {}};
+    for (const Tensor& t : ins) instr.in.push_back(value_of(t));
+    for (size_t j = 0; j < placeholders.size(); ++j) {
+      if (!placeholders[j] || !impls[j]) {
+        instr.out.push_back(-1);
+        continue;
+      }
+      const int id = new_value(impls[j]->sizes);
+      by_storage[placeholders[j]] = id;
+      instr.out.push_back(id);
+    }
+    p->instrs.push_back(std::move(instr));
+  });
+  for (const Tensor& o : outs) p->outputs.push_back(value_of(o));
+  p->traced_ops = static_cast<int64_t>(p->instrs.size());
+  return p;
+}
+
+// ---- simplification ---------------------------------------------------------------------------
+
+bool is_view_op(const Primitive& prim) {
+  const std::string_view n = prim.name();
+  return n == "view" || n == "reshape";
+}
+
+void simplify(Program& p) {
+  std::vector<int> replace(p.shapes.size());
+  for (size_t i = 0; i < replace.size(); ++i) replace[i] = static_cast<int>(i);
+  auto resolved = [&replace](int id) { return id < 0 ? id : replace[static_cast<size_t>(id)]; };
+  std::vector<Instr> kept;
+  for (Instr& instr : p.instrs) {
+    for (int& id : instr.in) id = resolved(id);
+    // A view or reshape to the shape it already has.
+    if (is_view_op(*instr.prim) && instr.in.size() == 1 && instr.in[0] >= 0 && instr.out.size() == 1 &&
+        instr.out[0] >= 0 && p.shapes[static_cast<size_t>(instr.in[0])] == p.shapes[static_cast<size_t>(instr.out[0])]) {
+      replace[static_cast<size_t>(instr.out[0])] = instr.in[0];
+      continue;
+    }
+    // Common subexpressions: an equivalent primitive already applied to the same values.
+    bool merged = false;
+    for (const Instr& earlier : kept) {
+      if (earlier.in != instr.in || earlier.out.size() != instr.out.size() || !earlier.prim->is_equivalent(*instr.prim))
+        continue;
+      for (size_t j = 0; j < instr.out.size(); ++j)
+        if (instr.out[j] >= 0 && earlier.out[j] >= 0) replace[static_cast<size_t>(instr.out[j])] = earlier.out[j];
+      bool complete = true;
+      for (size_t j = 0; j < instr.out.size(); ++j) complete = complete && (instr.out[j] < 0 || earlier.out[j] >= 0);
+      merged = complete;
+      break;
+    }
+    if (!merged) kept.push_back(std::move(instr));
+  }
+  for (int& id : p.outputs) id = resolved(id);
+  // Dead code: keep what the outputs need, walking back.
+  std::vector<bool> needed(p.shapes.size(), false);
+  for (int id : p.outputs)
+    if (id >= 0) needed[static_cast<size_t>(id)] = true;
+  std::vector<Instr> live;
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+    bool used = false;
+    for (int id : it->out) used = used || (id >= 0 && needed[static_cast<size_t>(id)]);
+    if (!used) continue;
+    for (int id : it->in)
+      if (id >= 0) needed[static_cast<size_t>(id)] = true;
+    live.push_back(std::move(*it));
+  }
+  p.instrs.assign(std::make_move_iterator(live.rbegin()), std::make_move_iterator(live.rend()));
+}
+
+// ---- fusion -----------------------------------------------------------------------------------
+
+bool fusable(const Program& p, const Instr& instr, Dims* shape) {
+  if (instr.prim->kind() != PrimitiveKind::Elementwise || instr.out.size() != 1 || instr.out[0] < 0) return false;
+  *shape = p.shapes[static_cast<size_t>(instr.out[0])];
+  return true;
+}
+
+void plan_groups(Program& p) {
+  p.groups.clear();
+  p.fused_ops = 0;
+  size_t i = 0;
+  while (i < p.instrs.size()) {
+    Dims shape;
+    if (!fusable(p, p.instrs[i], &shape) || shape.size() == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    Dims next;
+    while (j + 1 < p.instrs.size() && fusable(p, p.instrs[j + 1], &next) && next == shape) ++j;
+    if (j > i) {
+      p.groups.push_back({i, j, shape});
+      p.fused_ops += static_cast<int64_t>(j - i + 1);
+    }
+    i = j + 1;
+  }
+}
+
+// ---- replay -----------------------------------------------------------------------------------
+
+Tensors eval_instr(const Instr& instr, const std::vector<Tensor>& v) {
+  Tensors ins;
+  ins.reserve(instr.in.size());
+  for (int id : instr.in) ins.push_back(id < 0 ? Tensor() : v[static_cast<size_t>(id)]);
+  return instr.prim->eval(ins);
+}
+
+void store(const Instr& instr, Tensors outs, std::vector<Tensor>& v) {
+  RICCI_CHECK(outs.size() == instr.out.size(), Error, "[compile] ", instr.prim->name(), " returned ", outs.size(),
+              " outputs on replay but ", instr.out.size(), " when traced (a bug in the op's primitive)");
+  for (size_t j = 0; j < outs.size(); ++j)
+    if (instr.out[j] >= 0) v[static_cast<size_t>(instr.out[j])] = std::move(outs[j]);
+}
+
+// Which values of a group are read after it (or returned): those are written at full size.
+std::vector<int> group_outputs(const Program& p, const Group& g) {
+  std::vector<bool> used_later(p.shapes.size(), false);
+  for (size_t k = g.last + 1; k < p.instrs.size(); ++k)
+    for (int id : p.instrs[k].in)
+      if (id >= 0) used_later[static_cast<size_t>(id)] = true;
+  for (int id : p.outputs)
+    if (id >= 0) used_later[static_cast<size_t>(id)] = true;
+  std::vector<int> outs;
+  for (size_t k = g.first; k <= g.last; ++k)
+    if (used_later[static_cast<size_t>(p.instrs[k].out[0])]) outs.push_back(p.instrs[k].out[0]);
+  return outs;
+}
+
+void run_group(const Program& p, const Group& g, std::vector<Tensor>& v) {
+  const Dims& shape = g.shape;
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  const int64_t rows = shape[0];
+  const int64_t row = rows == 0 ? 1 : numel / rows;
+  constexpr int64_t kBlockElements = 1 << 15;  // 128 KiB of float32 per value: L2-resident
+  if (numel <= kBlockElements || row > kBlockElements) {
+    for (size_t k = g.first; k <= g.last; ++k) store(p.instrs[k], eval_instr(p.instrs[k], v), v);
+    return;
+  }
+  const int64_t block_rows = std::max<int64_t>(1, kBlockElements / row);
+  const std::vector<int> outs = group_outputs(p, g);
+  // The group's values, in the shape of one block, and its outputs at full size.
+  std::unordered_map<int, Tensor> full;
+  std::vector<Tensor> block(p.shapes.size());
+  for (int64_t r0 = 0; r0 < rows; r0 += block_rows) {
+    const int64_t n = std::min(block_rows, rows - r0);
+    for (size_t k = g.first; k <= g.last; ++k) {
+      const Instr& instr = p.instrs[k];
+      Tensors ins;
+      for (int id : instr.in) {
+        if (id < 0) {
+          ins.emplace_back();
+          continue;
+        }
+        const size_t u = static_cast<size_t>(id);
+        bool internal = false;
+        for (size_t q = g.first; q < k; ++q) internal = internal || p.instrs[q].out[0] == id;
+        if (internal) {
+          ins.push_back(block[u]);
+        } else {
+          const Tensor& t = v[u];
+          ins.push_back((t.shape() == shape.ref() ? t : t.expand(shape)).narrow(0, r0, n));
+        }
+      }
+      Tensors r = instr.prim->eval(ins);
+      block[static_cast<size_t>(instr.out[0])] = r[0];
+    }
+    for (int id : outs) {
+      const Tensor& b = block[static_cast<size_t>(id)];
+      auto it = full.find(id);
+      if (it == full.end()) it = full.emplace(id, empty_tensor(shape, b.dtype(), b.device(), "compile")).first;
+      it->second.narrow(0, r0, n).copy_(b);
+    }
+  }
+  for (auto& [id, t] : full) v[static_cast<size_t>(id)] = t;
+}
+
+Tensors replay(const Program& p, const Tensors& xs, bool fuse) {
+  std::vector<Tensor> v(p.shapes.size());
+  for (size_t i = 0; i < xs.size(); ++i) v[i] = xs[i];
+  for (size_t i = 0; i < p.constants.size(); ++i)
+    if (p.constants[i].defined()) v[i] = p.constants[i];
+  size_t g = 0;
+  for (size_t k = 0; k < p.instrs.size(); ++k) {
+    if (fuse && g < p.groups.size() && p.groups[g].first == k) {
+      run_group(p, p.groups[g], v);
+      k = p.groups[g].last;
+      ++g;
+      continue;
+    }
+    while (g < p.groups.size() && p.groups[g].last < k) ++g;
+    store(p.instrs[k], eval_instr(p.instrs[k], v), v);
+  }
+  Tensors outs;
+  for (int id : p.outputs) {
+    Tensor o = id < 0 ? Tensor() : v[static_cast<size_t>(id)];
+    // f returned one of its inputs: hand back that tensor, as f itself would.
+    outs.push_back(std::move(o));
+  }
+  return outs;
+}
+
+// ---- the compiled function ----------------------------------------------------------------------
+
+std::string signature(const Tensors& xs, bool shapeless) {
+  std::ostringstream os;
+  os << xs.size();
+  for (const Tensor& x : xs) {
+    if (!x.defined()) {
+      os << "|-";
+      continue;
+    }
+    os << '|' << x.dtype() << '@' << x.device();
+    if (shapeless) {
+      os << 'r' << x.dim();
+    } else {
+      os << x.shape();
+    }
+  }
+  return os.str();
+}
+
+struct CompiledState {
+  TensorFn f;
+  CompileOptions options;
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<Program>> cache;  // null program: f cannot be traced
+  CompileStats last;
+};
+
+struct CompiledFunctor {
+  std::shared_ptr<CompiledState> state;
+
+  Tensors operator()(const Tensors& xs) const {
+    CompiledState& st = *state;
+    const std::string key = signature(xs, st.options.shapeless);
+    std::shared_ptr<Program> program;
+    bool known = false;
+    {
+      std::lock_guard<std::mutex> lock(st.mutex);
+      if (auto it = st.cache.find(key); it != st.cache.end()) {
+        program = it->second;
+        known = true;
+      }
+    }
+    if (!known) {
+      try {
+        program = trace(st.f, xs);
+        simplify(*program);
+        if (st.options.fuse) plan_groups(*program);
+      } catch (const lazy::detail::TraceFailed&) {
+        program = nullptr;  // f runs as it is, every call
+      }
+      std::lock_guard<std::mutex> lock(st.mutex);
+      st.cache[key] = program;
+      st.last.traces = static_cast<int64_t>(st.cache.size());
+      st.last.traceable = program != nullptr;
+      st.last.traced_ops = program ? program->traced_ops : 0;
+      st.last.ops = program ? static_cast<int64_t>(program->instrs.size()) : 0;
+      st.last.fused_groups = program ? static_cast<int64_t>(program->groups.size()) : 0;
+      st.last.fused_ops = program ? program->fused_ops : 0;
+    }
+    if (!program) return st.f(xs);
+    bool needs_grad = false;
+    if (autograd::is_grad_enabled())
+      for (const Tensor& x : xs) needs_grad = needs_grad || (x.defined() && x.requires_grad());
+    for (const Tensor& c : program->constants) needs_grad = needs_grad || (c.defined() && autograd::is_grad_enabled() && c.requires_grad());
+    const bool fuse = st.options.fuse && !needs_grad && !is_lazy() && !lazy::detail::tl_state.tracing;
+    return replay(*program, xs, fuse);
+  }
+};
+
+}  // namespace
+
+TensorFn compile(TensorFn f, CompileOptions options) {
+  auto state = std::make_shared<CompiledState>();
+  state->f = std::move(f);
+  state->options = options;
+  return CompiledFunctor{std::move(state)};
+}
+
+CompileStats compile_stats(const TensorFn& compiled) {
+  const auto* c = compiled.target<CompiledFunctor>();
+  RICCI_CHECK(c != nullptr, ValueError, "[compile_stats] this function was not made by compile()");
+  std::lock_guard<std::mutex> lock(c->state->mutex);
+  return c->state->last;
+}
+
+}  // namespace ricci
