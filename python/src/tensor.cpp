@@ -254,8 +254,7 @@ nb::object to_numpy(const Tensor& t, bool force) {
 nb::object to_dlpack_capsule(const Tensor& t, nb::handle /*stream*/) {
   RICCI_CHECK(!t.requires_grad(), Error,
               "[__dlpack__] Can't export a tensor that requires grad; use tensor.detach() first");
-  nb::object nd = nb::cast(as_ndarray<>(t));
-  return nd.attr("__dlpack__")();
+  return nb::cast(as_ndarray<>(t));  // a "dltensor" capsule
 }
 
 // ---- indexing ----------------------------------------------------------------------------------
