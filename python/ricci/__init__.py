@@ -9,6 +9,7 @@
     a.grad, b.grad          # tensor(1260.), tensor(960.)
 """
 import contextlib as _contextlib
+import builtins as _builtins
 import functools as _functools
 
 from . import _ricci
@@ -53,7 +54,7 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode):
         self._prev = _ricci.is_grad_enabled()
-        self._enabled = bool(mode)
+        self._enabled = _builtins.bool(mode)
         _ricci.set_grad_enabled(self._enabled)
 
     def __enter__(self):

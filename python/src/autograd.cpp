@@ -31,19 +31,8 @@ nb::tuple tuple_of_optional(const Tensors& ts) {
 // A Python callable taking and returning a list of tensors, as a TensorFn (takes the GIL).
 TensorFn wrap_fn(nb::object fn) {
   auto pf = std::make_shared<PyFunction>(std::move(fn));
-  return [pf](const Tensors& in) -> Tensors {
-    nb::gil_scoped_acquire gil;
-    nb::object r = pf->fn(nb::cast(in));
-    return nb::cast<Tensors>(r);
-  };
+  return [pf](const Tensors& in) -> Tensors { return call_tensor_fn(pf->fn, in); };
 }
-
-// A context manager around an RAII guard: __enter__ constructs it, __exit__ destroys it.
-template <class Guard, class... Args>
-struct GuardContext {
-  std::optional<Guard> guard;
-  std::tuple<Args...> args;
-};
 
 struct LazyContext {
   bool enabled = true;

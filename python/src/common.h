@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "lazy/lazy_detail.h"
 #include "ricci/ricci.h"
 
 namespace nb = nanobind;
@@ -109,6 +110,14 @@ struct PyFunction {
     }
   }
 };
+
+// Note [Tracing through Python]: vmap traces f with placeholders and, when f reads a value,
+// throws lazy::detail::TraceFailed through f to fall back to a loop. When f is Python code that
+// signal has to cross Python: it becomes ricci._TraceFailed on the way out of a binding, and
+// call_tensor_fn turns that back into TraceFailed on the way into C++.
+PyObject* trace_failed_type();
+// Calls a Python function with a list of tensors (the GIL held), returning its list of tensors.
+Tensors call_tensor_fn(const nb::object& fn, const Tensors& in);
 
 void init_dtypes(nb::module_& m);
 void init_tensor(nb::module_& m);

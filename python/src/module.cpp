@@ -17,6 +17,7 @@ PyObject* g_value_error = nullptr;
 PyObject* g_autograd_error = nullptr;
 PyObject* g_io_error = nullptr;
 PyObject* g_not_implemented_error = nullptr;
+PyObject* g_trace_failed = nullptr;
 
 PyObject* new_exception(nb::module_& m, const char* name, PyObject* base1, PyObject* base2, const char* doc) {
   std::string qualified = std::string("ricci.") + name;
@@ -39,9 +40,13 @@ void init_exceptions(nb::module_& m) {
   g_io_error = new_exception(m, "IOError", g_error, nullptr, "Files: missing, malformed, hostile.");
   g_not_implemented_error =
       new_exception(m, "NotImplementedError", g_error, PyExc_NotImplementedError, "Not implemented (yet).");
+  g_trace_failed = new_exception(m, "_TraceFailed", PyExc_Exception, nullptr,
+                                 "Internal: a transform's trace needs a value (Note [Tracing through Python]).");
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
       std::rethrow_exception(p);
+    } catch (const lazy::detail::TraceFailed&) {
+      PyErr_SetString(g_trace_failed, "a transform's trace needs a value");
     } catch (const ShapeError& e) {
       PyErr_SetString(g_shape_error, e.what());
     } catch (const DTypeError& e) {
@@ -60,11 +65,29 @@ void init_exceptions(nb::module_& m) {
       PyErr_SetString(g_not_implemented_error, e.what());
     } catch (const Error& e) {
       PyErr_SetString(g_error, e.what());
+    } catch (nb::python_error& e) {
+      e.restore();  // a Python exception raised in a callback (hook, transformed function)
+    } catch (const nb::builtin_exception&) {
+      throw;  // nanobind's own translator handles these
+    } catch (const std::exception& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
     }
   });
 }
 
 }  // namespace
+
+PyObject* trace_failed_type() { return g_trace_failed; }
+
+Tensors call_tensor_fn(const nb::object& fn, const Tensors& in) {
+  nb::gil_scoped_acquire gil;
+  try {
+    return nb::cast<Tensors>(fn(nb::cast(in)));
+  } catch (nb::python_error& e) {
+    if (e.matches(g_trace_failed)) throw lazy::detail::TraceFailed{};
+    throw;
+  }
+}
 
 void init_dtypes(nb::module_& m) {
   nb::enum_<DType> dt(m, "dtype", "An element type: ricci.float32, ricci.int64, ...");
