@@ -17,7 +17,8 @@ from ._ricci import *  # noqa: F401,F403  (Tensor, dtypes, factories, ops, error
 from ._ricci import (Error, ShapeError, DTypeError, DeviceError, IndexError, ValueError,  # noqa: F401,A004
                      AutogradError, IOError, NotImplementedError, Tensor, Node, PendingStats, dtype, device,
                      autograd, cuda, optim, stop_gradient)
-from . import nn  # noqa: E402
+import importlib as _importlib
+nn = _importlib.import_module(".nn", __name__)  # the Python ricci.nn, not the C++ submodule of the same name
 from ._tree import flatten as tree_flatten, unflatten as tree_unflatten  # noqa: F401
 from .transforms import grad, value_and_grad, vjp, jvp, vmap, jacrev, jacfwd, hessian  # noqa: F401
 
