@@ -109,3 +109,8 @@ for _name in ("relu", "gelu", "silu", "sigmoid", "tanh", "softplus"):
 for _name in ("elu", "selu", "celu", "leaky_relu", "logsigmoid", "mish", "pad"):
     setattr(functional, _name, getattr(_ricci, _name))
 del _cnn
+
+# `import ricci.nn.functional as F` (the C++ submodule is not a file of a package)
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__ + ".functional"] = functional
