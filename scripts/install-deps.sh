@@ -12,3 +12,13 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The Python package (python/, ctest python_tests): nanobind and scikit-build-core to build it,
+# pytest, hypothesis and numpy to test it. Optional: without them the Python parts are skipped.
+if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -c "import nanobind, pytest, hypothesis, numpy" >/dev/null 2>&1; then
+    python3 -m pip install --quiet nanobind scikit-build-core pytest hypothesis numpy >/dev/null 2>&1 ||
+      echo "warning: pip could not install nanobind/pytest/hypothesis/numpy; the Python module and its tests are skipped" >&2
+  fi
+else
+  echo "warning: no python3; the Python module and its tests are skipped" >&2
+fi
