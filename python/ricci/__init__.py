@@ -164,8 +164,27 @@ def numel(input):
     return input.numel()
 
 
-def compile(f=None, **kwargs):  # noqa: A001
-    """Not bound yet: ricci has no compile transform on main. Returns f unchanged so code runs."""
+def compile(f=None, *, fuse=True, shapeless=False):  # noqa: A001
+    """ricci.compile (C++ ricci::compile, docs/compile.md): traces f once per input signature into a
+    program of primitives, simplifies and fuses it, and replays it. Functions that read values or
+    draw random numbers run uncompiled. Usable as a decorator."""
     if f is None:
-        return lambda g: g
-    return f
+        return lambda g: compile(g, fuse=fuse, shapeless=shapeless)
+    from ._tree import flatten, unflatten
+    from .transforms import _flat_call
+    import functools
+
+    programs = {}  # argument structure -> (compiled flat function, output structure box)
+
+    @functools.wraps(f)
+    def wrapper(*args):
+        leaves, args_def = flatten(tuple(args))
+        key = repr(args_def)
+        if key not in programs:
+            out_box = [None]
+            programs[key] = (_ricci._compile(_flat_call(f, args_def, out_box), fuse, shapeless), out_box)
+        fn, out_box = programs[key]
+        outs = fn(leaves)
+        return unflatten(out_box[0], outs)
+
+    return wrapper

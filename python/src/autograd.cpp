@@ -1,6 +1,7 @@
 // Autograd from Python (requires_grad, backward, grad_fn, hooks, grad modes), lazy evaluation
 // (LazyGuard, eval) and the function transforms over Python callables. The Python package
 // flattens nested lists / tuples / dicts of tensors into the flat lists these functions take.
+#include "ricci/compile.h"
 #include "common.h"
 
 namespace ricci::python {
@@ -177,6 +178,10 @@ void init_autograd(nb::module_& m) {
         "f"_a, "argnum"_a, "inputs"_a);
   m.def("_hessian", [](nb::object f, int argnum, const Tensors& inputs) { return hessian(wrap_fn(std::move(f)), argnum)(inputs); },
         "f"_a, "argnum"_a, "inputs"_a);
+  m.def("_compile", [](nb::object f, bool fuse, bool shapeless) {
+    TensorFn compiled = compile(wrap_fn(std::move(f)), CompileOptions{.fuse = fuse, .shapeless = shapeless});
+    return nb::cpp_function([compiled](const Tensors& inputs) { return compiled(inputs); });
+  }, "f"_a, "fuse"_a, "shapeless"_a);
   m.def("stop_gradient", &stop_gradient, "x"_a, "The value of x, through which no transform or backward passes a gradient.");
 }
 
