@@ -184,6 +184,8 @@ bool fusable(const Program& p, const Instr& instr, Dims* shape) {
   return true;
 }
 
+std::vector<int> group_outputs(const Program& p, const Group& g);
+
 void plan_groups(Program& p) {
   p.groups.clear();
   p.fused_ops = 0;
@@ -197,7 +199,8 @@ void plan_groups(Program& p) {
     size_t j = i;
     Dims next;
     while (j + 1 < p.instrs.size() && fusable(p, p.instrs[j + 1], &next) && next == shape) ++j;
-    if (j > i) {
+    // Worth it only when some value of the run never has to exist at full size.
+    if (j > i && group_outputs(p, {i, j, shape}).size() < j - i + 1) {
       p.groups.push_back({i, j, shape});
       p.fused_ops += static_cast<int64_t>(j - i + 1);
     }

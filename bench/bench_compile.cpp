@@ -1,0 +1,84 @@
+// What compile (include/ricci/compile.h) buys, on one thread, with the bytes each case must move:
+//   - GELU, tanh approximation, written out in ops, on 16M float32: eager vs compiled (fused), and
+//     the memory-bandwidth floor (a copy of 16M floats: read 64 MB, write 64 MB);
+//   - LayerNorm-like normalisation written in ops, (4096, 4096);
+//   - a 20-op elementwise chain on 4M float32;
+//   - the first call (trace, simplify, plan) and a cached call on a 1-element input.
+#include <benchmark/benchmark.h>
+
+#include "ricci/compile.h"
+#include "ricci/ricci.h"
+
+namespace {
+
+using namespace ricci;
+
+Tensors gelu_tanh(const Tensors& in) {
+  const Tensor& x = in[0];
+  return Tensors{0.5 * x * (1 + ((x + 0.044715 * x * x * x) * 0.7978845608028654).tanh())};
+}
+
+Tensors chain20(const Tensors& in) {
+  Tensor y = in[0];
+  for (int i = 0; i < 20; ++i) y = (i % 3 == 0) ? y * 1.001 : (i % 3 == 1) ? y + 0.25 : y.tanh();
+  return Tensors{y};
+}
+
+Tensors norm_rows(const Tensors& in) {
+  const Tensor& x = in[0];
+  const Tensor mu = x.mean({-1}, true);
+  const Tensor d = x - mu;
+  return Tensors{d * ((d * d).mean({-1}, true) + 1e-5).rsqrt()};
+}
+
+void run(benchmark::State& state, const TensorFn& f, const Tensor& x, double bytes) {
+  set_num_threads(1);
+  f({x});  // the trace (compiled) or a warm-up (eager)
+  for (auto _ : state) benchmark::DoNotOptimize(f({x}));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+}
+
+const Tensor& big() {
+  static const Tensor x = (manual_seed(0), randn({int64_t{1} << 24}));
+  return x;
+}
+
+void BM_GeluEager(benchmark::State& s) { run(s, gelu_tanh, big(), 2.0 * 4 * (1 << 24)); }
+void BM_GeluCompiled(benchmark::State& s) { run(s, compile(gelu_tanh), big(), 2.0 * 4 * (1 << 24)); }
+void BM_CopyBandwidthFloor(benchmark::State& s) {
+  run(s, [](const Tensors& in) { return Tensors{in[0].clone()}; }, big(), 2.0 * 4 * (1 << 24));
+}
+void BM_Chain20Eager(benchmark::State& s) { run(s, chain20, big().narrow(0, 0, 1 << 22), 2.0 * 4 * (1 << 22)); }
+void BM_Chain20Compiled(benchmark::State& s) { run(s, compile(chain20), big().narrow(0, 0, 1 << 22), 2.0 * 4 * (1 << 22)); }
+void BM_NormRowsEager(benchmark::State& s) { run(s, norm_rows, big().view({4096, 4096}), 2.0 * 4 * (1 << 24)); }
+void BM_NormRowsCompiled(benchmark::State& s) { run(s, compile(norm_rows), big().view({4096, 4096}), 2.0 * 4 * (1 << 24)); }
+
+void BM_FirstCallTrace(benchmark::State& state) {
+  const Tensor x = ones({1});
+  for (auto _ : state) benchmark::DoNotOptimize(compile(gelu_tanh)({x}));  // a fresh cache each time
+}
+void BM_CachedCallTiny(benchmark::State& state) {
+  const Tensor x = ones({1});
+  const TensorFn f = compile(gelu_tanh);
+  f({x});
+  for (auto _ : state) benchmark::DoNotOptimize(f({x}));
+}
+void BM_EagerCallTiny(benchmark::State& state) {
+  const Tensor x = ones({1});
+  for (auto _ : state) benchmark::DoNotOptimize(gelu_tanh({x}));
+}
+
+BENCHMARK(BM_GeluEager)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluCompiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CopyBandwidthFloor)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Chain20Eager)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Chain20Compiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NormRowsEager)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NormRowsCompiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FirstCallTrace)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CachedCallTiny)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_EagerCallTiny)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
