@@ -166,11 +166,7 @@ Tensor Tensor::view(IntArrayRef shape) const {
   if (lazy::recording() && is_pending(*this)) [[unlikely]]
     return lazy::record1_rule("view", [](const Tensors& in, const Dims& s) { return in[0].view(s); },
       [](const std::tuple<Dims>& p, const Tensors& in, const std::vector<int64_t>& ax) {
-        const Tensor x = batching::batch_first(in[0], ax[0]);
-        Dims s;
-        s.push_back(x.size(0));
-        for (int64_t d : std::get<0>(p)) s.push_back(d);
-        return batching::Result{{x.reshape(s)}, {0}};  // the batch of views, as values
+        return batching::reshape_each(in[0], ax[0], std::get<0>(p));
       }, {*this}, Dims(shape));
   check_defined(*this, "view");
   Dims sizes = infer_size(shape, numel(), "view");
@@ -195,11 +191,7 @@ Tensor Tensor::reshape(IntArrayRef shape) const {
   if (lazy::recording() && is_pending(*this)) [[unlikely]]
     return lazy::record1_rule("reshape", [](const Tensors& in, const Dims& s) { return in[0].reshape(s); },
       [](const std::tuple<Dims>& p, const Tensors& in, const std::vector<int64_t>& ax) {
-        const Tensor x = batching::batch_first(in[0], ax[0]);
-        Dims s;
-        s.push_back(x.size(0));
-        for (int64_t d : std::get<0>(p)) s.push_back(d);
-        return batching::Result{{x.reshape(s)}, {0}};  // the batch of views, as values
+        return batching::reshape_each(in[0], ax[0], std::get<0>(p));
       }, {*this}, Dims(shape));
   check_defined(*this, "reshape");
   Dims sizes = infer_size(shape, numel(), "reshape");

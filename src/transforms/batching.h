@@ -17,5 +17,8 @@ Tensor batch_first(const Tensor& x, int64_t axis);
 int64_t shifted_dim(int64_t dim, int64_t rank, const char* op);
 // The same for a list of dims; an empty list (all dims) becomes every example dim.
 Dims shifted_dims(IntArrayRef dims, int64_t rank, const char* op);
+// The rule of view and reshape: each example reshaped to `shape`, batch first (as values: the
+// batch of views may not be one view of the batch).
+Result reshape_each(const Tensor& x, int64_t axis, IntArrayRef shape);
 
 }  // namespace ricci::batching

@@ -39,6 +39,14 @@ Tensor batch_first(const Tensor& x, int64_t axis) {
 
 int64_t shifted_dim(int64_t dim, int64_t rank, const char* op) { return wrap_dim(dim, rank, op) + 1; }
 
+Result reshape_each(const Tensor& x, int64_t axis, IntArrayRef shape) {
+  const Tensor b = batch_first(x, axis);
+  Dims s;
+  s.push_back(b.size(0));
+  for (int64_t d : shape) s.push_back(d);
+  return {{b.reshape(s)}, {0}};
+}
+
 Dims shifted_dims(IntArrayRef dims, int64_t rank, const char* op) {
   Dims r;
   if (dims.empty()) {
