@@ -26,8 +26,18 @@ Tensor GPT::forward(const Tensor& idx) {
   const int64_t T = idx.size(1);
   // (B, T, d) + (T, d): the position embedding broadcasts over the batch.
   Tensor x = tok_emb->forward(idx).add(pos_emb->forward(ricci::arange(T)));
+  return compiled_trunk_ ? compiled_trunk_({x})[0] : trunk(x);
+}
+
+Tensor GPT::trunk(const Tensor& x0) {
+  Tensor x = x0;
   for (const auto& b : *blocks) x = std::static_pointer_cast<nn::TransformerBlock>(b)->forward(x);
   return lm_head->forward(ln_f->forward(x));
+}
+
+void GPT::set_compiled(bool on) {
+  compiled_trunk_ = on ? ricci::compile([this](const ricci::Tensors& in) { return ricci::Tensors{trunk(in[0])}; })
+                       : ricci::TensorFn();
 }
 
 Tensor GPT::loss(const Tensor& idx, const Tensor& targets) {

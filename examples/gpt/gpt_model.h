@@ -27,12 +27,20 @@ class GPT : public ricci::nn::Module {
   ricci::Tensor forward(const ricci::Tensor& idx);
   // Mean next-token cross-entropy of forward(idx) against targets (B, T).
   ricci::Tensor loss(const ricci::Tensor& idx, const ricci::Tensor& targets);
+  // Runs everything after the embeddings (the blocks, the final norm and the head) through
+  // ricci::compile: traced once per shape, its elementwise runs (GELU, residual adds, the
+  // attention mask) fused when no gradient is needed (sampling, evaluation).
+  void set_compiled(bool on);
 
   Config cfg;
   std::shared_ptr<ricci::nn::Embedding> tok_emb, pos_emb;
   std::shared_ptr<ricci::nn::ModuleList> blocks;
   std::shared_ptr<ricci::nn::LayerNorm> ln_f;
   std::shared_ptr<ricci::nn::Linear> lm_head;
+
+ private:
+  ricci::Tensor trunk(const ricci::Tensor& x);
+  ricci::TensorFn compiled_trunk_;  // empty unless set_compiled(true)
 };
 
 // GPT-2's initialisation: weights ~ N(0, 0.02), the residual projections scaled by 1/√(2·layers),

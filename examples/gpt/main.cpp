@@ -2,7 +2,7 @@
 // validation loss against the unigram baseline, saves a safetensors checkpoint, reloads it into a
 // fresh model and samples from it.
 //   gpt [--steps N] [--quick] [--bench N] [--out PATH] [--data PATH] [--seed S] [--threads N]
-//       [--sample N] [--temperature T] [--top-k K] [--eval-every N]
+//       [--sample N] [--temperature T] [--top-k K] [--eval-every N] [--compile]
 //       [--stop-at N] [--checkpoint PATH] [--resume PATH]
 // --stop-at N ends the run after step N with a full training checkpoint (weights, AdamW state,
 // schedule, random generators) at --checkpoint PATH; --resume PATH continues such a run, with the
@@ -39,12 +39,13 @@ struct Args {
   int64_t stop_at = 0;
   std::string checkpoint = "gpt_resume.safetensors";
   std::string resume;
+  bool compile = false;
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr, "gpt: %s\nusage: gpt [--steps N] [--quick] [--bench N] [--out PATH] [--data PATH] [--seed S]\n"
                        "           [--threads N] [--sample N] [--temperature T] [--top-k K] [--eval-every N]\n"
-                       "           [--stop-at N] [--checkpoint PATH] [--resume PATH]\n", msg);
+                       "           [--stop-at N] [--checkpoint PATH] [--resume PATH] [--compile]\n", msg);
   std::exit(2);
 }
 
@@ -70,6 +71,7 @@ Args parse(int argc, char** argv) {
     else if (f == "--stop-at") a.stop_at = std::stoll(next());
     else if (f == "--checkpoint") a.checkpoint = next();
     else if (f == "--resume") a.resume = next();
+    else if (f == "--compile") a.compile = true;
     else if (f == "-h" || f == "--help") usage("help");
     else usage(("unknown flag " + f).c_str());
   }
@@ -217,9 +219,21 @@ int main(int argc, char** argv) {
   const double restored_val = evaluate(*restored, val, batch, T, 4 * eval_batches, args.seed + 2);
   std::printf("reloaded into a fresh model: val loss %.4f\n", restored_val);
 
-  ricci::Generator sample_gen(args.seed);
-  const std::vector<int64_t> out =
-      gpt::generate(*restored, tok.encode("\n"), args.sample, args.temperature, args.top_k, sample_gen);
+  // Sampling speed eagerly and, with --compile, through ricci::compile (same seed).
+  auto timed_sample = [&](const char* how) {
+    ricci::Generator gen(args.seed);
+    const auto t0 = Clock::now();
+    std::vector<int64_t> toks = gpt::generate(*restored, tok.encode("\n"), args.sample, args.temperature, args.top_k, gen);
+    const double s = seconds_since(t0);
+    std::printf("sampled %lld tokens %s: %.0f tok/s\n", static_cast<long long>(args.sample), how,
+                static_cast<double>(args.sample) / s);
+    return toks;
+  };
+  std::vector<int64_t> out = timed_sample("eagerly");
+  if (args.compile) {
+    restored->set_compiled(true);
+    out = timed_sample("compiled");
+  }
   std::printf("---- sample (temperature %.2f, top-k %lld, seed %llu) ----\n%s\n----\n", args.temperature,
               static_cast<long long>(args.top_k), static_cast<unsigned long long>(args.seed), tok.decode(out).c_str());
   std::printf("total time %.1f s\n", seconds_since(t_start));

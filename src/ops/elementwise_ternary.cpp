@@ -238,6 +238,10 @@ Tensor addcdiv(const Tensor& x, const Tensor& a, const Tensor& b, const Scalar& 
 
 // masked_fill keeps x's dtype (the value is converted), as PyTorch does.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
+  if (lazy::detail::recording()) [[unlikely]]
+    return lazy::record_op<std::tuple<Scalar>>("masked_fill", [](const Tensors& in, const std::tuple<Scalar>& p) {
+      return Tensors{masked_fill(in[0], in[1], std::get<0>(p))};
+    }, {value}, {x, mask}, PrimitiveKind::Elementwise)[0];
   check_defined(x, "masked_fill");
   check_mask(mask, "masked_fill");
   const Device dev = ew::device_of({x, mask}, "masked_fill");
