@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "lazy/record.h"
 #include "backend/cpu/nn_kernels.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
@@ -189,6 +190,9 @@ Tensor class_view(const Tensor& w, const Tensor& input) {
 }  // namespace
 
 Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("embedding", [](const Tensors& in, std::optional<int64_t> p) { return embedding(in[0], in[1], p); },
+                         {indices, weight}, padding_idx);
   const char* op = "embedding";
   check_defined(indices, op, "indices");
   check_defined(weight, op, "weight");
@@ -214,6 +218,10 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int6
 }
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& o) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("nll_loss", [](const Tensors& in, int64_t ignore, Reduction r) {
+      return nll_loss(in[0], in[1], NllLossOptions{in[2], ignore, r});
+    }, {input, target, o.weight}, o.ignore_index, o.reduction);
   const NllPlan p = plan_nll(input, target, o.weight, o.ignore_index, o.reduction, "nll_loss");
   return nll_from_plan(input, p, o.reduction);
 }

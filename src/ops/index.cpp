@@ -6,6 +6,7 @@
 #include "backend/cpu/index_kernels.h"
 #include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
+#include "lazy/record.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/ops/index.h"
@@ -204,6 +205,10 @@ Tensors index_add_vjp(const VjpArgs& g, int64_t dim, const Scalar& alpha) {
 }  // namespace
 
 Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
+  // Recorded when the indices have values (their bounds are checked at record time).
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("index_select", [](const Tensors& in, int64_t d) { return index_select(in[0], d, in[1]); },
+                         {self, index}, dim);
   const char* op = "index_select";
   check_defined(self, op, "self");
   check_defined(index, op, "index");
@@ -240,6 +245,9 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
 namespace {
 // gather under the name of the public op that called it (errors name take_along_dim too).
 Tensor gather_impl(const Tensor& self, int64_t dim, const Tensor& index, const char* op) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1(op, [](const Tensors& in, int64_t d, const char* name) { return gather_impl(in[0], d, in[1], name); },
+                         {self, index}, dim, op);
   check_defined(self, op, "self");
   check_defined(index, op, "index");
   check_same_device(op, {&self, &index});
