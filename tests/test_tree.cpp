@@ -96,6 +96,23 @@ TEST(Tree, MlxStyleLoopInLazyMode) {
   EXPECT_LT(last, first);
 }
 
+// MLX's grad(loss_fn)(params, x, target) over a dict of parameters.
+TEST(Tree, GradOverAParameterTree) {
+  manual_seed(3);
+  const Tree params(Tree::Dict{{"W", Tree(randn({4, 3}, float64))}, {"b", Tree(randn({4}, float64))}});
+  const Tensor x = randn({3}, float64), target = randn({4}, float64);
+  TreeFn loss_fn = [](const Tree& p, const Tensors& in) {
+    return Tensors{(matmul(p["W"].tensor(), in[0]) + p["b"].tensor() - in[1]).pow(2).mean()};
+  };
+  const Tree g = grad(loss_fn)(params, {x, target});
+  const Tensor r = matmul(params["W"].tensor(), x) + params["b"].tensor() - target;  // residual
+  EXPECT_TRUE(allclose(g["b"].tensor(), r * 2 / 4, 1e-12, 1e-12));
+  EXPECT_TRUE(allclose(g["W"].tensor(), outer(r * 2 / 4, x), 1e-12, 1e-12));
+  auto [values, g2] = value_and_grad(loss_fn)(params, {x, target});
+  EXPECT_NEAR(values[0].item<double>(), (r * r).mean().item<double>(), 1e-12);
+  EXPECT_THROW_MSG(grad(loss_fn)(Tree(Tree::Dict{}), {x, target}), ValueError, "has no tensors");
+}
+
 TEST(Tree, OptimizerUpdateErrors) {
   TwoLayer m, other;
   optim::SGD opt(other.parameters(), {.lr = 0.1});

@@ -19,6 +19,7 @@
 
 #include "ricci/autograd.h"
 #include "ricci/tensor.h"
+#include "ricci/tree.h"
 
 namespace ricci {
 
@@ -39,6 +40,13 @@ ValueAndGradFn value_and_grad(const TensorFn& f, std::vector<int> argnums = {0})
 TensorFn grad(const TensorFn& f, std::vector<int> argnums = {0});
 // One tensor in, one scalar out.
 std::function<Tensor(const Tensor&)> grad(const std::function<Tensor(const Tensor&)>& f);
+
+// Over a parameter tree (MLX's grad(loss_fn)(params, x, y)): f takes the tree and the other
+// inputs; the gradients of its first output come back as a tree shaped like `params`.
+using TreeFn = std::function<Tensors(const Tree& params, const Tensors& inputs)>;
+using TreeValueAndGradFn = std::function<std::pair<Tensors, Tree>(const Tree& params, const Tensors& inputs)>;
+TreeValueAndGradFn value_and_grad(const TreeFn& f);
+std::function<Tree(const Tree& params, const Tensors& inputs)> grad(const TreeFn& f);
 
 // Batching: in_axes[i] is the axis of input i that is mapped over (negative counts from the
 // end; nullopt: not batched, the same tensor for every example); all mapped axes must have the

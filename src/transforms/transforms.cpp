@@ -198,6 +198,29 @@ TensorFn grad(const TensorFn& f, std::vector<int> argnums) {
   return transforms_detail::GradFunctor{f, std::move(argnums)};
 }
 
+TreeValueAndGradFn value_and_grad(const TreeFn& f) {
+  return [f](const Tree& params, const Tensors& inputs) -> std::pair<Tensors, Tree> {
+    // The tree's leaves first, then the other inputs; differentiate with respect to the leaves.
+    Tensors all = tree_flatten(params);
+    const size_t n = all.size();
+    all.insert(all.end(), inputs.begin(), inputs.end());
+    std::vector<int> argnums(n);
+    for (size_t i = 0; i < n; ++i) argnums[i] = static_cast<int>(i);
+    RICCI_CHECK(n > 0, ValueError, "[value_and_grad] the parameter tree has no tensors to differentiate");
+    TensorFn flat = [&f, &params, n](const Tensors& xs) {
+      return f(tree_unflatten(params, Tensors(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(n))),
+               Tensors(xs.begin() + static_cast<std::ptrdiff_t>(n), xs.end()));
+    };
+    auto [values, grads] = value_and_grad(flat, argnums)(all);
+    return {values, tree_unflatten(params, grads)};
+  };
+}
+
+std::function<Tree(const Tree&, const Tensors&)> grad(const TreeFn& f) {
+  TreeValueAndGradFn vg = value_and_grad(f);
+  return [vg](const Tree& params, const Tensors& inputs) { return vg(params, inputs).second; };
+}
+
 std::function<Tensor(const Tensor&)> grad(const std::function<Tensor(const Tensor&)>& f) {
   TensorFn g = grad([f](const Tensors& in) { return Tensors{f(in[0])}; });
   return [g](const Tensor& x) { return g({x})[0]; };
