@@ -15,33 +15,15 @@ every figure includes Python's own cost per call; `python_loop` gives that cost 
 Without MLX it prints `mlx: not installed (<reason>)` and goes on.
 """
 import os
-import statistics
 import sys
 import time
+
+from peer_timing import MIN_TIME, SAMPLES, time_us  # noqa: F401
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
-MIN_TIME = float(os.environ.get("RICCI_BENCH_MIN_TIME", "0.2"))
-SAMPLES = int(os.environ.get("RICCI_BENCH_SAMPLES", "5"))
 CHAIN_OPS = 1000
-
-
-def time_us(body, batch=1):
-    """Median microseconds per call of body() (each call runs `batch` steps)."""
-    for _ in range(3):
-        body()
-    samples = []
-    for _ in range(SAMPLES):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            body()
-            n += 1
-            elapsed = time.perf_counter() - t0
-            if elapsed >= MIN_TIME:
-                break
-        samples.append(elapsed / (n * batch) * 1e6)
-    return statistics.median(samples), min(samples), max(samples)
 
 
 def report(case, peer, result):

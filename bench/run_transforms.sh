@@ -9,22 +9,8 @@
 # `INSTR <case> ricci=<instructions per call>` lines (bench/transforms_instr.cpp, callgrind).
 # Usage: bench/run_transforms.sh [ricci build dir (default: <repo>/build-bench; configured Release if new)]
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BUILD="${1:-$ROOT/build-bench}"
-PY="${PYTHON:-python3}"
-MIN_TIME="${RICCI_BENCH_MIN_TIME:-0.2}"
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RICCI_NUM_THREADS=1
-
-if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRICCI_CUDA=OFF \
-    -DRICCI_BUILD_TESTS=OFF -DRICCI_BUILD_EXAMPLES=OFF -DRICCI_BUILD_BENCH=ON >/dev/null
-fi
-cmake --build "$BUILD" -j2 --target bench_transforms >"$BUILD/bench_transforms.build.log" 2>&1 ||
-  { tail -30 "$BUILD/bench_transforms.build.log" >&2; echo "run_transforms: bench_transforms did not build" >&2; exit 1; }
-
-echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(getconf _NPROCESSORS_ONLN) cores;" \
-  "flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|fma|f16c|bf16|amx)|bf16' | sort -u | tr '\n' ' ')"
-echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+source "$(dirname "$0")/bench_common.sh"
+bench_setup bench_transforms "${1:-}"
 
 RICCI_JSON="$BUILD/bench_transforms.json"
 PEERS_OUT="$BUILD/transforms_peers.txt"

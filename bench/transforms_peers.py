@@ -14,35 +14,17 @@ so each figure includes the interpreter's cost. A peer that cannot be imported p
 `<peer>: not installed (<reason>)` and the script goes on.
 """
 import os
-import statistics
 import sys
 import time
+
+from peer_timing import MIN_TIME, SAMPLES, time_us  # noqa: F401
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 # JAX/XLA CPU: one thread for its Eigen pool and intra-op work.
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
-MIN_TIME = float(os.environ.get("RICCI_BENCH_MIN_TIME", "0.2"))
-SAMPLES = int(os.environ.get("RICCI_BENCH_SAMPLES", "5"))
 IN, HIDDEN, OUT, BATCH = 32, 64, 10, 64
-
-
-def time_us(body):
-    """Median microseconds per call of body()."""
-    for _ in range(3):
-        body()
-    samples = []
-    for _ in range(SAMPLES):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            body()
-            n += 1
-            elapsed = time.perf_counter() - t0
-            if elapsed >= MIN_TIME:
-                break
-        samples.append(elapsed / n * 1e6)
-    return statistics.median(samples), min(samples), max(samples)
 
 
 def report(case, peer, result):

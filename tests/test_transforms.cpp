@@ -182,6 +182,13 @@ TEST(Transforms, Errors) {
   EXPECT_THROW_MSG(vmap(f, {5})({ones({2, 3})}), IndexError, "[vmap] in_axes axis 5");
   EXPECT_THROW_MSG(vmap(f, {std::nullopt})({ones({2})}), ValueError, "[vmap] no input is batched");
   EXPECT_THROW_MSG(grad(f, {3})({x}), IndexError, "[value_and_grad] argnum 3");
+  EXPECT_THROW_MSG(grad(f, {})({x}), ValueError, "[grad] argnums is empty");
+  EXPECT_THROW_MSG(vmap(f, {0}, {0, 1})({ones({2, 3})}), ValueError, "[vmap] out_axes has 2 entries");
+  EXPECT_THROW_MSG(vmap(f, {0}, {std::nullopt})({ones({2, 3})}), ValueError, "[vmap] out_axes 0 is std::nullopt");
+  EXPECT_THROW_MSG(vmap(f)({ones({})}), ValueError, "[vmap] in_axes 0 is 0-d");
+  EXPECT_THROW_MSG(vmap(f, {0, 0})({ones({2})}), ValueError, "[vmap] in_axes has 2 entries");
+  EXPECT_THROW_MSG(jacrev(f, 2)({x}), IndexError, "[jacrev] argnum 2");
+  EXPECT_THROW_MSG(jacfwd(f)({ones({2}, int64)}), DTypeError, "[jacfwd] input 0 must be a floating-point tensor");
 }
 
 }  // namespace

@@ -118,6 +118,11 @@ TEST(Tree, OptimizerUpdateErrors) {
   optim::SGD opt(other.parameters(), {.lr = 0.1});
   Tree g(Tree::Dict{{"fc1", Tree(Tree::Dict{{"weight", Tree(zeros({5, 6}))}})}});
   EXPECT_THROW_MSG(opt.update(m, g), ValueError, "is not one of this SGD's parameters");
+  optim::SGD mine(m.parameters(), {.lr = 0.1});
+  Tree bad(Tree::Dict{{"fc1", Tree(Tree::Dict{{"weight", Tree(zeros({2, 2}))}})}});
+  EXPECT_THROW_MSG(mine.update(m, bad), ShapeError, "[update] the gradient for \"fc1.weight\" has shape [2, 2]");
+  auto not_scalar = nn::value_and_grad(m, [&m](const Tensors& in) { return Tensors{m.forward(in[0])}; });
+  EXPECT_THROW_MSG(not_scalar({ones({2, 6})}), ValueError, "[value_and_grad] the loss function must return a scalar");
 }
 
 }  // namespace

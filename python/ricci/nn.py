@@ -10,37 +10,6 @@ from ._ricci import nn as _cnn
 init = None  # not bound yet
 
 
-class Sequential(Module):
-    """Modules called in order; Sequential(a, b, c) or Sequential(OrderedDict(name=module))."""
-
-    def __init__(self, *modules):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
-            for name, m in modules[0].items():
-                self.register_module(name, m)
-        else:
-            for i, m in enumerate(modules):
-                self.register_module(str(i), m)
-
-    def forward(self, x):
-        for _, m in self.named_children():
-            x = m(x)
-        return x
-
-    def __len__(self):
-        return len(self.named_children())
-
-    def __getitem__(self, i):
-        return self.named_children()[i][1]
-
-    def __iter__(self):
-        return iter(m for _, m in self.named_children())
-
-    def append(self, module):
-        self.register_module(str(len(self)), module)
-        return self
-
-
 class ModuleList(Module):
     """A list of modules, registered as children "0", "1", ..."""
 
@@ -61,6 +30,23 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(m for _, m in self.named_children())
+
+
+class Sequential(ModuleList):
+    """Modules called in order; Sequential(a, b, c) or Sequential(OrderedDict(name=module))."""
+
+    def __init__(self, *modules):
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            Module.__init__(self)
+            for name, m in modules[0].items():
+                self.register_module(name, m)
+        else:
+            super().__init__(modules)
+
+    def forward(self, x):
+        for m in self:
+            x = m(x)
+        return x
 
 
 class ModuleDict(Module):

@@ -63,11 +63,6 @@ struct Program {
 
 // ---- tracing ----------------------------------------------------------------------------------
 
-Tensor placeholder_for(const Tensor& x) {
-  auto storage = ricci::detail::make_intrusive<Storage>(Storage::Deferred{}, x.nbytes(), x.device());
-  return make_tensor(std::move(storage), x.dtype(), Dims(x.shape()), contiguous_strides(x.shape()), 0);
-}
-
 std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
   auto p = std::make_shared<Program>();
   p->n_inputs = xs.size();
@@ -85,7 +80,7 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
     lazy::detail::Tracing tracing;
     for (size_t i = 0; i < xs.size(); ++i) {
       if (!xs[i].defined()) continue;
-      ph[i] = placeholder_for(xs[i]);
+      ph[i] = lazy::trace_placeholder(xs[i].shape(), xs[i].dtype(), xs[i].device());
       by_storage[ph[i].unsafe_impl()->storage.get()] = static_cast<int>(i);
     }
     outs = f(ph);

@@ -16,4 +16,8 @@ using PendingVisitor = std::function<void(const PrimitivePtr&, const Tensors& in
                                           const std::vector<const TensorImpl*>&)>;
 void walk_pending(const std::vector<Tensor>& roots, const PendingVisitor& visit);
 
+// A tensor with this shape, dtype and device and no bytes, nothing recorded to fill it: what a
+// transform traces f on (reading its value inside the trace throws TraceFailed).
+Tensor trace_placeholder(IntArrayRef shape, DType dtype, Device device);
+
 }  // namespace ricci::lazy

@@ -288,6 +288,12 @@ void walk_pending(const std::vector<Tensor>& roots, const PendingVisitor& visit)
   }
 }
 
+Tensor trace_placeholder(IntArrayRef shape, DType dtype, Device device) {
+  const size_t nbytes = checked_nbytes(shape, element_size(dtype), "trace");
+  auto storage = ricci::detail::make_intrusive<Storage>(Storage::Deferred{}, nbytes, device);
+  return make_tensor(std::move(storage), dtype, Dims(shape), contiguous_strides(shape), 0);
+}
+
 PrimitivePtr producer(const Tensor& t) {
   if (!t.defined()) return nullptr;
   const auto& p = t.impl().storage->pending();

@@ -47,6 +47,28 @@ Result reshape_each(const Tensor& x, int64_t axis, IntArrayRef shape) {
   return {{b.reshape(s)}, {0}};
 }
 
+Result per_example(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                   const std::vector<Tensor>& inputs, const std::vector<int64_t>& axes, int64_t n, const char* op) {
+  std::vector<std::vector<Tensor>> per_output;
+  for (int64_t b = 0; b < n; ++b) {
+    std::vector<Tensor> slice(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i)
+      slice[i] = inputs[i].defined() && axes[i] >= 0 ? inputs[i].select(axes[i], b) : inputs[i];
+    std::vector<Tensor> outs = fn(slice);
+    if (b == 0) per_output.resize(outs.size());
+    RICCI_CHECK(outs.size() == per_output.size(), ValueError, "[", op, "] returned ", outs.size(),
+                " outputs for one example and ", per_output.size(), " for another");
+    for (size_t j = 0; j < outs.size(); ++j) per_output[j].push_back(std::move(outs[j]));
+  }
+  Result r;
+  for (auto& outs : per_output) {
+    const bool defined = !outs.empty() && outs[0].defined();
+    r.first.push_back(defined ? stack(outs, 0) : Tensor());
+    r.second.push_back(defined ? 0 : -1);
+  }
+  return r;
+}
+
 Dims shifted_dims(IntArrayRef dims, int64_t rank, const char* op) {
   Dims r;
   if (dims.empty()) {
@@ -132,24 +154,7 @@ std::pair<Tensors, std::vector<int64_t>> Primitive::vmap(const Tensors& inputs, 
       return {outs, std::vector<int64_t>(outs.size(), 0)};
     }
   }
-  // Any op: once per example, stacked.
-  std::vector<Tensors> per_output;
-  for (int64_t b = 0; b < n; ++b) {
-    Tensors slice(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i)
-      slice[i] = inputs[i].defined() && axes[i] >= 0 ? inputs[i].select(axes[i], b) : inputs[i];
-    Tensors outs = eval(slice);
-    if (per_output.empty()) per_output.resize(outs.size());
-    for (size_t j = 0; j < outs.size(); ++j) per_output[j].push_back(outs[j]);
-  }
-  Tensors outs(per_output.size());
-  std::vector<int64_t> out_axes(per_output.size(), -1);
-  for (size_t j = 0; j < per_output.size(); ++j) {
-    if (per_output[j].empty() || !per_output[j][0].defined()) continue;
-    outs[j] = stack(per_output[j], 0);
-    out_axes[j] = 0;
-  }
-  return {outs, out_axes};
+  return batching::per_example([this](const Tensors& in) { return eval(in); }, inputs, axes, n, name());
 }
 
 namespace {
@@ -158,16 +163,6 @@ struct Batched {
   Tensor value;
   int64_t axis = -1;  // -1: the same for every example
 };
-
-// The example-shaped placeholder vmap traces f on.
-Tensor placeholder_like(const Tensor& x, int64_t axis) {
-  Dims shape;
-  for (int64_t d = 0; d < x.dim(); ++d)
-    if (d != axis) shape.push_back(x.size(d));
-  const size_t nbytes = static_cast<size_t>(checked_numel(shape, "vmap")) * x.element_size();
-  auto storage = ricci::detail::make_intrusive<Storage>(Storage::Deferred{}, nbytes, x.device());
-  return make_tensor(std::move(storage), x.dtype(), shape, contiguous_strides(shape), 0);
-}
 
 // f on the whole batch through the primitives' rules (Note [vmap by tracing]); throws
 // TraceFailed when f cannot be traced.
@@ -183,7 +178,10 @@ std::vector<Batched> by_tracing(const TensorFn& f, const Tensors& xs, const std:
         traced_in[i] = xs[i];
         continue;
       }
-      traced_in[i] = placeholder_like(xs[i], axes[i]);
+      Dims example;
+      for (int64_t d = 0; d < xs[i].dim(); ++d)
+        if (d != axes[i]) example.push_back(xs[i].size(d));
+      traced_in[i] = lazy::trace_placeholder(example, xs[i].dtype(), xs[i].device());
       env[traced_in[i].unsafe_impl()->storage.get()] = {xs[i], axes[i]};
     }
     traced_out = f(traced_in);
@@ -235,23 +233,6 @@ std::vector<Batched> by_tracing(const TensorFn& f, const Tensors& xs, const std:
       result.push_back({o, -1});  // f returned something that does not depend on the batch
     }
   }
-  return result;
-}
-
-// f once per example, stacked along 0.
-std::vector<Batched> by_loop(const TensorFn& f, const Tensors& xs, const std::vector<int64_t>& axes, int64_t n) {
-  std::vector<Tensors> per_output;
-  for (int64_t b = 0; b < n; ++b) {
-    Tensors slice(xs.size());
-    for (size_t i = 0; i < xs.size(); ++i) slice[i] = axes[i] >= 0 ? xs[i].select(axes[i], b) : xs[i];
-    Tensors outs = f(slice);
-    if (per_output.empty()) per_output.resize(outs.size());
-    RICCI_CHECK(outs.size() == per_output.size(), ValueError, "[vmap] f returned ", outs.size(),
-                " outputs for one example and ", per_output.size(), " for another");
-    for (size_t j = 0; j < outs.size(); ++j) per_output[j].push_back(outs[j]);
-  }
-  std::vector<Batched> result;
-  for (auto& outs : per_output) result.push_back({outs[0].defined() ? stack(outs, 0) : Tensor(), outs[0].defined() ? 0 : -1});
   return result;
 }
 
@@ -324,7 +305,8 @@ TensorFn vmap(const TensorFn& f, Axes in_axes, Axes out_axes) {
       try {
         outs = by_tracing(f, xs, axes);
       } catch (const lazy::detail::TraceFailed&) {
-        outs = by_loop(f, xs, axes, n);
+        auto [values, value_axes] = batching::per_example(f, xs, axes, n, "vmap");
+        for (size_t j = 0; j < values.size(); ++j) outs.push_back({values[j], value_axes[j]});
       }
     }
     RICCI_CHECK(out_axes.empty() || out_axes.size() == outs.size(), ValueError, "[vmap] out_axes has ",
