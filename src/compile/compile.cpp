@@ -12,23 +12,25 @@
 // why compiled functions compose with every transform.
 //
 // Simplification: instructions whose primitives are equivalent (same op, equal parameters) and
-// that read the same values are merged; a view or reshape to the shape it already has is
-// dropped; what no output needs is never kept.
+// that read the same values are merged; a view or reshape to the shape it already has and an
+// arithmetic identity (x * 1, x / 1, x - 0, x ** 1) are dropped; what no output needs is never
+// kept.
 //
 // Fusion: a run of consecutive elementwise instructions whose outputs all have one shape runs
-// as one pass: the output is cut into blocks of rows that fit in cache, and for each block every
-// instruction of the run executes on the block (inputs broadcast to the shape and narrowed to
-// the block), so intermediates never exist at full size and each input and output crosses
-// memory once. Fused runs need real values: with a gradient needed or in lazy mode the program
-// runs op by op.
+// as one fused kernel (Note [Fused kernels], fused_kernel.cpp): one pass over the shape in
+// cache-sized chunks, every input read once, every value read after the run written once, no
+// intermediate at full size. Fused runs need real values on the CPU: with a gradient needed, in
+// lazy mode or on another device the program runs op by op.
 #include "ricci/compile.h"
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
 
+#include "compile/fused_kernel.h"
 #include "core/tensor_internal.h"
 #include "lazy/graph.h"
 #include "lazy/lazy_detail.h"
@@ -48,12 +50,14 @@ struct Instr {
 struct Group {
   size_t first = 0, last = 0;  // the instructions [first, last]
   Dims shape;
+  std::optional<compile_detail::FusedKernel> kernel;
 };
 
 struct Program {
   size_t n_inputs = 0;
   std::vector<Tensor> constants;  // by value id; undefined for other values
   std::vector<Dims> shapes;       // traced shape of each value
+  std::vector<DType> dtypes;      // and its dtype
   std::vector<Instr> instrs;
   std::vector<int> outputs;       // f's outputs; -1: undefined
   std::vector<Group> groups;
@@ -68,13 +72,14 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
   p->n_inputs = xs.size();
   std::unordered_map<const Storage*, int> by_storage;
   std::unordered_map<const TensorImpl*, int> by_constant;
-  auto new_value = [&p](const Dims& shape) {
+  auto new_value = [&p](const Dims& shape, DType dtype) {
     p->shapes.push_back(shape);
+    p->dtypes.push_back(dtype);
     p->constants.emplace_back();
     return static_cast<int>(p->shapes.size()) - 1;
   };
   Tensors ph(xs.size()), outs;
-  for (size_t i = 0; i < xs.size(); ++i) new_value(xs[i].defined() ? Dims(xs[i].shape()) : Dims());
+  for (size_t i = 0; i < xs.size(); ++i) new_value(xs[i].defined() ? Dims(xs[i].shape()) : Dims(), xs[i].defined() ? xs[i].dtype() : DType::Float32);
   {
     LazyGuard lazy;
     lazy::detail::Tracing tracing;
@@ -95,7 +100,7 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
     }
     if (s->is_deferred()) throw lazy::detail::TraceFailed{};
     if (auto it = by_constant.find(t.unsafe_impl()); it != by_constant.end()) return it->second;
-    const int id = new_value(Dims(t.shape()));
+    const int id = new_value(Dims(t.shape()), t.dtype());
     p->constants[static_cast<size_t>(id)] = t;
     by_constant[t.unsafe_impl()] = id;
     return id;
@@ -109,7 +114,7 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
         instr.out.push_back(-1);
         continue;
       }
-      const int id = new_value(impls[j]->sizes);
+      const int id = new_value(impls[j]->sizes, impls[j]->dtype);
       by_storage[placeholders[j]] = id;
       instr.out.push_back(id);
     }
@@ -121,6 +126,27 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
 }
 
 // ---- simplification ---------------------------------------------------------------------------
+
+// x * 1, 1 * x, x / 1, x - 0, x ** 1 with the result in x's shape and dtype: exact identities for
+// every x (NaN, infinities and -0 included; x + 0 is not one: -0 + 0 is +0). Returns x's id.
+int identity_operand(const Program& p, const Instr& instr) {
+  if (instr.out.size() != 1 || instr.out[0] < 0) return -1;
+  const std::optional<ew::ElementwiseStep> e = ew::binary_step(*instr.prim);
+  if (!e || (e->sa && e->sb)) return -1;
+  const bool scalar_first = e->sa.has_value();
+  const std::optional<Scalar>& c = scalar_first ? e->sa : e->sb;
+  if (!c) return -1;
+  const double v = c->to_double();
+  using ew::BinaryOp;
+  const bool identity = (e->bop == BinaryOp::Mul && v == 1) ||
+                        (!scalar_first && e->bop == BinaryOp::Div && v == 1) ||
+                        (!scalar_first && e->bop == BinaryOp::Sub && v == 0) ||
+                        (!scalar_first && e->bop == BinaryOp::Pow && v == 1);
+  const int x = instr.in[scalar_first ? 1 : 0];
+  if (!identity || x < 0) return -1;
+  const size_t xi = static_cast<size_t>(x), oi = static_cast<size_t>(instr.out[0]);
+  return p.shapes[xi] == p.shapes[oi] && p.dtypes[xi] == p.dtypes[oi] ? x : -1;
+}
 
 bool is_view_op(const Primitive& prim) {
   const std::string_view n = prim.name();
@@ -138,6 +164,10 @@ void simplify(Program& p) {
     if (is_view_op(*instr.prim) && instr.in.size() == 1 && instr.in[0] >= 0 && instr.out.size() == 1 &&
         instr.out[0] >= 0 && p.shapes[static_cast<size_t>(instr.in[0])] == p.shapes[static_cast<size_t>(instr.out[0])]) {
       replace[static_cast<size_t>(instr.out[0])] = instr.in[0];
+      continue;
+    }
+    if (const int x = identity_operand(p, instr); x >= 0) {
+      replace[static_cast<size_t>(instr.out[0])] = x;
       continue;
     }
     // Common subexpressions: an equivalent primitive already applied to the same values.
@@ -179,8 +209,30 @@ bool fusable(const Program& p, const Instr& instr, Dims* shape) {
   return true;
 }
 
-std::vector<int> group_outputs(const Program& p, const Group& g);
+// Which values of the instructions [first, last] are read after them (or returned): those are
+// written at full size.
+std::vector<int> run_outputs(const Program& p, size_t first, size_t last) {
+  std::vector<bool> used_later(p.shapes.size(), false);
+  for (size_t k = last + 1; k < p.instrs.size(); ++k)
+    for (int id : p.instrs[k].in)
+      if (id >= 0) used_later[static_cast<size_t>(id)] = true;
+  for (int id : p.outputs)
+    if (id >= 0) used_later[static_cast<size_t>(id)] = true;
+  std::vector<int> outs;
+  for (size_t k = first; k <= last; ++k)
+    if (used_later[static_cast<size_t>(p.instrs[k].out[0])]) outs.push_back(p.instrs[k].out[0]);
+  return outs;
+}
 
+std::optional<compile_detail::FusedKernel> fused_kernel(const Program& p, size_t first, size_t last) {
+  std::vector<compile_detail::FusedOp> ops;
+  for (size_t k = first; k <= last; ++k) ops.push_back({p.instrs[k].prim, p.instrs[k].in, p.instrs[k].out[0]});
+  return compile_detail::FusedKernel::make(ops, p.dtypes, run_outputs(p, first, last));
+}
+
+// Runs of consecutive elementwise instructions with one output shape become fused kernels: each
+// run is grown while its kernel can take the next instruction (Note [Fused kernels]), and kept
+// when some value of it never has to exist at full size.
 void plan_groups(Program& p) {
   p.groups.clear();
   p.fused_ops = 0;
@@ -192,11 +244,16 @@ void plan_groups(Program& p) {
       continue;
     }
     size_t j = i;
+    std::optional<compile_detail::FusedKernel> kernel = fused_kernel(p, i, i);
     Dims next;
-    while (j + 1 < p.instrs.size() && fusable(p, p.instrs[j + 1], &next) && next == shape) ++j;
-    // Worth it only when some value of the run never has to exist at full size.
-    if (j > i && group_outputs(p, {i, j, shape}).size() < j - i + 1) {
-      p.groups.push_back({i, j, shape});
+    while (kernel && j + 1 < p.instrs.size() && fusable(p, p.instrs[j + 1], &next) && next == shape) {
+      auto grown = fused_kernel(p, i, j + 1);
+      if (!grown) break;
+      kernel = std::move(grown);
+      ++j;
+    }
+    if (kernel && j > i && run_outputs(p, i, j).size() < j - i + 1) {
+      p.groups.push_back({i, j, shape, std::move(kernel)});
       p.fused_ops += static_cast<int64_t>(j - i + 1);
     }
     i = j + 1;
@@ -219,69 +276,6 @@ void store(const Instr& instr, Tensors outs, std::vector<Tensor>& v) {
     if (instr.out[j] >= 0) v[static_cast<size_t>(instr.out[j])] = std::move(outs[j]);
 }
 
-// Which values of a group are read after it (or returned): those are written at full size.
-std::vector<int> group_outputs(const Program& p, const Group& g) {
-  std::vector<bool> used_later(p.shapes.size(), false);
-  for (size_t k = g.last + 1; k < p.instrs.size(); ++k)
-    for (int id : p.instrs[k].in)
-      if (id >= 0) used_later[static_cast<size_t>(id)] = true;
-  for (int id : p.outputs)
-    if (id >= 0) used_later[static_cast<size_t>(id)] = true;
-  std::vector<int> outs;
-  for (size_t k = g.first; k <= g.last; ++k)
-    if (used_later[static_cast<size_t>(p.instrs[k].out[0])]) outs.push_back(p.instrs[k].out[0]);
-  return outs;
-}
-
-void run_group(const Program& p, const Group& g, std::vector<Tensor>& v) {
-  const Dims& shape = g.shape;
-  int64_t numel = 1;
-  for (int64_t d : shape) numel *= d;
-  const int64_t rows = shape[0];
-  const int64_t row = rows == 0 ? 1 : numel / rows;
-  constexpr int64_t kBlockElements = 1 << 15;  // 128 KiB of float32 per value: L2-resident
-  if (numel <= kBlockElements || row > kBlockElements) {
-    for (size_t k = g.first; k <= g.last; ++k) store(p.instrs[k], eval_instr(p.instrs[k], v), v);
-    return;
-  }
-  const int64_t block_rows = std::max<int64_t>(1, kBlockElements / row);
-  const std::vector<int> outs = group_outputs(p, g);
-  // The group's values, in the shape of one block, and its outputs at full size.
-  std::unordered_map<int, Tensor> full;
-  std::vector<Tensor> block(p.shapes.size());
-  for (int64_t r0 = 0; r0 < rows; r0 += block_rows) {
-    const int64_t n = std::min(block_rows, rows - r0);
-    for (size_t k = g.first; k <= g.last; ++k) {
-      const Instr& instr = p.instrs[k];
-      Tensors ins;
-      for (int id : instr.in) {
-        if (id < 0) {
-          ins.emplace_back();
-          continue;
-        }
-        const size_t u = static_cast<size_t>(id);
-        bool internal = false;
-        for (size_t q = g.first; q < k; ++q) internal = internal || p.instrs[q].out[0] == id;
-        if (internal) {
-          ins.push_back(block[u]);
-        } else {
-          const Tensor& t = v[u];
-          ins.push_back((t.shape() == shape.ref() ? t : t.expand(shape)).narrow(0, r0, n));
-        }
-      }
-      Tensors r = instr.prim->eval(ins);
-      block[static_cast<size_t>(instr.out[0])] = r[0];
-    }
-    for (int id : outs) {
-      const Tensor& b = block[static_cast<size_t>(id)];
-      auto it = full.find(id);
-      if (it == full.end()) it = full.emplace(id, empty_tensor(shape, b.dtype(), b.device(), "compile")).first;
-      it->second.narrow(0, r0, n).copy_(b);
-    }
-  }
-  for (auto& [id, t] : full) v[static_cast<size_t>(id)] = t;
-}
-
 Tensors replay(const Program& p, const Tensors& xs, bool fuse) {
   std::vector<Tensor> v(p.shapes.size());
   for (size_t i = 0; i < xs.size(); ++i) v[i] = xs[i];
@@ -289,8 +283,7 @@ Tensors replay(const Program& p, const Tensors& xs, bool fuse) {
     if (p.constants[i].defined()) v[i] = p.constants[i];
   size_t g = 0;
   for (size_t k = 0; k < p.instrs.size(); ++k) {
-    if (fuse && g < p.groups.size() && p.groups[g].first == k) {
-      run_group(p, p.groups[g], v);
+    if (fuse && g < p.groups.size() && p.groups[g].first == k && p.groups[g].kernel->run(v)) {
       k = p.groups[g].last;
       ++g;
       continue;

@@ -5,6 +5,7 @@
 
 #include "lazy/lazy_detail.h"
 #include "ops/elementwise_common.h"
+#include "ops/elementwise_step.h"
 #include "ricci/lazy.h"
 #include "ricci/factories.h"
 
@@ -430,6 +431,22 @@ void check_int_pow(const Tensor& base, const Scalar& e) {
 }
 
 }  // namespace
+
+namespace ew {
+std::optional<ElementwiseStep> binary_step(const Primitive& prim) {
+  const auto* p = dynamic_cast<const OpPrimitive<BinaryParams>*>(&prim);
+  if (!p || p->params().op >= BinaryOp::BitAnd) return std::nullopt;  // bit ops and bool results
+  ElementwiseStep s;
+  s.arity = 2;
+  s.bop = p->params().op;
+  s.alpha = p->params().alpha;
+  s.sa = p->params().sa;
+  s.sb = p->params().sb;
+  s.kernel = kernel_id(s.bop);
+  return s;
+}
+}  // namespace ew
+
 
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) { return binary(BinaryOp::Add, "add", a, b, alpha); }
 Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) { return binary(BinaryOp::Add, "add", a, b, alpha); }

@@ -7,6 +7,7 @@
 
 #include "lazy/lazy_detail.h"
 #include "ops/elementwise_common.h"
+#include "ops/elementwise_step.h"
 #include "ricci/lazy.h"
 #include "ricci/factories.h"
 
@@ -316,6 +317,19 @@ DType clamp_dtype(const Tensor& x, const std::optional<Scalar>& min, const std::
 }
 
 }  // namespace
+
+namespace ew {
+std::optional<ElementwiseStep> unary_step(const Primitive& prim) {
+  const auto* p = dynamic_cast<const OpPrimitive<UnaryPrimParams>*>(&prim);
+  if (!p || p->params().forced || p->params().op >= UnaryOp::BitwiseNot) return std::nullopt;
+  ElementwiseStep s;
+  s.uop = p->params().op;
+  s.up = p->params().p;
+  s.kernel = kernel_id(s.uop);
+  return s;
+}
+}  // namespace ew
+
 
 #define RICCI_EW_UNARY(fn, OP) \
   Tensor fn(const Tensor& x) { return unary(UnaryOp::OP, x); }

@@ -1,0 +1,324 @@
+// Note [Fused kernels]
+// ~~~~~~~~~~~~~~~~~~~~
+// A fused kernel runs a run of elementwise primitives as one pass: the output shape is walked in
+// chunks of a few thousand elements (the strided loop of every elementwise kernel, split over the
+// thread pool), and for each chunk every op of the run executes on chunk-sized buffers that stay
+// in the L1/L2 cache. Each input is read once (straight from its memory when it is contiguous in
+// the compute dtype, converted into a buffer otherwise, one value when it is broadcast along the
+// chunk) and each wanted value is written once; no intermediate exists at full size.
+//
+// The ops are not re-implemented: each step calls the op's own vector loop (the Highway loops the
+// eager kernels take for contiguous float32/float64 runs) and, for ops without one, the op's eager
+// kernel on the chunk, so a fused float32 chain gives the values eager gives on contiguous inputs.
+// The run computes in float32 (float64 when one of its values is float64): float16/bfloat16
+// intermediates are not rounded to their dtype between ops, which makes fused results at least as
+// accurate as eager ones.
+//
+// This is an interpreter over register-sized chunks rather than generated code (docs/compile.md,
+// "Why an interpreter"): its per-step cost is one indirect call per chunk, under 5 % of a step
+// on 1,024 float32 values, and it needs no compiler at run time.
+#include "compile/fused_kernel.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "backend/cpu/elementwise_loops.h"
+#include "backend/cpu/loops.h"
+#include "ricci/factories.h"
+#include "ricci/ops/elementwise.h"
+
+namespace ricci::compile_detail {
+
+namespace {
+
+bool is_float(DType t) {
+  return t == DType::Float32 || t == DType::Float64 || t == DType::Float16 || t == DType::BFloat16;
+}
+
+template <class C> constexpr int64_t kChunk = 4096 / sizeof(C);
+
+// Chunk-sized buffers, one set per thread (the pass runs on the thread pool).
+template <class C>
+C* scratch(int slots) {
+  thread_local std::vector<C> buf;
+  const size_t need = static_cast<size_t>(slots) * static_cast<size_t>(kChunk<C>);
+  if (buf.size() < need) buf.resize(need);
+  return buf.data();
+}
+
+template <class C, class T>
+void load_strided(const char* p, int64_t stride, int64_t n, C* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<C>(static_cast<compute_t<T>>(*reinterpret_cast<const T*>(p + i * stride)));
+}
+
+template <class C, class T>
+void store_strided(const C* in, char* p, int64_t stride, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) *reinterpret_cast<T*>(p + i * stride) = T(static_cast<compute_t<T>>(in[i]));
+}
+
+// n values of an input of dtype t at p (byte stride) as C, into out.
+template <class C>
+void load(DType t, const char* p, int64_t stride, int64_t n, C* out) {
+  if constexpr (std::is_same_v<C, float>) {
+    if (t == DType::Float16 && stride == 2) return cpu::ew_detail::widen(reinterpret_cast<const Half*>(p), out, n);
+    if (t == DType::BFloat16 && stride == 2) return cpu::ew_detail::widen(reinterpret_cast<const BFloat16*>(p), out, n);
+  }
+  switch (t) {
+    case DType::Float32: return load_strided<C, float>(p, stride, n, out);
+    case DType::Float64: return load_strided<C, double>(p, stride, n, out);
+    case DType::Float16: return load_strided<C, Half>(p, stride, n, out);
+    default: return load_strided<C, BFloat16>(p, stride, n, out);
+  }
+}
+
+template <class C>
+void store(DType t, const C* in, char* p, int64_t stride, int64_t n) {
+  if (t == dtype_of<C>() && stride == static_cast<int64_t>(sizeof(C))) {
+    std::memcpy(p, in, static_cast<size_t>(n) * sizeof(C));
+    return;
+  }
+  if constexpr (std::is_same_v<C, float>) {
+    if (t == DType::Float16 && stride == 2) return cpu::ew_detail::narrow(in, reinterpret_cast<Half*>(p), n);
+    if (t == DType::BFloat16 && stride == 2) return cpu::ew_detail::narrow(in, reinterpret_cast<BFloat16*>(p), n);
+  }
+  switch (t) {
+    case DType::Float32: return store_strided<C, float>(in, p, stride, n);
+    case DType::Float64: return store_strided<C, double>(in, p, stride, n);
+    case DType::Float16: return store_strided<C, Half>(in, p, stride, n);
+    default: return store_strided<C, BFloat16>(in, p, stride, n);
+  }
+}
+
+// One step on n values: the op's vector loop, else its eager kernel on the chunk. `mode` as in
+// the vector loops: 0 both operands have n values, 1 b is one value, 2 a is one value.
+template <class C>
+void run_step(const FusedKernel::Step& s, const C* a, const C* b, C* out, int64_t n, int mode) {
+  if (s.op.arity == 1) {
+    bool done;
+    if constexpr (std::is_same_v<C, float>) done = cpu::hwy_unary_f32(s.op.uop, a, out, n, s.op.up);
+    else done = cpu::hwy_unary_f64(s.op.uop, a, out, n, s.op.up);
+    if (done) return;
+    const DType t = dtype_of<C>();
+    Tensor x = from_blob(const_cast<C*>(a), {n}, {1}, t), o = from_blob(out, {n}, {1}, t);
+    reinterpret_cast<ew::UnaryKernel>(s.kernel)(s.op.uop, o, x, s.op.up);
+    return;
+  }
+  const double alpha = s.op.alpha.to_double();
+  bool done;
+  if constexpr (std::is_same_v<C, float>) done = cpu::hwy_binary_f32(s.op.bop, a, b, out, n, mode, static_cast<float>(alpha));
+  else done = cpu::hwy_binary_f64(s.op.bop, a, b, out, n, mode, alpha);
+  if (done) return;
+  const DType t = dtype_of<C>();
+  Tensor x = from_blob(const_cast<C*>(a), {n}, {mode == 2 ? 0 : 1}, t);
+  Tensor y = from_blob(const_cast<C*>(b), {n}, {mode == 1 ? 0 : 1}, t);
+  Tensor o = from_blob(out, {n}, {1}, t);
+  reinterpret_cast<ew::BinaryKernel>(s.kernel)(s.op.bop, o, x, y, s.op.alpha);
+}
+
+}  // namespace
+
+std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, const std::vector<DType>& dtypes,
+                                             const std::vector<int>& wanted) {
+  FusedKernel k;
+  std::vector<std::optional<ew::ElementwiseStep>> parsed;
+  std::vector<int> produced;
+  bool any_double = false;
+  auto floating = [&](int id) {
+    if (id < 0) return true;
+    const DType t = dtypes[static_cast<size_t>(id)];
+    any_double = any_double || t == DType::Float64;
+    return is_float(t);
+  };
+  for (const FusedOp& op : ops) {
+    parsed.push_back(ew::elementwise_step(*op.prim));
+    if (!parsed.back() || op.out < 0 || !floating(op.out)) return std::nullopt;
+    for (int id : op.in)
+      if (!floating(id)) return std::nullopt;
+    produced.push_back(op.out);
+  }
+  k.compute_ = any_double ? DType::Float64 : DType::Float32;
+  auto is_produced = [&](int id) { return std::find(produced.begin(), produced.end(), id) != produced.end(); };
+  for (const FusedOp& op : ops)
+    for (int id : op.in)
+      if (id >= 0 && !is_produced(id) && std::find(k.inputs_.begin(), k.inputs_.end(), id) == k.inputs_.end())
+        k.inputs_.push_back(id);
+  for (int id : wanted) k.outputs_.push_back(id);
+  if (k.inputs_.size() + k.outputs_.size() > static_cast<size_t>(cpu::kMaxOperands) || k.outputs_.empty() ||
+      k.inputs_.empty())
+    return std::nullopt;
+
+  // Slots: the inputs first, then the scalar operands, then the ops' results, a slot reused once
+  // the value in it has been read for the last time (and is not an output).
+  std::vector<int> slot_of_value(dtypes.size(), -1);
+  int next = 0;
+  for (int id : k.inputs_) slot_of_value[static_cast<size_t>(id)] = next++;
+  std::vector<int> last_use(dtypes.size(), -1);
+  for (size_t i = 0; i < ops.size(); ++i)
+    for (int id : ops[i].in)
+      if (id >= 0) last_use[static_cast<size_t>(id)] = static_cast<int>(i);
+  for (int id : k.outputs_) last_use[static_cast<size_t>(id)] = static_cast<int>(ops.size());
+  std::vector<int> free_slots;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const ew::ElementwiseStep& e = *parsed[i];
+    Step s;
+    s.op = e;
+    s.kernel = kernels::kernel_table().find(e.kernel, DeviceType::CPU, k.compute_);
+    if (!s.kernel) return std::nullopt;
+    auto operand = [&](int pos, const std::optional<Scalar>& scalar) {
+      if (scalar) {
+        k.constants_.emplace_back(next, scalar->to_double());
+        return next++;
+      }
+      const int id = ops[i].in[static_cast<size_t>(pos)];
+      return id < 0 ? -1 : slot_of_value[static_cast<size_t>(id)];
+    };
+    s.a = operand(0, e.arity == 2 ? e.sa : std::nullopt);
+    if (e.arity == 2) s.b = operand(1, e.sb);
+    if (s.a < 0 || (e.arity == 2 && s.b < 0)) return std::nullopt;
+    // The result's slot is taken before the operands' are freed: a step never writes what it reads.
+    if (free_slots.empty()) {
+      s.out = next++;
+    } else {
+      s.out = free_slots.back();
+      free_slots.pop_back();
+    }
+    slot_of_value[static_cast<size_t>(ops[i].out)] = s.out;
+    for (int id : ops[i].in) {
+      if (id < 0 || last_use[static_cast<size_t>(id)] != static_cast<int>(i) || !is_produced(id)) continue;
+      const int slot = slot_of_value[static_cast<size_t>(id)];
+      if (std::find(free_slots.begin(), free_slots.end(), slot) == free_slots.end()) free_slots.push_back(slot);
+    }
+    if (last_use[static_cast<size_t>(ops[i].out)] < 0) free_slots.push_back(s.out);  // never read
+    k.steps_.push_back(s);
+  }
+  for (size_t j = 0; j < k.outputs_.size(); ++j) {
+    const int id = k.outputs_[j];
+    k.output_slots_.push_back(slot_of_value[static_cast<size_t>(id)]);
+    k.output_dtypes_.push_back(dtypes[static_cast<size_t>(id)]);
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (ops[i].out == id) k.steps_[i].output = static_cast<int>(j);
+  }
+  k.slots_ = next;
+  return k;
+}
+
+namespace {
+
+template <class C>
+void run_pass(const FusedKernel& k, int slots, const std::vector<std::pair<int, double>>& constants,
+              const std::vector<FusedKernel::Step>& steps, const std::vector<int>& output_slots,
+              const std::vector<DType>& output_dtypes, const std::vector<Tensor>& operands) {
+  const size_t n_out = output_slots.size();
+  const size_t n_in = k.inputs().size();
+  std::vector<DType> in_dtypes;
+  for (size_t j = 0; j < n_in; ++j) in_dtypes.push_back(operands[n_out + j].dtype());
+  auto body = [&](char* const* ptrs, const int64_t* st, int64_t n) {
+    C* buf = scratch<C>(slots);
+    auto slot_buf = [&](int s) { return buf + static_cast<int64_t>(s) * kChunk<C>; };
+    std::vector<const C*> src(static_cast<size_t>(slots));
+    std::vector<char> uniform(static_cast<size_t>(slots), 0);
+    std::vector<char> written(n_out, 0);
+    for (const auto& [s, v] : constants) {
+      slot_buf(s)[0] = static_cast<C>(v);
+      src[static_cast<size_t>(s)] = slot_buf(s);
+      uniform[static_cast<size_t>(s)] = 1;
+    }
+    for (int64_t i0 = 0; i0 < n; i0 += kChunk<C>) {
+      const int64_t m = std::min(kChunk<C>, n - i0);
+      for (size_t j = 0; j < n_in; ++j) {
+        const size_t op = n_out + j;
+        const int s = static_cast<int>(j);
+        const char* p = ptrs[op] + i0 * st[op];
+        if (st[op] == 0) {
+          load<C>(in_dtypes[j], p, 0, 1, slot_buf(s));
+          src[j] = slot_buf(s);
+          uniform[j] = 1;
+        } else if (in_dtypes[j] == dtype_of<C>() && st[op] == static_cast<int64_t>(sizeof(C))) {
+          src[j] = reinterpret_cast<const C*>(p);  // read in place
+          uniform[j] = 0;
+        } else {
+          load<C>(in_dtypes[j], p, st[op], m, slot_buf(s));
+          src[j] = slot_buf(s);
+          uniform[j] = 0;
+        }
+      }
+      std::fill(written.begin(), written.end(), 0);
+      for (const FusedKernel::Step& s : steps) {
+        const size_t a = static_cast<size_t>(s.a);
+        const size_t b = s.op.arity == 2 ? static_cast<size_t>(s.b) : a;
+        const bool one = uniform[a] && uniform[b];
+        // An output contiguous in the compute dtype is written in place by the step that makes it.
+        C* out = slot_buf(s.out);
+        if (s.output >= 0 && !one && output_dtypes[static_cast<size_t>(s.output)] == dtype_of<C>() &&
+            st[s.output] == static_cast<int64_t>(sizeof(C))) {
+          out = reinterpret_cast<C*>(ptrs[s.output] + i0 * st[s.output]);
+          written[static_cast<size_t>(s.output)] = 1;
+        }
+        if (s.op.arity == 1) {
+          run_step<C>(s, src[a], nullptr, out, one ? 1 : m, 0);
+        } else {
+          const int mode = uniform[a] == uniform[b] ? 0 : (uniform[b] ? 1 : 2);
+          run_step<C>(s, src[a], src[b], out, one ? 1 : m, mode);
+        }
+        uniform[static_cast<size_t>(s.out)] = one;
+        src[static_cast<size_t>(s.out)] = out;
+      }
+      for (size_t j = 0; j < n_out; ++j) {
+        if (written[j]) continue;
+        const size_t s = static_cast<size_t>(output_slots[j]);
+        char* p = ptrs[j] + i0 * st[j];
+        if (uniform[s]) {  // every value of the chunk is the same: spread it, then store
+          C* b = slot_buf(static_cast<int>(s));
+          const C v = src[s][0];
+          std::fill(b, b + m, v);
+          store<C>(output_dtypes[j], b, p, st[j], m);
+          src[s] = b;
+        } else {
+          store<C>(output_dtypes[j], src[s], p, st[j], m);
+        }
+      }
+    }
+  };
+  std::vector<const Tensor*> ptrs;
+  for (const Tensor& t : operands) ptrs.push_back(&t);
+  switch (ptrs.size()) {
+#define RICCI_FUSED_CASE(N, ...) \
+  case N: return cpu::for_each_strided({__VA_ARGS__}, body);
+    RICCI_FUSED_CASE(2, ptrs[0], ptrs[1])
+    RICCI_FUSED_CASE(3, ptrs[0], ptrs[1], ptrs[2])
+    RICCI_FUSED_CASE(4, ptrs[0], ptrs[1], ptrs[2], ptrs[3])
+    RICCI_FUSED_CASE(5, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4])
+    RICCI_FUSED_CASE(6, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5])
+    RICCI_FUSED_CASE(7, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
+    RICCI_FUSED_CASE(8, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7])
+#undef RICCI_FUSED_CASE
+    default: cpu::for_each_strided({ptrs[0]}, body);
+  }
+}
+
+}  // namespace
+
+bool FusedKernel::run(std::vector<Tensor>& values) const {
+  for (int id : inputs_)
+    if (values[static_cast<size_t>(id)].device() != kCPU) return false;
+  // The shape of every op of the run is the broadcast of the run's inputs (its first op reads
+  // only inputs); a shapeless program meets other shapes than the traced one.
+  Dims shape;
+  for (int id : inputs_) shape = broadcast_shapes(shape, values[static_cast<size_t>(id)].shape(), "compile");
+  std::vector<Tensor> operands;
+  for (size_t j = 0; j < outputs_.size(); ++j) operands.push_back(empty(shape, TensorOptions(output_dtypes_[j])));
+  for (int id : inputs_) {
+    const Tensor& t = values[static_cast<size_t>(id)];
+    operands.push_back(Dims(t.shape()) == shape ? t : t.expand(shape));
+  }
+  if (compute_ == DType::Float64) {
+    run_pass<double>(*this, slots_, constants_, steps_, output_slots_, output_dtypes_, operands);
+  } else {
+    run_pass<float>(*this, slots_, constants_, steps_, output_slots_, output_dtypes_, operands);
+  }
+  for (size_t j = 0; j < outputs_.size(); ++j) values[static_cast<size_t>(outputs_[j])] = operands[j];
+  return true;
+}
+
+}  // namespace ricci::compile_detail

@@ -1,0 +1,54 @@
+#pragma once
+// A fused elementwise kernel: a run of unary and binary floating-point primitives executed as one
+// pass over its output shape (Note [Fused kernels], fused_kernel.cpp).
+#include <optional>
+#include <vector>
+
+#include "ops/elementwise_step.h"
+#include "ricci/primitive.h"
+
+namespace ricci::compile_detail {
+
+// One primitive of the run, by value ids of the enclosing program (-1: an input the primitive
+// takes as a scalar parameter).
+struct FusedOp {
+  PrimitivePtr prim;
+  std::vector<int> in;
+  int out = -1;
+};
+
+class FusedKernel {
+ public:
+  // The kernel for `ops` (in order, every output of one shape) whose values have the given
+  // dtypes (by value id); `wanted`: the values written out at full size (read later or returned). nullopt when an op is not fusable (not a floating-point unary/binary primitive) or
+  // the run reads and writes more tensors than one pass takes.
+  static std::optional<FusedKernel> make(const std::vector<FusedOp>& ops, const std::vector<DType>& dtypes,
+                                         const std::vector<int>& wanted);
+
+  // Runs the pass: reads the run's inputs from `values` (by value id, any strides, broadcast to
+  // the shape) and stores the wanted values there as new contiguous tensors. False (and nothing
+  // done) when an input is not on the CPU: the caller runs the ops one by one.
+  bool run(std::vector<Tensor>& values) const;
+
+  const std::vector<int>& inputs() const { return inputs_; }
+  const std::vector<int>& outputs() const { return outputs_; }
+
+  struct Step {
+    ew::ElementwiseStep op;
+    int a = -1, b = -1, out = -1;  // slots
+    int output = -1;                // the output this step's value is (an index into outputs())
+    kernels::AnyKernel kernel = nullptr;  // the eager kernel, for ops without a vector loop
+  };
+
+ private:
+  DType compute_ = DType::Float32;
+  int slots_ = 0;
+  std::vector<int> inputs_;                         // value ids; input k lives in slot k
+  std::vector<std::pair<int, double>> constants_;   // (slot, value): scalar operands
+  std::vector<Step> steps_;
+  std::vector<int> outputs_;                        // value ids
+  std::vector<int> output_slots_;
+  std::vector<DType> output_dtypes_;
+};
+
+}  // namespace ricci::compile_detail
