@@ -152,6 +152,48 @@ TEST(Compile, FusedBroadcastValuesAndSeveralOutputs) {
   EXPECT_EQ(compile_stats(compiled).fused_groups, 1);
 }
 
+// An elementwise prologue folds into the reduction after it (over the last dim, or a vector
+// whole): softmax, a row normalisation and a dot product written in ops, against eager.
+TEST(Compile, ElementwisePrologueFoldsIntoTheReduction) {
+  auto softmax = [](const Tensors& in) {
+    const Tensor e = (in[0] - in[0].amax({-1}, true)).exp();
+    return Tensors{e / e.sum({-1}, true)};
+  };
+  auto norm = [](const Tensors& in) {
+    const Tensor d = in[0] - in[0].mean({-1}, true);
+    return Tensors{d * ((d * d).mean({1}, false).unsqueeze(1) + 1e-5).rsqrt()};
+  };
+  auto dot = [](const Tensors& in) { return Tensors{(in[0] * in[1]).sum()}; };
+  auto extremes = [](const Tensors& in) {
+    const Tensor y = in[0] * 2 - 1;
+    return Tensors{(y * y).amin({-1}), (y.abs() + 1).amax({-1}, true)};
+  };
+  for (DType dt : {float32, float64, float16}) {
+    const double tol = dt == float64 ? 1e-12 : dt == float32 ? 1e-5 : 1e-2;
+    Tensor x = randn({37, 5000}, dt);
+    x.index_put_({3, 7}, scalar_tensor(NAN, dt));  // NaN propagates through amax/amin and sums
+    const Tensor xt = randn({5000, 37}, dt).t();   // not contiguous
+    const Tensor v = randn({100000}, dt), w = randn({100000}, dt);
+    for (const auto& [name, f, in] : std::vector<std::tuple<const char*, TensorFn, Tensors>>{
+             {"softmax", softmax, {x}}, {"softmax of a transpose", softmax, {xt}}, {"norm", norm, {x}},
+             {"dot", dot, {v, w}}, {"extremes", extremes, {x}}, {"extremes of a transpose", extremes, {xt}}}) {
+      TensorFn compiled = compile(f);
+      const Tensors want = f(in), got = compiled(in);
+      for (size_t j = 0; j < want.size(); ++j) {
+        ASSERT_EQ(got[j].shape(), want[j].shape()) << name;
+        EXPECT_TRUE(allclose(got[j].to(float64), want[j].to(float64), tol, tol, /*equal_nan=*/true))
+            << name << " " << dt << " output " << j;
+      }
+      EXPECT_GT(compile_stats(compiled).fused_groups, 0) << name;
+    }
+  }
+  // A reduction over another dim is not folded, and still right.
+  TensorFn cols = compile([](const Tensors& in) { return Tensors{(in[0] * 3).exp().sum({0})}; });
+  const Tensor x = randn({50, 40});
+  EXPECT_TRUE(allclose(cols({x})[0], (x * 3).exp().sum({0}), 1e-5, 1e-5));
+  EXPECT_EQ(compile_stats(cols).fused_ops, 2);  // mul and exp; the sum runs on its own
+}
+
 TEST(Compile, RandomOpsStayRandomAndValueReadsRunTheFunction) {
   TensorFn noisy = compile([](const Tensors& in) { return Tensors{in[0] + randn_like(in[0])}; });
   const Tensor x = zeros({5});

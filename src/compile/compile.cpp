@@ -209,11 +209,11 @@ bool fusable(const Program& p, const Instr& instr, Dims* shape) {
   return true;
 }
 
-// Which values of the instructions [first, last] are read after them (or returned): those are
-// written at full size.
-std::vector<int> run_outputs(const Program& p, size_t first, size_t last) {
+// Which values of the instructions [first, last] are read by the instructions from `readers` on
+// (or returned): those are written at full size.
+std::vector<int> run_outputs(const Program& p, size_t first, size_t last, size_t readers) {
   std::vector<bool> used_later(p.shapes.size(), false);
-  for (size_t k = last + 1; k < p.instrs.size(); ++k)
+  for (size_t k = readers; k < p.instrs.size(); ++k)
     for (int id : p.instrs[k].in)
       if (id >= 0) used_later[static_cast<size_t>(id)] = true;
   for (int id : p.outputs)
@@ -224,15 +224,36 @@ std::vector<int> run_outputs(const Program& p, size_t first, size_t last) {
   return outs;
 }
 
-std::optional<compile_detail::FusedKernel> fused_kernel(const Program& p, size_t first, size_t last) {
+std::vector<compile_detail::FusedOp> fused_ops(const Program& p, size_t first, size_t last) {
   std::vector<compile_detail::FusedOp> ops;
   for (size_t k = first; k <= last; ++k) ops.push_back({p.instrs[k].prim, p.instrs[k].in, p.instrs[k].out[0]});
-  return compile_detail::FusedKernel::make(ops, p.dtypes, run_outputs(p, first, last));
+  return ops;
+}
+
+std::optional<compile_detail::FusedKernel> fused_kernel(const Program& p, size_t first, size_t last) {
+  return compile_detail::FusedKernel::make(fused_ops(p, first, last), p.dtypes, run_outputs(p, first, last, last + 1));
+}
+
+// The run [first, last] folded into the reduction right after it, when that reduction reads a
+// value of the run over its last dim (or a vector whole).
+std::optional<compile_detail::FusedKernel> fused_reduction(const Program& p, size_t first, size_t last) {
+  if (last + 1 >= p.instrs.size()) return std::nullopt;
+  const Instr& r = p.instrs[last + 1];
+  const std::optional<reduce_detail::ReductionStep> step = reduce_detail::reduction_step(*r.prim);
+  if (!step || r.in.size() != 1 || r.in[0] < 0 || r.out.size() != 1 || r.out[0] < 0) return std::nullopt;
+  const int64_t rank = static_cast<int64_t>(p.shapes[static_cast<size_t>(r.in[0])].size());
+  const bool last_dim = step->dims.size() == 1 && (step->dims[0] == -1 || step->dims[0] == rank - 1);
+  const bool whole_vector = rank == 1 && (step->dims.empty() || last_dim);
+  if (rank == 0 || !(last_dim || whole_vector)) return std::nullopt;
+  const compile_detail::FusedOp reduction{r.prim, r.in, r.out[0]};
+  return compile_detail::FusedKernel::make(fused_ops(p, first, last), p.dtypes, run_outputs(p, first, last, last + 2),
+                                           &reduction);
 }
 
 // Runs of consecutive elementwise instructions with one output shape become fused kernels: each
-// run is grown while its kernel can take the next instruction (Note [Fused kernels]), and kept
-// when some value of it never has to exist at full size.
+// run is grown while its kernel can take the next instruction (Note [Fused kernels]), then folded
+// into a reduction that follows it when it can be, and kept when some value of it never has to
+// exist at full size.
 void plan_groups(Program& p) {
   p.groups.clear();
   p.fused_ops = 0;
@@ -252,7 +273,13 @@ void plan_groups(Program& p) {
       kernel = std::move(grown);
       ++j;
     }
-    if (kernel && j > i && run_outputs(p, i, j).size() < j - i + 1) {
+    if (auto folded = fused_reduction(p, i, j)) {
+      p.groups.push_back({i, j + 1, shape, std::move(folded)});
+      p.fused_ops += static_cast<int64_t>(j - i + 2);
+      i = j + 2;
+      continue;
+    }
+    if (kernel && j > i && run_outputs(p, i, j, j + 1).size() < j - i + 1) {
       p.groups.push_back({i, j, shape, std::move(kernel)});
       p.fused_ops += static_cast<int64_t>(j - i + 1);
     }

@@ -20,11 +20,15 @@
 #include "compile/fused_kernel.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
 #include "backend/cpu/elementwise_loops.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/reduce_engine.h"
+#include "backend/cpu/reduce_hwy.h"
+#include "ricci/parallel.h"
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
 
@@ -119,7 +123,7 @@ void run_step(const FusedKernel::Step& s, const C* a, const C* b, C* out, int64_
 }  // namespace
 
 std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, const std::vector<DType>& dtypes,
-                                             const std::vector<int>& wanted) {
+                                             const std::vector<int>& wanted, const FusedOp* reduction) {
   FusedKernel k;
   std::vector<std::optional<ew::ElementwiseStep>> parsed;
   std::vector<int> produced;
@@ -144,8 +148,15 @@ std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, co
       if (id >= 0 && !is_produced(id) && std::find(k.inputs_.begin(), k.inputs_.end(), id) == k.inputs_.end())
         k.inputs_.push_back(id);
   for (int id : wanted) k.outputs_.push_back(id);
-  if (k.inputs_.size() + k.outputs_.size() > static_cast<size_t>(cpu::kMaxOperands) || k.outputs_.empty() ||
-      k.inputs_.empty())
+  std::optional<reduce_detail::ReductionStep> rstep;
+  if (reduction) {
+    rstep = reduce_detail::reduction_step(*reduction->prim);
+    if (!rstep || reduction->in.size() != 1 || !is_produced(reduction->in[0]) || reduction->out < 0 ||
+        !floating(reduction->out))
+      return std::nullopt;
+  }
+  if (k.inputs_.size() + k.outputs_.size() > static_cast<size_t>(cpu::kMaxOperands) ||
+      (k.outputs_.empty() && !reduction) || k.inputs_.empty())
     return std::nullopt;
 
   // Slots: the inputs first, then the scalar operands, then the ops' results, a slot reused once
@@ -158,6 +169,7 @@ std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, co
     for (int id : ops[i].in)
       if (id >= 0) last_use[static_cast<size_t>(id)] = static_cast<int>(i);
   for (int id : k.outputs_) last_use[static_cast<size_t>(id)] = static_cast<int>(ops.size());
+  if (reduction) last_use[static_cast<size_t>(reduction->in[0])] = static_cast<int>(ops.size());
   std::vector<int> free_slots;
   for (size_t i = 0; i < ops.size(); ++i) {
     const ew::ElementwiseStep& e = *parsed[i];
@@ -199,27 +211,68 @@ std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, co
     for (size_t i = 0; i < ops.size(); ++i)
       if (ops[i].out == id) k.steps_[i].output = static_cast<int>(j);
   }
+  if (reduction) {
+    const int r = reduction->in[0];
+    k.reduction_ = Epilogue{rstep->kind, slot_of_value[static_cast<size_t>(r)], reduction->out,
+                            dtypes[static_cast<size_t>(reduction->out)], rstep->keepdim};
+  }
   k.slots_ = next;
   return k;
 }
 
 namespace {
 
+// A row's reduction so far: the sum in float64 (Note [Accurate float sums]), or the extremum with
+// NaN propagating.
+struct Accumulator {
+  double value = 0;
+  bool any = false;
+};
+
 template <class C>
-void run_pass(const FusedKernel& k, int slots, const std::vector<std::pair<int, double>>& constants,
-              const std::vector<FusedKernel::Step>& steps, const std::vector<int>& output_slots,
-              const std::vector<DType>& output_dtypes, const std::vector<Tensor>& operands) {
-  const size_t n_out = output_slots.size();
-  const size_t n_in = k.inputs().size();
+double chunk_sum(const C* p, int64_t n) {
+  if constexpr (std::is_same_v<C, float>) {
+    return cpu::reduce::sum_contiguous_f32(p, n);
+  } else {
+    double a[4] = {};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+      for (int k = 0; k < 4; ++k) a[k] += p[i + k];
+    double t = (a[0] + a[1]) + (a[2] + a[3]);
+    for (; i < n; ++i) t += p[i];
+    return t;
+  }
+}
+
+template <class C>
+double chunk_extremum(const C* p, int64_t n, bool is_max) {
+  if constexpr (std::is_same_v<C, float>) {
+    return cpu::reduce::extremum_f32(p, n, is_max);
+  } else {
+    double r = p[0];
+    for (int64_t i = 0; i < n && !std::isnan(r); ++i) r = std::isnan(p[i]) ? p[i] : is_max ? std::max(r, p[i]) : std::min(r, p[i]);
+    return r;
+  }
+}
+
+}  // namespace
+
+template <class C>
+void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* reduced) const {
+  using Kind = reduce_detail::ReductionStep::Kind;
+  const size_t n_out = output_slots_.size();
+  const size_t n_in = inputs_.size();
   std::vector<DType> in_dtypes;
   for (size_t j = 0; j < n_in; ++j) in_dtypes.push_back(operands[n_out + j].dtype());
-  auto body = [&](char* const* ptrs, const int64_t* st, int64_t n) {
-    C* buf = scratch<C>(slots);
+  // One run of n elements along the innermost dim; with a reduction, the run is one row and its
+  // chunks are reduced into acc.
+  auto body = [&](char* const* ptrs, const int64_t* st, int64_t n, Accumulator* acc) {
+    C* buf = scratch<C>(slots_);
     auto slot_buf = [&](int s) { return buf + static_cast<int64_t>(s) * kChunk<C>; };
-    std::vector<const C*> src(static_cast<size_t>(slots));
-    std::vector<char> uniform(static_cast<size_t>(slots), 0);
+    std::vector<const C*> src(static_cast<size_t>(slots_));
+    std::vector<char> uniform(static_cast<size_t>(slots_), 0);
     std::vector<char> written(n_out, 0);
-    for (const auto& [s, v] : constants) {
+    for (const auto& [s, v] : constants_) {
       slot_buf(s)[0] = static_cast<C>(v);
       src[static_cast<size_t>(s)] = slot_buf(s);
       uniform[static_cast<size_t>(s)] = 1;
@@ -244,13 +297,13 @@ void run_pass(const FusedKernel& k, int slots, const std::vector<std::pair<int, 
         }
       }
       std::fill(written.begin(), written.end(), 0);
-      for (const FusedKernel::Step& s : steps) {
+      for (const Step& s : steps_) {
         const size_t a = static_cast<size_t>(s.a);
         const size_t b = s.op.arity == 2 ? static_cast<size_t>(s.b) : a;
         const bool one = uniform[a] && uniform[b];
         // An output contiguous in the compute dtype is written in place by the step that makes it.
         C* out = slot_buf(s.out);
-        if (s.output >= 0 && !one && output_dtypes[static_cast<size_t>(s.output)] == dtype_of<C>() &&
+        if (s.output >= 0 && !one && output_dtypes_[static_cast<size_t>(s.output)] == dtype_of<C>() &&
             st[s.output] == static_cast<int64_t>(sizeof(C))) {
           out = reinterpret_cast<C*>(ptrs[s.output] + i0 * st[s.output]);
           written[static_cast<size_t>(s.output)] = 1;
@@ -266,38 +319,88 @@ void run_pass(const FusedKernel& k, int slots, const std::vector<std::pair<int, 
       }
       for (size_t j = 0; j < n_out; ++j) {
         if (written[j]) continue;
-        const size_t s = static_cast<size_t>(output_slots[j]);
+        const size_t s = static_cast<size_t>(output_slots_[j]);
         char* p = ptrs[j] + i0 * st[j];
         if (uniform[s]) {  // every value of the chunk is the same: spread it, then store
           C* b = slot_buf(static_cast<int>(s));
           const C v = src[s][0];
           std::fill(b, b + m, v);
-          store<C>(output_dtypes[j], b, p, st[j], m);
+          store<C>(output_dtypes_[j], b, p, st[j], m);
           src[s] = b;
         } else {
-          store<C>(output_dtypes[j], src[s], p, st[j], m);
+          store<C>(output_dtypes_[j], src[s], p, st[j], m);
         }
+      }
+      if (acc) {
+        const size_t s = static_cast<size_t>(reduction_->slot);
+        const bool is_sum = reduction_->kind == Kind::Sum || reduction_->kind == Kind::Mean;
+        const bool is_max = reduction_->kind == Kind::Max;
+        double v = is_sum ? (uniform[s] ? static_cast<double>(src[s][0]) * static_cast<double>(m) : chunk_sum(src[s], m))
+                          : chunk_extremum(src[s], uniform[s] ? 1 : m, is_max);
+        if (is_sum) {
+          acc->value += v;
+        } else if (!acc->any || std::isnan(v) || std::isnan(acc->value)) {
+          acc->value = !acc->any || std::isnan(v) ? v : acc->value;
+        } else {
+          acc->value = is_max ? std::max(acc->value, v) : std::min(acc->value, v);
+        }
+        acc->any = true;
       }
     }
   };
-  std::vector<const Tensor*> ptrs;
-  for (const Tensor& t : operands) ptrs.push_back(&t);
-  switch (ptrs.size()) {
+  if (!reduction_) {
+    auto run = [&](char* const* ptrs, const int64_t* st, int64_t n) { body(ptrs, st, n, nullptr); };
+    std::vector<const Tensor*> ptrs;
+    for (const Tensor& t : operands) ptrs.push_back(&t);
+    switch (ptrs.size()) {
 #define RICCI_FUSED_CASE(N, ...) \
-  case N: return cpu::for_each_strided({__VA_ARGS__}, body);
-    RICCI_FUSED_CASE(2, ptrs[0], ptrs[1])
-    RICCI_FUSED_CASE(3, ptrs[0], ptrs[1], ptrs[2])
-    RICCI_FUSED_CASE(4, ptrs[0], ptrs[1], ptrs[2], ptrs[3])
-    RICCI_FUSED_CASE(5, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4])
-    RICCI_FUSED_CASE(6, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5])
-    RICCI_FUSED_CASE(7, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
-    RICCI_FUSED_CASE(8, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7])
+  case N: return cpu::for_each_strided({__VA_ARGS__}, run);
+      RICCI_FUSED_CASE(1, ptrs[0])
+      RICCI_FUSED_CASE(2, ptrs[0], ptrs[1])
+      RICCI_FUSED_CASE(3, ptrs[0], ptrs[1], ptrs[2])
+      RICCI_FUSED_CASE(4, ptrs[0], ptrs[1], ptrs[2], ptrs[3])
+      RICCI_FUSED_CASE(5, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4])
+      RICCI_FUSED_CASE(6, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5])
+      RICCI_FUSED_CASE(7, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
+      RICCI_FUSED_CASE(8, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7])
 #undef RICCI_FUSED_CASE
-    default: cpu::for_each_strided({ptrs[0]}, body);
+      default: RICCI_CHECK(false, Error, "[compile] a fused kernel with ", ptrs.size(), " operands (a bug)");
+    }
   }
+  // Row by row: each row's runs are reduced into the row's result.
+  const Dims shape(operands.front().shape());
+  const int64_t len = shape.back();
+  const int64_t rows = operands.front().numel() / len;
+  const int64_t nd = static_cast<int64_t>(shape.size());
+  char* out = static_cast<char*>(reduced->data_ptr());
+  const DType out_dtype = reduced->dtype();
+  const int64_t n_ops = static_cast<int64_t>(operands.size());
+  std::vector<char*> base(operands.size());
+  std::vector<int64_t> inner(operands.size());
+  for (size_t k = 0; k < operands.size(); ++k) {
+    base[k] = static_cast<char*>(operands[k].data_ptr());
+    inner[k] = operands[k].stride(-1) * static_cast<int64_t>(operands[k].element_size());
+  }
+  auto run_rows = [&](int64_t r0, int64_t r1) {
+    std::vector<char*> ptrs(operands.size());
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t k = 0; k < n_ops; ++k) {
+        int64_t rest = r, offset = 0;
+        for (int64_t d = nd - 2; d >= 0; --d) {
+          offset += (rest % shape[static_cast<size_t>(d)]) * operands[static_cast<size_t>(k)].stride(d);
+          rest /= shape[static_cast<size_t>(d)];
+        }
+        ptrs[static_cast<size_t>(k)] = base[static_cast<size_t>(k)] + offset * static_cast<int64_t>(operands[static_cast<size_t>(k)].element_size());
+      }
+      Accumulator acc;
+      body(ptrs.data(), inner.data(), len, &acc);
+      const C v = static_cast<C>(reduction_->kind == Kind::Mean ? acc.value / static_cast<double>(len) : acc.value);
+      store<C>(out_dtype, &v, out + r * static_cast<int64_t>(reduced->element_size()), 0, 1);
+    }
+  };
+  if (rows * len < kGrainSize || get_num_threads() == 1) return run_rows(0, rows);
+  parallel_for(0, rows, std::max<int64_t>(1, kGrainSize / len), run_rows);
 }
-
-}  // namespace
 
 bool FusedKernel::run(std::vector<Tensor>& values) const {
   for (int id : inputs_)
@@ -312,12 +415,23 @@ bool FusedKernel::run(std::vector<Tensor>& values) const {
     const Tensor& t = values[static_cast<size_t>(id)];
     operands.push_back(Dims(t.shape()) == shape ? t : t.expand(shape));
   }
+  Tensor reduced;
+  if (reduction_) {
+    // A row of the reduction needs at least one element (amax of nothing is an error, which
+    // the op itself raises when run on its own).
+    if (shape.empty() || shape.back() == 0 || operands.front().numel() == 0) return false;
+    Dims rshape;
+    for (size_t d = 0; d + 1 < shape.size(); ++d) rshape.push_back(shape[d]);
+    if (reduction_->keepdim) rshape.push_back(1);
+    reduced = empty(rshape, TensorOptions(reduction_->dtype));
+  }
   if (compute_ == DType::Float64) {
-    run_pass<double>(*this, slots_, constants_, steps_, output_slots_, output_dtypes_, operands);
+    run_pass<double>(operands, reduction_ ? &reduced : nullptr);
   } else {
-    run_pass<float>(*this, slots_, constants_, steps_, output_slots_, output_dtypes_, operands);
+    run_pass<float>(operands, reduction_ ? &reduced : nullptr);
   }
   for (size_t j = 0; j < outputs_.size(); ++j) values[static_cast<size_t>(outputs_[j])] = operands[j];
+  if (reduction_) values[static_cast<size_t>(reduction_->out)] = reduced;
   return true;
 }
 

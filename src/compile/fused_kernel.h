@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ops/elementwise_step.h"
+#include "ops/reduction_step.h"
 #include "ricci/primitive.h"
 
 namespace ricci::compile_detail {
@@ -22,8 +23,12 @@ class FusedKernel {
   // The kernel for `ops` (in order, every output of one shape) whose values have the given
   // dtypes (by value id); `wanted`: the values written out at full size (read later or returned). nullopt when an op is not fusable (not a floating-point unary/binary primitive) or
   // the run reads and writes more tensors than one pass takes.
+  //
+  // `reduction`, when given, reads a value of the run and reduces it over the last dim (over the
+  // only dim of a vector): the run's chunks are then reduced as they are made, row by row, and the
+  // reduced value is written only when wanted (Note [Fused kernels]).
   static std::optional<FusedKernel> make(const std::vector<FusedOp>& ops, const std::vector<DType>& dtypes,
-                                         const std::vector<int>& wanted);
+                                         const std::vector<int>& wanted, const FusedOp* reduction = nullptr);
 
   // Runs the pass: reads the run's inputs from `values` (by value id, any strides, broadcast to
   // the shape) and stores the wanted values there as new contiguous tensors. False (and nothing
@@ -41,6 +46,9 @@ class FusedKernel {
   };
 
  private:
+  template <class C>
+  void run_pass(const std::vector<Tensor>& operands, const Tensor* reduced) const;
+
   DType compute_ = DType::Float32;
   int slots_ = 0;
   std::vector<int> inputs_;                         // value ids; input k lives in slot k
@@ -49,6 +57,14 @@ class FusedKernel {
   std::vector<int> outputs_;                        // value ids
   std::vector<int> output_slots_;
   std::vector<DType> output_dtypes_;
+  struct Epilogue {
+    reduce_detail::ReductionStep::Kind kind;
+    int slot = -1;    // the slot reduced
+    int out = -1;     // the reduction's value id
+    DType dtype;      // and its dtype
+    bool keepdim = false;
+  };
+  std::optional<Epilogue> reduction_;
 };
 
 }  // namespace ricci::compile_detail

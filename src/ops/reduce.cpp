@@ -6,6 +6,7 @@
 
 #include "core/tensor_internal.h"
 #include "ops/reduce_common.h"
+#include "ops/reduction_step.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
@@ -244,6 +245,34 @@ Tensor logical_impl(const Tensor& x, IntArrayRef dims, bool keepdim, bool is_all
 }
 
 }  // namespace
+
+namespace reduce_detail {
+std::optional<ReductionStep> reduction_step(const Primitive& prim) {
+  const std::string_view name = prim.name();
+  using SumParams = std::tuple<Dims, bool, std::optional<DType>>;
+  using MeanParams = std::tuple<Dims, bool>;
+  using ExtremumParams = std::tuple<Dims, bool, bool, const char*>;
+  if (name == "sum") {
+    const auto* p = dynamic_cast<const OpPrimitive<SumParams>*>(&prim);
+    if (!p || std::get<2>(p->params())) return std::nullopt;
+    return ReductionStep{ReductionStep::Kind::Sum, std::get<0>(p->params()), std::get<1>(p->params())};
+  }
+  if (name == "mean") {
+    const auto* p = dynamic_cast<const OpPrimitive<MeanParams>*>(&prim);
+    if (!p) return std::nullopt;
+    return ReductionStep{ReductionStep::Kind::Mean, std::get<0>(p->params()), std::get<1>(p->params())};
+  }
+  if (name == "amax" || name == "amin") {
+    const auto* p = dynamic_cast<const OpPrimitive<ExtremumParams>*>(&prim);
+    if (!p) return std::nullopt;
+    const bool is_max = std::get<2>(p->params());
+    return ReductionStep{is_max ? ReductionStep::Kind::Max : ReductionStep::Kind::Min, std::get<0>(p->params()),
+                         std::get<1>(p->params())};
+  }
+  return std::nullopt;
+}
+}  // namespace reduce_detail
+
 
 // ---- free functions -------------------------------------------------------------------------------
 Tensor sum(const Tensor& x, std::optional<DType> dtype) { return sum_impl(x, {}, false, dtype); }
