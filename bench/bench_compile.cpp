@@ -18,11 +18,30 @@ Tensors gelu_tanh(const Tensors& in) {
   return Tensors{0.5 * x * (1 + ((x + 0.044715 * x * x * x) * 0.7978845608028654).tanh())};
 }
 
+// A random chain of 20 elementwise ops (one fixed draw, the same in bench/compile_peers.py).
+constexpr const char* kChain20 = "tmasbndtmsatbmdnastm";
 Tensors chain20(const Tensors& in) {
   Tensor y = in[0];
-  for (int i = 0; i < 20; ++i) y = (i % 3 == 0) ? y * 1.001 : (i % 3 == 1) ? y + 0.25 : y.tanh();
+  for (const char* c = kChain20; *c; ++c) {
+    switch (*c) {
+      case 'm': y = y * 1.001; break;
+      case 'a': y = y + 0.25; break;
+      case 't': y = y.tanh(); break;
+      case 's': y = y.sigmoid(); break;
+      case 'n': y = -y; break;
+      case 'b': y = y.abs(); break;
+      default: y = y / 1.5; break;
+    }
+  }
   return Tensors{y};
 }
+
+Tensors softmax_rows(const Tensors& in) {
+  const Tensor e = (in[0] - in[0].amax({-1}, true)).exp();
+  return Tensors{e / e.sum({-1}, true)};
+}
+
+Tensors layer_norm_op(const Tensors& in) { return Tensors{F::layer_norm(in[0], {in[0].size(-1)})}; }
 
 Tensors norm_rows(const Tensors& in) {
   const Tensor& x = in[0];
@@ -31,8 +50,8 @@ Tensors norm_rows(const Tensors& in) {
   return Tensors{d * ((d * d).mean({-1}, true) + 1e-5).rsqrt()};
 }
 
-void run(benchmark::State& state, const TensorFn& f, const Tensor& x, double bytes) {
-  set_num_threads(1);
+void run(benchmark::State& state, const TensorFn& f, const Tensor& x, double bytes, int threads = 1) {
+  set_num_threads(threads);
   f({x});  // the trace (compiled) or a warm-up (eager)
   for (auto _ : state) benchmark::DoNotOptimize(f({x}));
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
@@ -47,6 +66,19 @@ void BM_GeluEager(benchmark::State& s) { run(s, gelu_tanh, big(), 2.0 * 4 * (1 <
 void BM_GeluCompiled(benchmark::State& s) { run(s, compile(gelu_tanh), big(), 2.0 * 4 * (1 << 24)); }
 void BM_CopyBandwidthFloor(benchmark::State& s) {
   run(s, [](const Tensors& in) { return Tensors{in[0].clone()}; }, big(), 2.0 * 4 * (1 << 24));
+}
+void BM_GeluEager2T(benchmark::State& s) { run(s, gelu_tanh, big(), 2.0 * 4 * (1 << 24), 2); }
+void BM_GeluCompiled2T(benchmark::State& s) { run(s, compile(gelu_tanh), big(), 2.0 * 4 * (1 << 24), 2); }
+void BM_CopyBandwidthFloor2T(benchmark::State& s) {
+  run(s, [](const Tensors& in) { return Tensors{in[0].clone()}; }, big(), 2.0 * 4 * (1 << 24), 2);
+}
+void BM_SoftmaxRowsEager(benchmark::State& s) { run(s, softmax_rows, big().view({4096, 4096}), 2.0 * 4 * (1 << 24)); }
+void BM_SoftmaxRowsCompiled(benchmark::State& s) {
+  run(s, compile(softmax_rows), big().view({4096, 4096}), 2.0 * 4 * (1 << 24));
+}
+void BM_LayerNormOpEager(benchmark::State& s) { run(s, layer_norm_op, big().view({4096, 4096}), 2.0 * 4 * (1 << 24)); }
+void BM_LayerNormOpCompiled(benchmark::State& s) {
+  run(s, compile(layer_norm_op), big().view({4096, 4096}), 2.0 * 4 * (1 << 24));
 }
 void BM_Chain20Eager(benchmark::State& s) { run(s, chain20, big().narrow(0, 0, 1 << 22), 2.0 * 4 * (1 << 22)); }
 void BM_Chain20Compiled(benchmark::State& s) { run(s, compile(chain20), big().narrow(0, 0, 1 << 22), 2.0 * 4 * (1 << 22)); }
@@ -71,10 +103,17 @@ void BM_EagerCallTiny(benchmark::State& state) {
 BENCHMARK(BM_GeluEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluCompiled)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyBandwidthFloor)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluEager2T)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluCompiled2T)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CopyBandwidthFloor2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Chain20Eager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Chain20Compiled)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_NormRowsEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_NormRowsCompiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SoftmaxRowsEager)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SoftmaxRowsCompiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LayerNormOpEager)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LayerNormOpCompiled)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FirstCallTrace)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CachedCallTiny)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_EagerCallTiny)->Unit(benchmark::kMicrosecond);

@@ -194,6 +194,24 @@ TEST(Compile, ElementwisePrologueFoldsIntoTheReduction) {
   EXPECT_EQ(compile_stats(cols).fused_ops, 2);  // mul and exp; the sum runs on its own
 }
 
+TEST(Compile, DrawsTheProgramBeforeAndAfter) {
+  TensorFn f = compile([](const Tensors& in) { return Tensors{((in[0] * 1) * 2 + 1).exp()}; });
+  EXPECT_THROW_MSG(compile_dot(f), ValueError, "call the compiled function first");
+  EXPECT_THROW_MSG(compile_dot([](const Tensors& in) { return in; }), ValueError, "[compile_dot]");
+  f({ones({4, 4})});
+  const std::string traced = compile_dot(f, true), fused = compile_dot(f);
+  auto count = [](const std::string& s, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(traced, "shape=box"), 4u);  // mul(1), mul(2), add, exp
+  EXPECT_EQ(count(fused, "shape=box"), 3u);   // x * 1 removed
+  EXPECT_EQ(count(traced, "fused kernel"), 0u);
+  EXPECT_EQ(count(fused, "fused kernel 0"), 1u);
+  EXPECT_NE(fused.find("input 0"), std::string::npos);
+}
+
 TEST(Compile, RandomOpsStayRandomAndValueReadsRunTheFunction) {
   TensorFn noisy = compile([](const Tensors& in) { return Tensors{in[0] + randn_like(in[0])}; });
   const Tensor x = zeros({5});

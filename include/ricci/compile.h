@@ -1,8 +1,8 @@
 #pragma once
 // compile(f), as MLX's mx.compile: the first call with a given input signature (count, shapes,
 // dtypes, devices) traces f into a graph of primitives, simplifies it (common subexpressions,
-// dead code, reshapes to the same shape) and fuses chains of elementwise ops so that each runs
-// as one pass over memory; the program is cached and replayed on later calls with that
+// dead code, reshapes to the same shape, x * 1) and fuses chains of elementwise ops, with the
+// reduction that follows them, so that each chain runs as one pass over memory; the program is cached and replayed on later calls with that
 // signature. Another signature traces again: a compiled function never returns a stale result.
 //
 //     TensorFn gelu = compile([](const Tensors& in) {
@@ -16,6 +16,8 @@
 // never frozen into a trace. Compiled functions compose with grad, value_and_grad, vjp, jvp and
 // vmap in either order (with a gradient needed or in lazy mode the program runs unfused).
 // docs/compile.md explains the pieces.
+#include <string>
+
 #include "ricci/transforms.h"
 
 namespace ricci {
@@ -40,5 +42,10 @@ struct CompileStats {
 };
 // The stats of a function made by compile() (ValueError for any other function).
 CompileStats compile_stats(const TensorFn& compiled);
+
+// The program of the most recent signature as a Graphviz graph (render with `dot -Tsvg`): as
+// traced, or (traced = false) as it runs — simplified, each fused kernel drawn as a dashed box.
+// ValueError before the first traceable call.
+std::string compile_dot(const TensorFn& compiled, bool traced = false);
 
 }  // namespace ricci

@@ -23,6 +23,7 @@
 // lazy mode or on another device the program runs op by op.
 #include "ricci/compile.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,7 +60,9 @@ struct Program {
   std::vector<Dims> shapes;       // traced shape of each value
   std::vector<DType> dtypes;      // and its dtype
   std::vector<Instr> instrs;
+  std::vector<Instr> traced;      // the instructions as recorded, for compile_dot
   std::vector<int> outputs;       // f's outputs; -1: undefined
+  std::vector<int> traced_outputs;
   std::vector<Group> groups;
   int64_t traced_ops = 0;
   int64_t fused_ops = 0;
@@ -122,6 +125,8 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
   });
   for (const Tensor& o : outs) p->outputs.push_back(value_of(o));
   p->traced_ops = static_cast<int64_t>(p->instrs.size());
+  p->traced = p->instrs;
+  p->traced_outputs = p->outputs;
   return p;
 }
 
@@ -353,7 +358,86 @@ struct CompiledState {
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<Program>> cache;  // null program: f cannot be traced
   CompileStats last;
+  std::shared_ptr<Program> last_program;
 };
+
+// ---- drawing ------------------------------------------------------------------------------------
+
+std::string describe_value(const Program& p, int id) {
+  std::ostringstream os;
+  if (static_cast<size_t>(id) < p.n_inputs) os << "input " << id;
+  else if (p.constants[static_cast<size_t>(id)].defined()) os << "captured";
+  else os << "v" << id;
+  os << "\\n" << p.shapes[static_cast<size_t>(id)] << ' ' << p.dtypes[static_cast<size_t>(id)];
+  return os.str();
+}
+
+// "mul 0.5", "add 1": an elementwise op with its scalar operand, else the primitive's description.
+std::string describe_instr(const Instr& instr) {
+  std::ostringstream os;
+  os << instr.prim->describe();
+  if (const auto e = ew::binary_step(*instr.prim)) {
+    if (e->sa) os << ' ' << e->sa->to_double() << " (left)";
+    if (e->sb) os << ' ' << e->sb->to_double();
+  }
+  return os.str();
+}
+
+std::string program_dot(const Program& p, bool traced) {
+  const std::vector<Instr>& instrs = traced ? p.traced : p.instrs;
+  const std::vector<int>& outputs = traced ? p.traced_outputs : p.outputs;
+  std::ostringstream os;
+  os << "digraph compiled {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
+  std::vector<bool> drawn(p.shapes.size(), false);
+  // A value made inside a fused kernel and not written out exists only chunk by chunk: dotted.
+  auto value = [&](int id, bool internal) {
+    if (id < 0 || drawn[static_cast<size_t>(id)]) return;
+    drawn[static_cast<size_t>(id)] = true;
+    os << "  v" << id << " [shape=ellipse" << (internal ? ", style=dotted" : "") << ", label=\"" << describe_value(p, id)
+       << "\"];\n";
+  };
+  auto instr_node = [&](size_t k) {
+    os << "  i" << k << " [shape=box, style=filled, fillcolor=\"#dde8f6\", label=\"" << describe_instr(instrs[k]) << "\"];\n";
+  };
+  size_t g = 0;
+  for (size_t k = 0; k < instrs.size(); ++k) {
+    if (!traced && g < p.groups.size() && p.groups[g].first == k) {
+      const Group& grp = p.groups[g];
+      const std::vector<int>& written = grp.kernel->outputs();
+      os << "  subgraph cluster_" << g << " {\n  label=\"fused kernel " << g << "\"; style=dashed;\n";
+      for (; k <= grp.last; ++k) {
+        instr_node(k);
+        const int out = instrs[k].out[0];
+        const bool kept = k == grp.last || std::find(written.begin(), written.end(), out) != written.end();
+        if (!kept) value(out, true);
+      }
+      os << "  }\n";
+      --k;
+      ++g;
+      continue;
+    }
+    instr_node(k);
+  }
+  for (size_t k = 0; k < instrs.size(); ++k) {
+    for (int id : instrs[k].in) {
+      if (id < 0) continue;
+      value(id, false);
+      os << "  v" << id << " -> i" << k << ";\n";
+    }
+    for (int id : instrs[k].out) {
+      if (id < 0) continue;
+      value(id, false);
+      os << "  i" << k << " -> v" << id << ";\n";
+    }
+  }
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    if (outputs[j] < 0) continue;
+    value(outputs[j], false);
+    os << "  out" << j << " [shape=plaintext, label=\"output " << j << "\"];\n  v" << outputs[j] << " -> out" << j << ";\n";
+  }
+  os << "}\n";
+  return os.str();
+}
 
 struct CompiledFunctor {
   std::shared_ptr<CompiledState> state;
@@ -386,6 +470,7 @@ struct CompiledFunctor {
       st.last.ops = program ? static_cast<int64_t>(program->instrs.size()) : 0;
       st.last.fused_groups = program ? static_cast<int64_t>(program->groups.size()) : 0;
       st.last.fused_ops = program ? program->fused_ops : 0;
+      st.last_program = program;
     }
     if (!program) return st.f(xs);
     bool needs_grad = false;
@@ -404,6 +489,16 @@ TensorFn compile(TensorFn f, CompileOptions options) {
   state->f = std::move(f);
   state->options = options;
   return CompiledFunctor{std::move(state)};
+}
+
+std::string compile_dot(const TensorFn& compiled, bool traced) {
+  const auto* c = compiled.target<CompiledFunctor>();
+  RICCI_CHECK(c != nullptr, ValueError, "[compile_dot] this function was not made by compile()");
+  std::lock_guard<std::mutex> lock(c->state->mutex);
+  RICCI_CHECK(c->state->last_program != nullptr, ValueError,
+              "[compile_dot] nothing to draw: call the compiled function first (with inputs it can trace; "
+              "compile_stats(fn).traceable says whether the last signature could be)");
+  return program_dot(*c->state->last_program, traced);
 }
 
 CompileStats compile_stats(const TensorFn& compiled) {

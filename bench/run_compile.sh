@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# compile (include/ricci/compile.h) against torch.compile (inductor, CPU) and mx.compile, one thread
+# unless a case says otherwise (bench/bench_compile.cpp, bench/compile_peers.py):
+#   RESULT <case> ricci_eager=<ms> ricci_compile=<ms> [torch_eager= torch_compile= mlx_eager= mlx_compile=]
+#          unit=ms bytes=<bytes read and written once> compile_speedup=<eager/compiled> [vs_torch_compile=<ricci/torch>]
+# The bandwidth floor is a copy of the same bytes (clone): compiled / floor says how close a fused
+# kernel comes to moving each byte once.
+# Usage: bench/run_compile.sh [ricci build dir (default: <repo>/build-bench; configured Release if new)]
+set -euo pipefail
+source "$(dirname "$0")/bench_common.sh"
+bench_setup bench_compile "${1:-}"
+
+RICCI_JSON="$BUILD/bench_compile.json"
+PEERS_OUT="$BUILD/compile_peers.txt"
+"$BUILD/bench/bench_compile" --benchmark_format=json --benchmark_min_time="$MIN_TIME" \
+  --benchmark_repetitions=5 --benchmark_report_aggregates_only=true >"$RICCI_JSON"
+"$PY" "$ROOT/bench/compile_peers.py" 2>"$BUILD/compile_peers.err" >"$PEERS_OUT" ||
+  { cat "$BUILD/compile_peers.err" >&2; echo "run_compile: compile_peers.py failed" >&2; exit 1; }
+grep -E '^#' "$PEERS_OUT" || true
+echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+"$PY" - "$RICCI_JSON" "$PEERS_OUT" <<'PYEOF'
+import json, sys
+scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+med = {}
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    if b.get("error_occurred"):
+        print(f"# ricci {b['run_name']}: FAILED: {b.get('error_message')}")
+    elif b.get("aggregate_name") == "median":
+        med[b["run_name"]] = b["real_time"] * scale[b["time_unit"]]
+peers = {}
+for line in open(sys.argv[2]):
+    parts = line.split()
+    if len(parts) == 3 and parts[0] == "PEER":
+        impl, ms = parts[2].split("=")
+        peers[(parts[1], impl)] = float(ms)
+MB = 2 * 4 * (1 << 24)
+cases = [  # case, ricci benchmark stem, bytes, floor benchmark
+    ("gelu_16M", "Gelu", MB, "BM_CopyBandwidthFloor"),
+    ("gelu_16M_2threads", "Gelu|2T", MB, "BM_CopyBandwidthFloor2T"),
+    ("chain20_4M", "Chain20", MB // 4, None),
+    ("norm_rows_4096", "NormRows", MB, None),
+    ("softmax_rows_4096", "SoftmaxRows", MB, None),
+    ("layer_norm_op_4096", "LayerNormOp", MB, None),
+]
+for case, stem, nbytes, floor in cases:
+    stem, suffix = (stem.split("|") + [""])[:2]
+    e, c = med.get(f"BM_{stem}Eager{suffix}"), med.get(f"BM_{stem}Compiled{suffix}")
+    if e is None or c is None:
+        continue
+    fields = [f"ricci_eager={e:.2f}", f"ricci_compile={c:.2f}"]
+    for impl in ("torch_eager", "torch_compile", "mlx_eager", "mlx_compile"):
+        if (case, impl) in peers:
+            fields.append(f"{impl}={peers[(case, impl)]:.2f}")
+    fields += ["unit=ms", f"bytes={nbytes}", f"compile_speedup={e / c:.2f}"]
+    if (case, "torch_compile") in peers:
+        fields.append(f"vs_torch_compile={c / peers[(case, 'torch_compile')]:.3f}")
+    if floor and floor in med:
+        fields.append(f"vs_bandwidth_floor={c / med[floor]:.2f}")
+    print(f"RESULT {case} {' '.join(fields)}")
+for n, label in (("BM_FirstCallTrace", "first_call_trace"), ("BM_CachedCallTiny", "cached_call_1_element"),
+                 ("BM_EagerCallTiny", "eager_call_1_element")):
+    if n in med:
+        print(f"RESULT {label} ricci={1e3 * med[n]:.2f} unit=us")
+PYEOF
