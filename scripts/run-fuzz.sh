@@ -6,6 +6,8 @@
 #   FUZZ_SECONDS   seconds per target (default 60)
 #   FUZZ_TARGETS   which targets (default: all four)
 #   BUILD_DIR      build tree (default build-fuzz)
+#   FUZZ_REUSE_BUILD=1   BUILD_DIR is already configured with clang, ASan + UBSan and
+#                  RICCI_BUILD_FUZZ=ON (.ci/run's sanitizer build): only build the targets there
 # Installs clang and its libFuzzer runtime when missing (Debian: clang, libclang-rt-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ fi
 bash scripts/install-deps.sh
 
 start=$(date +%s)
-CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g" \
+[[ "${FUZZ_REUSE_BUILD:-0}" == 1 ]] || CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g" \
   -DRICCI_SANITIZE=address,undefined -DRICCI_BUILD_FUZZ=ON -DRICCI_BUILD_TESTS=OFF -DRICCI_BUILD_BENCH=OFF \
   -DRICCI_BUILD_EXAMPLES=OFF -DRICCI_CUDA=OFF >/dev/null
 cmake --build "$build" --target "${targets[@]}"

@@ -100,8 +100,9 @@ TEST(AutogradViews, GradcheckEveryView) {
       {"squeeze_unsqueeze", [](const Tensor& t) { return t.unsqueeze(1).squeeze(1); }},
       {"flatten", [](const Tensor& t) { return t.flatten(1); }},
   };
-  for (const auto& [name, f] : views) {
-    SCOPED_TRACE(name);
+  for (const auto& entry : views) {
+    SCOPED_TRACE(entry.first);
+    const auto& f = entry.second;  // a structured binding cannot be captured before C++20's clang 16
     EXPECT_TRUE(autograd::gradcheck([&f](const Tensors& in) { return Tensors{f(in[0]) * f(in[0])}; }, {x}));
   }
 }

@@ -334,29 +334,33 @@ Tensors replay(const Program& p, const Tensors& xs, bool fuse) {
 
 // ---- the compiled function ----------------------------------------------------------------------
 
-std::string signature(const Tensors& xs, bool shapeless) {
-  std::ostringstream os;
-  os << xs.size();
+// The cache key: the input count, then per input its dtype, device and shape (its rank when
+// shapeless); -1 for an undefined input. A flat vector of integers: cheap to build and compare,
+// which is most of what a cached call on small inputs costs.
+using Signature = std::vector<int64_t>;
+Signature signature(const Tensors& xs, bool shapeless) {
+  Signature key;
+  key.reserve(1 + 4 * xs.size());
+  key.push_back(static_cast<int64_t>(xs.size()));
   for (const Tensor& x : xs) {
     if (!x.defined()) {
-      os << "|-";
+      key.push_back(-1);
       continue;
     }
-    os << '|' << x.dtype() << '@' << x.device();
-    if (shapeless) {
-      os << 'r' << x.dim();
-    } else {
-      os << x.shape();
-    }
+    key.push_back(static_cast<int64_t>(x.dtype()));
+    key.push_back(static_cast<int64_t>(x.device().type) * 1024 + x.device().index);
+    key.push_back(x.dim());
+    if (!shapeless)
+      for (int64_t d : x.shape()) key.push_back(d);
   }
-  return os.str();
+  return key;
 }
 
 struct CompiledState {
   TensorFn f;
   CompileOptions options;
   std::mutex mutex;
-  std::map<std::string, std::shared_ptr<Program>> cache;  // null program: f cannot be traced
+  std::map<Signature, std::shared_ptr<Program>> cache;  // null program: f cannot be traced
   CompileStats last;
   std::shared_ptr<Program> last_program;
 };
@@ -444,7 +448,7 @@ struct CompiledFunctor {
 
   Tensors operator()(const Tensors& xs) const {
     CompiledState& st = *state;
-    const std::string key = signature(xs, st.options.shapeless);
+    const Signature key = signature(xs, st.options.shapeless);
     std::shared_ptr<Program> program;
     bool known = false;
     {
