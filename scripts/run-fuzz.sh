@@ -6,6 +6,7 @@
 #   FUZZ_SECONDS   seconds per target (default 60)
 #   FUZZ_TARGETS   which targets (default: all four)
 #   BUILD_DIR      build tree (default build-fuzz)
+#   FUZZ_INSTALL_ONLY=1  install clang and libFuzzer if missing, then exit (0: they are usable)
 #   FUZZ_REUSE_BUILD=1   BUILD_DIR is already configured with clang, ASan + UBSan and
 #                  RICCI_BUILD_FUZZ=ON (.ci/run's sanitizer build): only build the targets there
 # Installs clang and its libFuzzer runtime when missing (Debian: clang, libclang-rt-dev).
@@ -28,6 +29,10 @@ if ! have_libfuzzer; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang libclang-rt-dev >/dev/null
+fi
+if [[ "${FUZZ_INSTALL_ONLY:-0}" == 1 ]]; then
+  have_libfuzzer
+  exit
 fi
 bash scripts/install-deps.sh
 

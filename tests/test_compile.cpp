@@ -194,6 +194,30 @@ TEST(Compile, ElementwisePrologueFoldsIntoTheReduction) {
   EXPECT_EQ(compile_stats(cols).fused_ops, 2);  // mul and exp; the sum runs on its own
 }
 
+// Comparisons, logical ops and where fuse too; a bool result comes out as bool.
+TEST(Compile, ComparisonsAndWhereFuse) {
+  auto f = [](const Tensors& in) {
+    const Tensor& x = in[0];
+    const Tensor& y = in[1];
+    const Tensor leaky = where(x > 0, x, 0.01 * x);
+    const Tensor both = logical_and(x >= y, y != 0);
+    return Tensors{where(both, leaky * 2, y) + 1, both, where(in[2], 1.5, x)};
+  };
+  Tensor x = randn({300, 700});
+  x.index_put_({0, 0}, scalar_tensor(NAN));
+  const Tensors in = {x, randn({700}), randn({300, 1}) > 0};
+  TensorFn compiled = compile(f);
+  const Tensors want = f(in), got = compiled(in);
+  for (size_t j = 0; j < want.size(); ++j) {
+    ASSERT_EQ(got[j].dtype(), want[j].dtype()) << "output " << j;
+    EXPECT_TRUE(allclose(got[j].to(float64), want[j].to(float64), 0, 0, /*equal_nan=*/true)) << "output " << j;
+  }
+  // Ten ops: `y != 0` has y's shape and runs alone, and with it the `x >= y` traced before it;
+  // the other eight are one fused kernel.
+  EXPECT_EQ(compile_stats(compiled).ops, 10);
+  EXPECT_EQ(compile_stats(compiled).fused_ops, 8);
+}
+
 TEST(Compile, DrawsTheProgramBeforeAndAfter) {
   TensorFn f = compile([](const Tensors& in) { return Tensors{((in[0] * 1) * 2 + 1).exp()}; });
   EXPECT_THROW_MSG(compile_dot(f), ValueError, "call the compiled function first");

@@ -69,6 +69,7 @@ void load(DType t, const char* p, int64_t stride, int64_t n, C* out) {
     if (t == DType::BFloat16 && stride == 2) return cpu::ew_detail::widen(reinterpret_cast<const BFloat16*>(p), out, n);
   }
   switch (t) {
+    case DType::Bool: return load_strided<C, bool>(p, stride, n, out);
     case DType::Float32: return load_strided<C, float>(p, stride, n, out);
     case DType::Float64: return load_strided<C, double>(p, stride, n, out);
     case DType::Float16: return load_strided<C, Half>(p, stride, n, out);
@@ -87,11 +88,42 @@ void store(DType t, const C* in, char* p, int64_t stride, int64_t n) {
     if (t == DType::BFloat16 && stride == 2) return cpu::ew_detail::narrow(in, reinterpret_cast<BFloat16*>(p), n);
   }
   switch (t) {
+    case DType::Bool:
+      for (int64_t i = 0; i < n; ++i) *reinterpret_cast<bool*>(p + i * stride) = in[i] != C(0);
+      return;
     case DType::Float32: return store_strided<C, float>(in, p, stride, n);
     case DType::Float64: return store_strided<C, double>(in, p, stride, n);
     case DType::Float16: return store_strided<C, Half>(in, p, stride, n);
     default: return store_strided<C, BFloat16>(in, p, stride, n);
   }
+}
+
+// A comparison or logical op: 1 or 0 (NaN compares as IEEE says: unequal to everything).
+template <class C>
+void run_predicate(ew::BinaryOp op, const C* a, const C* b, C* out, int64_t n, int mode) {
+  const int64_t sa = mode == 2 ? 0 : 1, sb = mode == 1 ? 0 : 1;
+  auto go = [&](auto f) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * sa], b[i * sb]) ? C(1) : C(0);
+  };
+  using ew::BinaryOp;
+  switch (op) {
+    case BinaryOp::Eq: return go([](C x, C y) { return x == y; });
+    case BinaryOp::Ne: return go([](C x, C y) { return x != y; });
+    case BinaryOp::Lt: return go([](C x, C y) { return x < y; });
+    case BinaryOp::Le: return go([](C x, C y) { return x <= y; });
+    case BinaryOp::Gt: return go([](C x, C y) { return x > y; });
+    case BinaryOp::Ge: return go([](C x, C y) { return x >= y; });
+    case BinaryOp::LogicalAnd: return go([](C x, C y) { return x != C(0) && y != C(0); });
+    case BinaryOp::LogicalOr: return go([](C x, C y) { return x != C(0) || y != C(0); });
+    default: return go([](C x, C y) { return (x != C(0)) != (y != C(0)); });  // LogicalXor
+  }
+}
+
+// where(cond, a, b); an operand marked uniform is one value.
+template <class C>
+void run_where(const C* cond, bool uc, const C* a, bool ua, const C* b, bool ub, C* out, int64_t n) {
+  const int64_t sc = uc ? 0 : 1, sa = ua ? 0 : 1, sb = ub ? 0 : 1;
+  for (int64_t i = 0; i < n; ++i) out[i] = cond[i * sc] != C(0) ? a[i * sa] : b[i * sb];
 }
 
 // One step on n values: the op's vector loop, else its eager kernel on the chunk. `mode` as in
@@ -108,6 +140,7 @@ void run_step(const FusedKernel::Step& s, const C* a, const C* b, C* out, int64_
     reinterpret_cast<ew::UnaryKernel>(s.kernel)(s.op.uop, o, x, s.op.up);
     return;
   }
+  if (s.op.is_predicate()) return run_predicate<C>(s.op.bop, a, b, out, n, mode);
   const double alpha = s.op.alpha.to_double();
   bool done;
   if constexpr (std::is_same_v<C, float>) done = cpu::hwy_binary_f32(s.op.bop, a, b, out, n, mode, static_cast<float>(alpha));
@@ -134,11 +167,16 @@ std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, co
     any_double = any_double || t == DType::Float64;
     return is_float(t);
   };
+  // Values are floating point, or bool (a comparison's result, a where's condition: 0 or 1 in
+  // the compute dtype, as eager promotes a bool operand).
+  auto floating_or_bool = [&](int id) { return floating(id) || dtypes[static_cast<size_t>(id)] == DType::Bool; };
   for (const FusedOp& op : ops) {
     parsed.push_back(ew::elementwise_step(*op.prim));
-    if (!parsed.back() || op.out < 0 || !floating(op.out)) return std::nullopt;
+    if (!parsed.back() || op.out < 0) return std::nullopt;
+    const bool bool_out = dtypes[static_cast<size_t>(op.out)] == DType::Bool;
+    if (parsed.back()->is_predicate() ? !bool_out : !floating(op.out)) return std::nullopt;
     for (int id : op.in)
-      if (!floating(id)) return std::nullopt;
+      if (id >= 0 && !floating_or_bool(id)) return std::nullopt;
     produced.push_back(op.out);
   }
   k.compute_ = any_double ? DType::Float64 : DType::Float32;
@@ -175,8 +213,10 @@ std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, co
     const ew::ElementwiseStep& e = *parsed[i];
     Step s;
     s.op = e;
-    s.kernel = kernels::kernel_table().find(e.kernel, DeviceType::CPU, k.compute_);
-    if (!s.kernel) return std::nullopt;
+    if (e.uses_kernel()) {
+      s.kernel = kernels::kernel_table().find(e.kernel, DeviceType::CPU, k.compute_);
+      if (!s.kernel) return std::nullopt;
+    }
     auto operand = [&](int pos, const std::optional<Scalar>& scalar) {
       if (scalar) {
         k.constants_.emplace_back(next, scalar->to_double());
@@ -185,9 +225,15 @@ std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, co
       const int id = ops[i].in[static_cast<size_t>(pos)];
       return id < 0 ? -1 : slot_of_value[static_cast<size_t>(id)];
     };
-    s.a = operand(0, e.arity == 2 ? e.sa : std::nullopt);
-    if (e.arity == 2) s.b = operand(1, e.sb);
-    if (s.a < 0 || (e.arity == 2 && s.b < 0)) return std::nullopt;
+    if (e.arity == 3) {  // where(cond, a, b)
+      s.a = operand(0, std::nullopt);
+      s.b = operand(1, e.sa);
+      s.c = operand(2, e.sb);
+    } else {
+      s.a = operand(0, e.arity == 2 ? e.sa : std::nullopt);
+      if (e.arity == 2) s.b = operand(1, e.sb);
+    }
+    if (s.a < 0 || (e.arity >= 2 && s.b < 0) || (e.arity == 3 && s.c < 0)) return std::nullopt;
     // The result's slot is taken before the operands' are freed: a step never writes what it reads.
     if (free_slots.empty()) {
       s.out = next++;
@@ -299,8 +345,9 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
       std::fill(written.begin(), written.end(), 0);
       for (const Step& s : steps_) {
         const size_t a = static_cast<size_t>(s.a);
-        const size_t b = s.op.arity == 2 ? static_cast<size_t>(s.b) : a;
-        const bool one = uniform[a] && uniform[b];
+        const size_t b = s.op.arity >= 2 ? static_cast<size_t>(s.b) : a;
+        const size_t c = s.op.arity == 3 ? static_cast<size_t>(s.c) : a;
+        const bool one = uniform[a] && uniform[b] && uniform[c];
         // An output contiguous in the compute dtype is written in place by the step that makes it.
         C* out = slot_buf(s.out);
         if (s.output >= 0 && !one && output_dtypes_[static_cast<size_t>(s.output)] == dtype_of<C>() &&
@@ -310,6 +357,8 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
         }
         if (s.op.arity == 1) {
           run_step<C>(s, src[a], nullptr, out, one ? 1 : m, 0);
+        } else if (s.op.arity == 3) {
+          run_where<C>(src[a], uniform[a], src[b], uniform[b], src[c], uniform[c], out, one ? 1 : m);
         } else {
           const int mode = uniform[a] == uniform[b] ? 0 : (uniform[b] ? 1 : 2);
           run_step<C>(s, src[a], src[b], out, one ? 1 : m, mode);

@@ -40,7 +40,7 @@ class FusedKernel {
 
   struct Step {
     ew::ElementwiseStep op;
-    int a = -1, b = -1, out = -1;  // slots
+    int a = -1, b = -1, c = -1, out = -1;  // slots (c: where's second value)
     int output = -1;                // the output this step's value is (an index into outputs())
     kernels::AnyKernel kernel = nullptr;  // the eager kernel, for ops without a vector loop
   };

@@ -435,7 +435,7 @@ void check_int_pow(const Tensor& base, const Scalar& e) {
 namespace ew {
 std::optional<ElementwiseStep> binary_step(const Primitive& prim) {
   const auto* p = dynamic_cast<const OpPrimitive<BinaryParams>*>(&prim);
-  if (!p || p->params().op >= BinaryOp::BitAnd) return std::nullopt;  // bit ops and bool results
+  if (!p || (p->params().op >= BinaryOp::BitAnd && p->params().op < BinaryOp::Eq)) return std::nullopt;  // bit ops
   ElementwiseStep s;
   s.arity = 2;
   s.bop = p->params().op;

@@ -11,22 +11,31 @@
 namespace ricci::ew {
 
 struct ElementwiseStep {
-  int arity = 1;                    // 1: unary (uop, up); 2: binary (bop, alpha, sa/sb)
+  int arity = 1;                    // 1: unary (uop, up); 2: binary (bop, alpha, sa/sb);
+                                    // 3: where(cond, a or sa, b or sb)
   UnaryOp uop{};
   UnaryParams up{};
   BinaryOp bop{};
   Scalar alpha = 1;
   std::optional<Scalar> sa, sb;     // a scalar operand stands where the primitive has no tensor
   kernels::OpId kernel = 0;         // the eager kernel (keyed by the compute dtype)
+
+  // Comparisons and logical ops: a bool result, computed by the fused kernel itself.
+  bool is_predicate() const { return arity == 2 && bop >= BinaryOp::Eq; }
+  // Ops the fused kernel runs through their vector loop or eager kernel.
+  bool uses_kernel() const { return arity == 1 || (arity == 2 && !is_predicate()); }
 };
 
-// The step of a unary or binary floating-point primitive whose result has its input's dtype
-// (no bool results, no forced dtype, no bit operations); nullopt for every other primitive.
+// The step of a unary primitive (no bool results, no forced dtype), a binary one (no bit
+// operations) or `where`; nullopt for every other primitive. Whether the dtypes suit a fused
+// kernel is the kernel's to check.
 std::optional<ElementwiseStep> unary_step(const Primitive& prim);
 std::optional<ElementwiseStep> binary_step(const Primitive& prim);
+std::optional<ElementwiseStep> where_step(const Primitive& prim);
 inline std::optional<ElementwiseStep> elementwise_step(const Primitive& prim) {
   if (auto s = unary_step(prim)) return s;
-  return binary_step(prim);
+  if (auto s = binary_step(prim)) return s;
+  return where_step(prim);
 }
 
 }  // namespace ricci::ew

@@ -2,6 +2,7 @@
 // their derivatives and in-place forms. All operands broadcast together and promote like PyTorch.
 #include "lazy/lazy_detail.h"
 #include "ops/elementwise_common.h"
+#include "ops/elementwise_step.h"
 #include "ricci/lazy.h"
 #include "ricci/factories.h"
 
@@ -221,6 +222,18 @@ void check_mask(const Tensor& mask, const char* name) {
 }
 
 }  // namespace
+
+namespace ew {
+std::optional<ElementwiseStep> where_step(const Primitive& prim) {
+  const auto* p = dynamic_cast<const OpPrimitive<WhereParams>*>(&prim);
+  if (!p) return std::nullopt;
+  ElementwiseStep s;
+  s.arity = 3;
+  s.sa = p->params().sa;
+  s.sb = p->params().sb;
+  return s;
+}
+}  // namespace ew
 
 Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) { return where_impl(c, a, b); }
 Tensor where(const Tensor& c, const Tensor& a, const Scalar& b) { return where_impl(c, a, b); }
