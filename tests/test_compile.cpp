@@ -218,6 +218,29 @@ TEST(Compile, ComparisonsAndWhereFuse) {
   EXPECT_EQ(compile_stats(compiled).fused_ops, 8);
 }
 
+// In lazy mode a compiled call is one pending primitive; evaluating it runs the fused program.
+TEST(Compile, LazyModeRecordsOneCompiledPrimitive) {
+  auto gelu = [](const Tensors& in) {
+    const Tensor& x = in[0];
+    return Tensors{0.5 * x * (1 + ((x + 0.044715 * x * x * x) * 0.7978845608028654).tanh())};
+  };
+  TensorFn compiled = compile(gelu);
+  const Tensor x = randn({64, 100});
+  Tensor y, z;
+  {
+    LazyGuard lazy;
+    y = compiled({x})[0];
+    z = y.sum({-1});
+    EXPECT_TRUE(is_pending(y));
+    EXPECT_EQ(pending_stats({y}).nodes, 1);  // the whole program
+    EXPECT_EQ(y.shape(), x.shape());         // known before evaluation
+    eval(z);
+  }
+  EXPECT_TRUE(allclose(y, gelu({x})[0], 0, 0));
+  EXPECT_TRUE(allclose(z, gelu({x})[0].sum({-1}), 1e-6, 1e-5));
+  EXPECT_EQ(compile_stats(compiled).fused_groups, 1);
+}
+
 TEST(Compile, DrawsTheProgramBeforeAndAfter) {
   TensorFn f = compile([](const Tensors& in) { return Tensors{((in[0] * 1) * 2 + 1).exp()}; });
   EXPECT_THROW_MSG(compile_dot(f), ValueError, "call the compiled function first");

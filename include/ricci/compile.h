@@ -14,7 +14,8 @@
 // it reads a value of an input (item(), a boolean mask), draws random numbers, or takes a gradient
 // inside — the compiled function simply runs f every call: random ops stay random, values are
 // never frozen into a trace. Compiled functions compose with grad, value_and_grad, vjp, jvp and
-// vmap in either order (with a gradient needed or in lazy mode the program runs unfused).
+// vmap in either order (with a gradient needed the program runs op by op, unfused). In lazy mode
+// a call records the whole program as one pending primitive, fused when evaluated.
 // docs/compile.md explains the pieces.
 #include <string>
 

@@ -356,6 +356,26 @@ Signature signature(const Tensors& xs, bool shapeless) {
   return key;
 }
 
+bool needs_grad(const Program& p, const Tensors& xs) {
+  if (!autograd::is_grad_enabled()) return false;
+  for (const Tensor& x : xs)
+    if (x.defined() && x.requires_grad()) return true;
+  for (const Tensor& c : p.constants)
+    if (c.defined() && c.requires_grad()) return true;
+  return false;
+}
+
+// A compiled program as one lazy primitive: evaluated, it replays fused; inferring its outputs'
+// shapes (meta mode, no bytes) replays it op by op.
+struct CompiledCall {
+  std::shared_ptr<const Program> program;
+  bool operator==(const CompiledCall&) const = default;
+};
+
+Tensors eval_compiled(const Tensors& xs, const CompiledCall& c) {
+  return replay(*c.program, xs, !lazy::detail::in_meta() && !needs_grad(*c.program, xs));
+}
+
 struct CompiledState {
   TensorFn f;
   CompileOptions options;
@@ -477,12 +497,12 @@ struct CompiledFunctor {
       st.last_program = program;
     }
     if (!program) return st.f(xs);
-    bool needs_grad = false;
-    if (autograd::is_grad_enabled())
-      for (const Tensor& x : xs) needs_grad = needs_grad || (x.defined() && x.requires_grad());
-    for (const Tensor& c : program->constants) needs_grad = needs_grad || (c.defined() && autograd::is_grad_enabled() && c.requires_grad());
-    const bool fuse = st.options.fuse && !needs_grad && !is_lazy() && !lazy::detail::tl_state.tracing;
-    return replay(*program, xs, fuse);
+    const bool plain = !needs_grad(*program, xs) && !lazy::detail::tl_state.tracing;
+    // In lazy mode the whole program is one pending primitive, evaluated (fused) when its
+    // outputs are: MLX's compile-under-eval.
+    if (plain && st.options.fuse && is_lazy())
+      return lazy::record_op<CompiledCall>("compiled", eval_compiled, CompiledCall{program}, xs);
+    return replay(*program, xs, plain && st.options.fuse && !is_lazy());
   }
 };
 
