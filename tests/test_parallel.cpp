@@ -45,7 +45,8 @@ TEST(Parallel, CoversEveryIndexExactlyOnce) {
                                                            {-50, 50}, {0, 4097}, {11, 100003}};
   for (int threads : {1, 2, 3, 8}) {
     set_num_threads(threads);
-    for (auto [begin, end] : ranges) {
+    for (const auto& range : ranges) {
+      const int64_t begin = range.first, end = range.second;  // clang 14 cannot capture a structured binding
       for (int64_t grain : {1, 2, 7, 100, 4096, 32768}) {
         const int64_t n = std::max<int64_t>(end - begin, 0);
         std::vector<std::atomic<int>> hits(static_cast<size_t>(n));

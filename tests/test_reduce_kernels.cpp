@@ -3,6 +3,9 @@
 // row and column reductions, contiguous, transposed and sliced, at sizes around the vector and
 // row-block widths, with NaN and infinities; under every instruction set this CPU runs.
 #include <hwy/targets.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -336,16 +339,28 @@ TEST_P(ReduceKernels, OtherDtypesKeepTheirResults) {
 // RICCI_CPU_ISA caps every kernel at once (Note [Capping the instruction set]): the level the
 // library reports is the CPU's best, lowered to the cap, and Highway's dispatch offers no target
 // above it. ctest runs this file under each level the CPU supports.
+#if defined(__x86_64__)
+// CPUID bits that clang 14's __builtin_cpu_supports does not know.
+bool cpu_has_f16c() {
+  unsigned a, b, c, d;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1u);
+}
+bool cpu_has_avx512bf16() {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 5 & 1u);
+}
+#endif
+
 TEST(CpuIsaCap, LevelAndHighwayTargetsFollowTheCap) {
   const std::vector<std::string> levels = {"portable", "avx2", "avx512", "avx512bf16"};
   int best = 0;
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c()) {
     best = 1;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512dq")) {
       best = 2;
-      if (__builtin_cpu_supports("avx512bf16")) best = 3;
+      if (cpu_has_avx512bf16()) best = 3;
     }
   }
 #endif

@@ -28,7 +28,12 @@ class Scalar {
   bool is_integral() const { return kind_ == Kind::Int; }
   bool is_bool() const { return kind_ == Kind::Bool; }
   double to_double() const { return kind_ == Kind::Float ? d_ : static_cast<double>(i_); }
-  int64_t to_int() const { return kind_ == Kind::Float ? static_cast<int64_t>(d_) : i_; }
+  // A float outside int64's range (NaN and the infinities too) gives INT64_MIN, what x86's
+  // conversion — and so PyTorch on the CPU — gives; C++ leaves the plain cast undefined.
+  int64_t to_int() const {
+    if (kind_ != Kind::Float) return i_;
+    return d_ >= -9223372036854775808.0 && d_ < 9223372036854775808.0 ? static_cast<int64_t>(d_) : INT64_MIN;
+  }
   template <class T>
   T to() const {
     if constexpr (std::is_same_v<T, bool>) return kind_ == Kind::Float ? d_ != 0 : i_ != 0;

@@ -111,7 +111,12 @@ HWY_INLINE float ExtremumRow(const float* HWY_RESTRICT p, int64_t n) {
   }
   if (!hn::AllFalse(d, nan)) return p[FirstNaN(p, i)];
   const VF m = Ext<kMax>(Ext<kMax>(m0, m1), Ext<kMax>(m2, m3));
-  float r = hn::GetLane(kMax ? hn::MaxOfLanes(d, m) : hn::MinOfLanes(d, m));
+  // The lanes reduced here, not with MaxOfLanes: some portable targets start that reduction from
+  // the lowest finite value, which turns a row of -inf into -FLT_MAX.
+  HWY_ALIGN float lanes[HWY_MAX_BYTES / sizeof(float)];
+  hn::Store(m, d, lanes);
+  float r = lanes[0];
+  for (int64_t k = 1; k < N; ++k) r = ExtScalar<kMax>(r, lanes[k]);
   for (; i < n; ++i) {
     if (p[i] != p[i]) return p[i];
     r = ExtScalar<kMax>(r, p[i]);
