@@ -257,6 +257,42 @@ nb::object to_dlpack_capsule(const Tensor& t, nb::handle /*stream*/) {
   return nb::cast(as_ndarray<>(t));  // a "dltensor" capsule
 }
 
+// __dlpack__(stream=None, max_version=None, dl_device=None, copy=None): nanobind's array-API
+// ndarray answers the keywords, so consumers that ask for max_version >= (1, 0) (numpy 2, PyTorch,
+// JAX) get a versioned, writable capsule and older ones the legacy "dltensor".
+static nb::object to_dlpack(const Tensor& t, nb::kwargs kwargs) {
+  RICCI_CHECK(!t.requires_grad(), Error,
+              "[__dlpack__] Can't export a tensor that requires grad; use tensor.detach() first");
+  RICCI_CHECK(t.is_cpu() || t.is_cuda(), DeviceError, "[__dlpack__] unsupported device ", t.device().str());
+  nb::object arr = nb::cast(as_ndarray<nb::array_api>(t));
+  nb::object dl = arr.attr("__dlpack__");
+  return dl(**kwargs);
+}
+
+// Note [The buffer protocol]: memoryview(t), np.asarray(t), bytes(t) and every other consumer of
+// the Python buffer API see the tensor's own memory. The buffer is exported by a nanobind ndarray
+// that holds a handle to the tensor (so the storage lives as long as any view of it), and
+// PyBuffer_Release goes to that object. Tensors that require grad, bfloat16 (no format character)
+// and non-CPU tensors raise BufferError (numpy then falls back to __array__, which says why).
+static int tensor_getbuffer(PyObject* self, Py_buffer* view, int flags) noexcept {
+  try {
+    const Tensor& t = *nb::inst_ptr<Tensor>(self);
+    if (!t.defined() || t.requires_grad() || !t.is_cpu() || t.dtype() == bfloat16) {
+      PyErr_SetString(PyExc_BufferError,
+                      !t.defined()          ? "ricci.Tensor: an undefined tensor has no buffer"
+                      : t.requires_grad()   ? "ricci.Tensor: a tensor that requires grad exports no buffer; use .detach()"
+                      : !t.is_cpu()         ? "ricci.Tensor: only CPU tensors export a buffer; use .cpu()"
+                                            : "ricci.Tensor: bfloat16 has no buffer format; convert with .float()");
+      return -1;
+    }
+    nb::object arr = nb::cast(as_ndarray<nb::array_api>(t));
+    return PyObject_GetBuffer(arr.ptr(), view, flags);
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_BufferError, e.what());
+    return -1;
+  }
+}
+
 // ---- indexing ----------------------------------------------------------------------------------
 
 namespace {
@@ -357,7 +393,8 @@ std::tuple<std::optional<DType>, std::optional<Device>> parse_to_args(const nb::
 }  // namespace
 
 void init_tensor(nb::module_& m) {
-  nb::class_<Tensor> cls(m, "Tensor", nb::dynamic_attr(),
+  static PyType_Slot slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(&tensor_getbuffer)}, {0, nullptr}};
+  nb::class_<Tensor> cls(m, "Tensor", nb::dynamic_attr(), nb::type_slots(slots),
                          "An n-dimensional array with autograd (ricci::Tensor). Copying the handle never copies data.");
   cls.def(nb::init<const Tensor&>(), "other"_a, "A new handle to the same tensor (no data is copied).")
       .def("__init__", [](Tensor* self, nb::handle data, std::optional<DType> dtype) {
@@ -414,8 +451,8 @@ void init_tensor(nb::module_& m) {
         if (!copy.is_none() && nb::cast<bool>(copy)) a = a.attr("copy")();
         return a;
       }, "dtype"_a = nb::none(), "copy"_a = nb::none())
-      .def("__dlpack__", [](const Tensor& t, nb::handle stream, nb::kwargs) { return to_dlpack_capsule(t, stream); },
-           "stream"_a = nb::none(), "kwargs"_a)
+      .def("__dlpack__", &to_dlpack, "kwargs"_a,
+           "A DLPack capsule of this tensor's memory (stream, max_version, dl_device, copy as the array API says).")
       .def("__dlpack_device__", [](const Tensor& t) {
         return nb::make_tuple(t.is_cuda() ? 2 : 1, t.is_cuda() ? t.device().normalized_index() : 0);
       })
