@@ -67,10 +67,16 @@ def _to_array(x, like=None):
 
 
 def _pair(x1, x2):
+    """Two operands of a binary function, promoted to their common dtype by the dtypes alone (ricci
+    itself follows PyTorch, where a 0-d tensor does not promote a tensor with dims: int8[3] + int16[]
+    is int8 there; the standard says int16)."""
     if not _is_array(x1):
         x1 = _to_array(x1, x2)
     if not _is_array(x2):
         x2 = _to_array(x2, x1)
+    if x1.dtype != x2.dtype and (x1.ndim == 0) != (x2.ndim == 0):
+        dt = _promote(x1.dtype, x2.dtype)
+        x1, x2 = x1.to(dt), x2.to(dt)
     return x1, x2
 
 
@@ -273,6 +279,10 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
         start, stop = 0, start
     if dtype is None:
         dtype = _DEFAULT_FLOAT if _builtins.any(isinstance(v, float) for v in (start, stop, step)) else _DEFAULT_INT
+    if step == 0:
+        raise ValueError("arange(): step must not be 0")
+    if _math.ceil((stop - start) / step) <= 0:  # the standard: an empty range, not an error
+        return _ricci.empty(0, dtype=dtype, device=_device(device))
     return _ricci.arange(start, stop, step, dtype=dtype, device=_device(device))
 
 
@@ -433,7 +443,10 @@ def round(x, /):  # noqa: A001  (half to even, as the standard says)
 
 
 def sign(x, /):
-    return x.sign()
+    out = x.sign()
+    if x.dtype.is_floating_point:  # the standard: sign(NaN) is NaN (PyTorch's sign gives 0)
+        out = _ricci.where(x.isnan(), x, out)
+    return out
 
 
 _SAME_SIZE_INT = {float16: int16, bfloat16: int16, float32: int32, float64: int64}
@@ -634,6 +647,9 @@ def where(condition, x1, x2, /):
     if not _is_array(x1) and not _is_array(x2):
         x1, x2 = asarray(x1), asarray(x2)
     x1, x2 = _pair(x1, x2)
+    if x1.dtype != x2.dtype:
+        dt = _promote(x1.dtype, x2.dtype)
+        x1, x2 = x1.to(dt), x2.to(dt)
     return _ricci.where(condition, x1, x2)
 
 
@@ -741,10 +757,9 @@ def mean(x, /, *, axis=None, keepdims=False):
 
 def _correction_reduce(name, x, axis, correction, keepdims):
     dims = _reduce_dims(x, axis)
-    if not dims:
-        dims = []
-        out = getattr(x.unsqueeze(0), name)(dim=[0], correction=correction, keepdim=False)
-        return out
+    if not dims:  # nothing reduced: each element is a sample of one
+        v = (x - x) ** 2 / _builtins.max(1 - correction, 0)
+        return v if name == "var" else v.sqrt()
     corr = int(correction) if float(correction).is_integer() else None
     if corr is None:  # a fractional correction: compose from the mean
         n = 1
