@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings, strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 xp = ricci.array_api
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy on empty and NaN inputs
 SETTINGS = settings(max_examples=30, deadline=None)
 
 # ---- the standard's names --------------------------------------------------------------------------------
