@@ -320,6 +320,8 @@ TEST(Nonzero, PositionsInRowMajorOrder) {
   EXPECT_TENSOR_EQ(nonzero(xi), tensor({{0, 1}, {1, 0}, {1, 1}, {2, 0}, {2, 1}}).to(int64));
   EXPECT_EQ(nonzero(zeros({0, 3})).shape(), IntArrayRef({0, 2}));
   EXPECT_EQ(nonzero(zeros({2, 2})).shape(), IntArrayRef({0, 2}));
-  EXPECT_EQ(nonzero(scalar_tensor(5.0)).shape(), IntArrayRef({1, 1}));
+  EXPECT_EQ(nonzero(scalar_tensor(5.0)).shape(), IntArrayRef({1, 0}));
+  EXPECT_EQ(nonzero(scalar_tensor(0.0)).shape(), IntArrayRef({0, 0}));
+  EXPECT_TENSOR_EQ(nonzero_tuple(scalar_tensor(5.0)).at(0), tensor({0}).to(int64));
   EXPECT_THROW_MSG(nonzero(Tensor()), Error, "nonzero");
 }

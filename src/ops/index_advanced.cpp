@@ -462,7 +462,9 @@ std::vector<Tensor> nonzero_tuple(const Tensor& self) {
 }
 
 Tensor nonzero(const Tensor& self) {
+  check_defined(self, "nonzero");
   std::vector<Tensor> cols = nonzero_tuple(self);
+  if (self.dim() == 0) return empty_tensor({cols[0].size(0), 0}, int64, self.device());  // no coordinates
   return stack(cols, 1);
 }
 

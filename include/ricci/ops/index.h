@@ -43,7 +43,8 @@ Tensor& index_add_(Tensor& self, int64_t dim, const Tensor& index, const Tensor&
 Tensor one_hot(const Tensor& self, int64_t num_classes = -1);
 // The positions of the non-zero (true) elements in row-major order: torch.nonzero's [n, ndim]
 // int64 tensor, or (nonzero_tuple, as_tuple=True) one int64 [n] tensor per dim. Any dtype; NaN is
-// non-zero. A 0-d input counts as one dim of length 1 (torch's rule). Not differentiable (indices).
+// non-zero. A 0-d input gives [1, 0] or [0, 0] (a hit with no coordinates), and as a tuple one
+// column as if it were 1-d (torch's rules). Not differentiable (indices).
 Tensor nonzero(const Tensor& self);
 std::vector<Tensor> nonzero_tuple(const Tensor& self);
 
