@@ -9,7 +9,7 @@ import pytest
 ricci = pytest.importorskip("ricci")
 np = pytest.importorskip("numpy")
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import assume, given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings, strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 xp = ricci.array_api
@@ -223,8 +223,8 @@ def test_unary_integer_and_bool(name, dtype, data):
 @st.composite
 def two_arrays(draw, dtype1, dtype2=None, elements1=None, elements2=None):
     s1, s2 = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, min_side=0, max_side=4)).input_shapes
-    a = draw(hnp.arrays(NP[dtype1], s1, elements=elements1 or elements(dtype1)))
-    b = draw(hnp.arrays(NP[dtype2 or dtype1], s2, elements=elements2 or elements(dtype2 or dtype1)))
+    a = draw(hnp.arrays(NP[dtype1], s1, elements=elements1 if elements1 is not None else elements(dtype1)))
+    b = draw(hnp.arrays(NP[dtype2 or dtype1], s2, elements=elements2 if elements2 is not None else elements(dtype2 or dtype1)))
     return a, b
 
 
