@@ -56,13 +56,15 @@ def _to_array(x, like=None):
     scalars in binary operations)."""
     if _is_array(x):
         return x
-    if like is not None and _is_array(like):
+    if like is not None and _is_array(like) and isinstance(x, (_builtins.bool, int, float)):
         dt = like.dtype
-        if isinstance(x, _builtins.bool) or dt == bool:
-            pass
-        elif isinstance(x, _builtins.float) and not dt.is_floating_point:
+        if isinstance(x, _builtins.bool):
+            pass  # True / False as the array's dtype
+        elif isinstance(x, int):
+            dt = _DEFAULT_INT if dt == bool else dt
+        elif not dt.is_floating_point:  # a float with an integer or bool array (left to the library)
             dt = _DEFAULT_FLOAT
-        return _ricci.full((), x, dtype=dt if not isinstance(x, _builtins.bool) or dt == bool else bool)
+        return _ricci.full((), x, dtype=dt, device=like.device)
     return asarray(x)
 
 
