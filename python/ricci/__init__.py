@@ -43,6 +43,7 @@ def _to_device(self, device, /, *, stream=None):
 
 Tensor.__array_namespace__ = _array_namespace
 Tensor.to_device = _to_device
+Tensor.__complex__ = lambda self: complex(self.item())
 
 # ---- grad modes: context managers and decorators -------------------------------------------------
 

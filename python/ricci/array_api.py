@@ -325,6 +325,7 @@ def full_like(x, /, fill_value, *, dtype=None, device=None):
 
 def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
     n_cols = n_rows if n_cols is None else n_cols
+    k = _builtins.max(-n_rows - 1, _builtins.min(k, n_cols + 1))  # beyond the matrix: all zeros
     rows = _ricci.arange(n_rows, device=_device(device)).reshape(n_rows, 1)
     cols = _ricci.arange(n_cols, device=_device(device)).reshape(1, n_cols)
     return ((cols - rows) == k).to(dtype or _DEFAULT_FLOAT)
@@ -524,7 +525,9 @@ def tensordot(x1, x2, /, *, axes=2):
 def vecdot(x1, x2, /, *, axis=-1):
     if x1.shape[axis] != x2.shape[axis]:
         raise ValueError(f"vecdot(): the contracted axis has length {x1.shape[axis]} and {x2.shape[axis]}")
-    return (x1 * x2).sum(dim=axis)
+    x1, x2 = _pair(x1, x2)
+    dt = result_type(x1, x2)
+    return (x1 * x2).sum(dim=axis, dtype=dt)  # integers wrap in their own dtype, as the standard says
 
 
 # ---- manipulation -----------------------------------------------------------------------------------
@@ -575,6 +578,8 @@ def repeat(x, repeats, /, *, axis=None):
     if axis is None:
         x = x.reshape(-1)
         axis = 0
+    if _is_array(repeats) and repeats.dtype != int64:
+        repeats = repeats.to(int64)
     return x.repeat_interleave(repeats, axis)
 
 

@@ -1,4 +1,6 @@
 // ricci.Tensor: metadata, conversion to and from Python and numpy (zero-copy), indexing, printing.
+#include <algorithm>
+
 #include "common.h"
 
 namespace ricci::python {
@@ -264,7 +266,10 @@ static nb::object to_dlpack(const Tensor& t, nb::kwargs kwargs) {
   RICCI_CHECK(!t.requires_grad(), Error,
               "[__dlpack__] Can't export a tensor that requires grad; use tensor.detach() first");
   RICCI_CHECK(t.is_cpu() || t.is_cuda(), DeviceError, "[__dlpack__] unsupported device ", t.device().str());
-  nb::object arr = nb::cast(as_ndarray<nb::array_api>(t));
+  // copy=True: export a copy (nanobind's ndarray only aliases); copy=False / None: the memory itself.
+  const bool copy = kwargs.contains("copy") && !kwargs["copy"].is_none() && nb::cast<bool>(kwargs["copy"]);
+  if (copy) PyDict_DelItemString(kwargs.ptr(), "copy");
+  nb::object arr = nb::cast(as_ndarray<nb::array_api>(copy ? t.clone() : t));
   nb::object dl = arr.attr("__dlpack__");
   return dl(**kwargs);
 }
@@ -312,9 +317,8 @@ TensorIndex one_index(nb::handle h) {
     auto* s = reinterpret_cast<PySliceObject*>(o);
     int64_t step = 1;
     if (s->step != Py_None) step = nb::cast<int64_t>(nb::steal(PyNumber_Index(s->step)));
-    RICCI_CHECK(step > 0, ValueError, "[index] step must be greater than zero (negative steps are not supported; "
-                "use flip())");
-    return TensorIndex(Slice(slice_part(s->start), slice_part(s->stop), step));
+    RICCI_CHECK(step != 0, ValueError, "[index] slice step cannot be zero");
+    return TensorIndex(Slice(slice_part(s->start), slice_part(s->stop), step));  // step < 0: flip_negative_steps
   }
   if (nb::isinstance<Tensor>(h)) return TensorIndex(nb::cast<Tensor>(h));
   if (PyIndex_Check(o) && !is_sequence(h) && !PyObject_HasAttrString(o, "shape"))
@@ -324,6 +328,61 @@ TensorIndex one_index(nb::handle h) {
 }
 
 }  // namespace
+
+// Note [Negative steps]: ricci's strides are never negative, so x[::-1] cannot be a view (PyTorch
+// refuses it; numpy and the array API standard allow it). A slice with a negative step is read on
+// the tensor flipped along that dim, where it becomes a slice with a positive step: x[a:b:-k] is
+// x.flip(d)[n-1-a : ... : k]. Reading gives a copy (the flip); writing writes the flipped copy and
+// copies it back. Rewrites the negative slices of `idx` in place; returns the dims to flip.
+static std::vector<int64_t> flip_negative_steps(const Tensor& t, std::vector<TensorIndex>& idx) {
+  bool any = false;
+  int64_t consumed = 0;
+  for (const TensorIndex& i : idx) {
+    switch (i.kind()) {
+      case TensorIndex::Kind::Slice: any = any || i.slice().step < 0; ++consumed; break;
+      case TensorIndex::Kind::Integer: ++consumed; break;
+      case TensorIndex::Kind::Tensor:
+        consumed += (i.tensor().dtype() == bool_ || i.tensor().dtype() == uint8) ? i.tensor().dim() : 1;
+        break;
+      default: break;
+    }
+  }
+  std::vector<int64_t> dims;
+  if (!any) return dims;
+  int64_t d = 0;
+  for (TensorIndex& i : idx) {
+    switch (i.kind()) {
+      case TensorIndex::Kind::Ellipsis: d += std::max<int64_t>(t.dim() - consumed, 0); break;
+      case TensorIndex::Kind::Integer: ++d; break;
+      case TensorIndex::Kind::Tensor:
+        d += (i.tensor().dtype() == bool_ || i.tensor().dtype() == uint8) ? i.tensor().dim() : 1;
+        break;
+      case TensorIndex::Kind::Slice: {
+        const Slice sl = i.slice();
+        if (sl.step < 0) {
+          RICCI_CHECK(d < t.dim(), IndexError, "[index] too many indices for tensor of dimension ", t.dim());
+          const int64_t n = t.size(d), step = -sl.step;
+          // Python's slice.indices(n) for a negative step
+          int64_t start = sl.start.value_or(n - 1), stop = -1;
+          if (sl.start && start < 0) start += n;
+          start = std::clamp<int64_t>(start, -1, n - 1);
+          if (sl.stop) {
+            stop = *sl.stop < 0 ? *sl.stop + n : *sl.stop;
+            stop = std::clamp<int64_t>(stop, -1, n - 1);
+          }
+          const int64_t count = stop < start ? (start - stop - 1) / step + 1 : 0;
+          const int64_t first = n - 1 - start;  // on the flipped dim
+          i = count > 0 ? TensorIndex(Slice(first, first + (count - 1) * step + 1, step)) : TensorIndex(Slice(0, 0, 1));
+          dims.push_back(d);
+        }
+        ++d;
+        break;
+      }
+      default: break;
+    }
+  }
+  return dims;
+}
 
 std::vector<TensorIndex> to_indices(nb::handle index) {
   std::vector<TensorIndex> out;
@@ -526,17 +585,22 @@ void init_tensor(nb::module_& m) {
       .def("__hash__", [](nb::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       .def("__getitem__", [](const Tensor& t, nb::handle index) {
         if (PyLong_Check(index.ptr()) && !PyBool_Check(index.ptr())) return t.select(0, nb::cast<int64_t>(index));
-        return ricci::index(t, to_indices(index));
+        std::vector<TensorIndex> idx = to_indices(index);
+        std::vector<int64_t> flip = flip_negative_steps(t, idx);  // Note [Negative steps]
+        return ricci::index(flip.empty() ? t : t.flip(flip), idx);
       })
       .def("__setitem__", [](Tensor& t, nb::handle index, nb::handle value) {
         std::vector<TensorIndex> idx = to_indices(index);
+        std::vector<int64_t> flip = flip_negative_steps(t, idx);  // Note [Negative steps]
+        Tensor target = flip.empty() ? t : t.flip(flip);
         if (nb::isinstance<Tensor>(value)) {
-          index_put_(t, idx, nb::cast<const Tensor&>(value));
+          index_put_(target, idx, nb::cast<const Tensor&>(value));
         } else if (PyBool_Check(value.ptr()) || PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr())) {
-          index_put_(t, idx, nb::cast<Scalar>(value));
+          index_put_(target, idx, nb::cast<Scalar>(value));
         } else {
-          index_put_(t, idx, tensor_from_data(value, t.dtype(), std::nullopt, false));
+          index_put_(target, idx, tensor_from_data(value, t.dtype(), std::nullopt, false));
         }
+        if (!flip.empty()) t.copy_(target.flip(flip));
       });
 }
 
