@@ -500,14 +500,25 @@ def take(x, indices, /, *, axis=None):
         if x.ndim != 1:
             raise ValueError("take(): axis is required for arrays of more than one dimension")
         axis = 0
+    if indices.dtype != int64:
+        indices = indices.to(int64)
+    n = x.shape[axis]
+    indices = _ricci.where(indices < 0, indices + n, indices)  # negative indices count from the end
     return x.index_select(axis, indices)
 
 
 # ---- linear algebra ---------------------------------------------------------------------------------
 
 
+def _same_dtype(x1, x2):
+    if x1.dtype != x2.dtype:  # ricci's matmul and tensordot take one dtype (PyTorch's rule)
+        dt = _promote(x1.dtype, x2.dtype)
+        x1, x2 = x1.to(dt), x2.to(dt)
+    return x1, x2
+
+
 def matmul(x1, x2, /):
-    return _ricci.matmul(x1, x2)
+    return _ricci.matmul(*_same_dtype(x1, x2))
 
 
 def matrix_transpose(x, /):
@@ -517,6 +528,7 @@ def matrix_transpose(x, /):
 
 
 def tensordot(x1, x2, /, *, axes=2):
+    x1, x2 = _same_dtype(x1, x2)
     if isinstance(axes, int):
         return _ricci.tensordot(x1, x2, axes)
     return _ricci.tensordot(x1, x2, (list(axes[0]), list(axes[1])))
@@ -728,6 +740,12 @@ def _reduce_dims(x, axis):
     return list(_axes(axis, x.ndim))
 
 
+def _as(out, dtype):
+    """ricci's integer sums and products accumulate into int64 (PyTorch); the standard wants the
+    requested dtype (wrapping around in narrower integers)."""
+    return out if out.dtype == dtype else out.to(dtype)
+
+
 def _sum_dtype(x, dtype):
     if dtype is not None:
         return dtype
@@ -741,7 +759,7 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001
     dims = _reduce_dims(x, axis)
     if not dims:
         return x.to(dt).clone()
-    return x.to(dt).sum(dim=dims, keepdim=keepdims)
+    return _as(x.to(dt).sum(dim=dims, keepdim=keepdims), dt)
 
 
 def prod(x, /, *, axis=None, dtype=None, keepdims=False):
@@ -752,7 +770,7 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
         return out.clone()
     for d in dims:
         out = out.prod(d, keepdims)
-    return out
+    return _as(out, dt)
 
 
 def mean(x, /, *, axis=None, keepdims=False):
@@ -806,7 +824,7 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
             raise ValueError("cumulative_sum(): axis is required for arrays of more than one dimension")
         axis = 0
     dt = _sum_dtype(x, dtype)
-    out = x.to(dt).cumsum(axis)
+    out = _as(x.to(dt).cumsum(axis), dt)
     if include_initial:
         shape = list(out.shape)
         shape[axis] = 1

@@ -588,7 +588,7 @@ void init_tensor(nb::module_& m) {
         std::vector<TensorIndex> idx = to_indices(index);
         std::vector<int64_t> flip = flip_negative_steps(t, idx);  // Note [Negative steps]
         return ricci::index(flip.empty() ? t : t.flip(flip), idx);
-      })
+      }, nb::arg("index").none())  // x[None]: nanobind refuses None for a handle unless told
       .def("__setitem__", [](Tensor& t, nb::handle index, nb::handle value) {
         std::vector<TensorIndex> idx = to_indices(index);
         std::vector<int64_t> flip = flip_negative_steps(t, idx);  // Note [Negative steps]
@@ -601,7 +601,7 @@ void init_tensor(nb::module_& m) {
           index_put_(target, idx, tensor_from_data(value, t.dtype(), std::nullopt, false));
         }
         if (!flip.empty()) t.copy_(target.flip(flip));
-      });
+      }, nb::arg("index").none(), nb::arg("value"));
 }
 
 }  // namespace ricci::python

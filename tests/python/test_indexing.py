@@ -111,3 +111,11 @@ def test_negative_steps_read_and_write_like_numpy(data):
     b[idx] = values
     t[idx] = ricci.tensor(values)
     np.testing.assert_array_equal(t.numpy(), b)
+
+
+def test_none_alone_is_a_new_axis():
+    assert ricci.tensor(False)[None].shape == (1,)
+    assert ricci.ones(2, 3)[None].shape == (1, 2, 3)
+    x = ricci.zeros(2)
+    x[None] = ricci.ones(1, 2)
+    assert x.tolist() == [1.0, 1.0]
