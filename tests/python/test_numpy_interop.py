@@ -239,3 +239,14 @@ def test_dlpack_jax_both_ways_and_lifetimes():
     assert float(jj.sum()) == sum(range(12)) + 42.0
     ints = ricci.from_dlpack(jnp.arange(5, dtype=jnp.int32))
     assert ints.dtype == ricci.int32 and ints.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_dlpack_copy_keyword():
+    t = ricci.arange(4, dtype=ricci.float32)
+    copied = np.from_dlpack(t, copy=True)
+    copied[0] = 100.0
+    assert t[0].item() == 0.0
+    shared = np.from_dlpack(t, copy=False)
+    shared[1] = 7.0
+    assert t[1].item() == 7.0
+    assert complex(ricci.tensor(2.5)) == 2.5 + 0j
