@@ -41,9 +41,14 @@ def _to_device(self, device, /, *, stream=None):
     return self.to(device)
 
 
-Tensor.__array_namespace__ = _array_namespace
-Tensor.to_device = _to_device
-Tensor.__complex__ = lambda self: complex(self.item())
+def _complex(self):
+    return complex(self.item())
+
+
+# Methods of Tensor written in Python; named as such so that stubgen puts them in the class's stub.
+for _name, _fn in (("__array_namespace__", _array_namespace), ("to_device", _to_device), ("__complex__", _complex)):
+    _fn.__name__, _fn.__qualname__, _fn.__module__ = _name, "Tensor." + _name, Tensor.__module__
+    setattr(Tensor, _name, _fn)
 
 # ---- grad modes: context managers and decorators -------------------------------------------------
 
