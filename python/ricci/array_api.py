@@ -107,12 +107,14 @@ def astype(x, dtype, /, *, copy=True, device=None):
     if not copy and x.dtype == dtype:
         return x
     out = x.to(dtype)
-    if copy and out is x or (copy and out.data_ptr() == x.data_ptr()):
+    if copy and out.shares_storage_with(x):  # to() of the same dtype is the tensor itself
         out = out.clone()
     return out
 
 
-# The standard's promotion lattice (its figure), extended with float16/bfloat16 as PyTorch does.
+# Promotion of two dtypes by the dtypes alone: ricci's (PyTorch's) table, which is the standard's
+# lattice where the standard defines one (tests/python/test_array_api.py checks it against
+# array-api-strict) and PyTorch's rules for mixed kinds.
 def _promote(a, b):
     if a == b:
         return a
@@ -750,7 +752,7 @@ def _sum_dtype(x, dtype):
     if dtype is not None:
         return dtype
     if x.dtype == bool or x.dtype in _INTEGRAL:
-        return _DEFAULT_INT if x.dtype != uint8 else uint8 if False else _DEFAULT_INT
+        return _DEFAULT_INT  # (the standard wants uint64 for unsigned inputs; ricci has none)
     return x.dtype
 
 
