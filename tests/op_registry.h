@@ -360,6 +360,21 @@ inline std::vector<Case> einsum_cases() {
   };
 }
 
+// einops (tests/test_einops.cpp has their values, views and errors): compositions of reshape,
+// permute, the reductions and expand, so the gradients come from those ops.
+inline std::vector<Case> einops_cases() {
+  namespace eo = ricci::einops;
+  return {
+      {"einops_rearrange", {{2, 6, 2}},
+       [](const Tensors& in) { return Tensors{eo::rearrange(in[0], "b (h p) w -> (b w) h p", {{"p", 3}})}; }, true},
+      {"einops_reduce_mean", {{2, 4, 3}}, [](const Tensors& in) { return Tensors{eo::reduce(in[0], "b (h 2) w -> w b", "mean")}; }},
+      {"einops_reduce_max", {{2, 4, 3}}, [](const Tensors& in) { return Tensors{eo::reduce(in[0], "b (h 2) w -> b h w", "max")}; }},
+      {"einops_reduce_prod", {{2, 3, 2}}, [](const Tensors& in) { return Tensors{eo::reduce(in[0], "b h w -> h", "prod")}; }},
+      {"einops_repeat", {{2, 3}},
+       [](const Tensors& in) { return Tensors{eo::repeat(in[0], "h w -> (h r) w c", {{"r", 2}, {"c", 2}})}; }, true},
+  };
+}
+
 // Order statistics, scans, products, padding, diagonals and repeats (tests/test_ops_struct_extra.cpp
 // has their values and errors).
 inline std::vector<Case> struct_extra_cases() {
@@ -399,7 +414,7 @@ inline std::vector<Case> struct_extra_cases() {
 inline std::vector<Case> all_cases() {
   std::vector<Case> all;
   for (auto* f : {elementwise_cases, reduction_cases, linalg_cases, index_and_shape_cases, nn_cases, einsum_cases,
-                  struct_extra_cases}) {
+                  einops_cases, struct_extra_cases}) {
     std::vector<Case> cs = f();
     all.insert(all.end(), cs.begin(), cs.end());
   }

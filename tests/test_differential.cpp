@@ -361,6 +361,10 @@ const std::map<std::string, OpFn>& ops() {
        [](const Tensors& in, const Attrs& a) {
          return pair(kthvalue(in.at(0), a.i("k"), a.i("dim", -1), a.b("keepdim")));
        }},
+      {"nonzero",
+       [](const Tensors& in, const Attrs& a) {
+         return a.b("as_tuple") ? nonzero_tuple(in.at(0)) : Tensors{nonzero(in.at(0))};
+       }},
       {"count_nonzero", [](const Tensors& in, const Attrs& a) { return Tensors{count_nonzero(in.at(0), a.dims("dims"))}; }},
       {"logcumsumexp", [](const Tensors& in, const Attrs& a) { return Tensors{logcumsumexp(in.at(0), a.i("dim"))}; }},
       {"cummax", [](const Tensors& in, const Attrs& a) { return pair(cummax(in.at(0), a.i("dim"))); }},

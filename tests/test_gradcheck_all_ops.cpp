@@ -47,6 +47,7 @@ TEST(GradcheckAllOps, Linalg) { run_all(linalg_cases()); }
 TEST(GradcheckAllOps, IndexingAndShape) { run_all(index_and_shape_cases()); }
 TEST(GradcheckAllOps, NnFunctional) { run_all(nn_cases()); }
 TEST(GradcheckAllOps, Einsum) { run_all(einsum_cases()); }
+TEST(GradcheckAllOps, Einops) { run_all(einops_cases()); }
 TEST(GradcheckAllOps, StructExtra) { run_all(struct_extra_cases()); }
 
 TEST(GradcheckAllOps, ZeroDimInputs) {

@@ -304,3 +304,24 @@ TEST(IndexEdgeAccumulate, IntegerAccumulationWrapsLikePyTorch) {
   EXPECT_EQ(scatter_add(tensor({std::numeric_limits<int64_t>::max()}), 0, tensor({int64_t{0}}), tensor({int64_t{2}})).item<int64_t>(),
             std::numeric_limits<int64_t>::min() + 1);
 }
+
+TEST(Nonzero, PositionsInRowMajorOrder) {
+  Tensor x = tensor({{0.0, 1.5, 0.0}, {std::nan(""), 0.0, -2.0}});
+  Tensor nz = nonzero(x);
+  EXPECT_EQ(nz.dtype(), int64);
+  EXPECT_TENSOR_EQ(nz, tensor({{0, 1}, {1, 0}, {1, 2}}).to(int64));  // NaN is non-zero
+  std::vector<Tensor> cols = nonzero_tuple(x);
+  ASSERT_EQ(cols.size(), 2u);
+  EXPECT_TENSOR_EQ(cols[0], tensor({0, 1, 1}).to(int64));
+  EXPECT_TENSOR_EQ(cols[1], tensor({1, 0, 2}).to(int64));
+  // bool, integer, non-contiguous, empty and 0-d inputs
+  EXPECT_TENSOR_EQ(nonzero(tensor({true, false, true})), tensor({{0}, {2}}).to(int64));
+  Tensor xi = arange(6).reshape({2, 3}).t();  // [[0, 3], [1, 4], [2, 5]]
+  EXPECT_TENSOR_EQ(nonzero(xi), tensor({{0, 1}, {1, 0}, {1, 1}, {2, 0}, {2, 1}}).to(int64));
+  EXPECT_EQ(nonzero(zeros({0, 3})).shape(), IntArrayRef({0, 2}));
+  EXPECT_EQ(nonzero(zeros({2, 2})).shape(), IntArrayRef({0, 2}));
+  EXPECT_EQ(nonzero(scalar_tensor(5.0)).shape(), IntArrayRef({1, 0}));
+  EXPECT_EQ(nonzero(scalar_tensor(0.0)).shape(), IntArrayRef({0, 0}));
+  EXPECT_TENSOR_EQ(nonzero_tuple(scalar_tensor(5.0)).at(0), tensor({0}).to(int64));
+  EXPECT_THROW_MSG(nonzero(Tensor()), Error, "nonzero");
+}

@@ -323,3 +323,10 @@ TEST(MatmulErrors, DtypesAndDevices) {
                    "[addmm] For integral input tensors, argument alpha and beta must not be a floating point number");
   EXPECT_THROW_MSG(matmul(Tensor(), ones({2})), Error, "[matmul]");
 }
+
+TEST(Matmul, EmptyInnerDimWithBatchedLeftOperand) {
+  // (..., M, 0) @ (0, N) folds the batch into rows; the product is zeros of shape (..., M, N).
+  EXPECT_TENSOR_EQ(matmul(empty_tensor({1, 1, 0}, float32), empty_tensor({0, 1}, float32)), zeros({1, 1, 1}));
+  EXPECT_TENSOR_EQ(matmul(empty_tensor({2, 3, 0}, float64), empty_tensor({0}, float64)), zeros({2, 3}, float64));
+  EXPECT_EQ(matmul(empty_tensor({2, 0, 0}, float32), empty_tensor({0, 4}, float32)).shape(), IntArrayRef({2, 0, 4}));
+}

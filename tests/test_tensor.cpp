@@ -185,6 +185,8 @@ TEST(Tensor, Factories) {
   EXPECT_THROW_MSG(arange(0, 5, 0), ValueError, "step must be nonzero");
   EXPECT_THROW_MSG(arange(5, 0, 1), ValueError, "inconsistent with step sign");
   EXPECT_EQ(values(linspace(0, 1, 5)), (std::vector<double>{0, 0.25, 0.5, 0.75, 1}));
+  EXPECT_EQ(values(linspace(2, 7, 1)), (std::vector<double>{2}));  // one step is start, as in PyTorch
+  EXPECT_EQ(linspace(2, 7, 0).numel(), 0);
   EXPECT_EQ(values(eye(2, 3)), (std::vector<double>{1, 0, 0, 0, 1, 0}));
   Tensor e = empty({4, 5}, float64);
   EXPECT_EQ(e.dtype(), float64);

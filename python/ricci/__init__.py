@@ -24,6 +24,32 @@ from .transforms import grad, value_and_grad, vjp, jvp, vmap, jacrev, jacfwd, he
 
 __version__ = "0.1.0"
 
+# ---- the array API standard and einops -----------------------------------------------------------
+from . import array_api  # noqa: E402  (the namespace Tensor.__array_namespace__ returns)
+from . import _einops_backend  # noqa: E402
+
+_einops_backend.install()  # einops.rearrange(ricci_tensor, ...) works once einops is imported
+
+
+def _array_namespace(self, /, *, api_version=None):
+    if api_version not in (None, "2021.12", "2022.12", "2023.12"):
+        raise ValueError(f"__array_namespace__: unsupported api_version {api_version!r}; ricci implements 2023.12")
+    return array_api
+
+
+def _to_device(self, device, /, *, stream=None):
+    return self.to(device)
+
+
+def _complex(self):
+    return complex(self.item())
+
+
+# Methods of Tensor written in Python; named as such so that stubgen puts them in the class's stub.
+for _name, _fn in (("__array_namespace__", _array_namespace), ("to_device", _to_device), ("__complex__", _complex)):
+    _fn.__name__, _fn.__qualname__, _fn.__module__ = _name, "Tensor." + _name, Tensor.__module__
+    setattr(Tensor, _name, _fn)
+
 # ---- grad modes: context managers and decorators -------------------------------------------------
 
 
@@ -141,6 +167,19 @@ broadcast_to""".split()
 for _name in _METHODS:
     if _name not in globals() or _name in ("abs", "round", "all", "any", "max", "min", "sum", "pow"):
         globals()[_name] = _method_as_function(_name)
+_einops_repeat = _ricci.repeat
+
+
+def repeat(input, *args, **kwargs):  # noqa: A001
+    """ricci.repeat(x, "h w -> h w c", c=3) is einops' repeat; ricci.repeat(x, 2, 3) is x.repeat(2, 3)
+    (PyTorch's tiling Tensor.repeat)."""
+    if args and isinstance(args[0], str):
+        return _einops_repeat(input, *args, **kwargs)
+    if isinstance(input, (list, tuple)) and args and isinstance(args[0], str):
+        return _einops_repeat(input, *args, **kwargs)
+    return input.repeat(*args, **kwargs)
+
+
 globals()["pow"] = lambda input, exponent: (_ricci.pow(input, exponent) if not isinstance(input, Tensor)
                                             else input.pow(exponent))
 subtract, multiply, divide, true_divide = sub, mul, div, div  # noqa: F821

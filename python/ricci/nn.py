@@ -90,8 +90,19 @@ class CrossEntropyLoss(Module):
         return functional.cross_entropy(input, target, **self._opts)
 
 
+def _method_as_functional(name):
+    def f(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    # named as a function of nn.functional, so that stubgen writes `def relu(input, *args, **kwargs)`
+    f.__name__ = f.__qualname__ = name
+    f.__module__ = functional.__name__
+    f.__doc__ = f"F.{name}(input, ...) is input.{name}(...)"
+    return f
+
+
 for _name in ("relu", "gelu", "silu", "sigmoid", "tanh", "softplus"):
-    setattr(functional, _name, (lambda n: lambda input, *a, **k: getattr(input, n)(*a, **k))(_name))
+    setattr(functional, _name, _method_as_functional(_name))
 for _name in ("elu", "selu", "celu", "leaky_relu", "logsigmoid", "mish", "pad"):
     setattr(functional, _name, getattr(_ricci, _name))
 del _cnn

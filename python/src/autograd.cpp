@@ -91,6 +91,9 @@ void init_autograd(nb::module_& m) {
                           bool create_graph, nb::handle inputs) {
         const Tensors ins = tensors_or_one(inputs);
         const bool retain = retain_graph.value_or(create_graph);
+        // Note [Releasing the GIL in backward]: the pass runs recorded C++ closures; the Python ones
+        // (hooks, gradcheck and transform callables) take the GIL back themselves (PyFunction).
+        nb::gil_scoped_release release;
         if (ins.empty()) t.backward(gradient.value_or(Tensor()), retain, create_graph);
         else autograd::backward({t}, {gradient.value_or(Tensor())}, retain, create_graph, ins);
       }, "gradient"_a = nb::none(), "retain_graph"_a = nb::none(), "create_graph"_a = false, "inputs"_a = nb::none())
@@ -115,14 +118,20 @@ void init_autograd(nb::module_& m) {
       .def("__exit__", [](InferenceContext& c, nb::args) { c.guard.reset(); });
   ag.def("backward", [](nb::handle tensors, nb::handle grad_tensors, std::optional<bool> retain_graph, bool create_graph,
                         nb::handle inputs) {
-    autograd::backward(tensors_or_one(tensors), tensors_or_one(grad_tensors), retain_graph.value_or(create_graph),
-                       create_graph, tensors_or_one(inputs));
+    Tensors outs = tensors_or_one(tensors), grads = tensors_or_one(grad_tensors), ins = tensors_or_one(inputs);
+    nb::gil_scoped_release release;  // Note [Releasing the GIL in backward]
+    autograd::backward(outs, grads, retain_graph.value_or(create_graph), create_graph, ins);
   }, "tensors"_a, "grad_tensors"_a = nb::none(), "retain_graph"_a = nb::none(), "create_graph"_a = false,
      "inputs"_a = nb::none());
   ag.def("grad", [](nb::handle outputs, nb::handle inputs, nb::handle grad_outputs, std::optional<bool> retain_graph,
                     bool create_graph, bool allow_unused) {
-    return tuple_of_optional(autograd::grad(tensors_or_one(outputs), tensors_or_one(inputs), tensors_or_one(grad_outputs),
-                                            retain_graph, create_graph, allow_unused));
+    Tensors outs = tensors_or_one(outputs), ins = tensors_or_one(inputs), gos = tensors_or_one(grad_outputs);
+    Tensors result;
+    {
+      nb::gil_scoped_release release;  // Note [Releasing the GIL in backward]
+      result = autograd::grad(outs, ins, gos, retain_graph, create_graph, allow_unused);
+    }
+    return tuple_of_optional(result);
   }, "outputs"_a, "inputs"_a, "grad_outputs"_a = nb::none(), "retain_graph"_a = nb::none(), "create_graph"_a = false,
      "allow_unused"_a = false);
   ag.def("gradcheck", [](nb::object fn, nb::handle inputs, double eps, double atol, double rtol, bool raise_exception) {

@@ -171,6 +171,50 @@ void init_functions(nb::module_& m) {
   m.def("bitwise_left_shift", [](const Tensor& a, const Tensor& b) { return bitwise_left_shift(a, b); });
   m.def("bitwise_right_shift", [](const Tensor& a, const Tensor& b) { return bitwise_right_shift(a, b); });
 
+  m.def("nonzero", [](const Tensor& x, bool as_tuple) -> nb::object {
+    if (as_tuple) return nb::tuple(nb::cast(nonzero_tuple(x)));
+    return nb::cast(nonzero(x));
+  }, "input"_a, nb::kw_only(), "as_tuple"_a = false);
+
+  // ---- einops (include/ricci/einops.h) -------------------------------------------------------------
+  // ricci.rearrange(x, "b c h w -> b (c h w)"), reduce(x, pattern, "mean"), repeat(x, pattern, c=3):
+  // x is a tensor or a list of tensors (stacked on a new first axis); axis lengths are keywords.
+  auto einops_input = [](nb::handle x, std::vector<Tensor>& list) -> std::optional<Tensor> {
+    if (nb::isinstance<Tensor>(x)) return nb::cast<Tensor>(x);
+    list = tensor_list(x);
+    return std::nullopt;
+  };
+  auto lengths = [](const nb::kwargs& kw) {
+    einops::AxesLengths out;
+    for (auto [k, v] : kw) out.emplace_back(nb::cast<std::string>(k), nb::cast<int64_t>(v));
+    return out;
+  };
+  m.def("rearrange", [=](nb::handle x, const std::string& pattern, nb::kwargs kw) {
+    std::vector<Tensor> list;
+    std::optional<Tensor> t = einops_input(x, list);
+    einops::AxesLengths ax = lengths(kw);
+    return t ? einops::rearrange(*t, pattern, ax) : einops::rearrange(list, pattern, ax);
+  }, "tensor"_a, "pattern"_a, "axes_lengths"_a,
+     "einops.rearrange: reorders, splits and merges axes ('b c h w -> b (c h w)'); a view where the strides allow.");
+  m.def("reduce", [=](nb::handle x, const std::string& pattern, const std::string& reduction, nb::kwargs kw) {
+    std::vector<Tensor> list;
+    std::optional<Tensor> t = einops_input(x, list);
+    einops::AxesLengths ax = lengths(kw);
+    if (t && t->numel() >= (1 << 15)) {
+      nb::gil_scoped_release release;
+      return einops::reduce(*t, pattern, reduction, ax);
+    }
+    return t ? einops::reduce(*t, pattern, reduction, ax) : einops::reduce(list, pattern, reduction, ax);
+  }, "tensor"_a, "pattern"_a, "reduction"_a, "axes_lengths"_a,
+     "einops.reduce: reduces the axes missing from the output with sum, mean, max, min, prod, any or all.");
+  m.def("repeat", [=](nb::handle x, const std::string& pattern, nb::kwargs kw) {
+    std::vector<Tensor> list;
+    std::optional<Tensor> t = einops_input(x, list);
+    einops::AxesLengths ax = lengths(kw);
+    return t ? einops::repeat(*t, pattern, ax) : einops::repeat(list, pattern, ax);
+  }, "tensor"_a, "pattern"_a, "axes_lengths"_a,
+     "einops.repeat: adds (and tiles into) new axes ('h w -> h w c', c=3).");
+
   // ---- memory ------------------------------------------------------------------------------------
   m.def("memory_stats", [](const Device& d) {
     AllocatorStats s = memory_stats(d);

@@ -56,6 +56,102 @@ std::vector<Tensor> param_list(nb::handle params) {
   return out;
 }
 
+// Optimizer.state_dict() in PyTorch's layout: {"state": {index: {name: tensor}}, "param_groups":
+// [{hyperparameters..., "params": [indices]}]} plus "optimizer" (the type that wrote it). Adam's
+// beta1/beta2 are PyTorch's "betas" tuple, the flags (amsgrad, nesterov) are bools.
+bool is_flag(const std::string& k) { return k == "amsgrad" || k == "nesterov"; }
+
+nb::dict optimizer_state_to_py(const optim::OptimizerStateDict& sd) {
+  nb::dict state;
+  for (const auto& [index, entries] : sd.state) {
+    nb::dict e;
+    for (const auto& [name, t] : entries) e[nb::str(name.c_str())] = t;
+    state[nb::int_(index)] = e;
+  }
+  nb::list groups;
+  for (const auto& g : sd.param_groups) {
+    nb::dict d;
+    for (const auto& [k, v] : g.options) {
+      if (k == "beta1" || k == "beta2") continue;
+      if (is_flag(k)) d[nb::str(k.c_str())] = nb::bool_(v != 0.0);
+      else d[nb::str(k.c_str())] = v;
+    }
+    if (g.options.count("beta1") && g.options.count("beta2"))
+      d["betas"] = nb::make_tuple(g.options.at("beta1"), g.options.at("beta2"));
+    d["params"] = nb::cast(g.params);
+    groups.append(d);
+  }
+  nb::dict out;
+  out["state"] = state;
+  out["param_groups"] = groups;
+  out["optimizer"] = nb::str(sd.optimizer.c_str());
+  return out;
+}
+
+optim::OptimizerStateDict optimizer_state_from_py(nb::handle obj) {
+  if (!nb::isinstance<nb::dict>(obj)) throw nb::type_error("load_state_dict(): expected a dict from Optimizer.state_dict()");
+  nb::dict d = nb::borrow<nb::dict>(obj);
+  optim::OptimizerStateDict sd;
+  for (auto [k, v] : d) {
+    const std::string key = nb::cast<std::string>(k);
+    if (key != "state" && key != "param_groups" && key != "optimizer")
+      throw ValueError("[Optimizer.load_state_dict] unexpected key '" + key +
+                       "'; an optimizer state dict has 'state', 'param_groups' and 'optimizer'");
+  }
+  if (d.contains("optimizer")) sd.optimizer = nb::cast<std::string>(d["optimizer"]);
+  if (!d.contains("state") || !d.contains("param_groups"))
+    throw ValueError("[Optimizer.load_state_dict] the dict lacks 'state' or 'param_groups'; pass what "
+                     "Optimizer.state_dict() returned");
+  for (auto [k, v] : nb::borrow<nb::dict>(d["state"])) {
+    int64_t index = PyLong_Check(k.ptr()) ? nb::cast<int64_t>(k) : std::stoll(nb::cast<std::string>(k));
+    auto& entry = sd.state[index];
+    for (auto [name, t] : nb::borrow<nb::dict>(v)) {
+      if (nb::isinstance<Tensor>(t)) entry[nb::cast<std::string>(name)] = nb::cast<Tensor>(t);
+      else entry[nb::cast<std::string>(name)] = scalar_tensor(nb::cast<double>(t), float64);  // a Python step
+    }
+  }
+  for (nb::handle gh : nb::iter(d["param_groups"])) {
+    optim::OptimizerStateDict::Group g;
+    for (auto [k, v] : nb::borrow<nb::dict>(gh)) {
+      const std::string key = nb::cast<std::string>(k);
+      if (key == "params") {
+        g.params = nb::cast<std::vector<int64_t>>(v);
+      } else if (key == "betas") {
+        auto b = nb::cast<std::pair<double, double>>(v);
+        g.options["beta1"] = b.first;
+        g.options["beta2"] = b.second;
+      } else {
+        g.options[key] = nb::cast<double>(v);  // bools are 0 / 1
+      }
+    }
+    sd.param_groups.push_back(std::move(g));
+  }
+  return sd;
+}
+
+// LRScheduler.state_dict(): {"last_epoch", "base_lrs", "scheduler", and the settings by name}.
+nb::dict scheduler_state_to_py(const optim::SchedulerStateDict& sd) {
+  nb::dict out;
+  out["scheduler"] = nb::str(sd.scheduler.c_str());
+  out["last_epoch"] = sd.last_epoch;
+  out["base_lrs"] = nb::cast(sd.base_lrs);
+  for (const auto& [k, v] : sd.options) out[nb::str(k.c_str())] = v;
+  return out;
+}
+
+optim::SchedulerStateDict scheduler_state_from_py(nb::handle obj) {
+  if (!nb::isinstance<nb::dict>(obj)) throw nb::type_error("load_state_dict(): expected a dict from LRScheduler.state_dict()");
+  optim::SchedulerStateDict sd;
+  for (auto [k, v] : nb::borrow<nb::dict>(obj)) {
+    const std::string key = nb::cast<std::string>(k);
+    if (key == "scheduler") sd.scheduler = nb::cast<std::string>(v);
+    else if (key == "last_epoch") sd.last_epoch = nb::cast<int64_t>(v);
+    else if (key == "base_lrs") sd.base_lrs = nb::cast<std::vector<double>>(v);
+    else sd.options[key] = nb::cast<double>(v);
+  }
+  return sd;
+}
+
 }  // namespace
 
 void init_nn(nb::module_& m) {
@@ -303,7 +399,55 @@ void init_nn(nb::module_& m) {
         o.step();
       })
       .def("zero_grad", &optim::Optimizer::zero_grad, "set_to_none"_a = true)
-      .def_prop_ro("param_groups", [](optim::Optimizer& o) { return &o.param_groups(); }, nb::rv_policy::reference_internal);
+      .def_prop_ro("param_groups", [](optim::Optimizer& o) { return &o.param_groups(); }, nb::rv_policy::reference_internal)
+      .def("state_dict", [](const optim::Optimizer& o) { return optimizer_state_to_py(o.state_dict()); },
+           "Everything needed to continue training identically, in PyTorch's layout (the tensors share the "
+           "optimizer's memory: copy them before stepping again if the values must stay).")
+      .def("load_state_dict", [](optim::Optimizer& o, nb::handle sd, bool strict) {
+        return load_result(o.load_state_dict(optimizer_state_from_py(sd), strict));
+      }, "state_dict"_a, "strict"_a = true,
+         "Replaces the state and the hyperparameters; errors list every problem and load nothing.")
+      .def("add_param_group", [](optim::Optimizer& o, nb::handle group) {
+        nb::dict d = nb::borrow<nb::dict>(group);
+        optim::ParamGroup g = o.param_groups().back();
+        g.params = param_list(d["params"]);
+        g.initial_lr = -1.0;
+        for (auto [k, v] : d) {
+          const std::string key = nb::cast<std::string>(k);
+          if (key == "params") continue;
+          if (key == "lr") g.lr = nb::cast<double>(v);
+          else if (key == "momentum") g.momentum = nb::cast<double>(v);
+          else if (key == "weight_decay") g.weight_decay = nb::cast<double>(v);
+          else if (key == "eps") g.eps = nb::cast<double>(v);
+          else if (key == "betas") std::tie(g.beta1, g.beta2) = nb::cast<std::pair<double, double>>(v);
+          else throw nb::key_error(key.c_str());
+        }
+        o.add_param_group(std::move(g));
+      }, "param_group"_a, "Adds a group (params and any hyperparameters; the rest are the last group's).");
+
+  // ---- LR schedulers -------------------------------------------------------------------------------
+  // A scheduler holds a reference to its optimizer: keep_alive keeps the optimizer alive with it.
+  nb::module_ sm = om.def_submodule("lr_scheduler", "Learning-rate schedulers");
+  nb::class_<optim::LRScheduler>(sm, "LRScheduler")
+      .def("step", &optim::LRScheduler::step, "Advances one step (call it after optimizer.step()).")
+      .def("get_last_lr", &optim::LRScheduler::get_last_lr)
+      .def_prop_ro("last_epoch", &optim::LRScheduler::last_epoch)
+      .def("state_dict", [](const optim::LRScheduler& s) { return scheduler_state_to_py(s.state_dict()); })
+      .def("load_state_dict", [](optim::LRScheduler& s, nb::handle sd) { s.load_state_dict(scheduler_state_from_py(sd)); },
+           "state_dict"_a);
+  nb::class_<optim::StepLR, optim::LRScheduler>(sm, "StepLR")
+      .def(nb::init<optim::Optimizer&, int64_t, double>(), "optimizer"_a, "step_size"_a, "gamma"_a = 0.1,
+           nb::keep_alive<1, 2>(), "lr = base_lr * gamma ** (step // step_size)");
+  nb::class_<optim::WarmupCosine, optim::LRScheduler>(sm, "WarmupCosine")
+      .def(nb::init<optim::Optimizer&, int64_t, int64_t, double>(), "optimizer"_a, "warmup_steps"_a, "total_steps"_a,
+           "min_lr"_a = 0.0, nb::keep_alive<1, 2>(), "Linear warmup, then cosine decay to min_lr at total_steps.");
+  om.attr("StepLR") = sm.attr("StepLR");
+  om.attr("WarmupCosine") = sm.attr("WarmupCosine");
+  om.def("clip_grad_norm_", [](nb::handle params, double max_norm, double norm_type) {
+    std::vector<Tensor> ps = param_list(params);
+    nb::gil_scoped_release release;
+    return optim::clip_grad_norm_(ps, max_norm, norm_type);
+  }, "parameters"_a, "max_norm"_a, "norm_type"_a = 2.0);
   nb::class_<optim::SGD, optim::Optimizer>(om, "SGD")
       .def("__init__", [](optim::SGD* self, nb::handle params, double lr, double momentum, double dampening,
                           double weight_decay, bool nesterov) {

@@ -1,4 +1,6 @@
 // ricci.Tensor: metadata, conversion to and from Python and numpy (zero-copy), indexing, printing.
+#include <algorithm>
+
 #include "common.h"
 
 namespace ricci::python {
@@ -257,6 +259,45 @@ nb::object to_dlpack_capsule(const Tensor& t, nb::handle /*stream*/) {
   return nb::cast(as_ndarray<>(t));  // a "dltensor" capsule
 }
 
+// __dlpack__(stream=None, max_version=None, dl_device=None, copy=None): nanobind's array-API
+// ndarray answers the keywords, so consumers that ask for max_version >= (1, 0) (numpy 2, PyTorch,
+// JAX) get a versioned, writable capsule and older ones the legacy "dltensor".
+static nb::object to_dlpack(const Tensor& t, nb::kwargs kwargs) {
+  RICCI_CHECK(!t.requires_grad(), Error,
+              "[__dlpack__] Can't export a tensor that requires grad; use tensor.detach() first");
+  RICCI_CHECK(t.is_cpu() || t.is_cuda(), DeviceError, "[__dlpack__] unsupported device ", t.device().str());
+  // copy=True: export a copy (nanobind's ndarray only aliases); copy=False / None: the memory itself.
+  const bool copy = kwargs.contains("copy") && !kwargs["copy"].is_none() && nb::cast<bool>(kwargs["copy"]);
+  if (copy) PyDict_DelItemString(kwargs.ptr(), "copy");
+  nb::object arr = nb::cast(as_ndarray<nb::array_api>(copy ? t.clone() : t));
+  nb::object dl = arr.attr("__dlpack__");
+  return dl(**kwargs);
+}
+
+// Note [The buffer protocol]: memoryview(t), np.asarray(t), bytes(t) and every other consumer of
+// the Python buffer API see the tensor's own memory. The buffer is exported by a nanobind ndarray
+// that holds a handle to the tensor (so the storage lives as long as any view of it), and
+// PyBuffer_Release goes to that object. Tensors that require grad, bfloat16 (no format character)
+// and non-CPU tensors raise BufferError (numpy then falls back to __array__, which says why).
+static int tensor_getbuffer(PyObject* self, Py_buffer* view, int flags) noexcept {
+  try {
+    const Tensor& t = *nb::inst_ptr<Tensor>(self);
+    if (!t.defined() || t.requires_grad() || !t.is_cpu() || t.dtype() == bfloat16) {
+      PyErr_SetString(PyExc_BufferError,
+                      !t.defined()          ? "ricci.Tensor: an undefined tensor has no buffer"
+                      : t.requires_grad()   ? "ricci.Tensor: a tensor that requires grad exports no buffer; use .detach()"
+                      : !t.is_cpu()         ? "ricci.Tensor: only CPU tensors export a buffer; use .cpu()"
+                                            : "ricci.Tensor: bfloat16 has no buffer format; convert with .float()");
+      return -1;
+    }
+    nb::object arr = nb::cast(as_ndarray<nb::array_api>(t));
+    return PyObject_GetBuffer(arr.ptr(), view, flags);
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_BufferError, e.what());
+    return -1;
+  }
+}
+
 // ---- indexing ----------------------------------------------------------------------------------
 
 namespace {
@@ -276,9 +317,8 @@ TensorIndex one_index(nb::handle h) {
     auto* s = reinterpret_cast<PySliceObject*>(o);
     int64_t step = 1;
     if (s->step != Py_None) step = nb::cast<int64_t>(nb::steal(PyNumber_Index(s->step)));
-    RICCI_CHECK(step > 0, ValueError, "[index] step must be greater than zero (negative steps are not supported; "
-                "use flip())");
-    return TensorIndex(Slice(slice_part(s->start), slice_part(s->stop), step));
+    RICCI_CHECK(step != 0, ValueError, "[index] slice step cannot be zero");
+    return TensorIndex(Slice(slice_part(s->start), slice_part(s->stop), step));  // step < 0: flip_negative_steps
   }
   if (nb::isinstance<Tensor>(h)) return TensorIndex(nb::cast<Tensor>(h));
   if (PyIndex_Check(o) && !is_sequence(h) && !PyObject_HasAttrString(o, "shape"))
@@ -288,6 +328,61 @@ TensorIndex one_index(nb::handle h) {
 }
 
 }  // namespace
+
+// Note [Negative steps]: ricci's strides are never negative, so x[::-1] cannot be a view (PyTorch
+// refuses it; numpy and the array API standard allow it). A slice with a negative step is read on
+// the tensor flipped along that dim, where it becomes a slice with a positive step: x[a:b:-k] is
+// x.flip(d)[n-1-a : ... : k]. Reading gives a copy (the flip); writing writes the flipped copy and
+// copies it back. Rewrites the negative slices of `idx` in place; returns the dims to flip.
+static std::vector<int64_t> flip_negative_steps(const Tensor& t, std::vector<TensorIndex>& idx) {
+  bool any = false;
+  int64_t consumed = 0;
+  for (const TensorIndex& i : idx) {
+    switch (i.kind()) {
+      case TensorIndex::Kind::Slice: any = any || i.slice().step < 0; ++consumed; break;
+      case TensorIndex::Kind::Integer: ++consumed; break;
+      case TensorIndex::Kind::Tensor:
+        consumed += (i.tensor().dtype() == bool_ || i.tensor().dtype() == uint8) ? i.tensor().dim() : 1;
+        break;
+      default: break;
+    }
+  }
+  std::vector<int64_t> dims;
+  if (!any) return dims;
+  int64_t d = 0;
+  for (TensorIndex& i : idx) {
+    switch (i.kind()) {
+      case TensorIndex::Kind::Ellipsis: d += std::max<int64_t>(t.dim() - consumed, 0); break;
+      case TensorIndex::Kind::Integer: ++d; break;
+      case TensorIndex::Kind::Tensor:
+        d += (i.tensor().dtype() == bool_ || i.tensor().dtype() == uint8) ? i.tensor().dim() : 1;
+        break;
+      case TensorIndex::Kind::Slice: {
+        const Slice sl = i.slice();
+        if (sl.step < 0) {
+          RICCI_CHECK(d < t.dim(), IndexError, "[index] too many indices for tensor of dimension ", t.dim());
+          const int64_t n = t.size(d), step = -sl.step;
+          // Python's slice.indices(n) for a negative step
+          int64_t start = sl.start.value_or(n - 1), stop = -1;
+          if (sl.start && start < 0) start += n;
+          start = std::clamp<int64_t>(start, -1, n - 1);
+          if (sl.stop) {
+            stop = *sl.stop < 0 ? *sl.stop + n : *sl.stop;
+            stop = std::clamp<int64_t>(stop, -1, n - 1);
+          }
+          const int64_t count = stop < start ? (start - stop - 1) / step + 1 : 0;
+          const int64_t first = n - 1 - start;  // on the flipped dim
+          i = count > 0 ? TensorIndex(Slice(first, first + (count - 1) * step + 1, step)) : TensorIndex(Slice(0, 0, 1));
+          dims.push_back(d);
+        }
+        ++d;
+        break;
+      }
+      default: break;
+    }
+  }
+  return dims;
+}
 
 std::vector<TensorIndex> to_indices(nb::handle index) {
   std::vector<TensorIndex> out;
@@ -357,7 +452,8 @@ std::tuple<std::optional<DType>, std::optional<Device>> parse_to_args(const nb::
 }  // namespace
 
 void init_tensor(nb::module_& m) {
-  nb::class_<Tensor> cls(m, "Tensor", nb::dynamic_attr(),
+  static PyType_Slot slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(&tensor_getbuffer)}, {0, nullptr}};
+  nb::class_<Tensor> cls(m, "Tensor", nb::dynamic_attr(), nb::type_slots(slots),
                          "An n-dimensional array with autograd (ricci::Tensor). Copying the handle never copies data.");
   cls.def(nb::init<const Tensor&>(), "other"_a, "A new handle to the same tensor (no data is copied).")
       .def("__init__", [](Tensor* self, nb::handle data, std::optional<DType> dtype) {
@@ -414,8 +510,8 @@ void init_tensor(nb::module_& m) {
         if (!copy.is_none() && nb::cast<bool>(copy)) a = a.attr("copy")();
         return a;
       }, "dtype"_a = nb::none(), "copy"_a = nb::none())
-      .def("__dlpack__", [](const Tensor& t, nb::handle stream, nb::kwargs) { return to_dlpack_capsule(t, stream); },
-           "stream"_a = nb::none(), "kwargs"_a)
+      .def("__dlpack__", &to_dlpack, "kwargs"_a,
+           "A DLPack capsule of this tensor's memory (stream, max_version, dl_device, copy as the array API says).")
       .def("__dlpack_device__", [](const Tensor& t) {
         return nb::make_tuple(t.is_cuda() ? 2 : 1, t.is_cuda() ? t.device().normalized_index() : 0);
       })
@@ -489,18 +585,23 @@ void init_tensor(nb::module_& m) {
       .def("__hash__", [](nb::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       .def("__getitem__", [](const Tensor& t, nb::handle index) {
         if (PyLong_Check(index.ptr()) && !PyBool_Check(index.ptr())) return t.select(0, nb::cast<int64_t>(index));
-        return ricci::index(t, to_indices(index));
-      })
+        std::vector<TensorIndex> idx = to_indices(index);
+        std::vector<int64_t> flip = flip_negative_steps(t, idx);  // Note [Negative steps]
+        return ricci::index(flip.empty() ? t : t.flip(flip), idx);
+      }, nb::arg("index").none())  // x[None]: nanobind refuses None for a handle unless told
       .def("__setitem__", [](Tensor& t, nb::handle index, nb::handle value) {
         std::vector<TensorIndex> idx = to_indices(index);
+        std::vector<int64_t> flip = flip_negative_steps(t, idx);  // Note [Negative steps]
+        Tensor target = flip.empty() ? t : t.flip(flip);
         if (nb::isinstance<Tensor>(value)) {
-          index_put_(t, idx, nb::cast<const Tensor&>(value));
+          index_put_(target, idx, nb::cast<const Tensor&>(value));
         } else if (PyBool_Check(value.ptr()) || PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr())) {
-          index_put_(t, idx, nb::cast<Scalar>(value));
+          index_put_(target, idx, nb::cast<Scalar>(value));
         } else {
-          index_put_(t, idx, tensor_from_data(value, t.dtype(), std::nullopt, false));
+          index_put_(target, idx, tensor_from_data(value, t.dtype(), std::nullopt, false));
         }
-      });
+        if (!flip.empty()) t.copy_(target.flip(flip));
+      }, nb::arg("index").none(), nb::arg("value"));
 }
 
 }  // namespace ricci::python

@@ -241,7 +241,8 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
     T* p = reinterpret_cast<T*>(cpu.data_ptr());
     const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
     // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
-    const int64_t half = steps / 2;
+    // One step is `start` (PyTorch's and numpy's answer), which the fill from the end would miss.
+    const int64_t half = steps == 1 ? 1 : steps / 2;
     for (int64_t i = 0; i < steps; ++i)
       p[i] = cpu::cast<T>(i < half ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - 1 - i));
   });

@@ -14,6 +14,7 @@
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/ops/index.h"
+#include "ricci/ops/shape.h"
 
 namespace ricci {
 
@@ -450,6 +451,21 @@ Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, const Ten
 }
 Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, const Scalar& value) {
   return ricci::index_put_(*this, std::vector<TensorIndex>(indices), value);
+}
+
+// ---- nonzero -----------------------------------------------------------------------------------------
+
+std::vector<Tensor> nonzero_tuple(const Tensor& self) {
+  check_defined(self, "nonzero");
+  const Tensor x = self.dim() == 0 ? self.reshape({1}) : self;
+  return nonzero_columns(x.dtype() == bool_ ? x : x.ne(0));
+}
+
+Tensor nonzero(const Tensor& self) {
+  check_defined(self, "nonzero");
+  std::vector<Tensor> cols = nonzero_tuple(self);
+  if (self.dim() == 0) return empty_tensor({cols[0].size(0), 0}, int64, self.device());  // no coordinates
+  return stack(cols, 1);
 }
 
 }  // namespace ricci

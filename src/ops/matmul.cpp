@@ -251,7 +251,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (db <= 2 && rows_fold(a)) {
     // (..., M, K) @ (K, N): one big (batch*M, K) @ (K, N) product, then split the rows again.
     const Tensor b2 = db == 1 ? b.unsqueeze(1) : b;
-    Tensor out = gemm(a.reshape({-1, k_a}), b2, "MmBackward0");
+    int64_t rows = 1;  // not reshape({-1, k}): with k == 0 the -1 would be ambiguous
+    for (int64_t d = 0; d + 1 < da; ++d) rows *= a.size(d);
+    Tensor out = gemm(a.reshape({rows, k_a}), b2, "MmBackward0");
     Dims shape(a.shape());
     if (db == 1) shape.pop_back();
     else shape.back() = b.size(1);

@@ -34,6 +34,7 @@ from dsl import CASES, NONFINITE  # noqa: E402
 import cases_elementwise, cases_reduce, cases_linalg_index, cases_nn, cases_edges, cases_defaults  # noqa: E402,F401
 import cases_missing_math  # noqa: E402,F401
 import cases_missing_struct  # noqa: E402,F401
+import cases_python_pkg  # noqa: E402,F401
 
 
 # ---- building ------------------------------------------------------------------------------------

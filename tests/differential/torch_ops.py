@@ -318,6 +318,8 @@ def _kthvalue(x, a):
     return [v, i]
 
 
+REF["nonzero"] = lambda x, a: (list(torch.nonzero(x[0], as_tuple=True)) if a.get("as_tuple")
+                                else [torch.nonzero(x[0])])
 REF["count_nonzero"] = lambda x, a: [torch.count_nonzero(x[0], dim=a.get("dims"))]
 REF["logcumsumexp"] = lambda x, a: [torch.logcumsumexp(x[0], a["dim"])]
 REF["cummax"] = lambda x, a: list(torch.cummax(x[0], a["dim"]))

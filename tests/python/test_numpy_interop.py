@@ -97,3 +97,156 @@ def test_dlpack_with_numpy_and_torch():
     assert back.tolist() == [1.0, 1.0, 1.0]
     bf = ricci.from_dlpack(torch.ones(2, dtype=torch.bfloat16))
     assert bf.dtype == ricci.bfloat16
+
+
+# ---- the buffer protocol ------------------------------------------------------------------------------
+
+
+def test_memoryview_and_asarray_share_memory():
+    t = ricci.arange(12, dtype=ricci.float32).reshape(3, 4)
+    m = memoryview(t)
+    assert (m.format, m.shape, m.strides, m.readonly) == ("f", (3, 4), (16, 4), False)
+    m[1, 2] = 99.0  # write through the memoryview
+    assert t[1, 2].item() == 99.0
+    a = np.asarray(t)
+    assert a.ctypes.data == t.data_ptr()  # no copy
+    t[0, 0] = -5.0
+    assert a[0, 0] == -5.0 and m[0, 0] == -5.0
+    tt = t.T  # strided views export their strides
+    assert memoryview(tt).strides == (4, 16)
+    np.testing.assert_array_equal(np.asarray(tt), a.T)
+    assert np.shares_memory(np.asarray(tt), a)
+
+
+@pytest.mark.parametrize("dt,fmt", [("bool", "?"), ("uint8", "B"), ("int8", "b"), ("int16", "h"), ("int32", "i"),
+                                    ("int64", "q"), ("float16", "e"), ("float64", "d")])
+def test_buffer_formats(dt, fmt):
+    t = ricci.tensor((np.arange(6) % 2).astype(dt))
+    m = memoryview(t)
+    assert m.format.lstrip("@=<") in (fmt, "l" if fmt == "q" else fmt)
+    assert m.itemsize == t.element_size()
+    np.testing.assert_array_equal(np.frombuffer(m.cast("B"), dtype=dt), (np.arange(6) % 2).astype(dt))
+
+
+def test_buffer_lifetime_the_producer_dropped_first():
+    t = ricci.arange(1000, dtype=ricci.float64)
+    m = memoryview(t)
+    del t
+    gc.collect()
+    ricci.ones(1000, dtype=ricci.float64)
+    assert sum(m.tolist()) == sum(range(1000))
+    m.release()
+
+
+def test_buffer_refusals():
+    with pytest.raises(BufferError, match="requires grad"):
+        memoryview(ricci.ones(2, requires_grad=True))
+    with pytest.raises(BufferError, match="bfloat16"):
+        memoryview(ricci.ones(2, dtype=ricci.bfloat16))
+    with pytest.raises(RuntimeError, match="requires grad"):  # numpy falls back to __array__, which says why
+        np.asarray(ricci.ones(2, requires_grad=True))
+
+
+def test_array_dunder():
+    t = ricci.arange(4, dtype=ricci.int32)
+    a = t.__array__()
+    assert a.dtype == np.int32 and np.shares_memory(a, np.asarray(t))
+    assert t.__array__(np.float64).dtype == np.float64
+    c = t.__array__(copy=True)
+    c[0] = 7
+    assert t[0].item() == 0
+
+
+# ---- DLPack with numpy, PyTorch and JAX ----------------------------------------------------------------
+
+
+def test_dlpack_versioned_capsules_are_writable():
+    t = ricci.zeros(4)
+    assert t.__dlpack_device__() == (1, 0)
+    a = np.from_dlpack(t)  # numpy 2 asks for max_version (1, 0): a writable array
+    a[1] = 3.0
+    assert t[1].item() == 3.0
+    assert "dltensor_versioned" in repr(t.__dlpack__(max_version=(1, 0)))
+    assert "dltensor" in repr(t.__dlpack__())
+
+
+def test_dlpack_numpy_lifetimes():
+    a = np.arange(100, dtype=np.float64)
+    r = ricci.from_dlpack(a)
+    del a
+    gc.collect()
+    assert r.sum().item() == sum(range(100))
+    t = ricci.arange(100, dtype=ricci.float64)
+    b = np.from_dlpack(t)
+    del t
+    gc.collect()
+    ricci.ones(100, dtype=ricci.float64)
+    assert b.sum() == sum(range(100))
+
+
+def test_dlpack_torch_both_ways_and_lifetimes():
+    torch = pytest.importorskip("torch")
+    tt = torch.zeros(3, 4)
+    r = ricci.from_dlpack(tt)
+    assert r.data_ptr() == tt.data_ptr()
+    r[1, 1] = 5.0  # ricci writes, torch reads
+    assert tt[1, 1].item() == 5.0
+    tt[2, 3] = 7.0  # torch writes, ricci reads
+    assert r[2, 3].item() == 7.0
+    t = ricci.arange(12, dtype=ricci.float32).reshape(3, 4)
+    back = torch.from_dlpack(t)
+    assert back.data_ptr() == t.data_ptr()
+    back[0, 0] = 42.0
+    assert t[0, 0].item() == 42.0
+    t[0, 1] = -1.0
+    assert back[0, 1].item() == -1.0
+    strided = torch.from_dlpack(t.T)
+    assert strided.stride() == (1, 4) and strided.tolist() == t.T.tolist()
+    # producers dropped first
+    del tt
+    gc.collect()
+    assert r[2, 3].item() == 7.0
+    del t
+    gc.collect()
+    ricci.ones(12)
+    assert back.flatten().tolist()[:3] == [42.0, -1.0, 2.0]
+    for dt in (torch.float16, torch.bfloat16, torch.int8, torch.int64, torch.bool, torch.uint8):
+        z = ricci.from_dlpack(torch.zeros(2, dtype=dt))
+        assert z.tolist() in ([0, 0], [0.0, 0.0], [False, False])
+
+
+def test_dlpack_jax_both_ways_and_lifetimes():
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
+    j = jnp.arange(12, dtype=jnp.float32).reshape(3, 4)
+    r = ricci.from_dlpack(j)  # ricci reads JAX's buffer (JAX arrays are immutable: read only)
+    assert r.data_ptr() == j.unsafe_buffer_pointer()
+    assert r.tolist() == np.arange(12, dtype=np.float32).reshape(3, 4).tolist()
+    t = ricci.arange(12, dtype=ricci.float32).reshape(3, 4)
+    jj = jnp.from_dlpack(t)  # JAX reads ricci's buffer
+    assert jj.unsafe_buffer_pointer() == t.data_ptr()
+    t[0, 0] = 42.0  # a ricci write is seen by the zero-copy JAX array
+    assert float(jj[0, 0]) == 42.0
+    j2 = jax.dlpack.from_dlpack(ricci.ones(4, dtype=ricci.float64)) if jax.config.jax_enable_x64 else None
+    assert j2 is None or float(j2.sum()) == 4.0
+    # producers dropped first
+    del j
+    gc.collect()
+    assert r.sum().item() == sum(range(12))
+    del t
+    gc.collect()
+    ricci.ones(12)
+    assert float(jj.sum()) == sum(range(12)) + 42.0
+    ints = ricci.from_dlpack(jnp.arange(5, dtype=jnp.int32))
+    assert ints.dtype == ricci.int32 and ints.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_dlpack_copy_keyword():
+    t = ricci.arange(4, dtype=ricci.float32)
+    copied = np.from_dlpack(t, copy=True)
+    copied[0] = 100.0
+    assert t[0].item() == 0.0
+    shared = np.from_dlpack(t, copy=False)
+    shared[1] = 7.0
+    assert t[1].item() == 7.0
+    assert complex(ricci.tensor(2.5)) == 2.5 + 0j

@@ -105,3 +105,18 @@ def test_error_hierarchy_and_messages():
         ricci.arange(6).view(4)
     with pytest.raises(ricci.Error, match=r"view"):
         ricci.arange(6).reshape(2, 3).T.view(6)
+
+
+def test_generated_type_stubs_parse():
+    """The stubs nanobind's stubgen writes (ricci/_ricci/**/*.pyi) are valid Python, submodules too."""
+    import ast
+    import pathlib
+    stub_dir = pathlib.Path(ricci.__file__).parent / "_ricci"
+    stubs = sorted(stub_dir.rglob("*.pyi")) if stub_dir.is_dir() else []
+    if not stubs:
+        pytest.skip("no generated stubs next to this ricci (RICCI_PYTHON_STUBS=OFF)")
+    names = {str(p.relative_to(stub_dir)) for p in stubs}
+    assert {"__init__.pyi", "optim/lr_scheduler.pyi", "nn/functional.pyi"} <= names
+    for p in stubs:
+        ast.parse(p.read_text(), filename=str(p))
+    assert "def rearrange(" in (stub_dir / "__init__.pyi").read_text()

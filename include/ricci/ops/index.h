@@ -41,6 +41,12 @@ Tensor& index_add_(Tensor& self, int64_t dim, const Tensor& index, const Tensor&
 // int64 tensor of shape self.shape + [num_classes] with 1 at each value; num_classes = -1 uses
 // max(self) + 1. self must be int64 (or int32) with values in [0, num_classes).
 Tensor one_hot(const Tensor& self, int64_t num_classes = -1);
+// The positions of the non-zero (true) elements in row-major order: torch.nonzero's [n, ndim]
+// int64 tensor, or (nonzero_tuple, as_tuple=True) one int64 [n] tensor per dim. Any dtype; NaN is
+// non-zero. A 0-d input gives [1, 0] or [0, 0] (a hit with no coordinates), and as a tuple one
+// column as if it were 1-d (torch's rules). Not differentiable (indices).
+Tensor nonzero(const Tensor& self);
+std::vector<Tensor> nonzero_tuple(const Tensor& self);
 
 // ---- ordering ------------------------------------------------------------------------------------
 // (values, indices) sorted along dim. Always stable (equal elements keep their order, so
