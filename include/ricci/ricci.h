@@ -31,3 +31,4 @@
 #include "ricci/tree.h"
 #include "ricci/nn/transforms.h"
 #include "ricci/compile.h"
+#include "ricci/quantize.h"

@@ -1,0 +1,93 @@
+// The decode kernel for 4- and 8-bit weights on AVX2 + FMA (Note [Quantized matrix-vector
+// products] in qmv_common.h). A step is 16 codes: 8 bytes widened to eight 32-bit lanes
+// (4 bits: low nibbles = even elements, high nibbles = odd) or 2 x 8 bytes (8 bits).
+#include "backend/cpu/cpu_isa.h"
+#include "quant/qmv_common.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define RICCI_QMV_AVX2 1
+#define RICCI_AVX2 __attribute__((target("avx2,fma,f16c")))
+#else
+#define RICCI_QMV_AVX2 0
+#endif
+
+namespace ricci::quant {
+
+#if RICCI_QMV_AVX2
+namespace {
+
+RICCI_AVX2 inline float lane_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+RICCI_AVX2 inline __m256i widen8(const uint8_t* p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+
+template <int BITS, class S>
+RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc, const S* const* bi,
+                     int64_t G, int gs, float* out) {
+  constexpr int R = kQmvRows;
+  const int64_t gbytes = gs * BITS / 8;
+  const __m256i nibble = _mm256_set1_epi32(15);
+  __m256 tot[R];
+  float bsum[R];
+  for (int r = 0; r < R; ++r) {
+    tot[r] = _mm256_setzero_ps();
+    bsum[r] = 0.f;
+  }
+  for (int64_t g = 0; g < G; ++g) {
+    const float* xg = xk + g * gs;
+    // Two accumulators per row: eight independent chains hide the multiply-add latency.
+    __m256 a0[R], a1[R];
+    for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm256_setzero_ps();
+    for (int s = 0; s < gs; s += 16) {
+      const __m256 x0 = _mm256_loadu_ps(xg + s), x1 = _mm256_loadu_ps(xg + s + 8);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* p = w[r] + g * gbytes + s * BITS / 8;
+        if constexpr (BITS == 4) {
+          const __m256i v = widen8(p);
+          a0[r] = _mm256_fmadd_ps(x0, _mm256_cvtepi32_ps(_mm256_and_si256(v, nibble)), a0[r]);
+          a1[r] = _mm256_fmadd_ps(x1, _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), a1[r]);
+        } else {
+          a0[r] = _mm256_fmadd_ps(x0, _mm256_cvtepi32_ps(widen8(p)), a0[r]);
+          a1[r] = _mm256_fmadd_ps(x1, _mm256_cvtepi32_ps(widen8(p + 8)), a1[r]);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      tot[r] = _mm256_fmadd_ps(_mm256_set1_ps(to_compute(sc[r][g])), _mm256_add_ps(a0[r], a1[r]), tot[r]);
+      bsum[r] += to_compute(bi[r][g]) * xs[g];
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r] = lane_sum(tot[r]) + bsum[r];
+}
+
+}  // namespace
+
+template <class S>
+bool qmv_avx2(const QmmProblem<S, float>& p) {
+  if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx2) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
+  qmv_drive<S>(p, 16, p.bits == 4 ? &tile<4, S> : &tile<8, S>);
+  return true;
+}
+
+#else
+
+template <class S>
+bool qmv_avx2(const QmmProblem<S, float>&) {
+  return false;
+}
+
+#endif
+
+template bool qmv_avx2<float>(const QmmProblem<float, float>&);
+template bool qmv_avx2<Half>(const QmmProblem<Half, float>&);
+template bool qmv_avx2<BFloat16>(const QmmProblem<BFloat16, float>&);
+
+}  // namespace ricci::quant
