@@ -28,24 +28,20 @@ RICCI_AVX2 inline __m256i widen8(const uint8_t* p) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 
-template <int BITS, class S>
-RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc, const S* const* bi,
-                     int64_t G, int gs, float* out) {
+template <int BITS, int GS, class S>
+RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* sc, int64_t G, float* out) {
   constexpr int R = kQmvRows;
-  const int64_t gbytes = gs * BITS / 8;
+  constexpr int64_t gbytes = GS * BITS / 8;
   const __m256i nibble = _mm256_set1_epi32(15);
   __m256 tot[R];
-  float bsum[R];
-  for (int r = 0; r < R; ++r) {
-    tot[r] = _mm256_setzero_ps();
-    bsum[r] = 0.f;
-  }
+  for (int r = 0; r < R; ++r) tot[r] = _mm256_setzero_ps();
   for (int64_t g = 0; g < G; ++g) {
-    const float* xg = xk + g * gs;
+    const float* xg = xk + g * GS;
     // Two accumulators per row: eight independent chains hide the multiply-add latency.
     __m256 a0[R], a1[R];
     for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm256_setzero_ps();
-    for (int s = 0; s < gs; s += 16) {
+    #pragma GCC unroll 8
+    for (int s = 0; s < GS; s += 16) {
       const __m256 x0 = _mm256_loadu_ps(xg + s), x1 = _mm256_loadu_ps(xg + s + 8);
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
@@ -62,10 +58,9 @@ RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, 
     }
     for (int r = 0; r < R; ++r) {
       tot[r] = _mm256_fmadd_ps(_mm256_set1_ps(to_compute(sc[r][g])), _mm256_add_ps(a0[r], a1[r]), tot[r]);
-      bsum[r] += to_compute(bi[r][g]) * xs[g];
     }
   }
-  for (int r = 0; r < R; ++r) out[r] = lane_sum(tot[r]) + bsum[r];
+  for (int r = 0; r < R; ++r) out[r] = lane_sum(tot[r]);
 }
 
 }  // namespace
@@ -73,7 +68,7 @@ RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, 
 template <class S>
 bool qmv_avx2(const QmmProblem<S, float>& p) {
   if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx2) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
-  qmv_drive<S>(p, 16, p.bits == 4 ? &tile<4, S> : &tile<8, S>);
+  qmv_drive<S>(p, 16, RICCI_QMV_TILE_FOR(tile, S, p.bits, p.group_size));
   return true;
 }
 

@@ -25,23 +25,19 @@ RICCI_AVX512 inline __m512i widen16(const uint8_t* p) {
   return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-template <int BITS, class S>
-RICCI_AVX512 void tile(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc,
-                       const S* const* bi, int64_t G, int gs, float* out) {
+template <int BITS, int GS, class S>
+RICCI_AVX512 void tile(const float* xk, const uint8_t* const* w, const S* const* sc, int64_t G, float* out) {
   constexpr int R = kQmvRows;
-  const int64_t gbytes = gs * BITS / 8;
+  constexpr int64_t gbytes = GS * BITS / 8;
   const __m512i nibble = _mm512_set1_epi32(15);
   __m512 tot[R];
-  float bsum[R];
-  for (int r = 0; r < R; ++r) {
-    tot[r] = _mm512_setzero_ps();
-    bsum[r] = 0.f;
-  }
+  for (int r = 0; r < R; ++r) tot[r] = _mm512_setzero_ps();
   for (int64_t g = 0; g < G; ++g) {
-    const float* xg = xk + g * gs;
+    const float* xg = xk + g * GS;
     __m512 a0[R], a1[R];
     for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm512_setzero_ps();
-    for (int s = 0; s < gs; s += 32) {
+    #pragma GCC unroll 4
+    for (int s = 0; s < GS; s += 32) {
       const __m512 x0 = _mm512_loadu_ps(xg + s), x1 = _mm512_loadu_ps(xg + s + 16);
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
@@ -58,10 +54,9 @@ RICCI_AVX512 void tile(const float* xk, const float* xs, const uint8_t* const* w
     }
     for (int r = 0; r < R; ++r) {
       tot[r] = _mm512_fmadd_ps(_mm512_set1_ps(to_compute(sc[r][g])), _mm512_add_ps(a0[r], a1[r]), tot[r]);
-      bsum[r] += to_compute(bi[r][g]) * xs[g];
     }
   }
-  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(tot[r]) + bsum[r];
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(tot[r]);
 }
 
 }  // namespace
@@ -69,7 +64,7 @@ RICCI_AVX512 void tile(const float* xk, const float* xs, const uint8_t* const* w
 template <class S>
 bool qmv_avx512(const QmmProblem<S, float>& p) {
   if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx512) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
-  qmv_drive<S>(p, 32, p.bits == 4 ? &tile<4, S> : &tile<8, S>);
+  qmv_drive<S>(p, 32, RICCI_QMV_TILE_FOR(tile, S, p.bits, p.group_size));
   return true;
 }
 

@@ -30,11 +30,21 @@ namespace ricci::quant {
 
 inline constexpr int kQmvRows = 4;
 
-// out[0, kQmvRows) = rows w[0..] (codes of the K = G * gs elements, bytes) times xk (kernel
-// order), with xs the group sums of x.
+// out[0, kQmvRows) = Σ_g s_g Σ_k x_k q_k for rows w[0..] (codes of K = G * group_size
+// elements, bytes) times xk (kernel order). The bias term is added by the driver.
 template <class S>
-using QmvTile = void (*)(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc,
-                         const S* const* bi, int64_t G, int gs, float* out);
+using QmvTile = void (*)(const float* xk, const uint8_t* const* w, const S* const* sc, int64_t G, float* out);
+
+// Σ_g b_g xs_g over one row's G biases: four partial sums, so the loop vectorises.
+template <class S>
+float bias_dot(const S* b, const float* xs, int64_t G) {
+  float s[4] = {0, 0, 0, 0};
+  int64_t g = 0;
+  for (; g + 4 <= G; g += 4)
+    for (int u = 0; u < 4; ++u) s[u] += to_compute(b[g + u]) * xs[g + u];
+  for (; g < G; ++g) s[0] += to_compute(b[g]) * xs[g];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
 
 template <class S>
 void qmv_drive(const QmmProblem<S, float>& p, int step, QmvTile<S> tile) {
@@ -75,12 +85,17 @@ void qmv_drive(const QmmProblem<S, float>& p, int step, QmvTile<S> tile) {
         bi[r] = p.biases + j * G;
       }
       for (int64_t i = 0; i < M; ++i) {
-        tile(xk.data() + i * K, xs.data() + i * G, w, sc, bi, G, static_cast<int>(gs), out);
-        for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = out[r];
+        tile(xk.data() + i * K, w, sc, G, out);
+        for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = out[r] + bias_dot(bi[r], xs.data() + i * G, G);
       }
     }
   });
 }
+
+// The tile for (bits, group size), from a table of instantiations.
+#define RICCI_QMV_TILE_FOR(tile, S, bits, gs)                                                              \
+  ((bits) == 4 ? ((gs) == 32 ? &tile<4, 32, S> : (gs) == 64 ? &tile<4, 64, S> : &tile<4, 128, S>)          \
+               : ((gs) == 32 ? &tile<8, 32, S> : (gs) == 64 ? &tile<8, 64, S> : &tile<8, 128, S>))
 
 inline bool qmv_fits(bool transpose, int bits, int64_t M) {
   return transpose && (bits == 4 || bits == 8) && M >= 1 && M <= kDecodeRows;
