@@ -291,4 +291,18 @@ TEST(QuantizedMatmul, Lazy) {
     EXPECT_TRUE(is_pending(lazy_out));
   }
   EXPECT_TENSOR_EQ(lazy_out, eager);
+  // quantize and dequantize are primitives too.
+  const Tensor w = randn({4, 64});
+  QuantizedTensor lq;
+  Tensor ld;
+  {
+    LazyGuard lazy;
+    lq = quantize(w * 2.0, 32, 3);
+    ld = dequantize(lq, 32, 3);
+    EXPECT_TRUE(is_pending(lq.weight));
+    EXPECT_EQ(lq.scales.shape(), (Dims{4, 2}));
+  }
+  QuantizedTensor eq = quantize(w * 2.0, 32, 3);
+  EXPECT_TENSOR_EQ(lq.weight, eq.weight);
+  EXPECT_TENSOR_EQ(ld, dequantize(eq, 32, 3));
 }

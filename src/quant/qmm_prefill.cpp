@@ -1,7 +1,9 @@
 // quantized_matmul for many rows of x (prefill, training): compute-bound, so the quantized matrix
-// is dequantized panel by panel into float32 (about 2 MB each, a run of output columns) and each
+// is dequantized panel by panel into float32 (up to 16 MB each, a run of output columns) and each
 // panel multiplied by the BLAS sgemm, which then runs at its own speed. Dequantizing costs about
-// one pass over the weights, against 2 * M flops per weight for the product.
+// one pass over the weights, against 2 * M flops per weight for the product. Panels are large
+// because every sgemm call packs all of x again (with 2 MB panels, 32 calls for a 4096 x 4096
+// weight, that packing cost as much as the product).
 #include <cblas.h>
 
 #include <algorithm>
@@ -14,7 +16,7 @@
 namespace ricci::quant {
 
 namespace {
-constexpr int64_t kPanelFloats = int64_t{1} << 19;  // 2 MB of float32
+constexpr int64_t kPanelFloats = int64_t{1} << 22;  // 16 MB of float32
 }
 
 template <class S>
