@@ -2,7 +2,8 @@
 //   - BM_ReadBandwidth/<threads>: a 256 MB array summed (read once): this machine's read
 //     bandwidth, the ceiling of every memory-bound matvec below;
 //   - BM_QuantMatvec/<bits>/<threads>: one row x (1, 4096) @ W^T, W 4096 x 4096 quantized with
-//     group size 64 (float32 scales and biases), the decode shape;
+//     group size 64 (float32 scales and biases), the decode shape (the same W every call: at 4
+//     bits it stays in the L3); BM_QuantMatvecCold: the same over 8 matrices, from memory;
 //   - BM_Float32Matvec/<threads>, BM_BFloat16Matvec/<threads>: the same product with float
 //     weights (ricci's matmul: OpenBLAS sgemv, the bf16 dot kernels);
 //   - BM_QuantPrefill/<bits>, BM_Float32Prefill: 512 x 4096 @ (4096 x 4096)^T on every thread.
@@ -10,6 +11,7 @@
 // read per call. bench/run_quant.sh runs this beside bench/quant_peers.py (PyTorch, MLX).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstring>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -61,11 +63,21 @@ void BM_ReadBandwidth(benchmark::State& state) {
   const int64_t n = (int64_t{256} << 20) / 8;
   std::vector<uint64_t> a(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) a[static_cast<size_t>(i)] = static_cast<uint64_t>(i);
-  std::vector<uint64_t> part(64);
+  // 64 chunks over the threads; each chunk read as four interleaved streams of 16 KB blocks (the
+  // way a matvec reads several rows at once, which keeps more prefetch streams busy than one).
+  constexpr int64_t kBlock = 2048;
   const int64_t chunk = n / 64;
+  std::vector<uint64_t> part(64);
   for (auto _ : state) {
     parallel_for(0, 64, 1, [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; ++c) part[static_cast<size_t>(c)] = sum_words(a.data() + c * chunk, chunk);
+      for (int64_t c = b; c < e; ++c) {
+        const uint64_t* base = a.data() + c * chunk;
+        const int64_t quarter = chunk / 4;
+        uint64_t r = 0;
+        for (int64_t o = 0; o < quarter; o += kBlock)
+          for (int s = 0; s < 4; ++s) r += sum_words(base + s * quarter + o, std::min(kBlock, quarter - o));
+        part[static_cast<size_t>(c)] = r;
+      }
     });
     benchmark::DoNotOptimize(part.data());
   }
@@ -102,6 +114,26 @@ void BM_QuantMatvec(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * bytes(q));
 }
 BENCHMARK(BM_QuantMatvec)->Args({4, 1})->Args({4, 2})->Args({8, 1})->Args({8, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The same product cycling through 8 different quantized matrices (84 MB at 4 bits, 151 MB at 8):
+// more than the 32 MB L3, so every call reads its weights from memory, as decoding a model does.
+// (One 4096 x 4096 int4 matrix, 10.5 MB, stays in the L3 between calls of BM_QuantMatvec.)
+void BM_QuantMatvecCold(benchmark::State& state) {
+  const int bits = static_cast<int>(state.range(0));
+  set_num_threads(static_cast<int>(state.range(1)));
+  Weights& w = weights();
+  static std::vector<QuantizedTensor> copies[9];
+  auto& qs = copies[bits];
+  if (qs.empty())
+    for (int c = 0; c < 8; ++c) qs.push_back(quantize(w.w * (1.0 + 0.01 * c), kGroup, bits));
+  size_t i = 0;
+  for (auto _ : state) {
+    const QuantizedTensor& q = qs[i++ % qs.size()];
+    benchmark::DoNotOptimize(quantized_matmul(w.x, q.weight, q.scales, q.biases, true, kGroup, bits));
+  }
+  state.SetBytesProcessed(state.iterations() * bytes(qs[0]));
+}
+BENCHMARK(BM_QuantMatvecCold)->Args({4, 1})->Args({4, 2})->Args({8, 1})->Args({8, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_Float32Matvec(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));
