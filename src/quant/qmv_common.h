@@ -7,7 +7,10 @@
 // of a row of w the kernel needs Σ x_k (s q_k + b) = s Σ x_k q_k + b Σ x_k: the codes are widened
 // to float32 and multiplied into vector accumulators (Σ x q), scaled once per group, and the bias
 // term uses the group sums of x, computed once per call. So there is one multiply-add per code
-// and nothing is dequantized to memory.
+// and nothing is dequantized to memory. (Tried and not taken: x rounded to 16-bit fixed point
+// per group and multiplied with vpmaddwd, 16 codes per instruction — about 20 % faster with the
+// codes in L2 on Zen 3, but 1.7e-4 relative error against MLX's float32 numbers, where this
+// kernel agrees to float32 rounding.)
 //
 // The codes of 4-bit weights come out of a byte as (low nibble, high nibble) = (even element,
 // odd element): a vector of widened bytes gives the even elements of a step in its low nibbles
