@@ -37,27 +37,26 @@ RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* s
   for (int r = 0; r < R; ++r) tot[r] = _mm256_setzero_ps();
   for (int64_t g = 0; g < G; ++g) {
     const float* xg = xk + g * GS;
-    // Two accumulators per row: eight independent chains hide the multiply-add latency.
-    __m256 a0[R], a1[R];
-    for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm256_setzero_ps();
+    __m256 a0[R];
+    for (int r = 0; r < R; ++r) a0[r] = _mm256_setzero_ps();
     #pragma GCC unroll 8
     for (int s = 0; s < GS; s += 16) {
       const __m256 x0 = _mm256_loadu_ps(xg + s), x1 = _mm256_loadu_ps(xg + s + 8);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const uint8_t* p = w[r] + g * gbytes + s * BITS / 8;
         if constexpr (BITS == 4) {
           const __m256i v = widen8(p);
           a0[r] = _mm256_fmadd_ps(x0, _mm256_cvtepi32_ps(_mm256_and_si256(v, nibble)), a0[r]);
-          a1[r] = _mm256_fmadd_ps(x1, _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), a1[r]);
+          a0[r] = _mm256_fmadd_ps(x1, _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), a0[r]);
         } else {
           a0[r] = _mm256_fmadd_ps(x0, _mm256_cvtepi32_ps(widen8(p)), a0[r]);
-          a1[r] = _mm256_fmadd_ps(x1, _mm256_cvtepi32_ps(widen8(p + 8)), a1[r]);
+          a0[r] = _mm256_fmadd_ps(x1, _mm256_cvtepi32_ps(widen8(p + 8)), a0[r]);
         }
       }
     }
     for (int r = 0; r < R; ++r) {
-      tot[r] = _mm256_fmadd_ps(_mm256_set1_ps(to_compute(sc[r][g])), _mm256_add_ps(a0[r], a1[r]), tot[r]);
+      tot[r] = _mm256_fmadd_ps(_mm256_set1_ps(to_compute(sc[r][g])), a0[r], tot[r]);
     }
   }
   for (int r = 0; r < R; ++r) out[r] = lane_sum(tot[r]);

@@ -34,26 +34,26 @@ RICCI_AVX512 void tile(const float* xk, const uint8_t* const* w, const S* const*
   for (int r = 0; r < R; ++r) tot[r] = _mm512_setzero_ps();
   for (int64_t g = 0; g < G; ++g) {
     const float* xg = xk + g * GS;
-    __m512 a0[R], a1[R];
-    for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm512_setzero_ps();
+    __m512 a0[R];
+    for (int r = 0; r < R; ++r) a0[r] = _mm512_setzero_ps();
     #pragma GCC unroll 4
     for (int s = 0; s < GS; s += 32) {
       const __m512 x0 = _mm512_loadu_ps(xg + s), x1 = _mm512_loadu_ps(xg + s + 16);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const uint8_t* p = w[r] + g * gbytes + s * BITS / 8;
         if constexpr (BITS == 4) {
           const __m512i v = widen16(p);
           a0[r] = _mm512_fmadd_ps(x0, _mm512_cvtepi32_ps(_mm512_and_si512(v, nibble)), a0[r]);
-          a1[r] = _mm512_fmadd_ps(x1, _mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), a1[r]);
+          a0[r] = _mm512_fmadd_ps(x1, _mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), a0[r]);
         } else {
           a0[r] = _mm512_fmadd_ps(x0, _mm512_cvtepi32_ps(widen16(p)), a0[r]);
-          a1[r] = _mm512_fmadd_ps(x1, _mm512_cvtepi32_ps(widen16(p + 16)), a1[r]);
+          a0[r] = _mm512_fmadd_ps(x1, _mm512_cvtepi32_ps(widen16(p + 16)), a0[r]);
         }
       }
     }
     for (int r = 0; r < R; ++r) {
-      tot[r] = _mm512_fmadd_ps(_mm512_set1_ps(to_compute(sc[r][g])), _mm512_add_ps(a0[r], a1[r]), tot[r]);
+      tot[r] = _mm512_fmadd_ps(_mm512_set1_ps(to_compute(sc[r][g])), a0[r], tot[r]);
     }
   }
   for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(tot[r]);

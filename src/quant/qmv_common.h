@@ -18,8 +18,11 @@
 // within each step of `step` elements, the even elements, then the odd ones), so no shuffles are
 // needed in the loop. 8-bit codes keep memory order.
 //
-// Work: tiles of kQmvRows rows of w (four streams in flight) against each row of x in turn; the
-// tiles are split over the thread pool in contiguous runs, so each thread streams one region of w.
+// Work: tiles of kQmvRows (8) rows of w against each row of x in turn: eight streams in flight,
+// what a Zen 3 core needs to pull its full memory bandwidth (one stream gets about 60 %, four
+// about 80 %: bench/README.md, bench_peak). One accumulator per row (8 chains of FMAs, enough
+// against their latency). The tiles are split over the thread pool in contiguous runs, so each
+// thread streams one region of w.
 // Each output is summed by one thread in a fixed order: the result does not depend on the thread
 // count.
 #include <algorithm>
@@ -31,7 +34,7 @@
 
 namespace ricci::quant {
 
-inline constexpr int kQmvRows = 4;
+inline constexpr int kQmvRows = 8;
 
 // out[0, kQmvRows) = Σ_g s_g Σ_k x_k q_k for rows w[0..] (codes of K = G * group_size
 // elements, bytes) times xk (kernel order). The bias term is added by the driver.
