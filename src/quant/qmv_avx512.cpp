@@ -8,8 +8,10 @@
 #include <immintrin.h>
 // GCC 12's AVX-512 headers (_mm512_setzero_ps, _mm512_reduce_add_ps) trip -Wuninitialized and
 // -Wmaybe-uninitialized inside the header; the warnings are about the header, not this code.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #define RICCI_QMV_AVX512 1
 #define RICCI_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 #else

@@ -51,7 +51,7 @@ void quantize_group(const T* w, int64_t n, int bits, uint8_t* out, T* scale_out,
 template <class T>
 void quantize_kernel(const Tensor& w, const Tensor& packed, const Tensor& scales, const Tensor& biases,
                      int64_t group_size, int64_t bits) {
-  const int64_t K = w.size(-1), groups = w.numel() / group_size;
+  const int64_t groups = w.numel() / group_size;
   if (groups == 0) return;
   const T* src = w.data_ptr<T>();
   auto* dst = reinterpret_cast<uint8_t*>(packed.data_ptr<int32_t>());
@@ -59,7 +59,6 @@ void quantize_kernel(const Tensor& w, const Tensor& packed, const Tensor& scales
   T* b = biases.data_ptr<T>();
   const int nbits = static_cast<int>(bits);
   const int64_t group_bytes = row_bytes(group_size, nbits);
-  (void)K;
   parallel_for(0, groups, std::max<int64_t>(1, kGrainSize / group_size), [&](int64_t g0, int64_t g1) {
     for (int64_t g = g0; g < g1; ++g)
       quantize_group<T>(src + g * group_size, group_size, nbits, dst + g * group_bytes, s + g, b + g);
