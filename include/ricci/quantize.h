@@ -48,10 +48,10 @@ Tensor dequantize(const QuantizedTensor& q, int64_t group_size = 64, int64_t bit
 // batch dims (..., N, K') broadcasts them against x's batch dims (x then at least 2-D), as
 // matmul does. Accumulation is float32 (float64 when the result is float64).
 //
-// Kernels: 4 and 8 bits with transpose have AVX2 and AVX-512 kernels for up to 8 rows (decoding:
-// the packed weights are streamed once, on every thread, src/quant/qmv_avx2.cpp); from 9 rows
-// the weights are dequantized in panels into float32 and multiplied by the BLAS (prefill); other
-// bit widths, float64 and RICCI_CPU_ISA=portable use portable code for the few-row case.
+// Kernels: 4 and 8 bits with transpose have AVX2 and AVX-512 kernels for up to 16 rows (decoding:
+// the packed weights are streamed once, on every thread, src/quant/qmv_avx2.cpp); beyond, the
+// weights are dequantized in panels into float32 and multiplied by the BLAS (prefill); other bit
+// widths, float64 and RICCI_CPU_ISA=portable use portable code up to 8 rows, the BLAS beyond.
 //
 // Gradient: with respect to x only (quantized_matmul of the gradient with !transpose). A backward
 // that needs the gradient of scales or biases throws AutogradError, as MLX does: the codes are

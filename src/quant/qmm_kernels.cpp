@@ -32,8 +32,8 @@ void qmm_kernel(const Tensor& out, const Tensor& x, const Tensor& w, const Tenso
     return;
   }
   if constexpr (std::is_same_v<Acc, float>) {
-    if (p.M > kDecodeRows) return qmm_prefill<S>(p);
-    if (qmv_avx512<S>(p) || qmv_avx2<S>(p)) return;
+    if (p.M <= kDecodeRows && (qmv_avx512<S>(p) || qmv_avx2<S>(p))) return;
+    if (p.M > kPortableRows) return qmm_prefill<S>(p);
   }
   qmm_portable<S, Acc>(p);
 }
