@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "backend/cpu/cpu_isa.h"
 #include "quant/quant_format.h"
 #include "quant/quant_kernels.h"
 #include "ricci/parallel.h"
@@ -30,18 +31,41 @@ void qmm_prefill(const QmmProblem<S, float>& p) {
     const int64_t nb = std::min(N, std::max<int64_t>(16, kPanelFloats / K / 16 * 16));
     Tensor holder = empty_tensor({nb * K}, DType::Float32, kCPU, "quantized_matmul");
     float* panel = holder.data_ptr<float>();
+    // With AVX2, 4- and 8-bit panels are dequantized in registers, 4-bit rows in the decode
+    // kernels' order (even elements, then odd, per 16): x is permuted the same way once, which
+    // leaves every dot product — and so the result — as it is.
+    const bool fast = (p.bits == 4 || p.bits == 8) && cpu::cpu_isa_allows(cpu::CpuIsa::Avx2);
+    const float* x = p.x;
+    Tensor x_holder;
+    if (fast && p.bits == 4) {
+      x_holder = empty_tensor({M * K}, DType::Float32, kCPU, "quantized_matmul");
+      float* xp = x_holder.data_ptr<float>();
+      parallel_for(0, M, std::max<int64_t>(1, kGrainSize / K), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i)
+          for (int64_t s = 0; s < K; s += 16)
+            for (int u = 0; u < 8; ++u) {
+              xp[i * K + s + u] = p.x[i * K + s + 2 * u];
+              xp[i * K + s + 8 + u] = p.x[i * K + s + 2 * u + 1];
+            }
+      });
+      x = xp;
+    }
     for (int64_t j0 = 0; j0 < N; j0 += nb) {
       const int64_t n = std::min(nb, N - j0);
-      parallel_for(0, n, std::max<int64_t>(1, kGrainSize / K), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const int64_t j = j0 + r;
-          for (int64_t g = 0; g < G; ++g)
-            dequantize_run<float>(p.w + j * rb + g * gbytes, bits, gs, to_compute(p.scales[j * G + g]),
-                                  to_compute(p.biases[j * G + g]), panel + r * K + g * gs);
-        }
-      });
+      if (fast) {
+        dequantize_rows_avx2<S>(p, j0, n, panel);  // true: `fast` asks exactly what it checks
+      } else {
+        parallel_for(0, n, std::max<int64_t>(1, kGrainSize / K), [&](int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const int64_t j = j0 + r;
+            for (int64_t g = 0; g < G; ++g)
+              dequantize_run<float>(p.w + j * rb + g * gbytes, bits, gs, to_compute(p.scales[j * G + g]),
+                                    to_compute(p.biases[j * G + g]), panel + r * K + g * gs);
+          }
+        });
+      }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(M), static_cast<blasint>(n),
-                  static_cast<blasint>(K), 1.0f, p.x, static_cast<blasint>(K), panel, static_cast<blasint>(K), 0.0f,
+                  static_cast<blasint>(K), 1.0f, x, static_cast<blasint>(K), panel, static_cast<blasint>(K), 0.0f,
                   p.y + j0, static_cast<blasint>(N));
     }
     return;

@@ -62,7 +62,45 @@ RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* s
   for (int r = 0; r < R; ++r) out[r] = lane_sum(tot[r]);
 }
 
+template <int BITS, class S>
+RICCI_AVX2 void dequantize_row(const uint8_t* w, const S* sc, const S* bi, int64_t K, int gs, float* dst) {
+  const __m256i nibble = _mm256_set1_epi32(15);
+  for (int64_t g = 0; g < K / gs; ++g) {
+    const __m256 s = _mm256_set1_ps(to_compute(sc[g])), b = _mm256_set1_ps(to_compute(bi[g]));
+    const uint8_t* p = w + g * gs * BITS / 8;
+    float* d = dst + g * gs;
+    for (int e = 0; e < gs; e += 16) {
+      __m256 q0, q1;
+      if constexpr (BITS == 4) {
+        const __m256i v = widen8(p + e / 2);
+        q0 = _mm256_cvtepi32_ps(_mm256_and_si256(v, nibble));
+        q1 = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4));
+      } else {
+        q0 = _mm256_cvtepi32_ps(widen8(p + e));
+        q1 = _mm256_cvtepi32_ps(widen8(p + e + 8));
+      }
+      // A multiply, then an add (no FMA): the portable code's two roundings.
+      _mm256_storeu_ps(d + e, _mm256_add_ps(_mm256_mul_ps(s, q0), b));
+      _mm256_storeu_ps(d + e + 8, _mm256_add_ps(_mm256_mul_ps(s, q1), b));
+    }
+  }
+}
+
 }  // namespace
+
+template <class S>
+bool dequantize_rows_avx2(const QmmProblem<S, float>& p, int64_t j0, int64_t n, float* panel) {
+  if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx2) || !p.transpose || (p.bits != 4 && p.bits != 8)) return false;
+  const int64_t K = p.K, G = K / p.group_size, rb = row_bytes(K, p.bits);
+  parallel_for(0, n, std::max<int64_t>(1, kGrainSize / K), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t j = j0 + r;
+      (p.bits == 4 ? &dequantize_row<4, S> : &dequantize_row<8, S>)(p.w + j * rb, p.scales + j * G, p.biases + j * G,
+                                                                    K, p.group_size, panel + r * K);
+    }
+  });
+  return true;
+}
 
 template <class S>
 bool qmv_avx2(const QmmProblem<S, float>& p) {
@@ -77,11 +115,18 @@ template <class S>
 bool qmv_avx2(const QmmProblem<S, float>&) {
   return false;
 }
+template <class S>
+bool dequantize_rows_avx2(const QmmProblem<S, float>&, int64_t, int64_t, float*) {
+  return false;
+}
 
 #endif
 
 template bool qmv_avx2<float>(const QmmProblem<float, float>&);
 template bool qmv_avx2<Half>(const QmmProblem<Half, float>&);
 template bool qmv_avx2<BFloat16>(const QmmProblem<BFloat16, float>&);
+template bool dequantize_rows_avx2<float>(const QmmProblem<float, float>&, int64_t, int64_t, float*);
+template bool dequantize_rows_avx2<Half>(const QmmProblem<Half, float>&, int64_t, int64_t, float*);
+template bool dequantize_rows_avx2<BFloat16>(const QmmProblem<BFloat16, float>&, int64_t, int64_t, float*);
 
 }  // namespace ricci::quant
