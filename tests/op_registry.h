@@ -268,6 +268,8 @@ inline std::vector<Case> index_and_shape_cases() {
 inline std::vector<Case> nn_cases() {
   const Tensor target = tensor({1, 0, 3});
   const Tensor emb_idx = tensor({{0, 2}, {3, 2}});
+  const QuantizedTensor qw = quantize(from_vector(sample_values(5 * 64, Domain::Any, 7), {5, 64}, float64), 32, 4);
+  const QuantizedTensor qt = quantize(from_vector(sample_values(64 * 32, Domain::Any, 8), {64, 32}, float64), 32, 3);
   std::vector<Case> cs = {
       {"softmax", {{3, 4}}, [](const Tensors& in) { return Tensors{F::softmax(in[0], 1)}; }, true},
       {"softmax_dim0", {{3, 4}}, [](const Tensors& in) { return Tensors{F::softmax(in[0], 0)}; }},
@@ -280,6 +282,13 @@ inline std::vector<Case> nn_cases() {
       // embedding with padding_idx is left out on purpose: its padding row gets a zero gradient by
       // design (PyTorch's too), which finite differences rightly disagree with.
       {"linear", {{3, 4}, {2, 4}, {2}}, [](const Tensors& in) { return Tensors{F::linear(in[0], in[1], in[2])}; }, true},
+      // x (3, 64) @ dequantize(w)ᵀ with w (5, 64) quantized to 4 bits in float64 (the weights are
+      // constants: only x has a gradient), and x @ dequantize(w) with w (64, 32) at 3 bits.
+      {"quantized_matmul", {{3, 64}},
+       [qw](const Tensors& in) { return Tensors{quantized_matmul(in[0], qw.weight, qw.scales, qw.biases, true, 32, 4)}; },
+       true},
+      {"quantized_matmul_no_transpose", {{2, 64}},
+       [qt](const Tensors& in) { return Tensors{quantized_matmul(in[0], qt.weight, qt.scales, qt.biases, false, 32, 3)}; }},
       {"linear_no_bias", {{2, 3, 4}, {2, 4}}, [](const Tensors& in) { return Tensors{F::linear(in[0], in[1])}; }},
       {"nll_loss", {{3, 4}}, [target](const Tensors& in) { return Tensors{F::nll_loss(in[0], target)}; }},
       {"nll_loss_weighted_sum", {{3, 4}},

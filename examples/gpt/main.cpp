@@ -3,10 +3,13 @@
 // fresh model and samples from it.
 //   gpt [--steps N] [--quick] [--bench N] [--out PATH] [--data PATH] [--seed S] [--threads N]
 //       [--sample N] [--temperature T] [--top-k K] [--eval-every N] [--compile]
-//       [--stop-at N] [--checkpoint PATH] [--resume PATH]
+//       [--stop-at N] [--checkpoint PATH] [--resume PATH] [--quantize 8|4]
 // --stop-at N ends the run after step N with a full training checkpoint (weights, AdamW state,
 // schedule, random generators) at --checkpoint PATH; --resume PATH continues such a run, with the
 // same other flags, exactly as if it had never stopped.
+// --quantize 8|4 evaluates the checkpoint at --out (trained first when there is none) in float32,
+// bfloat16, int8 and int4 (nn::quantize, groups of 64; 32 for --quick): validation loss, weight bytes and decode
+// tokens/s side by side, then samples from the int8 or int4 model.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include <string>
 
 #include "gpt_model.h"
+#include "ricci/nn/quantized.h"
 #include "train.h"
 
 namespace {
@@ -40,12 +44,13 @@ struct Args {
   std::string checkpoint = "gpt_resume.safetensors";
   std::string resume;
   bool compile = false;
+  int quantize = 0;  // 0: off; 8 or 4
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr, "gpt: %s\nusage: gpt [--steps N] [--quick] [--bench N] [--out PATH] [--data PATH] [--seed S]\n"
                        "           [--threads N] [--sample N] [--temperature T] [--top-k K] [--eval-every N]\n"
-                       "           [--stop-at N] [--checkpoint PATH] [--resume PATH] [--compile]\n", msg);
+                       "           [--stop-at N] [--checkpoint PATH] [--resume PATH] [--compile] [--quantize 8|4]\n", msg);
   std::exit(2);
 }
 
@@ -72,6 +77,10 @@ Args parse(int argc, char** argv) {
     else if (f == "--checkpoint") a.checkpoint = next();
     else if (f == "--resume") a.resume = next();
     else if (f == "--compile") a.compile = true;
+    else if (f == "--quantize") {
+      a.quantize = std::stoi(next());
+      if (a.quantize != 8 && a.quantize != 4) usage("--quantize takes 8 or 4");
+    }
     else if (f == "-h" || f == "--help") usage("help");
     else usage(("unknown flag " + f).c_str());
   }
@@ -108,6 +117,27 @@ double evaluate(gpt::GPT& model, const std::vector<int64_t>& data, int64_t B, in
   }
   model.train();
   return sum / static_cast<double>(batches);
+}
+
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+// The checkpoint in one precision: "float32", "bfloat16" (every tensor converted), "int8" or
+// "int4" (nn::quantize: every Linear and Embedding, groups of 64, float32 scales and biases).
+std::shared_ptr<gpt::GPT> load_as(const gpt::Config& cfg, const std::string& checkpoint, const std::string& precision) {
+  auto m = std::make_shared<gpt::GPT>(cfg);
+  m->load(checkpoint);
+  if (precision == "bfloat16") m->to(ricci::bfloat16);
+  const int64_t group = cfg.d_model % 64 == 0 ? 64 : 32;  // --quick's d_model is 32
+  if (precision == "int8") ricci::nn::quantize(*m, group, 8);
+  if (precision == "int4") ricci::nn::quantize(*m, group, 4);
+  m->eval();
+  return m;
+}
+
+size_t weight_bytes(const ricci::nn::Module& m) {
+  size_t n = 0;
+  for (const auto& [_, t] : m.state_dict()) n += t.nbytes();
+  return n;
 }
 
 }  // namespace
@@ -153,6 +183,39 @@ int main(int argc, char** argv) {
               static_cast<long long>(model->num_parameters()), static_cast<long long>(batch), args.threads);
 
   auto train_step = [&]() { return trainer.step(); };
+
+  // --quantize: the checkpoint in float32, bfloat16, int8 and int4, side by side.
+  auto compare_precisions = [&]() {
+    std::printf("\n%-9s %10s %12s %14s   (checkpoint %s; decode: %lld tokens, batch 1, %d threads)\n", "weights",
+                "val loss", "weight bytes", "decode tok/s", args.out.c_str(), static_cast<long long>(args.sample),
+                args.threads);
+    double f32_loss = 0;
+    std::shared_ptr<gpt::GPT> chosen;
+    for (const char* p : {"float32", "bfloat16", "int8", "int4"}) {
+      auto m = load_as(cfg, args.out, p);
+      const double vl = evaluate(*m, val, batch, T, 4 * eval_batches, args.seed + 2);
+      m->eval();
+      if (std::string(p) == "float32") f32_loss = vl;
+      ricci::Generator gen(args.seed);
+      gpt::generate(*m, tok.encode("\n"), 8, args.temperature, args.top_k, gen);  // warm up
+      const auto t0 = Clock::now();
+      gpt::generate(*m, tok.encode("\n"), args.sample, args.temperature, args.top_k, gen);
+      const double tps = static_cast<double>(args.sample) / seconds_since(t0);
+      std::printf("%-9s %10.4f %12zu %14.0f   (loss %+.2f %% vs float32)\n", p, vl, weight_bytes(*m), tps,
+                  100.0 * (vl - f32_loss) / f32_loss);
+      if (std::string(p) == (args.quantize == 8 ? "int8" : "int4")) chosen = m;
+    }
+    ricci::Generator gen(args.seed);
+    const std::vector<int64_t> out = gpt::generate(*chosen, tok.encode("\n"), args.sample, args.temperature, args.top_k, gen);
+    std::printf("---- sample from the int%d model (temperature %.2f, top-k %lld, seed %llu) ----\n%s\n----\n",
+                args.quantize, args.temperature, static_cast<long long>(args.top_k),
+                static_cast<unsigned long long>(args.seed), tok.decode(out).c_str());
+  };
+  if (args.quantize && args.resume.empty() && file_exists(args.out)) {
+    std::printf("--quantize: using the trained checkpoint %s (delete it to train again)\n", args.out.c_str());
+    compare_precisions();
+    return 0;
+  }
 
   if (args.bench > 0) {
     for (int i = 0; i < 3; ++i) train_step();  // warm the allocator and the thread pool
@@ -212,6 +275,10 @@ int main(int argc, char** argv) {
 
   model->save(args.out);
   std::printf("saved checkpoint to %s\n", args.out.c_str());
+  if (args.quantize) {
+    compare_precisions();
+    return 0;
+  }
 
   // A fresh model (different random weights) proves the checkpoint carries everything.
   auto restored = std::make_shared<gpt::GPT>(cfg);

@@ -66,6 +66,10 @@ class SafetensorsFile {
   Dims shape(const std::string& name) const;
   // The dtype as spelled in the file ("F32", "U32", ...): works for every tensor.
   const std::string& dtype_str(const std::string& name) const;
+  // The tensor's bytes as `as`, a dtype of the same element size, owned: how a tensor of a dtype
+  // ricci lacks is read, e.g. MLX's U32 packed quantized weights as int32 (the same bits).
+  // DTypeError when the sizes differ.
+  Tensor get_bits(const std::string& name, DType as) const;
 
   struct Impl;  // defined in src/io/safetensors.cpp
 

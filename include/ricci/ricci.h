@@ -32,3 +32,4 @@
 #include "ricci/nn/transforms.h"
 #include "ricci/compile.h"
 #include "ricci/einops.h"
+#include "ricci/quantize.h"

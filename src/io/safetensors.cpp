@@ -206,6 +206,15 @@ SafetensorsFile load_safetensors_from_memory(const void* data, size_t size, cons
   return SafetensorsFile(std::shared_ptr<const SafetensorsFile::Impl>(build_impl(name, std::move(image))));
 }
 
+Tensor SafetensorsFile::get_bits(const std::string& name, DType as) const {
+  const auto& im = impl();
+  const io::SafetensorsEntry& e = im.entry(name, "SafetensorsFile::get_bits");
+  RICCI_CHECK(e.element_size == element_size(as), DTypeError, "[SafetensorsFile::get_bits] tensor '", name, "' has dtype ",
+              e.dtype_str, " (", e.element_size, " bytes per element), which cannot be read as ", as, " (",
+              element_size(as), " bytes)");
+  return im.copy_of(e, as);
+}
+
 std::map<std::string, Tensor> load_safetensors_all(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
   const auto& im = file.impl();

@@ -7,6 +7,7 @@
 #include "ricci/factories.h"
 #include "ricci/nn/functional.h"
 #include "ricci/nn/init.h"
+#include "ricci/nn/quantized.h"
 
 namespace ricci::nn {
 
@@ -26,6 +27,8 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, TensorOptions options)
 }
 
 Tensor Linear::forward(const Tensor& x) {
+  if (auto q = quantized.lock()) return q->forward(x);
+  RICCI_CHECK(weight.defined(), ValueError, "[Linear] this layer was quantized and its QuantizedLinear is gone");
   RICCI_CHECK(x.dim() >= 1 && x.size(-1) == in_features, ShapeError, "[Linear] mat1 and mat2 shapes cannot be "
               "multiplied: input has shape ", x.shape(), " but the layer expects a last dim of ", in_features);
   return F::linear(x, weight, bias);
@@ -47,7 +50,11 @@ Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> pad, Tenso
   }
 }
 
-Tensor Embedding::forward(const Tensor& indices) { return F::embedding(indices, weight, padding_idx); }
+Tensor Embedding::forward(const Tensor& indices) {
+  if (auto q = quantized.lock()) return q->forward(indices);
+  RICCI_CHECK(weight.defined(), ValueError, "[Embedding] this layer was quantized and its QuantizedEmbedding is gone");
+  return F::embedding(indices, weight, padding_idx);
+}
 
 LayerNorm::LayerNorm(std::vector<int64_t> shape, double eps_, bool affine, bool with_bias, TensorOptions options)
     : normalized_shape(std::move(shape)), eps(eps_) {

@@ -13,6 +13,9 @@
 
 namespace ricci::nn {
 
+class QuantizedLinear;     // nn/quantized.h
+class QuantizedEmbedding;  // nn/quantized.h
+
 // CRTP helper: operator() forwards to Derived::forward.
 template <class Derived>
 class Layer : public Module {
@@ -27,6 +30,9 @@ class Linear : public Layer<Linear> {
   Tensor forward(const Tensor& x);
   int64_t in_features, out_features;
   Tensor weight, bias;  // bias undefined when bias=false
+  // Set by nn::quantize, which put this QuantizedLinear in the layer's place (and released
+  // weight and bias): forward runs it. The replacement owns this layer, not the other way round.
+  std::weak_ptr<QuantizedLinear> quantized;
 };
 
 // Rows of weight (num, dim) ~ N(0, 1); the padding_idx row starts at zero and gets no gradient.
@@ -37,6 +43,9 @@ class Embedding : public Layer<Embedding> {
   Tensor forward(const Tensor& indices);
   std::optional<int64_t> padding_idx;
   Tensor weight;
+  // Set by nn::quantize, which put this QuantizedEmbedding in the layer's place (and released
+  // weight): forward runs it. The replacement owns this layer, not the other way round.
+  std::weak_ptr<QuantizedEmbedding> quantized;
 };
 
 // Normalises over the trailing `normalized_shape` dims; weight ones, bias zeros when affine.
