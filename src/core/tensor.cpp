@@ -6,6 +6,7 @@
 #include "autograd/autograd_meta.h"
 #include "backend/device_backend.h"
 #include "backend/kernel_table.h"
+#include "core/object_pool.h"
 #include "core/tensor_internal.h"
 #include "lazy/lazy_detail.h"
 #include "lazy/record.h"
@@ -22,6 +23,16 @@ TensorImpl::TensorImpl(StoragePtr s, DType t, Dims sz, Dims st, int64_t offset)
 
 TensorImpl::~TensorImpl() {
   if (storage && storage->pending()) lazy::detail::forget_output(*storage->pending(), this);
+}
+
+void* TensorImpl::operator new(size_t bytes) {
+  if (bytes != sizeof(TensorImpl)) return ::operator new(bytes);
+  return detail::ThreadBlockCache<sizeof(TensorImpl)>::allocate();
+}
+
+void TensorImpl::operator delete(void* p, size_t bytes) {
+  if (bytes != sizeof(TensorImpl)) return ::operator delete(p);
+  detail::ThreadBlockCache<sizeof(TensorImpl)>::deallocate(p);
 }
 
 void TensorImpl::refresh_layout() {
