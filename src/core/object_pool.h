@@ -9,10 +9,10 @@
 
 namespace ricci::detail {
 
-template <size_t Bytes>
+template <size_t Bytes, size_t MaxCached = 4096>
 class ThreadBlockCache {
  public:
-  static constexpr size_t kMaxCached = 4096;
+  static constexpr size_t kMaxCached = MaxCached;
 
   static void* allocate() {
 #if defined(__SANITIZE_ADDRESS__)
