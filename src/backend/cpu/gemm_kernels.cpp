@@ -14,6 +14,7 @@
 
 #include "backend/cpu/gemm.h"
 #include "backend/kernel_table.h"
+#include "core/parallel_fine.h"
 #include "ricci/parallel.h"
 #include "ricci/tensor.h"
 
@@ -72,7 +73,7 @@ void for_each_matrix(int64_t nbatch, int64_t work, const Body& body) {
     // Small products: enough per call to amortise a claim; large ones: one each, so a worker
     // that lost its core holds back one matrix, not a share of the batch.
     const int64_t grain = work < kSmallGemm ? std::max<int64_t>(1, kSmallGemm / std::max<int64_t>(work, 1) / 8) : 1;
-    parallel_for(0, nbatch, grain, [&](int64_t b, int64_t e) {
+    parallel_for_fine(0, nbatch, grain, 4, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) body(i, false);
     });
     return;
@@ -97,7 +98,7 @@ void split_output(bool parallel, int64_t M, int64_t N, int64_t K, bool* rows, Fn
   // two beyond, so that a worker that loses its core holds back half its share, not all of it.
   const int64_t panels = (len + 15) / 16;
   const int64_t pieces = std::min<int64_t>(panels, len >= 1024 ? 2 * threads : threads);
-  parallel_for(0, pieces, 1, [&](int64_t b, int64_t e) {
+  parallel_for_fine(0, pieces, 1, 2, [&](int64_t b, int64_t e) {
     const int64_t r0 = std::min(len, panels * b / pieces * 16), r1 = std::min(len, panels * e / pieces * 16);
     if (r0 < r1) fn(r0, r1);
   });
