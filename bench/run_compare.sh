@@ -313,15 +313,15 @@ if matches "gpt_train_t1 gpt_train_t2"; then
     for n in 1 2; do
       rs="" ts=""
       for ((k = 0; k < GPT_RUNS; ++k)); do
-        r=$(cd "$ROOT/examples/gpt" && OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n RICCI_NUM_THREADS=$n \
-            "$BUILD/examples/gpt/gpt" --bench "$GPT_STEPS" --threads "$n" 2>/dev/null | sed -n 's/^tokens_per_s=\([0-9.]*\).*/\1/p')
+        r=$(OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n RICCI_NUM_THREADS=$n \
+            "$BUILD/examples/gpt" --bench "$GPT_STEPS" --threads "$n" 2>/dev/null | sed -n 's/^tokens_per_s=\([0-9.]*\).*/\1/p' || true)
         rs="$rs ${r:-nan}"
         best=""
         for policy in "" PASSIVE; do
           [[ $n == 1 && -n "$policy" ]] && continue
           t=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${policy:+OMP_WAIT_POLICY=$policy} OMP_NUM_THREADS=$n \
               OPENBLAS_NUM_THREADS=$n MKL_NUM_THREADS=$n "$PY" "$ROOT/bench/gpt_torch.py" --steps "$GPT_STEPS" --threads "$n" |
-              sed -n 's/^tokens_per_s=\([0-9.]*\).*/\1/p')
+              sed -n 's/^tokens_per_s=\([0-9.]*\).*/\1/p' || true)
           if [[ -n "$t" ]] && { [[ -z "$best" ]] || "$PY" -c "import sys; sys.exit(0 if $t > $best else 1)"; }; then best=$t; fi
         done
         ts="$ts ${best:-nan}"

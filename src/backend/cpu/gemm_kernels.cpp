@@ -93,12 +93,14 @@ void split_output(bool parallel, int64_t M, int64_t N, int64_t K, bool* rows, Fn
     fn(0, len);
     return;
   }
-  // Pieces of whole 16-row (or column) panels. Each piece packs the other operand whole (B for a
-  // row split), which costs about 2 % of a 256-row piece's time: one piece per thread up to 1024,
-  // two beyond, so that a worker that loses its core holds back half its share, not all of it.
+  // Pieces of whole 16-row (or column) panels, at least 64 rows each and up to four per thread.
+  // Each piece packs the other operand whole (B for a row split), about 6 % of a 64-row piece's
+  // time and 3 % of a 128-row one's; in return a worker that loses its core to another process
+  // holds back one piece while the others take the rest (under a background load matmul_256 at
+  // two threads went from 5 to 20 GFLOP/s with two pieces per product; bench/README.md).
   const int64_t panels = (len + 15) / 16;
-  const int64_t pieces = std::min<int64_t>(panels, len >= 1024 ? 2 * threads : threads);
-  parallel_for_fine(0, pieces, 1, 2, [&](int64_t b, int64_t e) {
+  const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(panels / 4, 4 * threads));
+  parallel_for_fine(0, pieces, 1, 4, [&](int64_t b, int64_t e) {
     const int64_t r0 = std::min(len, panels * b / pieces * 16), r1 = std::min(len, panels * e / pieces * 16);
     if (r0 < r1) fn(r0, r1);
   });
