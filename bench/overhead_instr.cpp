@@ -3,10 +3,13 @@
 // `valgrind --tool=callgrind`, once with N and once with 2N ops per case; the difference divided
 // by N is the per-op count, free of start-up and of what one-off setup costs. Wall-clock time on
 // a shared machine moves by tens of percent; instruction counts do not.
-//   overhead_instr <case> <n>   case: add_tiny_nograd | add_tiny_requires_grad | mul_backward_tiny
-//                                     | scalar_graph_forward | scalar_graph_backward
+//   overhead_instr <case> <n>   case: add_tiny_nograd | add_tiny_requires_grad | add_tiny_no_grad_guard
+//                                     | add_tiny_inference_mode | mul_backward_tiny
+//                                     | scalar_graph_forward | scalar_graph_backward | scalar_graph_free
 //                                     | lazy_record_add_tiny | lazy_record_eval_add_tiny (builds with lazy.h)
-// scalar_graph_backward runs n forward ops plus the backward; subtract scalar_graph_forward's count.
+// scalar_graph_backward runs n forward ops plus the backward; subtract scalar_graph_forward's count
+// (and scalar_graph_free runs both and frees the graph: subtract scalar_graph_backward's).
+// bench/torch_overhead_instr.cpp is the same program against libtorch (bench/torch_autograd.sh).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +47,18 @@ int main(int argc, char** argv) {
     Tensor c;
     for (long i = 0; i < n; ++i) c = a + b;
     g_sink = c.defined() ? 1.0f : 0.0f;
+  } else if (std::strcmp(which, "add_tiny_no_grad_guard") == 0) {
+    const Tensor a = one(1, true), b = one(2, false);
+    NoGradGuard guard;
+    Tensor c;
+    for (long i = 0; i < n; ++i) c = a + b;
+    g_sink = c.defined() ? 1.0f : 0.0f;
+  } else if (std::strcmp(which, "add_tiny_inference_mode") == 0) {
+    const Tensor a = one(1, true), b = one(2, false);
+    InferenceMode guard;
+    Tensor c;
+    for (long i = 0; i < n; ++i) c = a + b;
+    g_sink = c.defined() ? 1.0f : 0.0f;
   } else if (std::strcmp(which, "mul_backward_tiny") == 0) {
     Tensor a = one(1, true), b = one(2, true);
     for (long i = 0; i < n; ++i) {
@@ -51,14 +66,16 @@ int main(int argc, char** argv) {
       a.set_grad(Tensor());
       b.set_grad(Tensor());
     }
-  } else if (std::strcmp(which, "scalar_graph_forward") == 0 || std::strcmp(which, "scalar_graph_backward") == 0) {
+  } else if (std::strcmp(which, "scalar_graph_forward") == 0 || std::strcmp(which, "scalar_graph_backward") == 0 ||
+             std::strcmp(which, "scalar_graph_free") == 0) {
     Tensor x = one(1, true), m = one(1, false), c = one(0, false);
     Tensor y = x;
     for (long i = 0; i < n; ++i) y = (i & 1) ? y + c : y * m;
-    if (std::strcmp(which, "scalar_graph_backward") == 0) y.sum().backward();
+    if (std::strcmp(which, "scalar_graph_forward") != 0) y.sum().backward();
     g_sink = y.defined() ? 1.0f : 0.0f;
+    if (std::strcmp(which, "scalar_graph_free") == 0) y = Tensor();
     std::fflush(stdout);
-    std::_Exit(0);  // the graph's free is not counted (neither case frees it)
+    std::_Exit(0);  // the graph is freed only in scalar_graph_free (and x, m, c never)
 #ifdef OVERHEAD_INSTR_LAZY
   } else if (std::strcmp(which, "lazy_record_add_tiny") == 0) {
     const Tensor a = one(1, false), b = one(2, false);

@@ -6,7 +6,9 @@
 # take turns, A B A B;
 # each sample is a run of >= 0.2 s after warm-up; the median of the samples is reported, with the
 # min-max spread on a "#" line above it. The autograd comparison (bench/torch_autograd.sh, owned
-# separately) runs when no filter is given or the filter matches "autograd".
+# separately) runs when no filter is given or the filter matches "autograd"; the training steps
+# (mlp_step_t<n>: bench_train vs bench/mlp_torch.py, ms/step; gpt_train_t<n>: examples/gpt --bench
+# vs bench/gpt_torch.py, tokens/s) when no filter is given or it matches their names.
 #
 # Usage: bench/run_compare.sh [filter]        filter: a Python regex searched in the case names
 # Environment:
@@ -25,6 +27,9 @@
 #                        ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, MKL_ENABLE_INSTRUCTIONS and
 #                        OPENBLAS_CORETYPE at the same level (an AVX-512 machine measured as an
 #                        AVX2 one); case names get the suffix _<cap>.
+#   RICCI_BENCH_LOAD     n > 0: run everything next to n busy loops of our own (bounded by
+#                        RICCI_BENCH_LOAD_SECONDS, default 1800; killed when the script ends)
+#   RICCI_BENCH_GPT_STEPS, RICCI_BENCH_GPT_RUNS  GPT training comparison (default 20 steps, 3 runs)
 #   PYTHON               interpreter with torch and numpy (default python3, then /usr/bin/python3)
 # Exit status: non-zero only when something could not be built or run, never for a missed target.
 set -euo pipefail
@@ -61,6 +66,20 @@ echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1),
 echo "# ricci cpu isa (best for this CPU, RICCI_CPU_ISA unset): $(env -u RICCI_CPU_ISA "$BUILD/bench/bench_ops" --print-isa)"
 
 status=0
+
+# ---- an optional background load of our own (issue 16, item 6: two threads under load) -------------
+# RICCI_BENCH_LOAD=<n> starts n busy loops (shell `while :; do :; done`), each bounded by
+# `timeout` (RICCI_BENCH_LOAD_SECONDS, default 1800) and ended when this script exits, so every
+# case below runs while another process wants the cores.
+LOAD_PIDS=()
+if [[ "${RICCI_BENCH_LOAD:-0}" -gt 0 ]]; then
+  for ((i = 0; i < RICCI_BENCH_LOAD; ++i)); do
+    timeout "${RICCI_BENCH_LOAD_SECONDS:-1800}" sh -c 'while :; do :; done' &
+    LOAD_PIDS+=($!)
+  done
+  trap 'kill "${LOAD_PIDS[@]}" 2>/dev/null || true' EXIT
+  echo "# background load: ${RICCI_BENCH_LOAD} busy loop(s), pids ${LOAD_PIDS[*]}, at most ${RICCI_BENCH_LOAD_SECONDS:-1800} s"
+fi
 "$PY" - "$BUILD/bench/bench_ops" "$ROOT/bench/compare_ops.py" "$FILTER" <<'PYEOF' || status=1
 import json, os, re, statistics, subprocess, sys
 
@@ -279,5 +298,46 @@ if matches "mlp_step_t1 mlp_step_t2"; then
       echo "run_compare: mlp_step_t$n could not run" >&2; status=1
     fi
   done
+fi
+# GPT training throughput (examples/gpt --bench N vs bench/gpt_torch.py --steps N: same model,
+# batch, optimizer and clipping), tokens/s, so ratio > 1 means ricci is faster. Medians of
+# RICCI_BENCH_GPT_RUNS (default 3) runs per side, taken alternately; the peer's better of
+# OMP_WAIT_POLICY default / PASSIVE at 2 threads. Needs the examples (configured on here if off).
+if matches "gpt_train_t1 gpt_train_t2"; then
+  if ! grep -q '^RICCI_BUILD_EXAMPLES:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+    cmake -S "$ROOT" -B "$BUILD" -DRICCI_BUILD_EXAMPLES=ON >/dev/null
+  fi
+  GPT_STEPS="${RICCI_BENCH_GPT_STEPS:-20}"
+  GPT_RUNS="${RICCI_BENCH_GPT_RUNS:-3}"
+  if cmake --build "$BUILD" -j"$JOBS" --target gpt >"$BUILD/gpt.build.log" 2>&1; then
+    for n in 1 2; do
+      rs="" ts=""
+      for ((k = 0; k < GPT_RUNS; ++k)); do
+        r=$(OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n RICCI_NUM_THREADS=$n \
+            "$BUILD/examples/gpt" --bench "$GPT_STEPS" --threads "$n" 2>/dev/null | sed -n 's/^tokens_per_s=\([0-9.]*\).*/\1/p' || true)
+        rs="$rs ${r:-nan}"
+        best=""
+        for policy in "" PASSIVE; do
+          [[ $n == 1 && -n "$policy" ]] && continue
+          t=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${policy:+OMP_WAIT_POLICY=$policy} OMP_NUM_THREADS=$n \
+              OPENBLAS_NUM_THREADS=$n MKL_NUM_THREADS=$n "$PY" "$ROOT/bench/gpt_torch.py" --steps "$GPT_STEPS" --threads "$n" |
+              sed -n 's/^tokens_per_s=\([0-9.]*\).*/\1/p' || true)
+          if [[ -n "$t" ]] && { [[ -z "$best" ]] || "$PY" -c "import sys; sys.exit(0 if $t > $best else 1)"; }; then best=$t; fi
+        done
+        ts="$ts ${best:-nan}"
+      done
+      "$PY" - "$n" "$rs" "$ts" <<'PYEOF' || { echo "run_compare: gpt_train_t$n could not run" >&2; status=1; }
+import statistics, sys
+n, r, t = sys.argv[1], [float(v) for v in sys.argv[2].split()], [float(v) for v in sys.argv[3].split()]
+if any(v != v for v in r + t):
+    sys.exit(1)
+rm, tm = statistics.median(r), statistics.median(t)
+print(f"# gpt_train_t{n}: ricci {min(r):.0f}-{max(r):.0f}, torch {min(t):.0f}-{max(t):.0f} tokens/s (min-max of {len(r)})")
+print(f"RESULT gpt_train_t{n} ricci={rm:.0f} torch={tm:.0f} unit=tokens/s ratio={rm / tm:.3f}")
+PYEOF
+    done
+  else
+    echo "run_compare: examples/gpt did not build (see $BUILD/gpt.build.log)" >&2; status=1
+  fi
 fi
 exit "$status"

@@ -185,3 +185,24 @@ TEST(Allocator, ThreadSafety) {
 }
 
 }  // namespace
+
+namespace {
+
+// Note [Thread block caches] (src/core/object_pool.h): tensors made on one thread and freed on
+// another, by threads that then exit, and made again; values stay right and nothing is shared.
+TEST(ThreadBlockCache, TensorsCrossThreadsAndOutliveTheirMakers) {
+  std::vector<ricci::Tensor> made;
+  std::thread maker([&] {
+    for (int i = 0; i < 2000; ++i) made.push_back(ricci::full({1}, static_cast<double>(i), ricci::float32));
+  });
+  maker.join();  // its cache is gone; its tensors live on
+  std::thread freer([&] { made.resize(1000); });  // freed into another thread's cache
+  freer.join();
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(made[static_cast<size_t>(i)].item<float>(), static_cast<float>(i));
+  made.clear();  // and into this one's
+  std::vector<ricci::Tensor> again;
+  for (int i = 0; i < 3000; ++i) again.push_back(ricci::full({2}, static_cast<double>(i), ricci::float32) + 1);
+  for (int i = 0; i < 3000; ++i) ASSERT_EQ(again[static_cast<size_t>(i)].sum().item<float>(), 2.0f * (i + 1)) << i;
+}
+
+}  // namespace

@@ -118,11 +118,58 @@ TEST(Autograd, DeepGraphIsFreedWithoutRecursion) {
   for (int i = 0; i < 1000000; ++i) y = (i & 1) ? y + one : y * one;
   y.backward();
   EXPECT_FLOAT_EQ(x.grad().item<float>(), 1.0f);
-  y = Tensor();  // frees the graph
-  Tensor z = x;
-  for (int i = 0; i < 1000000; ++i) z = z * one;
-  z = Tensor();  // never walked by backward: still holds every saved tensor
+  y = Tensor();  // frees the graph (a graph never walked by backward: the next test)
   SUCCEED();
+}
+
+TEST(Autograd, MillionNodeChainFreesWithoutBackward) {
+  // Issue 16: a 1,000,000-node chain, never walked by backward, so every node still holds its
+  // saved input (whose grad_fn is the node before): dropping the root must free it with a loop,
+  // not 1,000,000 nested destructors. Mixed node kinds: binary (two edges), unary, and a
+  // broadcasting add whose vjp closure lives on the heap.
+  Tensor x = scalar_tensor(0.5, float32).reshape({1});
+  x.requires_grad_();
+  Tensor row = zeros({}, float32);  // 0-d: y + row broadcasts
+  Tensor y = x;
+  for (int i = 0; i < 1000000; ++i) {
+    switch (i % 4) {
+      case 0: y = y * x; break;
+      case 1: y = y.neg(); break;
+      case 2: y = y + row; break;
+      default: y = y - x; break;
+    }
+  }
+  EXPECT_TRUE(y.requires_grad());
+  y = Tensor();
+  // x's accumulator outlived every node that pointed at it: the leaf is intact and usable.
+  Tensor z = x * 3;
+  z.sum().backward();
+  EXPECT_FLOAT_EQ(x.grad().item<float>(), 3.0f);
+}
+
+TEST(Autograd, NodesWithMoreEdgesAndSavedTensorsThanFitInline) {
+  // A node keeps two edges, one output and three saved tensors inline and spills beyond.
+  Tensors xs;
+  for (int i = 0; i < 5; ++i) {
+    xs.push_back(full({1}, i + 1.0, float64));
+    xs.back().requires_grad_();
+  }
+  Tensor c = cat(xs);
+  ASSERT_EQ(c.grad_fn()->next_functions().size(), 5u);
+  for (const autograd::Edge& e : c.grad_fn()->next_functions()) EXPECT_TRUE(e.is_valid());
+  (c * tensor({1., 2., 3., 4., 5.}, float64)).sum().backward();
+  for (int i = 0; i < 5; ++i) EXPECT_DOUBLE_EQ(val(xs[static_cast<size_t>(i)].grad().sum()), i + 1.0) << i;
+  // Five saved values through the run-time form of record().
+  Tensor a = leaf(2), b = leaf(3), out = (a * b).detach();
+  std::vector<Tensor*> outs{&out};
+  std::vector<const Tensor*> saved{&a, &b, &a, &b, &a};
+  autograd::record("FiveSaved", std::vector<const Tensor*>{&a, &b}, outs, saved, {}, [](const autograd::VjpArgs& g) {
+    EXPECT_EQ(g.saved.size(), 5u);
+    return Tensors{g.grads[0] * g.saved[1], g.grads[0] * g.saved[4]};
+  });
+  out.backward();
+  EXPECT_DOUBLE_EQ(val(a.grad()), 3);
+  EXPECT_DOUBLE_EQ(val(b.grad()), 2);
 }
 
 // ---- higher derivatives -------------------------------------------------------------------------

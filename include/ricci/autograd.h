@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ricci/detail/inline_vector.h"
 #include "ricci/tensor.h"
 
 namespace ricci::autograd {
@@ -64,6 +65,10 @@ class InferenceMode {
 
 // ---- the graph -----------------------------------------------------------------------------------
 class Node;
+namespace detail_alloc {
+template <class T>
+struct NodeAllocator;
+}
 
 // Where a gradient goes next: the `input_nr`-th output slot of `node`.
 struct Edge {
@@ -114,13 +119,18 @@ struct OutputMeta {
 
 class Node : public std::enable_shared_from_this<Node> {
  public:
+  // Edges, output shapes and saved tensors are kept inside the node up to these counts (most ops
+  // have one or two inputs, one output, up to three saved values): recording an op and freeing its
+  // node then touch no other heap block.
+  using EdgeList = detail::InlineVector<Edge, 2>;
+
   Node(const char* name, VjpFn vjp) : name_(name), vjp_(std::move(vjp)) {}
   virtual ~Node() = default;
 
   // "MulBackward0", "AccumulateGrad", ... (what users print as grad_fn).
   virtual std::string name() const { return name_; }
   // The nodes that receive this node's input gradients (null node: that input needs none).
-  const std::vector<Edge>& next_functions() const { return next_edges_; }
+  const EdgeList& next_functions() const { return next_edges_; }
   size_t num_outputs() const { return outputs_.size(); }
   const OutputMeta& output_meta(size_t i) const { return outputs_[i]; }
   uint64_t sequence_nr() const { return sequence_nr_; }
@@ -146,9 +156,9 @@ class Node : public std::enable_shared_from_this<Node> {
  protected:
   const char* name_;
   VjpFn vjp_;
-  std::vector<Edge> next_edges_;
-  std::vector<OutputMeta> outputs_;
-  std::vector<SavedTensor> saved_;
+  EdgeList next_edges_;
+  detail::InlineVector<OutputMeta, 1> outputs_;
+  detail::InlineVector<SavedTensor, 3> saved_;
   uint64_t sequence_nr_ = 0;
   bool saved_released_ = false;
   struct PreHook {
@@ -158,6 +168,8 @@ class Node : public std::enable_shared_from_this<Node> {
   };
   std::vector<PreHook> pre_hooks_;
   friend struct VjpArgs;
+  template <class T>
+  friend struct detail_alloc::NodeAllocator;
   friend std::shared_ptr<Node> record(const char*, std::initializer_list<const Tensor*>,
                                       std::initializer_list<Tensor*>, std::initializer_list<const Tensor*>,
                                       std::initializer_list<const Tensor*>, VjpFn);

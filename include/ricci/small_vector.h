@@ -120,8 +120,26 @@ class Dims {
 
  private:
   size_t capacity() const { return heap_ ? heap_capacity_ : kInline; }
+  // Up to kInline entries copied inline: a call to memcpy for a shape of one or two dims cost
+  // more than the copy (shapes are copied several times per op).
+  static void copy_inline(int64_t* d, const int64_t* s, size_t n) {
+    switch (n) {
+      case 6: d[5] = s[5]; [[fallthrough]];
+      case 5: d[4] = s[4]; [[fallthrough]];
+      case 4: d[3] = s[3]; [[fallthrough]];
+      case 3: d[2] = s[2]; [[fallthrough]];
+      case 2: d[1] = s[1]; [[fallthrough]];
+      case 1: d[0] = s[0]; [[fallthrough]];
+      default: break;
+    }
+  }
   void assign(const int64_t* src, size_t n) {
     size_ = 0;
+    if (n <= kInline && !heap_) {
+      copy_inline(inline_, src, n);
+      size_ = n;
+      return;
+    }
     reserve(n);
     if (n > 0) std::memmove(data(), src, n * sizeof(int64_t));  // src may be null when n == 0
     size_ = n;
@@ -138,7 +156,7 @@ class Dims {
       o.heap_ = nullptr;
     } else {
       heap_ = nullptr;
-      std::memcpy(inline_, o.inline_, size_ * sizeof(int64_t));
+      copy_inline(inline_, o.inline_, size_);
     }
     o.size_ = 0;
   }

@@ -49,6 +49,9 @@ class Storage : public detail::RefCounted {
   void set_pending(std::shared_ptr<lazy::PendingOp> op) { pending_ = std::move(op); }
   // The placeholder's bytes are `real`'s from now on (data, size and version counter).
   void forward_to(const detail::IntrusivePtr<Storage>& real);
+  // From a per-thread cache of freed blocks (Note [Thread block caches] in src/core/object_pool.h).
+  static void* operator new(size_t bytes);
+  static void operator delete(void* p, size_t bytes);
 
  private:
   std::atomic<uint32_t>& counter() const { return forward_ ? forward_->version_ : version_; }

@@ -70,6 +70,9 @@ class TensorImpl : public detail::RefCounted {
   std::unique_ptr<autograd::AutogradMeta> autograd;  // null until gradients are involved
 
   void refresh_layout();  // recompute numel and is_contiguous after sizes/strides change
+  // From a per-thread cache of freed blocks (Note [Thread block caches] in src/core/object_pool.h).
+  static void* operator new(size_t bytes);
+  static void operator delete(void* p, size_t bytes);
 };
 static_assert(sizeof(TensorImpl) <= 256, "TensorImpl is the hot object: keep it small");
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/object_pool.h"
 #include "lazy/lazy_detail.h"
 #include "ricci/autograd.h"
 
@@ -25,6 +26,9 @@ struct AutogradMeta {
   ~AutogradMeta();  // tells the leaf's AccumulateGrad that its leaf is gone
   AutogradMeta(const AutogradMeta&) = delete;
   AutogradMeta& operator=(const AutogradMeta&) = delete;
+  // Every recorded op's output gets one: from a per-thread block cache (Note [Thread block caches]).
+  static void* operator new(size_t) { return ricci::detail::ThreadBlockCache<sizeof(AutogradMeta)>::allocate(); }
+  static void operator delete(void* p) { ricci::detail::ThreadBlockCache<sizeof(AutogradMeta)>::deallocate(p); }
 
   Tensor grad;
   std::shared_ptr<Node> grad_fn;             // null for leaves

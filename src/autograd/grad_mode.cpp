@@ -3,8 +3,10 @@
 namespace ricci::autograd {
 
 namespace {
-thread_local bool grad_enabled = true;
-thread_local bool inference_enabled = false;
+// Read on every op (twice for a binary one): initial-exec makes each read one load instead of a
+// call to __tls_get_addr (ricci is a shared library), as lazy's thread state (lazy_detail.h).
+thread_local constinit bool grad_enabled __attribute__((tls_model("initial-exec"))) = true;
+thread_local constinit bool inference_enabled __attribute__((tls_model("initial-exec"))) = false;
 }  // namespace
 
 bool is_grad_enabled() { return grad_enabled; }

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/object_pool.h"
 #include "ricci/autograd.h"
 
 namespace ricci::autograd {
@@ -15,33 +16,35 @@ namespace detail_alloc {
 // and overflow the stack near a million ops (an RNN unrolled over a long sequence, a scalar loop).
 // Nodes therefore die through NodeAllocator::destroy, which parks the next nodes in a thread-local
 // list before running the destructor and lets only the outermost call drain that list: the
-// recursion becomes a loop. The same allocator keeps freed node blocks on a free list, because a
-// backward pass frees thousands of nodes in a row, past what malloc's per-thread caches absorb.
+// recursion becomes a loop. The same allocator keeps freed node blocks on a per-thread free list,
+// because a backward pass frees thousands of nodes in a row, past what malloc's caches absorb; and
+// a node keeps its edges, output metadata and saved tensors inside itself (detail::InlineVector),
+// so freeing one frees no other block.
 // Thread-locals die before the statics of the main thread: a node freed after that (a global
-// holding a graph) must not touch them. These flags are trivially destructible, so they stay
-// readable during thread exit.
-inline thread_local bool graveyard_gone = false;
+// holding a graph) must not touch them. Both the graveyard's state and the block caches (Note
+// [Thread block caches] in src/core/object_pool.h) are trivially destructible, initial-exec
+// thread-locals: one load each on every free, no __tls_get_addr call (ricci is a shared library)
+// and no guard; what needs freeing at thread exit is freed by a reaper registered on first use.
 struct NodeGraveyard {
-  std::vector<std::shared_ptr<Node>> pending;
-  bool draining = false;
-  ~NodeGraveyard() { graveyard_gone = true; }
+  std::vector<std::shared_ptr<Node>>* pending;  // made on first use
+  bool draining;
+  bool gone;  // the thread is exiting: free nodes directly
 };
-inline thread_local NodeGraveyard graveyard;
+inline thread_local constinit NodeGraveyard graveyard __attribute__((tls_model("initial-exec"))) = {nullptr, false, false};
 
-// One free list per block size (the shared_ptr control block with the Node inside).
-template <size_t Bytes>
-struct BlockPool {
-  static constexpr size_t kMaxCached = 1 << 16;
-  std::vector<void*> free;
-  ~BlockPool() {
-    for (void* p : free) ::operator delete(p);
-    gone() = true;
-  }
-  static bool& gone() {
-    thread_local bool g = false;
-    return g;
+struct GraveyardReaper {
+  ~GraveyardReaper() {
+    graveyard.gone = true;
+    delete graveyard.pending;
+    graveyard.pending = nullptr;
   }
 };
+[[gnu::noinline]] inline std::vector<std::shared_ptr<Node>>& make_graveyard() {
+  static thread_local GraveyardReaper reaper;
+  (void)&reaper;
+  graveyard.pending = new std::vector<std::shared_ptr<Node>>();
+  return *graveyard.pending;
+}
 
 template <class T>
 struct NodeAllocator {
@@ -50,30 +53,14 @@ struct NodeAllocator {
   template <class U>
   NodeAllocator(const NodeAllocator<U>&) {}
 
-  static BlockPool<sizeof(T)>& pool() {
-    thread_local BlockPool<sizeof(T)> p;
-    return p;
-  }
+  // A backward pass frees a whole graph in a row: keep up to 65536 node blocks per thread.
+  using Cache = ricci::detail::ThreadBlockCache<sizeof(T), size_t{1} << 16>;
   T* allocate(size_t n) {
-    if (BlockPool<sizeof(T)>::gone()) return static_cast<T*>(::operator new(n * sizeof(T)));
-    auto& p = pool();
-    if (n == 1 && !p.free.empty()) {
-      void* b = p.free.back();
-      p.free.pop_back();
-      return static_cast<T*>(b);
-    }
+    if (n == 1) return static_cast<T*>(Cache::allocate());
     return static_cast<T*>(::operator new(n * sizeof(T)));
   }
   void deallocate(T* ptr, size_t n) {
-    if (BlockPool<sizeof(T)>::gone()) {
-      ::operator delete(ptr);
-      return;
-    }
-    auto& p = pool();
-    if (n == 1 && p.free.size() < BlockPool<sizeof(T)>::kMaxCached) {
-      p.free.push_back(ptr);
-      return;
-    }
+    if (n == 1) return Cache::deallocate(ptr);
     ::operator delete(ptr);
   }
   template <class U, class... Args>
@@ -83,20 +70,22 @@ struct NodeAllocator {
   template <class U>
   void destroy(U* p) {
     if constexpr (std::is_base_of_v<Node, U>) {
-      if (graveyard_gone) {
+      NodeGraveyard& g = graveyard;
+      if (g.gone) [[unlikely]] {
         p->~U();
         return;
       }
-      NodeGraveyard& g = graveyard;
-      for (const Edge& e : p->next_functions()) {
-        if (e.node) g.pending.push_back(e.node);
+      std::vector<std::shared_ptr<Node>>& pending = g.pending ? *g.pending : make_graveyard();
+      // The next nodes move to the graveyard (no reference-count traffic): the node is dying.
+      for (Edge& e : static_cast<Node*>(p)->next_edges_) {
+        if (e.node) pending.push_back(std::move(e.node));
       }
       p->~U();
       if (g.draining) return;
       g.draining = true;
-      while (!g.pending.empty()) {
-        std::shared_ptr<Node> n = std::move(g.pending.back());
-        g.pending.pop_back();
+      while (!pending.empty()) {
+        std::shared_ptr<Node> n = std::move(pending.back());
+        pending.pop_back();
         n.reset();  // may push more nodes, drained by this loop
       }
       g.draining = false;

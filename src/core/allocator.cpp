@@ -10,10 +10,12 @@
 #include <sys/sysinfo.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -83,6 +85,31 @@ void* system_alloc(size_t block) {
   return p;
 }
 
+// The allocator's lock: held for a few dozen instructions (a list pop or push and the counters),
+// where std::mutex's lock and unlock cost more than the work they guard on a tiny op. A waiter
+// spins briefly, then yields its core (Note [Sharing two cores] in src/core/parallel.cpp: never
+// spin against a thread that may be descheduled).
+class SpinLock {
+ public:
+  void lock() {
+    for (int spins = 0; locked_.exchange(true, std::memory_order_acquire); ++spins) {
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins > 64) {
+          std::this_thread::yield();
+        } else {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+        }
+      }
+    }
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
 class CpuCachingAllocator final : public Allocator {
  public:
   CpuCachingAllocator() : cache_limit_(cache_limit_from_env()) {}
@@ -94,12 +121,17 @@ class CpuCachingAllocator final : public Allocator {
                 "tensors or batches");
     const size_t block = detail::size_class(nbytes);
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<SpinLock> lock(mutex_);
       ++stats_.num_allocs;
-      auto it = free_.find(block);
-      if (it != free_.end() && !it->second.empty()) {
-        void* p = it->second.back();
-        it->second.pop_back();
+      std::vector<void*>* list = nullptr;
+      if (block <= detail::kSmallClassLimit) {
+        list = &small_free_[block / kAlignment - 1];
+      } else if (auto it = free_.find(block); it != free_.end()) {
+        list = &it->second;
+      }
+      if (list && !list->empty()) {
+        void* p = list->back();
+        list->pop_back();
         ++stats_.num_cache_hits;
         stats_.cached_bytes -= block;
         note_allocated(block);
@@ -114,7 +146,7 @@ class CpuCachingAllocator final : public Allocator {
     }
     RICCI_CHECK(p != nullptr, Error, "[allocate] CPU out of memory: tried to allocate ", nbytes,
                 " bytes. Free some tensors, use smaller batches, or lower RICCI_CPU_CACHE_LIMIT");
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<SpinLock> lock(mutex_);
     note_allocated(block);
     return p;
   }
@@ -123,10 +155,10 @@ class CpuCachingAllocator final : public Allocator {
     if (!ptr) return;
     const size_t block = detail::size_class(nbytes);
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<SpinLock> lock(mutex_);
       stats_.allocated_bytes -= block;
       if (stats_.cached_bytes + block <= cache_limit_) {
-        free_[block].push_back(ptr);
+        (block <= detail::kSmallClassLimit ? small_free_[block / kAlignment - 1] : free_[block]).push_back(ptr);
         stats_.cached_bytes += block;
         return;
       }
@@ -135,23 +167,27 @@ class CpuCachingAllocator final : public Allocator {
   }
 
   AllocatorStats stats() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<SpinLock> lock(mutex_);
     return stats_;
   }
 
   void empty_cache() override {
     std::unordered_map<size_t, std::vector<void*>> blocks;
+    std::vector<void*> small[kSmallClasses];
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<SpinLock> lock(mutex_);
       blocks.swap(free_);
+      for (size_t i = 0; i < kSmallClasses; ++i) small[i].swap(small_free_[i]);
       stats_.cached_bytes = 0;
     }
     for (auto& [size, list] : blocks)
       for (void* p : list) std::free(p);
+    for (auto& list : small)
+      for (void* p : list) std::free(p);
   }
 
   void reset_peak_stats() override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<SpinLock> lock(mutex_);
     stats_.peak_allocated_bytes = stats_.allocated_bytes;
   }
 
@@ -163,8 +199,10 @@ class CpuCachingAllocator final : public Allocator {
     if (stats_.allocated_bytes > stats_.peak_allocated_bytes) stats_.peak_allocated_bytes = stats_.allocated_bytes;
   }
 
-  mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;  // size class -> cached blocks
+  static constexpr size_t kSmallClasses = detail::kSmallClassLimit / kAlignment;
+  mutable SpinLock mutex_;
+  std::vector<void*> small_free_[kSmallClasses];         // classes of 64 .. 512 B, by index
+  std::unordered_map<size_t, std::vector<void*>> free_;  // larger size class -> cached blocks
   AllocatorStats stats_;
   const size_t cache_limit_;
 };

@@ -7,6 +7,18 @@
 // Workers spin briefly after each job before sleeping on a condition variable, so back-to-back
 // parallel_for calls (the common case in an op loop) cost a few microseconds, not a wake-up each.
 // A caller that finds no worker awake yet simply claims the next chunk itself.
+//
+// Note [Sharing two cores]: on a machine where other processes run too (issue 16, item 6), a
+// thread of ours may lose its core at any moment. Three rules keep a job from stalling on that:
+//   - a job may be cut into several chunks per thread (parallel_for_fine, core/parallel_fine.h;
+//     the GEMM splits use it), claimed one at a time, so a worker descheduled mid-job holds back
+//     one small chunk while the others take the rest (parallel_for keeps its documented "at
+//     most get_num_threads() chunks");
+//   - waiting (a worker for the next job, the caller for chunks in flight) spins on `pause` only
+//     briefly, then yields the core on every round (sched_yield returns at once when nobody else
+//     wants the core, and hands it over when someone does), and workers sleep after kSpinMicros;
+//   - OpenBLAS never runs threads of its own (Note [One thread budget for BLAS] in
+//     src/backend/cpu/gemm_kernels.cpp): its products are split over this pool.
 #include "ricci/parallel.h"
 
 #include <algorithm>
@@ -19,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/parallel_fine.h"
 #include "ricci/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -67,26 +80,27 @@ struct Ticket {
 
 class ThreadPool {
  public:
-  ThreadPool() : num_threads_(default_num_threads()) { openblas_set_num_threads(num_threads_.load()); }
+  // OpenBLAS runs on one thread, inside this pool's chunks (Note [One thread budget for BLAS] in
+  // src/backend/cpu/gemm_kernels.cpp): its own threads would poll for ~2^28 cycles after every
+  // call and take the cores from this pool's workers and from every other process.
+  ThreadPool() : num_threads_(default_num_threads()) { openblas_set_num_threads(1); }
 
   int num_threads() const { return num_threads_.load(std::memory_order_relaxed); }
-  void set_num_threads(int n) {
-    num_threads_.store(n, std::memory_order_relaxed);
-    openblas_set_num_threads(n);
-  }
+  void set_num_threads(int n) { num_threads_.store(n, std::memory_order_relaxed); }
 
-  void run(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  void run(int64_t begin, int64_t end, int64_t grain, int chunks_per_thread,
+           const std::function<void(int64_t, int64_t)>& fn) {
     const int64_t n = end - begin;
     // Every chunk gets at least `grain` elements: n / grain chunks at most.
-    const int64_t max_chunks = std::min<int64_t>({num_threads(), n / grain, kMaxChunks});
+    const int64_t max_chunks = std::min<int64_t>({int64_t{num_threads()} * chunks_per_thread, n / grain, kMaxChunks});
     // One job at a time. Another thread's job in flight already uses the budget: run inline.
     std::unique_lock<std::mutex> job_lock(job_mutex_, std::try_to_lock);
-    if (max_chunks <= 1 || !job_lock.owns_lock()) {
+    if (max_chunks <= 1 || num_threads() <= 1 || !job_lock.owns_lock()) {
       ParallelRegion region;
       fn(begin, end);
       return;
     }
-    ensure_workers(static_cast<int>(max_chunks) - 1);
+    ensure_workers(static_cast<int>(std::min<int64_t>(max_chunks, num_threads())) - 1);
 
     fn_ = &fn;
     begin_ = begin;
@@ -108,7 +122,7 @@ class ThreadPool {
     }
     // Wait for chunks other threads claimed. They are at least `grain` elements each.
     for (int spins = 0; done_.load(std::memory_order_acquire) < count; ++spins) {
-      if (spins < 4096) RICCI_CPU_RELAX();
+      if (spins < kPauseSpins) RICCI_CPU_RELAX();
       else std::this_thread::yield();
     }
     if (error_) std::rethrow_exception(error_);
@@ -167,8 +181,12 @@ class ThreadPool {
       for (int i = 0;; ++i) {
         gen = Ticket::unpack(ticket_.load(std::memory_order_acquire)).gen;
         if (gen != seen) break;
-        if ((i & 63) == 63 && Clock::now() > spin_until) break;
-        RICCI_CPU_RELAX();
+        if (i < kPauseSpins) {
+          RICCI_CPU_RELAX();
+          continue;
+        }
+        if (Clock::now() > spin_until) break;
+        std::this_thread::yield();  // Note [Sharing two cores]
       }
       if (gen == seen) {
         std::unique_lock<std::mutex> lock(sleep_mutex_);
@@ -184,6 +202,7 @@ class ThreadPool {
   }
 
   static constexpr int kSpinMicros = 50;
+  static constexpr int kPauseSpins = 256;  // ~5 us of `pause` on Zen 3 before yielding
 
   std::atomic<int> num_threads_;
   std::mutex job_mutex_;     // held by the caller of the job in flight
@@ -226,7 +245,9 @@ int get_num_threads() { return pool().num_threads(); }
 
 bool in_parallel_region() { return t_in_parallel; }
 
-void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+namespace {
+void run_parallel(int64_t begin, int64_t end, int64_t grain, int chunks_per_thread,
+                  const std::function<void(int64_t, int64_t)>& fn) {
   if (begin >= end) return;
   if (grain < 1) grain = 1;
   if (t_in_parallel || end - begin <= grain) {  // nested or too small: run here, no pool traffic
@@ -234,7 +255,17 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function
     fn(begin, end);
     return;
   }
-  pool().run(begin, end, grain, fn);
+  pool().run(begin, end, grain, chunks_per_thread, fn);
+}
+}  // namespace
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  run_parallel(begin, end, grain, 1, fn);
+}
+
+void parallel_for_fine(int64_t begin, int64_t end, int64_t grain, int chunks_per_thread,
+                       const std::function<void(int64_t, int64_t)>& fn) {
+  run_parallel(begin, end, grain, std::max(chunks_per_thread, 1), fn);
 }
 
 }  // namespace ricci

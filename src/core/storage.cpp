@@ -4,6 +4,7 @@
 // that gets its bytes when the op recorded for it runs (Note [Lazy tensors], src/lazy/lazy.cpp).
 #include "ricci/storage.h"
 
+#include "core/object_pool.h"
 #include "lazy/lazy_detail.h"
 
 namespace ricci {
@@ -25,6 +26,16 @@ Storage::~Storage() {
   } else if (deleter_) {
     deleter_(deleter_ctx_);
   }
+}
+
+void* Storage::operator new(size_t bytes) {
+  if (bytes != sizeof(Storage)) return ::operator new(bytes);
+  return detail::ThreadBlockCache<sizeof(Storage)>::allocate();
+}
+
+void Storage::operator delete(void* p, size_t bytes) {
+  if (bytes != sizeof(Storage)) return ::operator delete(p);
+  detail::ThreadBlockCache<sizeof(Storage)>::deallocate(p);
 }
 
 void Storage::forward_to(const detail::IntrusivePtr<Storage>& real) {

@@ -6,6 +6,7 @@
 #include "autograd/autograd_meta.h"
 #include "backend/device_backend.h"
 #include "backend/kernel_table.h"
+#include "core/object_pool.h"
 #include "core/tensor_internal.h"
 #include "lazy/lazy_detail.h"
 #include "lazy/record.h"
@@ -22,6 +23,16 @@ TensorImpl::TensorImpl(StoragePtr s, DType t, Dims sz, Dims st, int64_t offset)
 
 TensorImpl::~TensorImpl() {
   if (storage && storage->pending()) lazy::detail::forget_output(*storage->pending(), this);
+}
+
+void* TensorImpl::operator new(size_t bytes) {
+  if (bytes != sizeof(TensorImpl)) return ::operator new(bytes);
+  return detail::ThreadBlockCache<sizeof(TensorImpl)>::allocate();
+}
+
+void TensorImpl::operator delete(void* p, size_t bytes) {
+  if (bytes != sizeof(TensorImpl)) return ::operator delete(p);
+  detail::ThreadBlockCache<sizeof(TensorImpl)>::deallocate(p);
 }
 
 void TensorImpl::refresh_layout() {
@@ -73,9 +84,26 @@ StoragePtr new_storage(size_t nbytes, Device device) {
 }
 
 Tensor empty_tensor(IntArrayRef sizes, DType dtype, Device device, const char* op) {
-  const size_t nbytes = checked_nbytes(sizes, element_size(dtype), op);
+  const size_t esize = element_size(dtype);
+  const size_t nbytes = checked_nbytes(sizes, esize, op);
   auto storage = new_storage(nbytes, device);
-  return make_tensor(std::move(storage), dtype, Dims(sizes), contiguous_strides(sizes), 0);
+  if (nbytes == 0 || esize == 0)  // zero-size dims: the strides' product is checked on its own
+    return make_tensor(std::move(storage), dtype, Dims(sizes), contiguous_strides(sizes), 0);
+  // Every op's output comes through here: the layout is known (row-major, numel = nbytes / the
+  // element size, both already checked to fit), so neither strides nor numel are recomputed
+  // with checked arithmetic (a tenth of a 1-element op's instructions).
+  auto impl = detail::make_intrusive<TensorImpl>(std::move(storage), dtype, Dims(), Dims(), 0);
+  impl->sizes = Dims(sizes);
+  const size_t n = sizes.size();
+  impl->strides = Dims(n);
+  int64_t s = 1;
+  for (size_t i = n; i-- > 0;) {
+    impl->strides[i] = s;
+    s *= sizes[i];
+  }
+  impl->numel = static_cast<int64_t>(nbytes / esize);
+  impl->is_contiguous = true;
+  return Tensor(std::move(impl));
 }
 
 void check_same_device(const char* op, std::initializer_list<const Tensor*> tensors) {

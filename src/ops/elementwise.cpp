@@ -91,8 +91,15 @@ Device device_of(std::initializer_list<Operand> ops, const char* name) {
 
 Dims broadcast_all(std::initializer_list<Operand> ops, const char* name) {
   Dims shape;
+  bool first = true;
   for (const Operand& o : ops) {
-    if (o.t && o.t->shape() != shape.ref()) shape = broadcast_shapes(shape, o.t->shape(), name);
+    if (!o.t) continue;
+    if (first) {
+      shape = Dims(o.t->shape());  // a tensor's own shape: its numel is known to fit
+      first = false;
+    } else if (o.t->shape() != shape.ref()) {
+      shape = broadcast_shapes(shape, o.t->shape(), name);
+    }
   }
   return shape;
 }
@@ -315,6 +322,52 @@ Tensors eval_binary(const Tensors& in, const BinaryParams& p) {
   return {binary(p.op, p.name, a, b, p.alpha)};
 }
 
+// Note [Tiny-op fast path]: two float32/float64 tensors of one shape, dtype and device under
+// add/sub/mul/div need none of promotion's tiers, broadcasting or dtype planning: their dtype,
+// shape and device are the result's. One element with alpha 1 is then computed right here (one
+// IEEE operation, the same result the vector kernel gives) without the kernel table, the strided
+// loop or the vector dispatch. What a 1-element op cost is in bench/README.md (issue 16).
+bool same_float_operands(BinaryOp op, const Operand& a, const Operand& b) {
+  if (!a.t || !b.t || !a.t->defined() || !b.t->defined()) return false;
+  if (op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::Mul && op != BinaryOp::Div) return false;
+  const TensorImpl& ia = a.t->impl();
+  const TensorImpl& ib = b.t->impl();
+  return ia.dtype == ib.dtype && (ia.dtype == DType::Float32 || ia.dtype == DType::Float64) && ia.sizes == ib.sizes &&
+         ia.storage->device() == ib.storage->device();
+}
+
+template <class T>
+T apply_scalar(BinaryOp op, T x, T y) {
+  switch (op) {
+    case BinaryOp::Add: return x + y;
+    case BinaryOp::Sub: return x - y;
+    case BinaryOp::Mul: return x * y;
+    default: return x / y;
+  }
+}
+
+// The one element of out = op(a, b) when all three are CPU tensors with bytes; false otherwise.
+bool tiny_scalar_op(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  const TensorImpl& io = out.impl();
+  const TensorImpl& ia = a.impl();
+  const TensorImpl& ib = b.impl();
+  if (io.numel != 1 || !io.storage->device().is_cpu() || io.storage->is_deferred() || ia.storage->is_deferred() ||
+      ib.storage->is_deferred())
+    return false;
+  auto at = [](const TensorImpl& t, auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    return static_cast<T*>(t.storage->data()) + t.storage_offset;
+  };
+  if (io.dtype == DType::Float32) {
+    float* o = at(io, static_cast<float*>(nullptr));
+    *o = apply_scalar(op, *at(ia, static_cast<float*>(nullptr)), *at(ib, static_cast<float*>(nullptr)));
+  } else {
+    double* o = at(io, static_cast<double*>(nullptr));
+    *o = apply_scalar(op, *at(ia, static_cast<double*>(nullptr)), *at(ib, static_cast<double*>(nullptr)));
+  }
+  return true;
+}
+
 Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b, const Scalar& alpha) {
   if (lazy::detail::recording()) [[unlikely]] {
     BinaryParams p{op, name, alpha, a.s ? std::optional<Scalar>(*a.s) : std::nullopt,
@@ -322,12 +375,25 @@ Tensor binary(BinaryOp op, const char* name, const Operand& a, const Operand& b,
     return lazy::record_op<BinaryParams>(name, eval_binary, std::move(p), {a.t ? *a.t : Tensor(), b.t ? *b.t : Tensor()},
                                          PrimitiveKind::Elementwise)[0];
   }
-  const Device dev = ew::device_of({a, b}, name);
-  const DType common = ew::result_type({a, b});
-  check_alpha(op, common, alpha, name);
-  const auto [compute, out_dtype] = plan_dtypes(op, common, name);
-  const Dims shape = ew::broadcast_all({a, b}, name);
-  Tensor out = ew::binary_forward(op, kernel_id(op), a, b, compute, out_dtype, shape, dev, alpha);
+  Device dev = kCPU;
+  DType compute = DType::Float32, out_dtype = DType::Float32;
+  Dims shape;
+  Tensor out;
+  if (same_float_operands(op, a, b)) {  // Note [Tiny-op fast path]
+    dev = a.t->device();
+    compute = out_dtype = a.t->dtype();
+    shape = Dims(a.t->shape());
+    out = empty_tensor(shape, out_dtype, dev);
+    if (!(alpha.to_double() == 1.0 && tiny_scalar_op(op, out, *a.t, *b.t)) && out.numel() > 0)
+      ew::binary_kernel(kernel_id(op), dev, compute)(op, out, *a.t, *b.t, alpha);
+  } else {
+    dev = ew::device_of({a, b}, name);
+    const DType common = ew::result_type({a, b});
+    check_alpha(op, common, alpha, name);
+    std::tie(compute, out_dtype) = plan_dtypes(op, common, name);
+    shape = ew::broadcast_all({a, b}, name);
+    out = ew::binary_forward(op, kernel_id(op), a, b, compute, out_dtype, shape, dev, alpha);
+  }
   const bool ta = a.t != nullptr, tb = b.t != nullptr;
   if (!is_floating_point(out_dtype) || !((ta && autograd::needs_grad(*a.t)) || (tb && autograd::needs_grad(*b.t))))
     return out;

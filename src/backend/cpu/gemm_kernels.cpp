@@ -14,6 +14,7 @@
 
 #include "backend/cpu/gemm.h"
 #include "backend/kernel_table.h"
+#include "core/parallel_fine.h"
 #include "ricci/parallel.h"
 #include "ricci/tensor.h"
 
@@ -54,26 +55,55 @@ Orientation orientation(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
   return {};
 }
 
-// Runs body(i) for every matrix of the batch: spread over the pool when each GEMM is small (with
-// BLAS held to one thread meanwhile, so the budget is not spent twice), else one after another
-// with each GEMM free to use every thread. body gets `parallel_inside` to pass on.
+// Note [One thread budget for BLAS]: OpenBLAS is held at one thread for good (parallel.cpp), and
+// its products are split over ricci's own pool here. Left to its own threads, OpenBLAS keeps them
+// polling (sched_yield in a loop) for ~2^28 cycles after every call, so on two cores its
+// spinning thread competed with ricci's worker for the second core, and with any other process
+// for both (issue 16: `matmul_1024_f32_t2` and `bmm` fell below PyTorch in a loaded run). One
+// pool, whose workers sleep when idle, owns the whole budget.
+//
+// Runs body(i, parallel) for every matrix of the batch: spread over the pool, one matrix per
+// call, when each product is small or the batch divides evenly over the threads (no split of a
+// product, no packing twice), else one after another, each product free to split itself.
 template <class Body>
-void for_each_matrix(int64_t nbatch, int64_t work, bool uses_blas, const Body& body) {
-  if (nbatch > 1 && work < kSmallGemm && get_num_threads() > 1 && !in_parallel_region()) {
-    if (uses_blas) openblas_set_num_threads(1);
-    try {
-      parallel_for(0, nbatch, std::max<int64_t>(1, kSmallGemm / std::max<int64_t>(work, 1) / 8),
-                   [&](int64_t b, int64_t e) {
-                     for (int64_t i = b; i < e; ++i) body(i, false);
-                   });
-    } catch (...) {
-      if (uses_blas) openblas_set_num_threads(get_num_threads());
-      throw;
-    }
-    if (uses_blas) openblas_set_num_threads(get_num_threads());
+void for_each_matrix(int64_t nbatch, int64_t work, const Body& body) {
+  const int threads = get_num_threads();
+  if (nbatch > 1 && threads > 1 && !in_parallel_region() &&
+      (work < kSmallGemm || nbatch % threads == 0 || nbatch >= 4 * threads)) {
+    // Small products: enough per call to amortise a claim; large ones: one each, so a worker
+    // that lost its core holds back one matrix, not a share of the batch.
+    const int64_t grain = work < kSmallGemm ? std::max<int64_t>(1, kSmallGemm / std::max<int64_t>(work, 1) / 8) : 1;
+    parallel_for_fine(0, nbatch, grain, 4, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) body(i, false);
+    });
     return;
   }
   for (int64_t i = 0; i < nbatch; ++i) body(i, true);
+}
+
+// Splits one product's output over the pool (Note [One thread budget for BLAS]): fn(r0, r1)
+// computes rows [r0, r1) of C when `rows`, else columns. Products too small to be worth a split
+// run in one call.
+template <class Fn>
+void split_output(bool parallel, int64_t M, int64_t N, int64_t K, bool* rows, Fn&& fn) {
+  *rows = M >= N;
+  const int64_t len = *rows ? M : N;
+  const int threads = get_num_threads();
+  if (!parallel || threads <= 1 || in_parallel_region() || gemm_work(M, N, K) < kSmallGemm / 4 || len < 2 * 16) {
+    fn(0, len);
+    return;
+  }
+  // Pieces of whole 16-row (or column) panels, at least 64 rows each and up to four per thread.
+  // Each piece packs the other operand whole (B for a row split), about 6 % of a 64-row piece's
+  // time and 3 % of a 128-row one's; in return a worker that loses its core to another process
+  // holds back one piece while the others take the rest (under a background load matmul_256 at
+  // two threads went from 5 to 20 GFLOP/s with two pieces per product; bench/README.md).
+  const int64_t panels = (len + 15) / 16;
+  const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(panels / 4, 4 * threads));
+  parallel_for_fine(0, pieces, 1, 4, [&](int64_t b, int64_t e) {
+    const int64_t r0 = std::min(len, panels * b / pieces * 16), r1 = std::min(len, panels * e / pieces * 16);
+    if (r0 < r1) fn(r0, r1);
+  });
 }
 
 // Note [Matrix times vector through gemv]: OpenBLAS's gemm packs both operands even when one is a
@@ -112,19 +142,38 @@ bool blas_as_gemv(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alph
   return false;
 }
 
-void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const float* A, int64_t lda,
-               const float* B, int64_t ldb, double beta, float* C, int64_t ldc) {
-  if (blas_as_gemv(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+void blas_gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const float* A, int64_t lda,
+                    const float* B, int64_t ldb, double beta, float* C, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
               static_cast<blasint>(N), static_cast<blasint>(K), static_cast<float>(alpha), A, static_cast<blasint>(lda), B,
               static_cast<blasint>(ldb), static_cast<float>(beta), C, static_cast<blasint>(ldc));
 }
-void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
-               const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
-  if (blas_as_gemv(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+void blas_gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+                    const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
               static_cast<blasint>(N), static_cast<blasint>(K), alpha, A, static_cast<blasint>(lda), B,
               static_cast<blasint>(ldb), beta, C, static_cast<blasint>(ldc));
+}
+
+// C = alpha op(A) op(B) + beta C, row-major, split over the pool when `parallel` (Note [One thread
+// budget for BLAS]). Rows r0.. of C need rows r0.. of op(A): A + r0 * lda untransposed, A + r0
+// transposed; columns c0.. need columns c0.. of op(B): B + c0, or B + c0 * ldb transposed. A
+// one-row or one-column product is a gemv, split the same way.
+template <class T>
+void blas_gemm(bool parallel, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const T* A, int64_t lda,
+               const T* B, int64_t ldb, double beta, T* C, int64_t ldc) {
+  bool rows = true;
+  split_output(parallel, M, N, K, &rows, [&](int64_t r0, int64_t r1) {
+    if (rows) {
+      const T* a = A + (ta ? r0 : r0 * lda);
+      if (!blas_as_gemv(ta, tb, r1 - r0, N, K, alpha, a, lda, B, ldb, beta, C + r0 * ldc, ldc))
+        blas_gemm_call(ta, tb, r1 - r0, N, K, alpha, a, lda, B, ldb, beta, C + r0 * ldc, ldc);
+    } else {
+      const T* b = B + (tb ? r0 * ldb : r0);
+      if (!blas_as_gemv(ta, tb, M, r1 - r0, K, alpha, A, lda, b, ldb, beta, C + r0, ldc))
+        blas_gemm_call(ta, tb, M, r1 - r0, K, alpha, A, lda, b, ldb, beta, C + r0, ldc);
+    }
+  });
 }
 
 // out = beta * out (K == 0: the sum over an empty dim is zero).
@@ -180,7 +229,7 @@ void matmul_blas(const Tensor& out, const Tensor& a_in, const Tensor& b_in, cons
   const T* A = a.data_ptr<T>();
   const T* B = b.data_ptr<T>();
   T* C = out.data_ptr<T>();
-  if (p.nbatch == 1) return blas_gemm(oa.trans, ob.trans, p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
+  if (p.nbatch == 1) return blas_gemm(true, oa.trans, ob.trans, p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
 
   // (B, M, K) @ (K, N) with the rows of every A matrix evenly spaced and one shared B: a single
   // (B*M, K) @ (K, N) GEMM.
@@ -193,12 +242,12 @@ void matmul_blas(const Tensor& out, const Tensor& a_in, const Tensor& b_in, cons
       if (a.size(d) == 1) continue;
       folds = a.stride(d) == expected && !mul_overflows(expected, a.size(d), &expected);
     }
-    if (folds) return blas_gemm(false, ob.trans, p.nbatch * p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
+    if (folds) return blas_gemm(true, false, ob.trans, p.nbatch * p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
   }
   const std::vector<int64_t> a_off = batch_offsets(a, p.nbatch_dims), b_off = batch_offsets(b, p.nbatch_dims);
   const int64_t mn = p.M * p.N;
-  for_each_matrix(p.nbatch, gemm_work(p.M, p.N, p.K), true, [&](int64_t i, bool) {
-    blas_gemm(oa.trans, ob.trans, p.M, p.N, p.K, alpha, A + a_off[i], oa.ld, B + b_off[i], ob.ld, beta, C + i * mn, p.N);
+  for_each_matrix(p.nbatch, gemm_work(p.M, p.N, p.K), [&](int64_t i, bool parallel) {
+    blas_gemm(parallel, oa.trans, ob.trans, p.M, p.N, p.K, alpha, A + a_off[i], oa.ld, B + b_off[i], ob.ld, beta, C + i * mn, p.N);
   });
 }
 
@@ -213,7 +262,7 @@ void matmul_reduced(const Tensor& out, const Tensor& a, const Tensor& b, const S
   T* C = out.data_ptr<T>();
   const int64_t mn = p.M * p.N;
   const int64_t ars = a.stride(-2), acs = a.stride(-1), brs = b.stride(-2), bcs = b.stride(-1);
-  for_each_matrix(p.nbatch, gemm_work(p.M, p.N, p.K), false, [&](int64_t i, bool parallel) {
+  for_each_matrix(p.nbatch, gemm_work(p.M, p.N, p.K), [&](int64_t i, bool parallel) {
     gemm_reduced<T>(p.M, p.N, p.K, {A + a_off[i], ars, acs}, {B + b_off[i], brs, bcs}, {C + i * mn, p.N, 1},
                     static_cast<float>(alpha.to_double()), static_cast<float>(beta.to_double()), parallel);
   });

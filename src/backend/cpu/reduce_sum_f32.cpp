@@ -38,11 +38,18 @@ __attribute__((target("avx512f"))) double sum_avx512(const float* p, int64_t n) 
   return total;
 }
 
+constexpr int kPrefetchBytes = 1024;
+
 __attribute__((target("avx2"))) double sum_avx2(const float* p, int64_t n) {
   __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd(), acc2 = _mm256_setzero_pd(),
           acc3 = _mm256_setzero_pd();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    // One line per iteration, fetched kPrefetchBytes ahead: the hardware's stream prefetchers
+    // stop at every 4 KiB page and ramp up again, and row sums (one 16 KiB row per call) restart
+    // at every row; Zen 3's row sums were 0.84-0.88 of PyTorch's without it (issue 16). Past the
+    // end of the buffer a prefetch is a no-op, never a fault.
+    _mm_prefetch(reinterpret_cast<const char*>(p + i) + kPrefetchBytes, _MM_HINT_T0);
     acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm_loadu_ps(p + i)));
     acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm_loadu_ps(p + i + 4)));
     acc2 = _mm256_add_pd(acc2, _mm256_cvtps_pd(_mm_loadu_ps(p + i + 8)));
