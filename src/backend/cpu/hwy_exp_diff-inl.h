@@ -29,7 +29,15 @@ HWY_INLINE V TwoDiff(V x, V m, V& zlo) {
 template <class D, class V>
 HWY_INLINE V ExpDiff(D d, V x, V m) {
   V zlo;
-  const V e = hwy_ed::Exp(d, TwoDiff(x, m, zlo));
+  const V z = TwoDiff(x, m, zlo);
+#if HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+  // The emulated targets convert NaN to an integer inside Exp with a C++ cast (undefined behaviour,
+  // which UBSan reports): NaN lanes go in as 0 and come out as NaN.
+  const auto nan = hwy_ed::IsNaN(z);
+  const V e = hwy_ed::IfThenElse(nan, z, hwy_ed::Exp(d, hwy_ed::IfThenZeroElse(nan, z)));
+#else
+  const V e = hwy_ed::Exp(d, z);
+#endif
   return hwy_ed::MulAdd(e, hwy_ed::IfThenZeroElse(hwy_ed::IsNaN(zlo), zlo), e);
 }
 
