@@ -1,14 +1,15 @@
 // quantized_matmul for many rows of x (prefill, training): compute-bound, so the quantized matrix
 // is dequantized panel by panel into float32 (up to 16 MB each, a run of output columns) and each
-// panel multiplied by the BLAS sgemm, which then runs at its own speed. Dequantizing costs about
+// panel multiplied by the BLAS sgemm (split over ricci's pool, sgemm_on_pool), which then runs at
+// its own speed. Dequantizing costs about
 // one pass over the weights, against 2 * M flops per weight for the product. Panels are large
 // because every sgemm call packs all of x again (with 2 MB panels, 32 calls for a 4096 x 4096
 // weight, that packing cost as much as the product).
-#include <cblas.h>
 
 #include <algorithm>
 
 #include "backend/cpu/cpu_isa.h"
+#include "backend/cpu/gemm.h"
 #include "quant/quant_format.h"
 #include "quant/quant_kernels.h"
 #include "ricci/parallel.h"
@@ -64,9 +65,7 @@ void qmm_prefill(const QmmProblem<S, float>& p) {
           }
         });
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(M), static_cast<blasint>(n),
-                  static_cast<blasint>(K), 1.0f, x, static_cast<blasint>(K), panel, static_cast<blasint>(K), 0.0f,
-                  p.y + j0, static_cast<blasint>(N));
+      cpu::sgemm_on_pool(false, true, M, n, K, 1.0f, x, K, panel, K, 0.0f, p.y + j0, N);
     }
     return;
   }
@@ -83,9 +82,7 @@ void qmm_prefill(const QmmProblem<S, float>& p) {
           dequantize_run<float>(p.w + k * rb + (g0 + g) * gbytes, bits, gs, to_compute(p.scales[k * G + g0 + g]),
                                 to_compute(p.biases[k * G + g0 + g]), panel + k * n + g * gs);
     });
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(M), static_cast<blasint>(n),
-                static_cast<blasint>(K), 1.0f, p.x, static_cast<blasint>(K), panel, static_cast<blasint>(n), 0.0f,
-                p.y + c0, static_cast<blasint>(N));
+    cpu::sgemm_on_pool(false, false, M, n, K, 1.0f, p.x, K, panel, n, 0.0f, p.y + c0, N);
   }
 }
 

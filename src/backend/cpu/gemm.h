@@ -80,6 +80,12 @@ extern template bool gemm_dot_nt_avx2<BFloat16>(int64_t, int64_t, int64_t, Matri
 extern template bool gemm_dot_nt_avx2<float>(int64_t, int64_t, int64_t, MatrixRef<const float>, MatrixRef<const float>,
                                              MatrixRef<float>, float, float, bool);
 
+// C = alpha op(A) op(B) + beta C in float32, row-major, by OpenBLAS split over ricci's thread
+// pool (OpenBLAS itself runs on one thread: Note [One thread budget for BLAS]). For kernels that
+// call a BLAS product of their own (quantized_matmul's prefill).
+void sgemm_on_pool(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
 // ---- shared by the packed GEMM drivers ----------------------------------------------------------
 
 // Multiply-adds of an M x K by K x N product, saturating: with broadcast (stride-0) operands K

@@ -329,4 +329,9 @@ const bool registered = [] {
 }();
 
 }  // namespace
+
+void sgemm_on_pool(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  blas_gemm<float>(true, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 }  // namespace ricci::cpu
