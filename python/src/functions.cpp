@@ -120,6 +120,24 @@ void init_functions(nb::module_& m) {
     nb::gil_scoped_release release;
     return matmul(a, b);
   }, "input"_a, "other"_a);
+  // Quantized weights, with MLX's names and signatures (include/ricci/quantize.h).
+  m.def("quantize", [](const Tensor& w, int64_t group_size, int64_t bits) {
+    QuantizedTensor q;
+    {
+      nb::gil_scoped_release release;
+      q = quantize(w, group_size, bits);
+    }
+    return nb::make_tuple(q.weight, q.scales, q.biases);
+  }, "w"_a, "group_size"_a = 64, "bits"_a = 4, "Packed codes (int32 words holding MLX's uint32 bits), scales and biases.");
+  m.def("dequantize", [](const Tensor& w, const Tensor& scales, const Tensor& biases, int64_t group_size, int64_t bits) {
+    nb::gil_scoped_release release;
+    return dequantize(w, scales, biases, group_size, bits);
+  }, "w"_a, "scales"_a, "biases"_a, "group_size"_a = 64, "bits"_a = 4);
+  m.def("quantized_matmul", [](const Tensor& x, const Tensor& w, const Tensor& scales, const Tensor& biases, bool transpose,
+                               int64_t group_size, int64_t bits) {
+    nb::gil_scoped_release release;
+    return quantized_matmul(x, w, scales, biases, transpose, group_size, bits);
+  }, "x"_a, "w"_a, "scales"_a, "biases"_a, "transpose"_a = true, "group_size"_a = 64, "bits"_a = 4);
   m.def("addmm", [](const Tensor& in, const Tensor& a, const Tensor& b, const Scalar& beta, const Scalar& alpha) {
     nb::gil_scoped_release release;
     return addmm(in, a, b, beta, alpha);
