@@ -19,15 +19,12 @@ PEERS_OUT="$BUILD/compile_peers.txt"
 grep -E '^#' "$PEERS_OUT" || true
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-"$PY" - "$RICCI_JSON" "$PEERS_OUT" <<'PYEOF'
-import json, sys
-scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-med = {}
-for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    if b.get("error_occurred"):
-        print(f"# ricci {b['run_name']}: FAILED: {b.get('error_message')}")
-    elif b.get("aggregate_name") == "median":
-        med[b["run_name"]] = b["real_time"] * scale[b["time_unit"]]
+PYTHONPATH="$ROOT/bench" "$PY" - "$RICCI_JSON" "$PEERS_OUT" <<'PYEOF'
+import sys
+from gbench_json import aggregates
+med, _, errors = aggregates(sys.argv[1], "ms")
+for n, msg in errors.items():
+    print(f"# ricci {n}: FAILED: {msg}")
 peers = {}
 for line in open(sys.argv[2]):
     parts = line.split()

@@ -17,16 +17,10 @@ PEERS_OUT="$BUILD/lazy_peers.txt"
 grep -E '^(#|mlx:)' "$PEERS_OUT" || true
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-"$PY" - "$RICCI_JSON" "$PEERS_OUT" <<'PYEOF'
-import json, sys
-scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
-med, spread = {}, {}
-for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    name, agg = b["run_name"], b.get("aggregate_name")
-    if agg == "median":
-        med[name] = b["real_time"] * scale[b["time_unit"]]
-    elif agg == "stddev":
-        spread[name] = b["real_time"] * scale[b["time_unit"]]
+PYTHONPATH="$ROOT/bench" "$PY" - "$RICCI_JSON" "$PEERS_OUT" <<'PYEOF'
+import sys
+from gbench_json import aggregates
+med, spread, _ = aggregates(sys.argv[1], "us")
 peers = {}
 for line in open(sys.argv[2]):
     parts = line.split()

@@ -21,18 +21,10 @@ PEERS_OUT="$BUILD/transforms_peers.txt"
 grep -E '^(# [a-z]+ [0-9]|[a-z]+: not installed)' "$PEERS_OUT" || true
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-"$PY" - "$RICCI_JSON" "$PEERS_OUT" <<'PYEOF'
-import json, sys
-scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
-med, spread, errors = {}, {}, {}
-for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    name, agg = b["run_name"], b.get("aggregate_name")
-    if b.get("error_occurred"):
-        errors[name] = b.get("error_message", "error")
-    elif agg == "median":
-        med[name] = b["real_time"] * scale[b["time_unit"]]
-    elif agg == "stddev":
-        spread[name] = b["real_time"] * scale[b["time_unit"]]
+PYTHONPATH="$ROOT/bench" "$PY" - "$RICCI_JSON" "$PEERS_OUT" <<'PYEOF'
+import sys
+from gbench_json import aggregates
+med, spread, errors = aggregates(sys.argv[1], "us")
 for n, msg in errors.items():
     print(f"# ricci {n}: FAILED: {msg}")
 peers = {}

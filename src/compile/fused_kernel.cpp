@@ -51,14 +51,16 @@ C* scratch(int slots) {
   return buf.data();
 }
 
+// Conversions as every kernel does them (cpu::cast: through float for the 16-bit floats, != 0
+// into bool).
 template <class C, class T>
 void load_strided(const char* p, int64_t stride, int64_t n, C* out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<C>(static_cast<compute_t<T>>(*reinterpret_cast<const T*>(p + i * stride)));
+  for (int64_t i = 0; i < n; ++i) out[i] = cpu::cast<C>(*reinterpret_cast<const T*>(p + i * stride));
 }
 
 template <class C, class T>
 void store_strided(const C* in, char* p, int64_t stride, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) *reinterpret_cast<T*>(p + i * stride) = T(static_cast<compute_t<T>>(in[i]));
+  for (int64_t i = 0; i < n; ++i) *reinterpret_cast<T*>(p + i * stride) = cpu::cast<T>(in[i]);
 }
 
 // n values of an input of dtype t at p (byte stride) as C, into out.
@@ -88,9 +90,7 @@ void store(DType t, const C* in, char* p, int64_t stride, int64_t n) {
     if (t == DType::BFloat16 && stride == 2) return cpu::ew_detail::narrow(in, reinterpret_cast<BFloat16*>(p), n);
   }
   switch (t) {
-    case DType::Bool:
-      for (int64_t i = 0; i < n; ++i) *reinterpret_cast<bool*>(p + i * stride) = in[i] != C(0);
-      return;
+    case DType::Bool: return store_strided<C, bool>(in, p, stride, n);
     case DType::Float32: return store_strided<C, float>(in, p, stride, n);
     case DType::Float64: return store_strided<C, double>(in, p, stride, n);
     case DType::Float16: return store_strided<C, Half>(in, p, stride, n);
@@ -98,25 +98,13 @@ void store(DType t, const C* in, char* p, int64_t stride, int64_t n) {
   }
 }
 
-// A comparison or logical op: 1 or 0 (NaN compares as IEEE says: unequal to everything).
+// A comparison or logical op (the eager kernels' table, with_predicate): 1 or 0.
 template <class C>
 void run_predicate(ew::BinaryOp op, const C* a, const C* b, C* out, int64_t n, int mode) {
   const int64_t sa = mode == 2 ? 0 : 1, sb = mode == 1 ? 0 : 1;
-  auto go = [&](auto f) {
+  cpu::ew_detail::with_predicate<C>(op, [&](auto f) {
     for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * sa], b[i * sb]) ? C(1) : C(0);
-  };
-  using ew::BinaryOp;
-  switch (op) {
-    case BinaryOp::Eq: return go([](C x, C y) { return x == y; });
-    case BinaryOp::Ne: return go([](C x, C y) { return x != y; });
-    case BinaryOp::Lt: return go([](C x, C y) { return x < y; });
-    case BinaryOp::Le: return go([](C x, C y) { return x <= y; });
-    case BinaryOp::Gt: return go([](C x, C y) { return x > y; });
-    case BinaryOp::Ge: return go([](C x, C y) { return x >= y; });
-    case BinaryOp::LogicalAnd: return go([](C x, C y) { return x != C(0) && y != C(0); });
-    case BinaryOp::LogicalOr: return go([](C x, C y) { return x != C(0) || y != C(0); });
-    default: return go([](C x, C y) { return (x != C(0)) != (y != C(0)); });  // LogicalXor
-  }
+  });
 }
 
 // where(cond, a, b); an operand marked uniform is one value.
@@ -315,9 +303,12 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
   auto body = [&](char* const* ptrs, const int64_t* st, int64_t n, Accumulator* acc) {
     C* buf = scratch<C>(slots_);
     auto slot_buf = [&](int s) { return buf + static_cast<int64_t>(s) * kChunk<C>; };
-    std::vector<const C*> src(static_cast<size_t>(slots_));
-    std::vector<char> uniform(static_cast<size_t>(slots_), 0);
-    std::vector<char> written(n_out, 0);
+    // Per-slot state, per thread: this body runs once per row or run, which may be short.
+    thread_local std::vector<const C*> src;
+    thread_local std::vector<char> uniform, written;
+    src.assign(static_cast<size_t>(slots_), nullptr);
+    uniform.assign(static_cast<size_t>(slots_), 0);
+    written.assign(n_out, 0);
     for (const auto& [s, v] : constants_) {
       slot_buf(s)[0] = static_cast<C>(v);
       src[static_cast<size_t>(s)] = slot_buf(s);

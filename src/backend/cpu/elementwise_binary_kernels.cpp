@@ -53,19 +53,7 @@ C float_floor_div(C a, C b) {
 template <class T>
 void binary_bool_out(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   using C = compute_t<T>;
-  auto go = [&](auto f) { run_binary<bool, T>(op, 1.0, out, a, b, f); };
-  switch (op) {
-    case BinaryOp::Eq: return go([](C x, C y) { return x == y; });
-    case BinaryOp::Ne: return go([](C x, C y) { return x != y; });
-    case BinaryOp::Lt: return go([](C x, C y) { return x < y; });
-    case BinaryOp::Le: return go([](C x, C y) { return x <= y; });
-    case BinaryOp::Gt: return go([](C x, C y) { return x > y; });
-    case BinaryOp::Ge: return go([](C x, C y) { return x >= y; });
-    case BinaryOp::LogicalAnd: return go([](C x, C y) { return x != C(0) && y != C(0); });
-    case BinaryOp::LogicalOr: return go([](C x, C y) { return x != C(0) || y != C(0); });
-    case BinaryOp::LogicalXor: return go([](C x, C y) { return (x != C(0)) != (y != C(0)); });
-    default: break;
-  }
+  if (ew_detail::with_predicate<C>(op, [&](auto f) { run_binary<bool, T>(op, 1.0, out, a, b, f); })) return;
   throw NotImplementedError("[elementwise] binary op has no bool output");
 }
 

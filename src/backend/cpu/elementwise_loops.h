@@ -20,6 +20,26 @@ inline void widen(const BFloat16* s, float* d, int64_t n) { convert_bfloat16_to_
 inline void narrow(const float* s, Half* d, int64_t n) { convert_float_to_half(s, d, static_cast<size_t>(n)); }
 inline void narrow(const float* s, BFloat16* d, int64_t n) { convert_float_to_bfloat16(s, d, static_cast<size_t>(n)); }
 
+// The comparison and logical ops as functions of two compute values: calls go(f) with f(x, y) ->
+// bool and returns true, or returns false for another op. NaN compares as IEEE says (unequal to
+// everything). Shared by the bool-output kernels and compile's fused kernels.
+template <class C, class Go>
+bool with_predicate(ew::BinaryOp op, Go&& go) {
+  using ew::BinaryOp;
+  switch (op) {
+    case BinaryOp::Eq: go([](C x, C y) { return x == y; }); return true;
+    case BinaryOp::Ne: go([](C x, C y) { return x != y; }); return true;
+    case BinaryOp::Lt: go([](C x, C y) { return x < y; }); return true;
+    case BinaryOp::Le: go([](C x, C y) { return x <= y; }); return true;
+    case BinaryOp::Gt: go([](C x, C y) { return x > y; }); return true;
+    case BinaryOp::Ge: go([](C x, C y) { return x >= y; }); return true;
+    case BinaryOp::LogicalAnd: go([](C x, C y) { return x != C(0) && y != C(0); }); return true;
+    case BinaryOp::LogicalOr: go([](C x, C y) { return x != C(0) || y != C(0); }); return true;
+    case BinaryOp::LogicalXor: go([](C x, C y) { return (x != C(0)) != (y != C(0)); }); return true;
+    default: return false;
+  }
+}
+
 // out[i] = f(in[i]) in the compute type; TO is the output element type (T itself, or bool).
 template <class TO, class TI, class F>
 void run_unary(ew::UnaryOp op, const ew::UnaryParams& p, const Tensor& out, const Tensor& in, F f) {
