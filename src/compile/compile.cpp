@@ -50,8 +50,7 @@ struct Instr {
 
 struct Group {
   size_t first = 0, last = 0;  // the instructions [first, last]
-  Dims shape;
-  std::optional<compile_detail::FusedKernel> kernel;
+  compile_detail::FusedKernel kernel;
 };
 
 struct Program {
@@ -279,13 +278,13 @@ void plan_groups(Program& p) {
       ++j;
     }
     if (auto folded = fused_reduction(p, i, j)) {
-      p.groups.push_back({i, j + 1, shape, std::move(folded)});
+      p.groups.push_back({i, j + 1, std::move(*folded)});
       p.fused_ops += static_cast<int64_t>(j - i + 2);
       i = j + 2;
       continue;
     }
     if (kernel && j > i && run_outputs(p, i, j, j + 1).size() < j - i + 1) {
-      p.groups.push_back({i, j, shape, std::move(kernel)});
+      p.groups.push_back({i, j, std::move(*kernel)});
       p.fused_ops += static_cast<int64_t>(j - i + 1);
     }
     i = j + 1;
@@ -315,7 +314,7 @@ Tensors replay(const Program& p, const Tensors& xs, bool fuse) {
     if (p.constants[i].defined()) v[i] = p.constants[i];
   size_t g = 0;
   for (size_t k = 0; k < p.instrs.size(); ++k) {
-    if (fuse && g < p.groups.size() && p.groups[g].first == k && p.groups[g].kernel->run(v)) {
+    if (fuse && g < p.groups.size() && p.groups[g].first == k && p.groups[g].kernel.run(v)) {
       k = p.groups[g].last;
       ++g;
       continue;
@@ -427,7 +426,7 @@ std::string program_dot(const Program& p, bool traced) {
   for (size_t k = 0; k < instrs.size(); ++k) {
     if (!traced && g < p.groups.size() && p.groups[g].first == k) {
       const Group& grp = p.groups[g];
-      const std::vector<int>& written = grp.kernel->outputs();
+      const std::vector<int>& written = grp.kernel.outputs();
       os << "  subgraph cluster_" << g << " {\n  label=\"fused kernel " << g << "\"; style=dashed;\n";
       for (; k <= grp.last; ++k) {
         instr_node(k);
