@@ -6,7 +6,9 @@
 //   - the first call (trace, simplify, plan) and a cached call on a 1-element input.
 #include <benchmark/benchmark.h>
 
+#include "gelu_register_fused.h"
 #include "ricci/compile.h"
+#include "ricci/parallel.h"
 #include "ricci/ricci.h"
 
 namespace {
@@ -72,6 +74,22 @@ void BM_GeluCompiled2T(benchmark::State& s) { run(s, compile(gelu_tanh), big(), 
 void BM_CopyBandwidthFloor2T(benchmark::State& s) {
   run(s, [](const Tensors& in) { return Tensors{in[0].clone()}; }, big(), 2.0 * 4 * (1 << 24), 2);
 }
+// What generated code could reach: the same GELU with every value in registers (one output
+// allocation, the range split over the pool like the fused kernel's).
+TensorFn gelu_in_registers(int vectors_per_step) {
+  return [vectors_per_step](const Tensors& in) {
+    Tensor out = empty_like(in[0]);
+    const float* x = in[0].data_ptr<float>();
+    float* y = out.data_ptr<float>();
+    parallel_for(0, in[0].numel(), 1 << 15, [&](int64_t b, int64_t e) {
+      bench::gelu_register_fused(x + b, y + b, e - b, vectors_per_step);
+    });
+    return Tensors{out};
+  };
+}
+void BM_GeluRegisters(benchmark::State& s) { run(s, gelu_in_registers(1), big(), 2.0 * 4 * (1 << 24)); }
+void BM_GeluRegisters4(benchmark::State& s) { run(s, gelu_in_registers(4), big(), 2.0 * 4 * (1 << 24)); }
+void BM_GeluRegisters4_2T(benchmark::State& s) { run(s, gelu_in_registers(4), big(), 2.0 * 4 * (1 << 24), 2); }
 void BM_SoftmaxRowsEager(benchmark::State& s) { run(s, softmax_rows, big().view({4096, 4096}), 2.0 * 4 * (1 << 24)); }
 void BM_SoftmaxRowsCompiled(benchmark::State& s) {
   run(s, compile(softmax_rows), big().view({4096, 4096}), 2.0 * 4 * (1 << 24));
@@ -103,9 +121,12 @@ void BM_EagerCallTiny(benchmark::State& state) {
 BENCHMARK(BM_GeluEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluCompiled)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyBandwidthFloor)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluRegisters)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluRegisters4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluEager2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluCompiled2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyBandwidthFloor2T)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluRegisters4_2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Chain20Eager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Chain20Compiled)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_NormRowsEager)->Unit(benchmark::kMillisecond);

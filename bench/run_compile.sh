@@ -55,6 +55,15 @@ for case, stem, nbytes, floor in cases:
     if floor and floor in med:
         fields.append(f"vs_bandwidth_floor={c / med[floor]:.2f}")
     print(f"RESULT {case} {' '.join(fields)}")
+# The measuring stick for generated code (docs/compile.md, "Why an interpreter"): the same GELU
+# with every value in registers, one and four vectors per step.
+for case, n, e in (("gelu_16M_in_registers", "BM_GeluRegisters", "BM_GeluEager"),
+                   ("gelu_16M_in_registers_4_per_step", "BM_GeluRegisters4", "BM_GeluEager"),
+                   ("gelu_16M_in_registers_4_per_step_2threads", "BM_GeluRegisters4_2T", "BM_GeluEager2T")):
+    c = "BM_GeluCompiled2T" if "2threads" in case else "BM_GeluCompiled"
+    if n in med and e in med and c in med:
+        print(f"RESULT {case} ricci_registers={med[n]:.2f} ricci_compile={med[c]:.2f} ricci_eager={med[e]:.2f} "
+              f"unit=ms vs_eager={med[e] / med[n]:.2f} vs_compile={med[c] / med[n]:.2f}")
 for n, label in (("BM_FirstCallTrace", "first_call_trace"), ("BM_CachedCallTiny", "cached_call_1_element"),
                  ("BM_EagerCallTiny", "eager_call_1_element")):
     if n in med:

@@ -264,12 +264,59 @@ TEST(Compile, RandomOpsStayRandomAndValueReadsRunTheFunction) {
   const Tensor x = zeros({5});
   const Tensor r1 = noisy({x})[0], r2 = noisy({x})[0];
   EXPECT_FALSE(allclose(r1, r2));  // new numbers on each call
-  EXPECT_FALSE(compile_stats(noisy).traceable);
+  EXPECT_TRUE(compile_stats(noisy).traceable);  // the draw is a primitive of the program
+  // Drawn from the generator's state at the call, as f itself would.
+  manual_seed(7);
+  const Tensor eager = x + randn_like(x);
+  manual_seed(7);
+  EXPECT_TRUE(allclose(noisy({x})[0], eager, 0, 0));
   TensorFn reads = compile([](const Tensors& in) {
     return Tensors{in[0].sum().item<float>() > 0 ? in[0] * 2 : in[0] * -2};
   });
   EXPECT_TRUE(allclose(reads({ones({3})})[0], full({3}, 2.0f), 0, 0));
   EXPECT_TRUE(allclose(reads({-ones({3})})[0], full({3}, 2.0f), 0, 0));  // never a frozen branch
+}
+
+TEST(Compile, DropoutCompilesAndDrawsNewMasks) {
+  TensorFn f = compile([](const Tensors& in) {
+    return Tensors{gelu(F::dropout(in[0] * 2, 0.5, /*training=*/true) + 1)};
+  });
+  const Tensor x = ones({64, 64});
+  const Tensor a = f({x})[0], b = f({x})[0];
+  const CompileStats st = compile_stats(f);
+  EXPECT_TRUE(st.traceable);
+  EXPECT_EQ(st.traces, 1);
+  EXPECT_GE(st.fused_groups, 1);
+  EXPECT_FALSE(allclose(a, b));  // a new mask each call
+  // Every value is gelu(1) (dropped) or gelu(2 * 2 + 1) (kept, scaled by 1 / (1 - p)).
+  const Tensor dropped = gelu(ones({})), kept = gelu(full({}, 5.0f));
+  const Tensor is_dropped = isclose(a, dropped.expand({64, 64})), is_kept = isclose(a, kept.expand({64, 64}));
+  EXPECT_TRUE((is_dropped | is_kept).all().item<bool>());
+  const double share = is_kept.to(float32).mean().item<double>();
+  EXPECT_GT(share, 0.4);
+  EXPECT_LT(share, 0.6);
+}
+
+TEST(Compile, TwoEqualDrawsAreNotMerged) {
+  TensorFn f = compile([](const Tensors& in) { return Tensors{rand_like(in[0]) - rand_like(in[0])}; });
+  const Tensor d = f({zeros({100})})[0];
+  EXPECT_TRUE(compile_stats(f).traceable);
+  EXPECT_GT(d.abs().max().item<float>(), 0.0f);  // two draws, not one subtracted from itself
+  TensorFn g = compile([](const Tensors& in) {
+    return Tensors{bernoulli(in[0].shape(), 0.5) + randint(0, 10, in[0].shape(), float32) + randn(in[0].shape())};
+  });
+  EXPECT_TRUE(allclose(g({zeros({3})})[0].isfinite().to(float32), ones({3})));
+  EXPECT_TRUE(compile_stats(g).traceable);
+}
+
+TEST(Compile, DrawsUnderVmapStayPerExample) {
+  // vmap's trace refuses draws (each example draws its own numbers), also inside compile.
+  TensorFn f = [](const Tensors& in) { return Tensors{in[0] + randn_like(in[0])}; };
+  const Tensor X = zeros({4, 8});
+  for (const TensorFn& h : {vmap(f), compile(vmap(f))}) {
+    const Tensor r = h({X})[0];
+    EXPECT_FALSE(allclose(r[0], r[1]));
+  }
 }
 
 TEST(Compile, CapturedTensorsAreReadEachCall) {
@@ -288,6 +335,7 @@ TEST(Compile, ComposesWithTransforms) {
   EXPECT_TRUE(allclose(grad(compile(f))({x})[0], want, 1e-12, 1e-12));
   TensorFn compiled_grad = compile(grad(f));
   EXPECT_TRUE(allclose(compiled_grad({x})[0], want, 1e-12, 1e-12));
+  EXPECT_FALSE(compile_stats(compiled_grad).traceable);  // docs/compile.md: runs uncompiled
 
   TensorFn g = [](const Tensors& in) { return Tensors{in[0].exp() * 2}; };
   const Tensor X = from_vector(std::vector<double>{1, 2, 3, 4}, {2, 2}, float64);

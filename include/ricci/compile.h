@@ -10,11 +10,13 @@
 //       return Tensors{0.5 * x * (1 + ((x + 0.044715 * x.pow(3)) * 0.7978845608).tanh())};
 //     });
 //
-// f must be a function of its inputs (captured tensors are constants). When f cannot be traced —
-// it reads a value of an input (item(), a boolean mask), draws random numbers, or takes a gradient
-// inside — the compiled function simply runs f every call: random ops stay random, values are
+// f must be a function of its inputs (captured tensors are constants). Random draws (rand, randn,
+// randint, bernoulli, hence dropout) are part of the program: every call draws new numbers from the
+// generator, as f would. When f cannot be traced — it reads a value of an input (item(), a boolean
+// mask) or takes a gradient inside — the compiled function simply runs f every call: values are
 // never frozen into a trace. Compiled functions compose with grad, value_and_grad, vjp, jvp and
-// vmap in either order (with a gradient needed the program runs op by op, unfused). In lazy mode
+// vmap in either order: grad(compile(f)) runs the program op by op, unfused; compile(grad(f))
+// takes a gradient inside, so it runs uncompiled, as above. In lazy mode
 // a call records the whole program as one pending primitive, fused when evaluated.
 // docs/compile.md explains the pieces.
 #include <string>

@@ -84,7 +84,7 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
   for (size_t i = 0; i < xs.size(); ++i) new_value(xs[i].defined() ? Dims(xs[i].shape()) : Dims(), xs[i].defined() ? xs[i].dtype() : DType::Float32);
   {
     LazyGuard lazy;
-    lazy::detail::Tracing tracing;
+    lazy::detail::Tracing tracing(/*record_draws=*/true);
     for (size_t i = 0; i < xs.size(); ++i) {
       if (!xs[i].defined()) continue;
       ph[i] = lazy::trace_placeholder(xs[i].shape(), xs[i].dtype(), xs[i].device());

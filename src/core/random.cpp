@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -15,6 +16,7 @@
 
 #include "core/tensor_internal.h"
 #include "lazy/lazy_detail.h"
+#include "lazy/record.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/parallel.h"
@@ -253,14 +255,57 @@ void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
 GeneratorState get_rng_state() { return default_generator().get_state(); }
 void set_rng_state(const GeneratorState& state) { default_generator().set_state(state); }
 
+// ---- draws inside a compiled trace -----------------------------------------------------------------------
+//
+// Note [Random draws in a compiled program]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A random factory called while compile() traces f records a primitive instead of drawing: each
+// replay of the program draws new numbers from the generator's state at that moment, as calling f
+// would, so nothing random is frozen into a trace and a model with dropout still compiles (MLX
+// keeps the random state as an implicit input of the compiled function for the same reason).
+// Every draw is a primitive of its own — a unique id among its parameters — so that two
+// equal-looking draws are never merged as common subexpressions. Recorded: rand, randn, randint
+// and bernoulli(shape, p) (dropout) of a CPU tensor that needs no gradient. Every other draw, and
+// every draw inside vmap's trace (each example must draw its own numbers), ends the trace: f then
+// runs uncompiled (Generator::reserve).
+namespace {
+
+uint64_t next_draw_id() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+bool records_draw(const TensorOptions& options) {
+  const lazy::detail::ThreadState& st = lazy::detail::tl_state;
+  return st.tracing != 0 && st.trace_draws && !st.meta && lazy::recording() && options.device.is_cpu() &&
+         !options.requires_grad;
+}
+
+// The primitive's eval: while shapes are inferred only the empty result, else the draw itself.
+template <class Draw>
+Tensor draw_or_shape(const Dims& shape, DType dtype, Draw draw) {
+  if (lazy::detail::in_meta()) return empty_tensor(shape, dtype, kCPU, "random draw");
+  return draw();
+}
+
+}  // namespace
+
 // ---- factories ----------------------------------------------------------------------------------------
 Tensor rand(IntArrayRef shape, TensorOptions options, Generator* gen) {
+  if (records_draw(options)) [[unlikely]]
+    return lazy::record1("rand", [](const Tensors&, const Dims& s, DType d, Generator* g, uint64_t) {
+      return draw_or_shape(s, d, [&] { return rand(s, TensorOptions(d), g); });
+    }, {}, Dims(shape), float_dtype(options, "rand"), gen, next_draw_id());
   Tensor out = empty_tensor(shape, float_dtype(options, "rand"), kCPU, "rand");
   fill_uniform(out, 0.0, 1.0, gen);
   return finish(out, options);
 }
 
 Tensor randn(IntArrayRef shape, TensorOptions options, Generator* gen) {
+  if (records_draw(options)) [[unlikely]]
+    return lazy::record1("randn", [](const Tensors&, const Dims& s, DType d, Generator* g, uint64_t) {
+      return draw_or_shape(s, d, [&] { return randn(s, TensorOptions(d), g); });
+    }, {}, Dims(shape), float_dtype(options, "randn"), gen, next_draw_id());
   Tensor out = empty_tensor(shape, float_dtype(options, "randn"), kCPU, "randn");
   fill_normal(out, 0.0, 1.0, gen);
   return finish(out, options);
@@ -284,6 +329,11 @@ Tensor randint(int64_t low, int64_t high, IntArrayRef shape, TensorOptions optio
   RICCI_CHECK(low < high, ValueError, "[randint] random_ expects 'from' to be less than 'to', but got from=", low,
               " >= to=", high);
   const DType dtype = options.dtype_or(int64);
+  if (records_draw(options)) [[unlikely]]
+    return lazy::record1("randint", [](const Tensors&, int64_t lo, int64_t hi, const Dims& s, DType d, Generator* g,
+                                       uint64_t) {
+      return draw_or_shape(s, d, [&] { return randint(lo, hi, s, TensorOptions(d), g); });
+    }, {}, low, high, Dims(shape), dtype, gen, next_draw_id());
   Tensor out = empty_tensor(shape, dtype, kCPU, "randint");
   const int64_t n = out.numel();
   // Unsigned arithmetic: high - low may exceed int64's range (low = INT64_MIN, high > 0).
@@ -366,6 +416,10 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
 Tensor bernoulli(IntArrayRef shape, double p, TensorOptions options, Generator* gen) {
   RICCI_CHECK(p >= 0.0 && p <= 1.0, ValueError, "[bernoulli] expects 0 <= p <= 1, but got p=", p);
   const DType dtype = options.dtype_or(float32);
+  if (records_draw(options)) [[unlikely]]
+    return lazy::record1("bernoulli", [](const Tensors&, const Dims& s, double q, DType d, Generator* g, uint64_t) {
+      return draw_or_shape(s, d, [&] { return bernoulli(s, q, TensorOptions(d), g); });
+    }, {}, Dims(shape), p, dtype, gen, next_draw_id());
   Tensor out = empty_tensor(shape, dtype, kCPU, "bernoulli");
   const int64_t n = out.numel();
   RICCI_DISPATCH_ALL(dtype, "bernoulli", [&]<class T>() {

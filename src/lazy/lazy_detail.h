@@ -21,6 +21,7 @@ struct ThreadState {
   int lazy = -1;        // -1: the process default; 0 or 1: a LazyGuard's
   int suspended = 0;    // > 0: inferring shapes or evaluating: never record
   int tracing = 0;      // > 0: a transform is tracing f on placeholders (vmap)
+  bool trace_draws = false;  // the trace records random draws as primitives (compile), else refuses them
   bool meta = false;    // inferring shapes: no bytes exist, kernels do nothing
 };
 extern thread_local constinit ThreadState tl_state __attribute__((tls_model("initial-exec")));
@@ -65,13 +66,25 @@ class Suspend {
   Suspend& operator=(const Suspend&) = delete;
 };
 
-// Records f's ops as a trace: reading a placeholder's value throws TraceFailed.
+// Records f's ops as a trace: reading a placeholder's value throws TraceFailed. With
+// `record_draws`, random factories record a primitive that draws when the trace is replayed
+// (compile: Note [Random draws in a compiled program], random.cpp); without, a draw throws
+// TraceFailed (vmap: each example must draw its own numbers).
 class Tracing {
  public:
-  Tracing() { ++tl_state.tracing; }
-  ~Tracing() { --tl_state.tracing; }
+  explicit Tracing(bool record_draws = false) : prev_draws_(tl_state.trace_draws) {
+    ++tl_state.tracing;
+    tl_state.trace_draws = record_draws;
+  }
+  ~Tracing() {
+    --tl_state.tracing;
+    tl_state.trace_draws = prev_draws_;
+  }
   Tracing(const Tracing&) = delete;
   Tracing& operator=(const Tracing&) = delete;
+
+ private:
+  bool prev_draws_;
 };
 
 }  // namespace ricci::lazy::detail
