@@ -104,11 +104,6 @@ class SavedTensor {
 
 struct VjpArgs;
 using VjpFn = std::function<Tensors(const VjpArgs&)>;
-// Room for forward mode and batching; the rules come with the transforms.
-using JvpFn = std::function<Tensors(const Tensors& primals, const Tensors& tangents)>;
-// Batching rule: inputs with their batched axis (-1: not batched) in, outputs and their batched
-// axes out.
-using VmapFn = std::function<std::pair<Tensors, std::vector<int64_t>>(const Tensors& inputs, const std::vector<int64_t>& axes)>;
 
 // Shape, dtype and device of one output, so a missing gradient can be made as zeros.
 struct OutputMeta {
@@ -150,8 +145,6 @@ class Node : public std::enable_shared_from_this<Node> {
   void add_next_edge(Edge e) { next_edges_.push_back(std::move(e)); }
   void add_output(const Tensor& t) { outputs_.push_back({t.impl().sizes, t.dtype(), t.device()}); }
   void save(const Tensor& t, bool is_output = false) { saved_.emplace_back(t, is_output); }
-  JvpFn jvp;    // optional forward-mode rule
-  VmapFn vmap;  // optional batching rule
 
  protected:
   const char* name_;
