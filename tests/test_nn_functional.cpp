@@ -116,6 +116,41 @@ TEST(NnSoftmax, StableAtLargeMagnitudes) {
   EXPECT_TENSOR_CLOSE(F::softmax(big, 1), full({2, 100}, 0.01, float32));
 }
 
+// Note [Softmax rows with -inf] (nn_hwy.cpp): causally masked rows (-inf after the diagonal) take
+// the vector path; their values are those of the row without the masked entries (exp(-inf) = 0,
+// log_softmax -inf), for rows of 64 (whole vectors) and 13 (a scalar tail), float32 and float64.
+// A row of -inf only is NaN, as PyTorch.
+TEST(NnSoftmax, MaskedRowsWithMinusInfinity) {
+  const double ninf = -std::numeric_limits<double>::infinity();
+  for (DType dt : {float32, float64}) {
+    for (int64_t n : {64, 13}) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " n=" + std::to_string(n));
+      Generator gen(3);
+      const Tensor x = randn({n, n}, TensorOptions(dt), &gen) * 3;
+      const Tensor future = triu(ones({n, n}, bool_), 1);
+      const Tensor masked = x.masked_fill(future, ninf);
+      const Tensor s = F::softmax(masked, 1), ls = F::log_softmax(masked, 1);
+      for (int64_t i = 0; i < n; ++i) {
+        const Tensor live = x.select(0, i).slice(0, 0, i + 1);
+        EXPECT_TENSOR_CLOSE(s.select(0, i).slice(0, 0, i + 1), F::softmax(live, 0), 1e-6, 1e-7);
+        EXPECT_TENSOR_CLOSE(ls.select(0, i).slice(0, 0, i + 1), F::log_softmax(live, 0), 1e-6, 1e-6);
+        if (i + 1 < n) {
+          EXPECT_TENSOR_EQ(s.select(0, i).slice(0, i + 1, n), zeros({n - i - 1}, dt));
+          EXPECT_TENSOR_EQ(ls.select(0, i).slice(0, i + 1, n), full({n - i - 1}, ninf, dt));
+        }
+      }
+      // The gradient of a masked entry is 0, the others as without the mask.
+      Tensor xl = masked.detach().requires_grad_();
+      const Tensor g = randn({n, n}, TensorOptions(dt), &gen);
+      (F::softmax(xl, 1) * g).sum().backward();
+      EXPECT_TENSOR_EQ(where(future, xl.grad(), 0.0), zeros({n, n}, dt));
+      const Tensor all_masked = full({2, n}, ninf, dt);
+      for (double v : values(F::softmax(all_masked, 1))) EXPECT_TRUE(std::isnan(v));
+      for (double v : values(F::log_softmax(all_masked, 1))) EXPECT_TRUE(std::isnan(v));
+    }
+  }
+}
+
 TEST(NnSoftmax, NaNAndInfinityFollowPyTorch) {
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   for (int64_t n : {3, 40}) {
