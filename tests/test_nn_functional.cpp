@@ -385,6 +385,37 @@ TEST(NnDropout, GradientIsTheMask) {
   for (size_t i = 0; i < yv.size(); ++i) EXPECT_NEAR(gv[i], yv[i] == 0 && xv[i] != 0 ? 0.0 : 2.0, 1e-12);
 }
 
+// The float32 CPU mask is made in one vectorised pass (src/backend/cpu/dropout_hwy.cpp): the same
+// values, from the same draws, as bernoulli(keep) * scale, and the generator ends where bernoulli
+// leaves it; lengths below one vector, odd, and over several parallel chunks; keep probabilities
+// near 0, the usual ones, within 2^-53 of 1 and 1 itself (p = 1e-300); the default generator; a
+// float64 input (the composed path) for comparison of the draws.
+TEST(NnDropout, FusedMaskMatchesBernoulli) {
+  for (int64_t n : {1, 7, 17, 1001, 100003}) {
+    for (double p : {0.1, 0.5, 0.999, 1e-16, 1e-300}) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " p=" + std::to_string(p));
+      Generator g1(1234 + n), g2(1234 + n);
+      const Tensor x = randn({n}, TensorOptions(float32), &g1);
+      (void)randn({n}, TensorOptions(float32), &g2);
+      const Tensor y = F::dropout(x, p, true, &g1);
+      const Tensor keep = bernoulli({n}, 1.0 - p, TensorOptions(float32), &g2);
+      EXPECT_TENSOR_EQ(y, x * (keep * (1.0 / (1.0 - p))));
+      EXPECT_TENSOR_EQ(randn({3}, TensorOptions(float32), &g1), randn({3}, TensorOptions(float32), &g2));
+      // float64 takes the composed path: the same elements dropped.
+      Generator g3(99), g4(99);
+      const Tensor y32 = F::dropout(ones({n}, float32), p, true, &g3);
+      const Tensor y64 = F::dropout(ones({n}, float64), p, true, &g4);
+      EXPECT_TENSOR_EQ(y32 == 0, y64 == 0);
+    }
+  }
+  // A 2-D input and the default generator.
+  manual_seed(11);
+  const Tensor x = ones({33, 65});
+  const Tensor y = F::dropout(x, 0.2);
+  manual_seed(11);
+  EXPECT_TENSOR_EQ(y, x * (bernoulli({33, 65}, 0.8, TensorOptions(float32)) * 1.25));
+}
+
 TEST(NnDropout, Errors) {
   EXPECT_THROW_MSG(F::dropout(ones({3}), 1.5), ValueError,
                    "[dropout] dropout probability has to be between 0 and 1, but got 1.5");

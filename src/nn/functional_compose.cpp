@@ -3,6 +3,10 @@
 #include <cmath>
 #include <limits>
 
+#include "backend/cpu/nn_kernels.h"
+#include "backend/kernel_table.h"
+#include "core/tensor_internal.h"
+#include "lazy/lazy_detail.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/nn/functional.h"
@@ -29,8 +33,21 @@ Tensor dropout(const Tensor& input, double p, bool training, Generator* gen) {
   RICCI_CHECK(input.is_floating_point(), DTypeError, "[dropout] expected a floating point input, but got ", input.dtype());
   // p = 1: input * 0 keeps NaN and the graph, as PyTorch does.
   if (p == 1.0) return input * zeros({}, TensorOptions(input.dtype(), input.device()));
-  Tensor keep = bernoulli(input.shape(), 1.0 - p, TensorOptions(input.dtype(), input.device()), gen);
-  return input * (keep * (1.0 / (1.0 - p)));
+  const double keep_p = 1.0 - p, scale = 1.0 / (1.0 - p);
+  // The mask in one pass where a kernel makes it (float32 on the CPU: dropout_hwy.cpp), the same
+  // values from the same draws as the composed form below.
+  static const auto mask_id = kernels::op_id("nn_dropout_mask");
+  const kernels::AnyKernel mask_kernel = kernels::kernel_table().find(mask_id, input.device().type, input.dtype());
+  if (mask_kernel && !lazy::detail::recording() && lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta()) {
+    Generator& g = gen ? *gen : default_generator();
+    const int64_t n = input.numel();
+    const uint64_t offset = g.reserve(static_cast<uint64_t>(n / 2 + n % 2));  // bernoulli's: one block per 2
+    Tensor mask = empty_tensor(input.shape(), input.dtype(), input.device());
+    reinterpret_cast<nnk::DropoutMaskKernel>(mask_kernel)(mask, g.initial_seed(), offset, keep_p, scale);
+    return input * mask;
+  }
+  Tensor keep = bernoulli(input.shape(), keep_p, TensorOptions(input.dtype(), input.device()), gen);
+  return input * (keep * scale);
 }
 
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {

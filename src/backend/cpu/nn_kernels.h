@@ -39,6 +39,10 @@ using NllScatterKernel = void (*)(const Tensor& dx, const Tensor& g, const Tenso
 // dx = g * gelu'(x), gelu with approximate="none" (Note [Fused GELU backward], nn_hwy.cpp); all
 // three contiguous, of one shape and dtype.
 using GeluBackwardKernel = void (*)(const Tensor& dx, const Tensor& g, const Tensor& x);
+// out (contiguous, fresh) = scale where bernoulli(keep) keeps the element, else 0: the values of
+// bernoulli(out.shape(), keep, out.dtype()) * scale drawn from the Philox stream (seed, offset)
+// that bernoulli would have reserved (Note [Philox streams], src/core/random.cpp). 0 < keep <= 1.
+using DropoutMaskKernel = void (*)(const Tensor& out, uint64_t seed, uint64_t offset, double keep, double scale);
 
 }  // namespace ricci::nnk
 
