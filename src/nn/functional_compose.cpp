@@ -145,17 +145,33 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   RICCI_CHECK(q.is_floating_point(), DTypeError, "[", op, "] expected floating point query, key and value, got ",
               q.dtype());
   const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
-  Tensor scores = q.matmul(k.mT()) * s;
   const double ninf = -std::numeric_limits<double>::infinity();
+  const Tensor qk = q.matmul(k.mT());
+  Tensor scores;
   if (is_causal) {
     // Top-left aligned, as PyTorch: query i attends to keys j <= i.
     const int64_t L = q.size(-2), S = k.size(-2);
-    Tensor future = empty({L, S}, bool_);
-    bool* m = future.data_ptr<bool>();
-    for (int64_t i = 0; i < L; ++i)
-      for (int64_t j = 0; j < S; ++j) m[i * S + j] = j > i;
-    scores = scores.masked_fill(future.to(q.device()), ninf);
+    const DType t = qk.dtype();
+    if (t == float32 || t == float64) {
+      // bias + s * qk, the bias 0 or -inf, as PyTorch's math attention adds its causal bias: for
+      // finite scores (qk * s).masked_fill(future, -inf) bit for bit in float32 and float64
+      // (0 + x = x, -inf + x = -inf), in one pass instead of two, and its backward is one multiply
+      // by s where masked_fill's added a where() (two passes of a GPT step's attention). A NaN or
+      // inf score in a masked place gives NaN, as in PyTorch's math attention.
+      Tensor bias = zeros({L, S}, TensorOptions(float64));
+      double* b = bias.data_ptr<double>();
+      for (int64_t i = 0; i < L; ++i)
+        for (int64_t j = i + 1; j < S; ++j) b[i * S + j] = ninf;
+      scores = add(bias.to(t).to(q.device()), qk, s);
+    } else {
+      Tensor future = empty({L, S}, bool_);
+      bool* m = future.data_ptr<bool>();
+      for (int64_t i = 0; i < L; ++i)
+        for (int64_t j = 0; j < S; ++j) m[i * S + j] = j > i;
+      scores = (qk * s).masked_fill(future.to(q.device()), ninf);
+    }
   } else if (attn_mask.defined()) {
+    scores = qk * s;
     if (attn_mask.dtype() == bool_) scores = scores.masked_fill(attn_mask.logical_not(), ninf);
     else scores = scores + attn_mask;
     // A query row the mask hides completely (every score -inf) attends to nothing: PyTorch gives 0
@@ -164,6 +180,8 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     const int64_t last[1] = {-1};
     const Tensor hidden = all(scores.detach() == ninf, last, /*keepdim=*/true);
     return where(hidden, 0.0, softmax(where(hidden, 0.0, scores), -1)).matmul(v);
+  } else {
+    scores = qk * s;
   }
   return softmax(scores, -1).matmul(v);
 }
