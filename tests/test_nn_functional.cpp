@@ -492,6 +492,33 @@ TEST(NnLinear, GradientsAndErrors) {
                    "[linear] bias of shape [3] does not match out_features = 4");
 }
 
+// The bias is added in place into the product (a fresh tensor): the values and gradients of
+// x @ w^T + b bit for bit, second derivatives included; a float64 bias with float32 operands still
+// promotes as `+` does.
+TEST(NnLinear, InPlaceBiasEqualsAdd) {
+  Generator gen(2);
+  for (DType dt : {float32, float64}) {
+    const Tensor x0 = randn({4, 6, 16}, TensorOptions(dt), &gen), w0 = randn({9, 16}, TensorOptions(dt), &gen);
+    const Tensor b0 = randn({9}, TensorOptions(dt), &gen), g = randn({4, 6, 9}, TensorOptions(dt), &gen);
+    Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+    const Tensor y = F::linear(x, w, b);
+    const Tensors gy = autograd::grad({y}, {x, w, b}, {g}, true, true);
+    Tensor x2 = x0.clone().requires_grad_(), w2 = w0.clone().requires_grad_(), b2 = b0.clone().requires_grad_();
+    const Tensor ref = x2.matmul(w2.t()) + b2;
+    const Tensors gr = autograd::grad({ref}, {x2, w2, b2}, {g}, true, true);
+    EXPECT_TENSOR_EQ(y, ref);
+    for (size_t i = 0; i < 3; ++i) EXPECT_TENSOR_EQ(gy[i], gr[i]);
+    // Second order: d/dw of sum(dL/dx).
+    EXPECT_TENSOR_EQ(autograd::grad({gy[0].sum()}, {w})[0], autograd::grad({gr[0].sum()}, {w2})[0]);
+    // Inference (no graph) gives the same values.
+    NoGradGuard ng;
+    EXPECT_TENSOR_EQ(F::linear(x0, w0, b0), ref.detach());
+  }
+  const Tensor y = F::linear(ones({2, 3}, float32), ones({4, 3}, float32), full({4}, 0.5, float64));
+  EXPECT_EQ(y.dtype(), float64);
+  EXPECT_TENSOR_EQ(y, full({2, 4}, 3.5, float64));
+}
+
 // ---- losses ----------------------------------------------------------------------------------------
 
 Tensor ce_logits() {
