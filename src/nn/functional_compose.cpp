@@ -65,14 +65,6 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   const int64_t out_f = weight.dim() == 2 ? weight.size(0) : 1;
   RICCI_CHECK(bias.numel() == out_f && bias.dim() <= 1, ShapeError, "[linear] bias of shape ", shape_str(bias.shape()),
               " does not match out_features = ", out_f, " of weight ", shape_str(weight.shape()));
-  // The product is a fresh tensor that no node saved (matmul saves its operands): the bias goes
-  // into it in place, the same values and gradients as out + bias without a second (tokens, out)
-  // buffer to write (a GPT step's 8 biased linears). Where `+` would promote, or under lazy
-  // recording and tracing, the out-of-place form.
-  if (weight.dim() == 2 && input.dim() >= 2 && bias.dtype() == out.dtype() && bias.device() == out.device() &&
-      out.is_contiguous() && !lazy::detail::recording() && lazy::detail::tl_state.tracing == 0 &&
-      !lazy::detail::in_meta())
-    return out.add_(bias);
   return out + bias;
 }
 
