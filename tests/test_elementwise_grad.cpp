@@ -1,6 +1,8 @@
 // Gradients of the elementwise ops: float64 finite-difference checks (broadcast inputs included),
 // zero gradients of the piecewise-constant ops, and in-place forms.
 #include <cmath>
+#include <limits>
+#include <numbers>
 
 #include "test_util.h"
 
@@ -171,4 +173,44 @@ TEST(ElementwiseGrad, InplaceAfterSavedResultIsCaught) {
 TEST(ElementwiseGrad, InplaceOnLeafRequiringGradThrows) {
   Tensor x = ones({2}).requires_grad_();
   EXPECT_THROW(x.add_(1), Error);
+}
+
+// Note [Fused GELU backward]: a plain backward of gelu runs one kernel; its gradient must be the
+// composed form's (what create_graph runs) bit for bit (on x86; Rounded() in nn_hwy.cpp), on typical values, the tails where erf
+// and exp leave their vector ranges (|x| > 13, 1e31), and NaN / inf; float32 and float64; a
+// length that is not a multiple of the vector width; a transposed (non-contiguous) input, which
+// takes the composed path.
+TEST(ElementwiseGrad, GeluBackwardFusedEqualsComposed) {
+  for (DType dt : {float32, float64}) {
+    SCOPED_TRACE(dtype_name(dt));
+    Generator gen(7);
+    const int64_t n = 4099;
+    Tensor xv = (randn({n}, TensorOptions(float64), &gen) * 4).contiguous();
+    const double special[] = {0.0, -0.0, 13.5, -13.5, 20, -20, 1e31, -1e31, 6e-39, -3.2,
+                              std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+                              -std::numeric_limits<double>::infinity()};
+    for (size_t i = 0; i < std::size(special); ++i) xv.select(0, static_cast<int64_t>(40 * i + 3)).fill_(special[i]);
+    const Tensor g = randn({n}, TensorOptions(float64), &gen).to(dt);
+    Tensor x = xv.to(dt).requires_grad_();
+    const Tensor y = gelu(x);
+    const Tensor fused = autograd::grad({y}, {x}, {g}, /*retain_graph=*/true)[0];
+    const Tensor composed = autograd::grad({y}, {x}, {g}, /*retain_graph=*/true, /*create_graph=*/true)[0].detach();
+#if defined(__x86_64__) || defined(__i386__)
+    EXPECT_TENSOR_EQ(fused, composed);
+#else
+    EXPECT_TENSOR_CLOSE(fused, composed, 1e-6, 1e-30);
+#endif
+    // Against float64 math on the typical values (the tails lose relative accuracy in both forms).
+    const Tensor xd = xv.to(float64);
+    const Tensor ref = g.to(float64) * (0.5 * (1 + erf(xd / std::sqrt(2.0))) + xd * exp(-0.5 * xd * xd) / std::sqrt(2 * std::numbers::pi));
+    const Tensor typical = abs(xd) < 6;
+    EXPECT_TENSOR_CLOSE(where(typical, fused.to(float64), 0.0), where(typical, ref, 0.0), dt == float32 ? 1e-5 : 1e-14,
+                        dt == float32 ? 1e-6 : 1e-15);
+    // A broadcast, transposed input and gradient take the composed path (whose strided loops
+    // round erf differently from the contiguous ones): the plain backward equals create_graph's.
+    Tensor x2 = xv.to(dt).requires_grad_();
+    const Tensor y2 = gelu(x2.expand({2, n}).t());
+    const Tensor g2 = g.expand({2, n}).t();
+    EXPECT_TENSOR_EQ(autograd::grad({y2}, {x2}, {g2}, true)[0], autograd::grad({y2}, {x2}, {g2}, true, true)[0].detach());
+  }
 }

@@ -116,6 +116,41 @@ TEST(NnSoftmax, StableAtLargeMagnitudes) {
   EXPECT_TENSOR_CLOSE(F::softmax(big, 1), full({2, 100}, 0.01, float32));
 }
 
+// Note [Softmax rows with -inf] (nn_hwy.cpp): causally masked rows (-inf after the diagonal) take
+// the vector path; their values are those of the row without the masked entries (exp(-inf) = 0,
+// log_softmax -inf), for rows of 64 (whole vectors) and 13 (a scalar tail), float32 and float64.
+// A row of -inf only is NaN, as PyTorch.
+TEST(NnSoftmax, MaskedRowsWithMinusInfinity) {
+  const double ninf = -std::numeric_limits<double>::infinity();
+  for (DType dt : {float32, float64}) {
+    for (int64_t n : {64, 13}) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " n=" + std::to_string(n));
+      Generator gen(3);
+      const Tensor x = randn({n, n}, TensorOptions(dt), &gen) * 3;
+      const Tensor future = triu(ones({n, n}, bool_), 1);
+      const Tensor masked = x.masked_fill(future, ninf);
+      const Tensor s = F::softmax(masked, 1), ls = F::log_softmax(masked, 1);
+      for (int64_t i = 0; i < n; ++i) {
+        const Tensor live = x.select(0, i).slice(0, 0, i + 1);
+        EXPECT_TENSOR_CLOSE(s.select(0, i).slice(0, 0, i + 1), F::softmax(live, 0), 1e-6, 1e-7);
+        EXPECT_TENSOR_CLOSE(ls.select(0, i).slice(0, 0, i + 1), F::log_softmax(live, 0), 1e-6, 1e-6);
+        if (i + 1 < n) {
+          EXPECT_TENSOR_EQ(s.select(0, i).slice(0, i + 1, n), zeros({n - i - 1}, dt));
+          EXPECT_TENSOR_EQ(ls.select(0, i).slice(0, i + 1, n), full({n - i - 1}, ninf, dt));
+        }
+      }
+      // The gradient of a masked entry is 0, the others as without the mask.
+      Tensor xl = masked.detach().requires_grad_();
+      const Tensor g = randn({n, n}, TensorOptions(dt), &gen);
+      (F::softmax(xl, 1) * g).sum().backward();
+      EXPECT_TENSOR_EQ(where(future, xl.grad(), 0.0), zeros({n, n}, dt));
+      const Tensor all_masked = full({2, n}, ninf, dt);
+      for (double v : values(F::softmax(all_masked, 1))) EXPECT_TRUE(std::isnan(v));
+      for (double v : values(F::log_softmax(all_masked, 1))) EXPECT_TRUE(std::isnan(v));
+    }
+  }
+}
+
 TEST(NnSoftmax, NaNAndInfinityFollowPyTorch) {
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   for (int64_t n : {3, 40}) {
@@ -350,6 +385,37 @@ TEST(NnDropout, GradientIsTheMask) {
   for (size_t i = 0; i < yv.size(); ++i) EXPECT_NEAR(gv[i], yv[i] == 0 && xv[i] != 0 ? 0.0 : 2.0, 1e-12);
 }
 
+// The float32 CPU mask is made in one vectorised pass (src/backend/cpu/dropout_hwy.cpp): the same
+// values, from the same draws, as bernoulli(keep) * scale, and the generator ends where bernoulli
+// leaves it; lengths below one vector, odd, and over several parallel chunks; keep probabilities
+// near 0, the usual ones, within 2^-53 of 1 and 1 itself (p = 1e-300); the default generator; a
+// float64 input (the composed path) for comparison of the draws.
+TEST(NnDropout, FusedMaskMatchesBernoulli) {
+  for (int64_t n : {1, 7, 17, 1001, 100003}) {
+    for (double p : {0.1, 0.5, 0.999, 1e-16, 1e-300}) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " p=" + std::to_string(p));
+      Generator g1(1234 + n), g2(1234 + n);
+      const Tensor x = randn({n}, TensorOptions(float32), &g1);
+      (void)randn({n}, TensorOptions(float32), &g2);
+      const Tensor y = F::dropout(x, p, true, &g1);
+      const Tensor keep = bernoulli({n}, 1.0 - p, TensorOptions(float32), &g2);
+      EXPECT_TENSOR_EQ(y, x * (keep * (1.0 / (1.0 - p))));
+      EXPECT_TENSOR_EQ(randn({3}, TensorOptions(float32), &g1), randn({3}, TensorOptions(float32), &g2));
+      // float64 takes the composed path: the same elements dropped.
+      Generator g3(99), g4(99);
+      const Tensor y32 = F::dropout(ones({n}, float32), p, true, &g3);
+      const Tensor y64 = F::dropout(ones({n}, float64), p, true, &g4);
+      EXPECT_TENSOR_EQ(y32 == 0, y64 == 0);
+    }
+  }
+  // A 2-D input and the default generator.
+  manual_seed(11);
+  const Tensor x = ones({33, 65});
+  const Tensor y = F::dropout(x, 0.2);
+  manual_seed(11);
+  EXPECT_TENSOR_EQ(y, x * (bernoulli({33, 65}, 0.8, TensorOptions(float32)) * 1.25));
+}
+
 TEST(NnDropout, Errors) {
   EXPECT_THROW_MSG(F::dropout(ones({3}), 1.5), ValueError,
                    "[dropout] dropout probability has to be between 0 and 1, but got 1.5");
@@ -424,6 +490,34 @@ TEST(NnLinear, GradientsAndErrors) {
                    "[linear] input of shape [2, 3] has 3 features but weight of shape [4, 5] expects in_features = 5");
   EXPECT_THROW_MSG(F::linear(zeros({2, 5}), zeros({4, 5}), zeros({3})), ShapeError,
                    "[linear] bias of shape [3] does not match out_features = 4");
+}
+
+// linear is x @ w^T + b bit for bit, gradients and second derivatives included (a bias added in
+// place into the product would keep the values but made the GPT step slower: the split views of
+// an in-place-modified tensor take the slow view-backward path); a float64 bias with float32
+// operands promotes as `+` does.
+TEST(NnLinear, EqualsMatmulPlusBias) {
+  Generator gen(2);
+  for (DType dt : {float32, float64}) {
+    const Tensor x0 = randn({4, 6, 16}, TensorOptions(dt), &gen), w0 = randn({9, 16}, TensorOptions(dt), &gen);
+    const Tensor b0 = randn({9}, TensorOptions(dt), &gen), g = randn({4, 6, 9}, TensorOptions(dt), &gen);
+    Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+    const Tensor y = F::linear(x, w, b);
+    const Tensors gy = autograd::grad({y}, {x, w, b}, {g}, true, true);
+    Tensor x2 = x0.clone().requires_grad_(), w2 = w0.clone().requires_grad_(), b2 = b0.clone().requires_grad_();
+    const Tensor ref = x2.matmul(w2.t()) + b2;
+    const Tensors gr = autograd::grad({ref}, {x2, w2, b2}, {g}, true, true);
+    EXPECT_TENSOR_EQ(y, ref);
+    for (size_t i = 0; i < 3; ++i) EXPECT_TENSOR_EQ(gy[i], gr[i]);
+    // Second order: d/dw of sum(dL/dx).
+    EXPECT_TENSOR_EQ(autograd::grad({gy[0].sum()}, {w})[0], autograd::grad({gr[0].sum()}, {w2})[0]);
+    // Inference (no graph) gives the same values.
+    NoGradGuard ng;
+    EXPECT_TENSOR_EQ(F::linear(x0, w0, b0), ref.detach());
+  }
+  const Tensor y = F::linear(ones({2, 3}, float32), ones({4, 3}, float32), full({4}, 0.5, float64));
+  EXPECT_EQ(y.dtype(), float64);
+  EXPECT_TENSOR_EQ(y, full({2, 4}, 3.5, float64));
 }
 
 // ---- losses ----------------------------------------------------------------------------------------

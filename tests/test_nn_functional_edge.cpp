@@ -172,6 +172,29 @@ TEST(NnAttentionEdge, FullyMaskedRowGivesZeroAndZeroGradients) {
                     {leaf(seq({3, 2}) / 5), leaf(seq({3, 2}).flip({0}) / 7), leaf(seq({3, 2}) - 3)}));
 }
 
+// is_causal adds a 0 / -inf bias to s * (q @ k^T) in float32 and float64: the same values and
+// gradients, bit for bit, as scaling and then masked_fill(future, -inf) (the form float16 keeps);
+// more queries than keys and fewer.
+TEST(NnAttentionEdge, CausalBiasEqualsMaskedFill) {
+  for (DType dt : {float32, float64}) {
+    for (auto [L, S] : {std::pair<int64_t, int64_t>{16, 16}, {5, 9}, {9, 5}}) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " L=" + std::to_string(L) + " S=" + std::to_string(S));
+      Generator gen(5);
+      const Tensor q0 = randn({2, 3, L, 8}, TensorOptions(dt), &gen), k0 = randn({2, 3, S, 8}, TensorOptions(dt), &gen);
+      const Tensor v0 = randn({2, 3, S, 4}, TensorOptions(dt), &gen), g = randn({2, 3, L, 4}, TensorOptions(dt), &gen);
+      Tensor q = q0.clone().requires_grad_(), k = k0.clone().requires_grad_(), v = v0.clone().requires_grad_();
+      const Tensor out = F::scaled_dot_product_attention(q, k, v, Tensor(), true);
+      const Tensors grads = autograd::grad({out}, {q, k, v}, {g});
+      Tensor q2 = q0.clone().requires_grad_(), k2 = k0.clone().requires_grad_(), v2 = v0.clone().requires_grad_();
+      const Tensor future = triu(ones({L, S}, bool_), 1);
+      const Tensor ref = F::softmax((q2.matmul(k2.mT()) * (1 / std::sqrt(8.0))).masked_fill(future, -kInf), -1).matmul(v2);
+      const Tensors ref_grads = autograd::grad({ref}, {q2, k2, v2}, {g});
+      EXPECT_TENSOR_EQ(out, ref);
+      for (size_t i = 0; i < 3; ++i) EXPECT_TENSOR_EQ(grads[i], ref_grads[i]);
+    }
+  }
+}
+
 TEST(NnAttentionEdge, Errors) {
   Tensor q = seq({2, 3}), k = seq({4, 3}), v = seq({4, 5});
   EXPECT_THROW_MSG(F::scaled_dot_product_attention(q, seq({4, 2}), v), ShapeError,

@@ -3,6 +3,10 @@
 #include <cmath>
 #include <limits>
 
+#include "backend/cpu/nn_kernels.h"
+#include "backend/kernel_table.h"
+#include "core/tensor_internal.h"
+#include "lazy/lazy_detail.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
 #include "ricci/nn/functional.h"
@@ -29,8 +33,21 @@ Tensor dropout(const Tensor& input, double p, bool training, Generator* gen) {
   RICCI_CHECK(input.is_floating_point(), DTypeError, "[dropout] expected a floating point input, but got ", input.dtype());
   // p = 1: input * 0 keeps NaN and the graph, as PyTorch does.
   if (p == 1.0) return input * zeros({}, TensorOptions(input.dtype(), input.device()));
-  Tensor keep = bernoulli(input.shape(), 1.0 - p, TensorOptions(input.dtype(), input.device()), gen);
-  return input * (keep * (1.0 / (1.0 - p)));
+  const double keep_p = 1.0 - p, scale = 1.0 / (1.0 - p);
+  // The mask in one pass where a kernel makes it (float32 on the CPU: dropout_hwy.cpp), the same
+  // values from the same draws as the composed form below.
+  static const auto mask_id = kernels::op_id("nn_dropout_mask");
+  const kernels::AnyKernel mask_kernel = kernels::kernel_table().find(mask_id, input.device().type, input.dtype());
+  if (mask_kernel && !lazy::detail::recording() && lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta()) {
+    Generator& g = gen ? *gen : default_generator();
+    const int64_t n = input.numel();
+    const uint64_t offset = g.reserve(static_cast<uint64_t>(n / 2 + n % 2));  // bernoulli's: one block per 2
+    Tensor mask = empty_tensor(input.shape(), input.dtype(), input.device());
+    reinterpret_cast<nnk::DropoutMaskKernel>(mask_kernel)(mask, g.initial_seed(), offset, keep_p, scale);
+    return input * mask;
+  }
+  Tensor keep = bernoulli(input.shape(), keep_p, TensorOptions(input.dtype(), input.device()), gen);
+  return input * (keep * scale);
 }
 
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
@@ -128,17 +145,33 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   RICCI_CHECK(q.is_floating_point(), DTypeError, "[", op, "] expected floating point query, key and value, got ",
               q.dtype());
   const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
-  Tensor scores = q.matmul(k.mT()) * s;
   const double ninf = -std::numeric_limits<double>::infinity();
+  const Tensor qk = q.matmul(k.mT());
+  Tensor scores;
   if (is_causal) {
     // Top-left aligned, as PyTorch: query i attends to keys j <= i.
     const int64_t L = q.size(-2), S = k.size(-2);
-    Tensor future = empty({L, S}, bool_);
-    bool* m = future.data_ptr<bool>();
-    for (int64_t i = 0; i < L; ++i)
-      for (int64_t j = 0; j < S; ++j) m[i * S + j] = j > i;
-    scores = scores.masked_fill(future.to(q.device()), ninf);
+    const DType t = qk.dtype();
+    if (t == float32 || t == float64) {
+      // bias + s * qk, the bias 0 or -inf, as PyTorch's math attention adds its causal bias: for
+      // finite scores (qk * s).masked_fill(future, -inf) bit for bit in float32 and float64
+      // (0 + x = x, -inf + x = -inf), in one pass instead of two, and its backward is one multiply
+      // by s where masked_fill's added a where() (two passes of a GPT step's attention). A NaN or
+      // inf score in a masked place gives NaN, as in PyTorch's math attention.
+      Tensor bias = zeros({L, S}, TensorOptions(float64));
+      double* b = bias.data_ptr<double>();
+      for (int64_t i = 0; i < L; ++i)
+        for (int64_t j = i + 1; j < S; ++j) b[i * S + j] = ninf;
+      scores = add(bias.to(t).to(q.device()), qk, s);
+    } else {
+      Tensor future = empty({L, S}, bool_);
+      bool* m = future.data_ptr<bool>();
+      for (int64_t i = 0; i < L; ++i)
+        for (int64_t j = 0; j < S; ++j) m[i * S + j] = j > i;
+      scores = (qk * s).masked_fill(future.to(q.device()), ninf);
+    }
   } else if (attn_mask.defined()) {
+    scores = qk * s;
     if (attn_mask.dtype() == bool_) scores = scores.masked_fill(attn_mask.logical_not(), ninf);
     else scores = scores + attn_mask;
     // A query row the mask hides completely (every score -inf) attends to nothing: PyTorch gives 0
@@ -147,6 +180,8 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     const int64_t last[1] = {-1};
     const Tensor hidden = all(scores.detach() == ninf, last, /*keepdim=*/true);
     return where(hidden, 0.0, softmax(where(hidden, 0.0, scores), -1)).matmul(v);
+  } else {
+    scores = qk * s;
   }
   return softmax(scores, -1).matmul(v);
 }

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numbers>
 
+#include "backend/cpu/nn_kernels.h"
+#include "backend/kernel_table.h"
 #include "lazy/lazy_detail.h"
 #include "ops/elementwise_common.h"
 #include "ops/elementwise_step.h"
@@ -116,6 +118,24 @@ bool needs_output(UnaryOp op) {
   }
 }
 
+// Note [Fused GELU backward] (src/backend/cpu/nn_hwy.cpp): a plain backward (grad mode off in the
+// rule, not recording lazily or tracing) of contiguous same-dtype operands with a kernel runs the
+// one-pass kernel, whose value is the composed form's below; otherwise (create_graph, float16,
+// strided or broadcast gradients) the composed form runs. Undefined: not taken.
+Tensor gelu_backward_fused(const Tensor& g, const Tensor& x) {
+  if (is_grad_enabled() || lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta())
+    return Tensor();
+  if (g.dtype() != x.dtype() || g.device() != x.device() || g.shape() != x.shape() || !g.is_contiguous() ||
+      !x.is_contiguous() || x.numel() == 0)
+    return Tensor();
+  static const auto id = kernels::op_id("nn_gelu_backward");
+  const kernels::AnyKernel k = kernels::kernel_table().find(id, x.device().type, x.dtype());
+  if (!k) return Tensor();
+  Tensor dx = empty_tensor(x.shape(), x.dtype(), x.device());
+  reinterpret_cast<nnk::GeluBackwardKernel>(k)(dx, g, x);
+  return dx;
+}
+
 Tensor unary_vjp(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& out, const UnaryParams& p) {
   constexpr double ln2 = std::numbers::ln2, ln10 = std::numbers::ln10, pi = std::numbers::pi;
   switch (op) {
@@ -141,6 +161,7 @@ Tensor unary_vjp(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& out
     case UnaryOp::Sigmoid: return g * out * (1 - out);
     case UnaryOp::Relu: return where(out > 0, g, zeros_like(g));
     case UnaryOp::GeluErf: {
+      if (Tensor dx = gelu_backward_fused(g, x); dx.defined()) return dx;
       const Tensor cdf = (erf(x * std::numbers::sqrt2 / 2) + 1) * 0.5;
       const Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2 * pi));
       return g * (cdf + x * pdf);

@@ -35,6 +35,7 @@ import cases_elementwise, cases_reduce, cases_linalg_index, cases_nn, cases_edge
 import cases_missing_math  # noqa: E402,F401
 import cases_missing_struct  # noqa: E402,F401
 import cases_python_pkg  # noqa: E402,F401
+import cases_gpt_step  # noqa: E402,F401
 
 
 # ---- building ------------------------------------------------------------------------------------

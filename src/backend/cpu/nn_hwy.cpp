@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numbers>
 #include <type_traits>
 
 #include "backend/cpu/nn_kernels.h"
@@ -63,28 +64,47 @@ template <class T>
 HWY_INLINE bool SoftmaxRow(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_t n, bool log) {
   const hn::ScalableTag<T> d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  auto vmax0 = hn::Set(d, -std::numeric_limits<T>::infinity());
+  constexpr T kInf = std::numeric_limits<T>::infinity();
+  const auto vpinf = hn::Set(d, kInf);
+  auto vmax0 = hn::Set(d, -kInf);
   auto vmax1 = vmax0;
-  auto vnan = hn::Zero(d);
+  // Note [Softmax rows with -inf]: a masked score (-inf: attention's causal mask) stays on the
+  // vector path: exp(-inf - max) is exactly 0 (ExpDiff zeroes the NaN low part of -inf - max) and
+  // log_softmax gives it -inf. NaN and +inf send the row to the scalar path, and so does a row
+  // whose max is -inf (all masked: NaN, as PyTorch). (Before, every causal row of a GPT went the
+  // scalar float64 way: a third of a training step's non-GEMM time on AVX2.) The emulated
+  // targets decline -inf too: their Exp converts it to an integer with a C++ cast.
+  auto vbad = hn::Zero(d);
+  const auto bad = [&](auto v) {
+#if HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+    (void)vpinf;
+    return hn::Sub(v, v);  // NaN exactly for NaN and +-inf
+#else
+    return hn::VecFromMask(d, hn::Or(hn::IsNaN(v), hn::Eq(v, vpinf)));
+#endif
+  };
   int64_t i = 0;
   for (; i + 2 * N <= n; i += 2 * N) {
     const auto a = hn::LoadU(d, in + i), b = hn::LoadU(d, in + i + N);
     vmax0 = hn::Max(vmax0, a);
     vmax1 = hn::Max(vmax1, b);
-    // x - x is NaN exactly for NaN and inf: one test covers both.
-    vnan = hn::Or(vnan, hn::Or(hn::Sub(a, a), hn::Sub(b, b)));
+    vbad = hn::Or(vbad, hn::Or(bad(a), bad(b)));
   }
   for (; i + N <= n; i += N) {
     const auto a = hn::LoadU(d, in + i);
     vmax0 = hn::Max(vmax0, a);
-    vnan = hn::Or(vnan, hn::Sub(a, a));
+    vbad = hn::Or(vbad, bad(a));
   }
   T mx = hn::GetLane(hn::MaxOfLanes(d, hn::Max(vmax0, vmax1)));
   for (; i < n; ++i) {
+#if HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
     if (!std::isfinite(in[i])) return false;
+#else
+    if (std::isnan(in[i]) || in[i] == kInf) return false;
+#endif
     mx = in[i] > mx ? in[i] : mx;
   }
-  if (!hn::AllTrue(d, hn::Eq(vnan, hn::Zero(d)))) return false;
+  if (!hn::AllTrue(d, hn::Eq(vbad, hn::Zero(d))) || mx == -kInf) return false;
 
   // Exp of a value below the representable range is 0 (Highway clamps), which is what we want.
   // Note [Softmax accuracy].
@@ -133,6 +153,8 @@ HWY_INLINE bool SoftmaxRow(const T* HWY_RESTRICT in, T* HWY_RESTRICT out, int64_
     for (i = 0; i + N <= n; i += N) {
       hn::Vec<decltype(d)> zlo;
       const auto z = TwoDiff(hn::LoadU(d, in + i), vm, zlo);
+      // x = -inf: z = -inf and zlo NaN (inf - inf); the result is -inf (Note [Softmax rows with -inf]).
+      zlo = hn::IfThenZeroElse(hn::IsNaN(zlo), zlo);
       hn::StoreU(hn::Add(hn::Sub(z, vhi), hn::Sub(zlo, vlo)), d, out + i);
     }
     for (; i < n; ++i) out[i] = static_cast<T>((static_cast<double>(in[i]) - static_cast<double>(mx)) - log_sum);
@@ -205,6 +227,99 @@ HWY_INLINE void ExpSubAccum(const T* HWY_RESTRICT x, const T* HWY_RESTRICT m, T*
   }
 }
 
+// Note [Fused GELU backward]: the derivative of gelu(x) = x Phi(x) (approximate="none") is
+//   g (Phi(x) + x phi(x)),  Phi(x) = (erf(x sqrt2 / 2) + 1) / 2,  phi(x) = exp(-x^2 / 2) / sqrt(2 pi),
+// which unary_vjp (src/ops/elementwise_unary.cpp) writes as eleven elementwise ops: eleven passes
+// over a (tokens, 4 d) tensor per MLP in a transformer's backward (a tenth of a GPT training step
+// on AVX2). A plain backward (no create_graph) runs this one pass instead, with the same float32
+// operations in the same order (erf as ErfF32 and exp as Highway's Exp in elementwise_hwy.cpp,
+// each falling back to the C library for a vector with a lane out of its range, as there), so its
+// result is the composed one bit for bit.
+
+// Horner's rule, c[0] + c[1] x + ... (a copy of elementwise_hwy.cpp's Poly).
+template <class D, class V, class T, size_t kN>
+HWY_INLINE V GeluPoly(D d, V x, const T (&c)[kN]) {
+  V p = hn::Set(d, c[kN - 1]);
+  for (size_t i = kN - 1; i-- > 0;) p = hn::MulAdd(p, x, hn::Set(d, c[i]));
+  return p;
+}
+
+// erf(x) for |x| < 1e30: ErfF32 of elementwise_hwy.cpp, the same coefficients and operations.
+template <class D, class V>
+HWY_INLINE V GeluErfPart(D d, V x) {
+  static constexpr float kQ[] = {-0.37612638475990740f, 0.11283782622052073f, -0.026865438309905631f,
+                                 0.0052210534108152419f, -0.00084843965256677447f, 0.00011268253714741643f,
+                                 -9.6735903020813014e-06f};
+  static constexpr float kP[] = {-1.2655025171037078f, 0.99978301677806569f, 0.37686213450022943f,
+                                 0.076816405575934818f, -0.089637716866509703f, -0.032040111026760923f,
+                                 -0.4915694784734988f, 0.67262609489172576f, -0.24861891402390876f};
+  constexpr double kQ0 = 1.1283791670623611;
+  const V y = hn::Mul(x, x);
+  const V q0lo = hn::Set(d, static_cast<float>(kQ0 - static_cast<double>(static_cast<float>(kQ0))));
+  const V rest = hn::MulAdd(GeluPoly(d, y, kQ), y, q0lo);
+  const V small = hn::MulAdd(x, hn::Set(d, static_cast<float>(kQ0)), hn::Mul(x, rest));
+  const V t = hn::Min(hn::Abs(x), hn::Set(d, 10.0f));
+  const V s = hn::Div(hn::Set(d, 1.0f), hn::MulAdd(t, hn::Set(d, 0.5f), hn::Set(d, 1.0f)));
+  const V erfc = hn::Mul(s, hn::Exp(d, hn::NegMulAdd(t, t, GeluPoly(d, s, kP))));
+  const V big = hn::CopySignToAbs(hn::Sub(hn::Set(d, 1.0f), erfc), x);
+  return hn::IfThenElse(hn::Lt(t, hn::Set(d, 1.0f)), small, big);
+}
+
+// v, with the compiler kept from fusing the multiply that made it into the add that takes it (GCC
+// contracts a * b + c of vector intrinsics into one FMA, which the composed form's separate ops
+// cannot do). x86 only; elsewhere the result may differ from the composed one in the last bit.
+template <class V>
+HWY_INLINE V Rounded(V v) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+  __asm__("" : "+x"(v.raw));
+#endif
+  return v;
+}
+
+void GeluErfBackwardF32(const float* HWY_RESTRICT g, const float* HWY_RESTRICT x, float* HWY_RESTRICT dx, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const float kSqrt2 = static_cast<float>(std::numbers::sqrt2);
+  const float kInvSqrt2Pi = static_cast<float>(1.0 / std::sqrt(2 * std::numbers::pi));
+  const auto vsqrt2 = hn::Set(d, kSqrt2), vhalf = hn::Set(d, 0.5f), vone = hn::Set(d, 1.0f),
+             vmhalf = hn::Set(d, -0.5f), vc = hn::Set(d, kInvSqrt2Pi);
+  HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)];
+  // One lane's value by the C library (what a vector with a lane out of range gets in the
+  // composed form); the tail takes it too.
+  const auto scalar = [&](float xv, float gv) {
+    const float a = xv * kSqrt2 / 2;
+    const float cdf = (std::erf(a) + 1.0f) * 0.5f;
+    const float pdf = std::exp(xv * xv * -0.5f) * kInvSqrt2Pi;
+    return gv * (cdf + xv * pdf);
+  };
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto xv = hn::LoadU(d, x + i);
+    const auto a = hn::Mul(hn::Mul(xv, vsqrt2), vhalf);
+    hn::Vec<decltype(d)> e;
+    if (HWY_LIKELY(hn::AllTrue(d, hn::Lt(hn::Abs(a), hn::Set(d, 1e30f))))) {
+      e = GeluErfPart(d, a);
+    } else {
+      hn::Store(a, d, buf);
+      for (int64_t k = 0; k < N; ++k) buf[k] = std::erf(buf[k]);
+      e = hn::Load(d, buf);
+    }
+    const auto cdf = hn::Mul(hn::Add(e, vone), vhalf);
+    const auto t = hn::Mul(hn::Mul(xv, xv), vmhalf);
+    hn::Vec<decltype(d)> ex;
+    if (HWY_LIKELY(hn::AllTrue(d, hn::Lt(hn::Abs(t), hn::Set(d, 87.0f))))) {
+      ex = hn::Exp(d, t);
+    } else {
+      hn::Store(t, d, buf);
+      for (int64_t k = 0; k < N; ++k) buf[k] = std::exp(buf[k]);
+      ex = hn::Load(d, buf);
+    }
+    const auto pdf = hn::Mul(ex, vc);
+    hn::StoreU(hn::Mul(hn::LoadU(d, g + i), hn::Add(cdf, Rounded(hn::Mul(xv, pdf)))), d, dx + i);
+  }
+  for (; i < n; ++i) dx[i] = scalar(x[i], g[i]);
+}
+
 void ExpSubAccumF32(const float* x, const float* m, float* ex, double* sum, int64_t n) { ExpSubAccum(x, m, ex, sum, n); }
 void ExpSubAccumF64(const double* x, const double* m, double* ex, double* sum, int64_t n) {
   ExpSubAccum(x, m, ex, sum, n);
@@ -228,6 +343,11 @@ HWY_EXPORT(SoftmaxBwdRowF32);
 HWY_EXPORT(SoftmaxBwdRowF64);
 HWY_EXPORT(ExpSubAccumF32);
 HWY_EXPORT(ExpSubAccumF64);
+HWY_EXPORT(GeluErfBackwardF32);
+
+void hwy_gelu_erf_backward_f32(const float* g, const float* x, float* dx, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(GeluErfBackwardF32)(g, x, dx, n);
+}
 
 void hwy_exp_sub_accum_f32(const float* x, const float* m, float* ex, double* sum, int64_t n) {
   HWY_DYNAMIC_DISPATCH(ExpSubAccumF32)(x, m, ex, sum, n);

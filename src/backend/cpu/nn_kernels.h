@@ -36,6 +36,14 @@ using NllGatherKernel = void (*)(const Tensor& out, const Tensor& x, const Tenso
 using NllScatterKernel = void (*)(const Tensor& dx, const Tensor& g, const Tensor& target, const Tensor& coef,
                                   int64_t n, int64_t c, int64_t inner, bool reduce);
 
+// dx = g * gelu'(x), gelu with approximate="none" (Note [Fused GELU backward], nn_hwy.cpp); all
+// three contiguous, of one shape and dtype.
+using GeluBackwardKernel = void (*)(const Tensor& dx, const Tensor& g, const Tensor& x);
+// out (contiguous, fresh) = scale where bernoulli(keep) keeps the element, else 0: the values of
+// bernoulli(out.shape(), keep, out.dtype()) * scale drawn from the Philox stream (seed, offset)
+// that bernoulli would have reserved (Note [Philox streams], src/core/random.cpp). 0 < keep <= 1.
+using DropoutMaskKernel = void (*)(const Tensor& out, uint64_t seed, uint64_t offset, double keep, double scale);
+
 }  // namespace ricci::nnk
 
 namespace ricci::cpu {
@@ -48,4 +56,6 @@ void hwy_softmax_bwd_row_f64(const double* g, const double* y, double* dx, int64
 // ex[j] = exp(x[j] - m[j]) (skipped when ex is null), sum[j] += ex[j] in float64; m must be finite.
 void hwy_exp_sub_accum_f32(const float* x, const float* m, float* ex, double* sum, int64_t n);
 void hwy_exp_sub_accum_f64(const double* x, const double* m, double* ex, double* sum, int64_t n);
+// dx[i] = g[i] * gelu'(x[i]) (approximate="none"), float32, the composed form's value bit for bit.
+void hwy_gelu_erf_backward_f32(const float* g, const float* x, float* dx, int64_t n);
 }  // namespace ricci::cpu
