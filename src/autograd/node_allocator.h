@@ -54,7 +54,7 @@ struct NodeAllocator {
   NodeAllocator(const NodeAllocator<U>&) {}
 
   // A backward pass frees a whole graph in a row: keep up to 65536 node blocks per thread.
-  using Cache = ricci::detail::ThreadBlockCache<sizeof(T), size_t{1} << 16>;
+  using Cache = ricci::detail::ThreadBlockCache<sizeof(T), size_t{1} << 18>;
   T* allocate(size_t n) {
     if (n == 1) return static_cast<T*>(Cache::allocate());
     return static_cast<T*>(::operator new(n * sizeof(T)));
