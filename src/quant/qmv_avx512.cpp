@@ -66,7 +66,7 @@ RICCI_AVX512 void tile(const float* xk, const uint8_t* const* w, const S* const*
 template <class S>
 bool qmv_avx512(const QmmProblem<S, float>& p) {
   if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx512) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
-  qmv_drive<S>(p, 32, RICCI_QMV_TILE_FOR(tile, S, p.bits, p.group_size));
+  qmv_drive<S>(p, &qmv_kernel_order<32>, RICCI_QMV_TILE_FOR(tile, S, p.bits, p.group_size));
   return true;
 }
 

@@ -52,23 +52,37 @@ float bias_dot(const S* b, const float* xs, int64_t G) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
+// x for a tile: writes the kernel's copy of one row of x (K elements; `xk_len` floats, the
+// tail zero) and returns the factor the tile's sums are multiplied by afterwards (a power of two).
+using QmvPrepareX = double (*)(const float* x, int64_t K, int bits, float* xk);
+inline int64_t qmv_xk_len(int64_t K) { return (K + 63) / 64 * 64; }
+
+// Kernel order for 4 bits (within each step of `step` elements the even elements, then the odd
+// ones), memory order for 8 bits: the AVX-512 tiles' x.
+template <int step>
+double qmv_kernel_order(const float* x, int64_t K, int bits, float* d) {
+  std::fill(d, d + qmv_xk_len(K), 0.0f);
+  if (bits == 4) {
+    constexpr int h = step / 2;
+    for (int64_t s = 0; s < K; s += step)
+      for (int e = 0; e < h; ++e) {
+        d[s + e] = x[s + 2 * e];
+        d[s + h + e] = x[s + 2 * e + 1];
+      }
+  } else {
+    std::copy(x, x + K, d);
+  }
+  return 1.0;
+}
+
 template <class S>
-void qmv_drive(const QmmProblem<S, float>& p, int step, QmvTile<S> tile) {
-  const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs;
-  std::vector<float> xk(static_cast<size_t>(M * K)), xs(static_cast<size_t>(M * G));
+void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile) {
+  const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs, xl = qmv_xk_len(K);
+  std::vector<float> xk(static_cast<size_t>(M * xl)), xs(static_cast<size_t>(M * G));
+  std::vector<double> post(static_cast<size_t>(M));
   for (int64_t i = 0; i < M; ++i) {
     const float* x = p.x + i * K;
-    float* d = xk.data() + i * K;
-    if (p.bits == 4) {
-      const int h = step / 2;
-      for (int64_t s = 0; s < K; s += step)
-        for (int e = 0; e < h; ++e) {
-          d[s + e] = x[s + 2 * e];
-          d[s + h + e] = x[s + 2 * e + 1];
-        }
-    } else {
-      std::copy(x, x + K, d);
-    }
+    post[static_cast<size_t>(i)] = prepare(x, K, p.bits, xk.data() + i * xl);
     for (int64_t g = 0; g < G; ++g) {
       float t = 0;
       for (int64_t e = 0; e < gs; ++e) t += x[g * gs + e];
@@ -91,8 +105,10 @@ void qmv_drive(const QmmProblem<S, float>& p, int step, QmvTile<S> tile) {
         bi[r] = p.biases + j * G;
       }
       for (int64_t i = 0; i < M; ++i) {
-        tile(xk.data() + i * K, w, sc, G, out);
-        for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = out[r] + bias_dot(bi[r], xs.data() + i * G, G);
+        tile(xk.data() + i * xl, w, sc, G, out);
+        const double f = post[static_cast<size_t>(i)];
+        for (int64_t r = 0; r < n; ++r)
+          p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_dot(bi[r], xs.data() + i * G, G);
       }
     }
   });
