@@ -177,16 +177,14 @@ RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* s
 
 // One row of x in the tiles' order (Note [Codes read in place]): per chunk of 64 (4 bits) or 32
 // (8 bits) elements, position 8k + l holds element 8l + k (4 bits) or 4l + k (8 bits) times
-// 2^(base - bits·k') · c; returns 1/c.
+// 2^(base - bits·k') · c; returns 1/c. (Convert scales too, c = 2^-e: x times 2^-16 alone would
+// lose the bits of x below 2^-110.)
 template <bool SUB>
 double prepare_x(const float* x, int64_t K, int bits, float* d) {
-  int cexp = 0;
-  if constexpr (SUB) {
-    float mx = 0;
-    for (int64_t k = 0; k < K; ++k)
-      if (std::isfinite(x[k])) mx = std::max(mx, std::fabs(x[k]));
-    if (mx > 0) cexp = -(std::ilogb(mx) + 23);  // in [-150, 126]
-  }
+  float mx = 0;
+  for (int64_t k = 0; k < K; ++k)
+    if (std::isfinite(x[k])) mx = std::max(mx, std::fabs(x[k]));
+  const int cexp = mx > 0 ? -std::ilogb(mx) - (SUB ? 23 : 0) : 0;  // in [-150, 149]
   const int base = SUB ? 149 : 0, codes = 256 / bits, per_lane = 32 / bits;
   for (int64_t s = 0; s < qmv_xk_len(K); s += codes)
     for (int k = 0; k < per_lane; ++k) {
