@@ -237,7 +237,7 @@ void expect_decode_close(const Tensor& x, const QuantizedTensor& q, int gs, int 
 TEST(QuantizedMatmul, DecodeKernelToFloat32Rounding) {
   for (int bits : {4, 8})
     for (int gs : kGroups)
-      for (int64_t groups : {1, 3, 6})
+      for (int64_t groups : {1, 3, 6, 17})
         for (int64_t N : {1, 7, 9, 18})
           for (int64_t M : {1, 3, 16})
             for (DType dt : {float32, bfloat16, float16}) {

@@ -97,6 +97,41 @@ RICCI_AVX2 inline void chunk2(const float* x, __m256i va, __m256i vb, const Chun
   }
 }
 
+// Scales and biases as float32 lanes: s broadcast, [s0 x4 | s1 x4], and eight consecutive values.
+RICCI_AVX2 inline __m256 bcast(const float* p) { return _mm256_broadcast_ss(p); }
+RICCI_AVX2 inline __m256 bcast(const Half* p) { return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(p->bits))); }
+RICCI_AVX2 inline __m256 bcast(const BFloat16* p) {
+  return _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(uint32_t{p->bits} << 16)));
+}
+RICCI_AVX2 inline __m256 bcast_pair(const float* p) { return _mm256_set_m128(_mm_broadcast_ss(p + 1), _mm_broadcast_ss(p)); }
+RICCI_AVX2 inline __m256 bcast_pair(const Half* p) {
+  return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_set1_epi16(static_cast<short>(p[0].bits)),
+                                            _mm_set1_epi16(static_cast<short>(p[1].bits))));
+}
+RICCI_AVX2 inline __m256 bcast_pair(const BFloat16* p) {
+  return _mm256_castsi256_ps(_mm256_set_m128i(_mm_set1_epi32(static_cast<int>(uint32_t{p[1].bits} << 16)),
+                                              _mm_set1_epi32(static_cast<int>(uint32_t{p[0].bits} << 16))));
+}
+RICCI_AVX2 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+RICCI_AVX2 inline __m256 load8(const Half* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+RICCI_AVX2 inline __m256 load8(const BFloat16* p) {
+  return _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+}
+
+// Σ_g b_g xs_g over one row's G biases (the driver's bias term), eight groups per FMA.
+template <class S>
+RICCI_AVX2 float bias_dot_avx2(const S* b, const float* xs, int64_t G) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; g + 8 <= G; g += 8) acc = _mm256_fmadd_ps(load8(b + g), _mm256_loadu_ps(xs + g), acc);
+  float t = lane_sum(acc);
+  for (; g < G; ++g) t += to_compute(b[g]) * xs[g];
+  return t;
+}
+
 // MXCSR.DAZ off while a subnormal tile runs (Note [Codes read in place]).
 class DazOff {
  public:
@@ -143,8 +178,8 @@ RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* s
           const int64_t ci = g * kChunks + c;
           chunk2<BITS, SUB>(xk + ci * kCodes, load(wa, ci), load(wb, ci), cm, a0, a1, b0, b1);
         }
-        ta = _mm256_fmadd_ps(_mm256_set1_ps(to_compute(sa[g])), _mm256_add_ps(a0, a1), ta);
-        tb = _mm256_fmadd_ps(_mm256_set1_ps(to_compute(sb[g])), _mm256_add_ps(b0, b1), tb);
+        ta = _mm256_fmadd_ps(bcast(sa + g), _mm256_add_ps(a0, a1), ta);
+        tb = _mm256_fmadd_ps(bcast(sb + g), _mm256_add_ps(b0, b1), tb);
       }
     } else {
       // 4 bits in groups of 32: lanes 0-3 of chunk c are group 2c, lanes 4-7 group 2c + 1. An odd
@@ -156,13 +191,13 @@ RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* s
         if (2 * c + 1 < G) {
           va = load(wa, c);
           vb = load(wb, c);
-          s_a = _mm256_set_m128(_mm_set1_ps(to_compute(sa[2 * c + 1])), _mm_set1_ps(to_compute(sa[2 * c])));
-          s_b = _mm256_set_m128(_mm_set1_ps(to_compute(sb[2 * c + 1])), _mm_set1_ps(to_compute(sb[2 * c])));
+          s_a = bcast_pair(sa + 2 * c);
+          s_b = bcast_pair(sb + 2 * c);
         } else {
           va = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wa + 32 * c)));
           vb = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb + 32 * c)));
-          s_a = _mm256_set1_ps(to_compute(sa[2 * c]));
-          s_b = _mm256_set1_ps(to_compute(sb[2 * c]));
+          s_a = bcast(sa + 2 * c);
+          s_b = bcast(sb + 2 * c);
         }
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
         chunk2<BITS, SUB>(xk + c * kCodes, va, vb, cm, a0, a1, b0, b1);
@@ -224,7 +259,8 @@ QmvTile<S> tile_for(int gs) {
 
 template <class S, bool SUB>
 void qmv_run(const QmmProblem<S, float>& p) {
-  qmv_drive<S>(p, &prepare_x<SUB>, p.bits == 4 ? tile_for<4, S, SUB>(p.group_size) : tile_for<8, S, SUB>(p.group_size));
+  qmv_drive<S>(p, &prepare_x<SUB>, p.bits == 4 ? tile_for<4, S, SUB>(p.group_size) : tile_for<8, S, SUB>(p.group_size),
+               &bias_dot_avx2<S>);
 }
 
 template <int BITS, class S>

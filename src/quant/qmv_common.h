@@ -75,8 +75,12 @@ double qmv_kernel_order(const float* x, int64_t K, int bits, float* d) {
   return 1.0;
 }
 
+// The bias term of one row of w: Σ_g b_g xs_g (bias_dot, or a vector version).
 template <class S>
-void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile) {
+using QmvBias = float (*)(const S* b, const float* xs, int64_t G);
+
+template <class S>
+void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile, QmvBias<S> bias = &bias_dot<S>) {
   const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs, xl = qmv_xk_len(K);
   std::vector<float> xk(static_cast<size_t>(M * xl)), xs(static_cast<size_t>(M * G));
   std::vector<double> post(static_cast<size_t>(M));
@@ -108,7 +112,7 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
         tile(xk.data() + i * xl, w, sc, G, out);
         const double f = post[static_cast<size_t>(i)];
         for (int64_t r = 0; r < n; ++r)
-          p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_dot(bi[r], xs.data() + i * G, G);
+          p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias(bi[r], xs.data() + i * G, G);
       }
     }
   });
