@@ -73,7 +73,10 @@ RICCI_AVX2 inline __m256 as_float(__m256i v) {
 
 template <bool SUB>
 RICCI_AVX2 inline void fma2(const float* x, __m256i qa, __m256i qb, __m256& pa, __m256& pb) {
-  const __m256 xv = _mm256_loadu_ps(x);
+  __m256 xv = _mm256_loadu_ps(x);
+  // One load for both rows: GCC would fold it into each FMA, and two loads per FMA pair is what
+  // bounds this loop (Zen 3 loads two vectors per cycle).
+  asm("" : "+x"(xv));
   pa = _mm256_fmadd_ps(xv, as_float<SUB>(qa), pa);
   pb = _mm256_fmadd_ps(xv, as_float<SUB>(qb), pb);
 }
@@ -121,24 +124,13 @@ RICCI_AVX2 inline __m256 load8(const BFloat16* p) {
       _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
 }
 
-// Σ_g b_g xs_g over one row's G biases (the driver's bias term), eight groups per FMA.
-template <class S>
-RICCI_AVX2 float bias_dot_avx2(const S* b, const float* xs, int64_t G) {
-  __m256 acc = _mm256_setzero_ps();
-  int64_t g = 0;
-  for (; g + 8 <= G; g += 8) acc = _mm256_fmadd_ps(load8(b + g), _mm256_loadu_ps(xs + g), acc);
-  float t = lane_sum(acc);
-  for (; g < G; ++g) t += to_compute(b[g]) * xs[g];
-  return t;
-}
-
 // MXCSR.DAZ off while a subnormal tile runs (Note [Codes read in place]).
 class DazOff {
  public:
-  RICCI_AVX2 DazOff() : saved_(_mm_getcsr()) {
+  RICCI_AVX2 inline DazOff() : saved_(_mm_getcsr()) {
     if (saved_ & kDaz) _mm_setcsr(saved_ & ~kDaz);
   }
-  RICCI_AVX2 ~DazOff() {
+  RICCI_AVX2 inline ~DazOff() {
     if (saved_ & kDaz) _mm_setcsr(saved_);
   }
   DazOff(const DazOff&) = delete;
@@ -151,27 +143,38 @@ class DazOff {
 
 // The kQmvRows rows two at a time (two accumulators each: four chains of FMAs), all groups of a pair
 // in turn. A pair streams two rows, so each load also prefetches the same place two rows on (the
-// next pair), one line per 64 bytes: more misses in flight than the pair's own two streams.
+// next pair), one line per 64 bytes: more misses in flight than the pair's own two streams. The
+// bias term Σ_g b_g xs_g runs alongside, eight groups per FMA, so the biases stream with the codes.
 template <int BITS, int GS, class S, bool SUB>
-RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* sc, int64_t G, float* out) {
+RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc, const S* const* bi,
+                     int64_t G, float* out, float* bias_out) {
   [[maybe_unused]] std::optional<DazOff> daz;
   if constexpr (SUB) daz.emplace();
   constexpr int kCodes = 256 / BITS;  // per 32-byte chunk
   const ChunkMasks<BITS> cm;
   const int64_t ahead = 2 * G * GS * BITS / 8;  // two rows
+  const int64_t G8 = G / 8 * 8;
   for (int r = 0; r < kQmvRows; r += 2) {
     const uint8_t* wa = w[r];
     const uint8_t* wb = w[r + 1];
     const S* sa = sc[r];
     const S* sb = sc[r + 1];
+    const S* ba = bi[r];
+    const S* bb = bi[r + 1];
     auto load = [ahead](const uint8_t* p, int64_t c) RICCI_AVX2 {
       if (c % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + 32 * c), _MM_HINT_T0);
       return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * c));
     };
-    __m256 ta = _mm256_setzero_ps(), tb = _mm256_setzero_ps();
+    __m256 ta = _mm256_setzero_ps(), tb = _mm256_setzero_ps(), ua = ta, ub = ta;
+    auto bias8 = [&](int64_t g) RICCI_AVX2 {  // groups [g, g + 8)
+      const __m256 x8 = _mm256_loadu_ps(xs + g);
+      ua = _mm256_fmadd_ps(load8(ba + g), x8, ua);
+      ub = _mm256_fmadd_ps(load8(bb + g), x8, ub);
+    };
     if constexpr (GS >= kCodes) {
       constexpr int kChunks = GS / kCodes;  // per group
       for (int64_t g = 0; g < G; ++g) {
+        if (g % 8 == 0 && g < G8) bias8(g);
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
 #pragma GCC unroll 4
         for (int c = 0; c < kChunks; ++c) {
@@ -186,6 +189,7 @@ RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* s
       // last group is half a chunk: 16 bytes loaded, the upper lanes zero (and x zero there).
       static_assert(BITS == 4 && GS == 32);
       for (int64_t c = 0; 2 * c < G; ++c) {
+        if (c % 4 == 0 && 2 * c < G8) bias8(2 * c);
         __m256i va, vb;
         __m256 s_a, s_b;
         if (2 * c + 1 < G) {
@@ -207,6 +211,13 @@ RICCI_AVX2 void tile(const float* xk, const uint8_t* const* w, const S* const* s
     }
     out[r] = lane_sum(ta);
     out[r + 1] = lane_sum(tb);
+    float bias_a = lane_sum(ua), bias_b = lane_sum(ub);
+    for (int64_t g = G8; g < G; ++g) {
+      bias_a += to_compute(ba[g]) * xs[g];
+      bias_b += to_compute(bb[g]) * xs[g];
+    }
+    bias_out[r] = bias_a;
+    bias_out[r + 1] = bias_b;
   }
 }
 
@@ -221,16 +232,14 @@ double prepare_x(const float* x, int64_t K, int bits, float* d) {
     if (std::isfinite(x[k])) mx = std::max(mx, std::fabs(x[k]));
   const int cexp = mx > 0 ? -std::ilogb(mx) - (SUB ? 23 : 0) : 0;  // in [-150, 149]
   const int base = SUB ? 149 : 0, codes = 256 / bits, per_lane = 32 / bits;
+  double f[8];  // in double: the power of two alone may pass float's range (x times it does not)
+  for (int k = 0; k < per_lane; ++k) f[k] = std::ldexp(1.0, base - bits * (bits == 4 ? (k & 3) : (k < 3 ? k : 0)) + cexp);
   for (int64_t s = 0; s < qmv_xk_len(K); s += codes)
-    for (int k = 0; k < per_lane; ++k) {
-      const int kp = bits == 4 ? (k & 3) : (k < 3 ? k : 0);
-      // In double: the power of two alone may pass float's range (x times it does not).
-      const double f = std::ldexp(1.0, base - bits * kp + cexp);
+    for (int k = 0; k < per_lane; ++k)
       for (int l = 0; l < 8; ++l) {
         const int64_t e = s + per_lane * l + k;
-        d[s + 8 * k + l] = e < K ? static_cast<float>(x[e] * f) : 0.0f;
+        d[s + 8 * k + l] = e < K ? static_cast<float>(x[e] * f[k]) : 0.0f;
       }
-    }
   return std::ldexp(1.0, -cexp);
 }
 
@@ -259,8 +268,7 @@ QmvTile<S> tile_for(int gs) {
 
 template <class S, bool SUB>
 void qmv_run(const QmmProblem<S, float>& p) {
-  qmv_drive<S>(p, &prepare_x<SUB>, p.bits == 4 ? tile_for<4, S, SUB>(p.group_size) : tile_for<8, S, SUB>(p.group_size),
-               &bias_dot_avx2<S>);
+  qmv_drive<S>(p, &prepare_x<SUB>, p.bits == 4 ? tile_for<4, S, SUB>(p.group_size) : tile_for<8, S, SUB>(p.group_size));
 }
 
 template <int BITS, class S>

@@ -36,10 +36,12 @@ namespace ricci::quant {
 
 inline constexpr int kQmvRows = 8;
 
-// out[0, kQmvRows) = Σ_g s_g Σ_k x_k q_k for rows w[0..] (codes of K = G * group_size
-// elements, bytes) times xk (kernel order). The bias term is added by the driver.
+// A tile: rows w[0, kQmvRows) of w against one row of x. out[r] = Σ_g s_g Σ_k x_k q_k (times
+// the factor the driver multiplies by, QmvPrepareX), from xk (the row of x in the kernel's order)
+// and codes of K = G * group_size elements; bias_out[r] = Σ_g b_g xs_g, xs the group sums of x.
 template <class S>
-using QmvTile = void (*)(const float* xk, const uint8_t* const* w, const S* const* sc, int64_t G, float* out);
+using QmvTile = void (*)(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc,
+                         const S* const* bi, int64_t G, float* out, float* bias_out);
 
 // Σ_g b_g xs_g over one row's G biases: four partial sums, so the loop vectorises.
 template <class S>
@@ -75,22 +77,19 @@ double qmv_kernel_order(const float* x, int64_t K, int bits, float* d) {
   return 1.0;
 }
 
-// The bias term of one row of w: Σ_g b_g xs_g (bias_dot, or a vector version).
 template <class S>
-using QmvBias = float (*)(const S* b, const float* xs, int64_t G);
-
-template <class S>
-void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile, QmvBias<S> bias = &bias_dot<S>) {
+void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile) {
   const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs, xl = qmv_xk_len(K);
   std::vector<float> xk(static_cast<size_t>(M * xl)), xs(static_cast<size_t>(M * G));
   std::vector<double> post(static_cast<size_t>(M));
   for (int64_t i = 0; i < M; ++i) {
     const float* x = p.x + i * K;
     post[static_cast<size_t>(i)] = prepare(x, K, p.bits, xk.data() + i * xl);
-    for (int64_t g = 0; g < G; ++g) {
-      float t = 0;
-      for (int64_t e = 0; e < gs; ++e) t += x[g * gs + e];
-      xs[static_cast<size_t>(i * G + g)] = t;
+    for (int64_t g = 0; g < G; ++g) {  // four partial sums, so the loop vectorises
+      float t[4] = {0, 0, 0, 0};
+      for (int64_t e = 0; e < gs; e += 4)
+        for (int u = 0; u < 4; ++u) t[u] += x[g * gs + e + u];
+      xs[static_cast<size_t>(i * G + g)] = (t[0] + t[1]) + (t[2] + t[3]);
     }
   }
   const int64_t rb = row_bytes(K, p.bits), tiles = (N + kQmvRows - 1) / kQmvRows;
@@ -99,7 +98,7 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
     const uint8_t* w[kQmvRows];
     const S* sc[kQmvRows];
     const S* bi[kQmvRows];
-    float out[kQmvRows];
+    float out[kQmvRows], bias_out[kQmvRows];
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t j0 = t * kQmvRows, n = std::min<int64_t>(kQmvRows, N - j0);
       for (int r = 0; r < kQmvRows; ++r) {
@@ -109,10 +108,9 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
         bi[r] = p.biases + j * G;
       }
       for (int64_t i = 0; i < M; ++i) {
-        tile(xk.data() + i * xl, w, sc, G, out);
+        tile(xk.data() + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
         const double f = post[static_cast<size_t>(i)];
-        for (int64_t r = 0; r < n; ++r)
-          p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias(bi[r], xs.data() + i * G, G);
+        for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_out[r];
       }
     }
   });
