@@ -1,6 +1,6 @@
 // The decode kernel for 4- and 8-bit weights on AVX2 + FMA (Note [Quantized matrix-vector
-// products] in qmv_common.h). A step is 16 codes: 8 bytes widened to eight 32-bit lanes
-// (4 bits: low nibbles = even elements, high nibbles = odd) or 2 x 8 bytes (8 bits).
+// products] in qmv_common.h): 32 bytes of codes per step, each code isolated in place (Note
+// [Codes read in place] below). Also the AVX2 dequantization of prefill panels.
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -40,20 +40,23 @@ RICCI_AVX2 inline __m256i widen8(const uint8_t* p) {
 // isolates code k in place, with no widening and no shuffles: the codes in bits [0, 16) directly,
 // those in bits [16, 32) after one shift of the lane (4 bits: lane >> 16, then the same four
 // masks; 8 bits: byte 3 = lane >> 24). Such a lane holds B = q · 2^(bits·k') (k' the code's place
-// after the shift), and becomes float32 one of two ways:
-//   - Convert (cvtdq2ps): exactly q · 2^(bits·k'); x is stored times 2^-(bits·k').
+// after the shift) and becomes float32 one of two ways:
 //   - Subnormal: the lane's 32 bits read as a float32 as they are. For B < 2^24 (exponent field 0
 //     or 1) that float is exactly B · 2^-149, so no instruction converts anything; x is stored
-//     times 2^(149 - bits·k') · c, c a power of two per row of x that keeps max |x| · c · 2^149
-//     finite (c = 2^-(e+23) for max finite |x| in [2^e, 2^(e+1)); the driver multiplies the sums
-//     by 1/c).
+//     times 2^(149 - bits·k') · c.
+//   - Convert (cvtdq2ps): exactly B; x is stored times 2^-(bits·k') · c.
+// c is a power of two per row of x: 2^-(e+23) (subnormal) or 2^-e (convert) for max finite |x| in
+// [2^e, 2^(e+1)), so the stored x stays finite and normal; the driver multiplies the sums by 1/c.
 // Either way x' · q' = c · x · q exactly, so the sums are those of Σ x q in the same order (an
-// element of x below 2^-100 times its row's largest may lose bits, far below the float32 rounding
-// of the sum). Per 64 4-bit codes and row of w: 8 FMAs, 8 ANDs and 1 shift in the subnormal form,
-// where the widening kernel before took 4 widens, 4 ANDs, 4 shifts, 8 conversions and 8 FMAs. Zen
-// 3's FMA takes subnormal inputs at full speed (its vmulps does not: measured, bench/README.md), and
-// Intel cores take microcode assists on them, so only FMAs ever see these values, the subnormal
-// form runs on AMD family 19h and later only (Convert elsewhere), and the tile clears MXCSR.DAZ
+// element of x below 2^-100 of its row's largest may lose bits, far below the float32 rounding of
+// the sum). Per 64 4-bit codes and row of w the loop runs 8 FMAs (x a memory operand), 8 ANDs and
+// 1 shift (subnormal form), where the widening kernel before it ran 4 widens, 4 ANDs, 4 shifts, 8
+// conversions and 8 FMAs; on Zen 3 it is now bound by the two vector loads per cycle (8 of x, 1 of
+// codes, 1 scale per 64 codes and row) about as much as by its µops. Zen 3's FMA takes subnormal
+// inputs at full speed (measured; with vmulps starting each sum instead, up to 1.8x slower), and
+// other cores may take microcode assists on subnormal inputs (Intel's FP assists), so only FMAs
+// ever see these values, the subnormal form runs on AMD family 19h and later only (measured on
+// Zen 3; Convert elsewhere, one cvtdq2ps more per 8 codes), and the tile clears MXCSR.DAZ
 // (denormals-are-zero would read every code as 0) while it runs.
 template <int BITS>
 struct ChunkMasks {

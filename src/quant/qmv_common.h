@@ -4,25 +4,29 @@
 // Note [Quantized matrix-vector products]
 // Decoding multiplies one row of x (up to kDecodeRows) by the whole quantized matrix: memory-
 // bound, so the packed codes must be streamed once, at memory speed, on every thread. Per group
-// of a row of w the kernel needs Σ x_k (s q_k + b) = s Σ x_k q_k + b Σ x_k: the codes are widened
-// to float32 and multiplied into vector accumulators (Σ x q), scaled once per group, and the bias
-// term uses the group sums of x, computed once per call. So there is one multiply-add per code
-// and nothing is dequantized to memory. (Tried and not taken: x rounded to 16-bit fixed point
-// per group and multiplied with vpmaddwd, 16 codes per instruction — about 20 % faster with the
-// codes in L2 on Zen 3, but 1.7e-4 relative error against MLX's float32 numbers, where this
-// kernel agrees to float32 rounding.)
+// of a row of w the kernel needs Σ x_k (s q_k + b) = s Σ x_k q_k + b Σ x_k: the codes become
+// float32 lanes in registers and are multiplied into vector accumulators (Σ x q), scaled once per
+// group, and the bias term uses the group sums of x, computed once per call. So there is one
+// multiply-add per code and nothing is dequantized to memory. A core then runs out of µops
+// before memory runs out of bytes unless each code costs very few of them (bench/README.md,
+// "Quantized weights"). (Tried and not taken: x rounded to 16-bit fixed point per group and
+// multiplied with vpmaddwd, 16 codes per instruction — about 20 % faster with the codes in L2 on
+// Zen 3, but 1.7e-4 relative error against MLX's float32 numbers, where this kernel agrees to
+// float32 rounding.)
 //
-// The codes of 4-bit weights come out of a byte as (low nibble, high nibble) = (even element,
-// odd element): a vector of widened bytes gives the even elements of a step in its low nibbles
-// and the odd ones in its high nibbles. x is converted once into that order ("kernel order":
-// within each step of `step` elements, the even elements, then the odd ones), so no shuffles are
-// needed in the loop. 8-bit codes keep memory order.
+// How the codes become float32 lanes is the ISA file's: the AVX-512 tiles widen bytes to 32-bit
+// lanes (4 bits: the low nibbles of a widened vector are the even elements of a step, the high
+// nibbles the odd ones, and x is stored in that "kernel order", 8-bit codes in memory order); the
+// AVX2 tiles isolate each code in place in a 32-bit lane with one AND and never widen (Note [Codes
+// read in place] in qmv_avx2.cpp). Either way x is rearranged (and scaled by powers of two) once
+// per call by the tile's QmvPrepareX, so the loop has no shuffles, and the tile's sums are
+// multiplied back by the factor it returns.
 //
-// Work: tiles of kQmvRows (8) rows of w against each row of x in turn: eight streams in flight,
-// what a Zen 3 core needs to pull its full memory bandwidth (one stream gets about 60 %, four
-// about 80 %: bench/README.md, bench_peak). One accumulator per row (8 chains of FMAs, enough
-// against their latency). The tiles are split over the thread pool in contiguous runs, so each
-// thread streams one region of w.
+// Work: tiles of kQmvRows (8) rows of w against each row of x in turn; the tiles are split over
+// the thread pool in contiguous runs, so each thread streams one region of w. The AVX-512 tile
+// runs the 8 rows at once (8 streams, one accumulator each); the AVX2 tile runs them as 4 pairs
+// (2 streams and a software prefetch of the next pair: on Zen 3, 2 streams already read at
+// memory speed, and 2 rows keep the masks, x and accumulators in the 16 registers).
 // Each output is summed by one thread in a fixed order: the result does not depend on the thread
 // count.
 #include <algorithm>

@@ -60,7 +60,7 @@ bool qmv_avx2(const QmmProblem<S, float>& p);
 template <class S>
 bool qmv_avx512(const QmmProblem<S, float>& p);
 // Rows [j0, j0 + n) of a transposed 4- or 8-bit problem dequantized into panel (n x K float32),
-// each row in the decode kernels' order (4 bits: within every 16 elements, the even ones, then
+// each row in a widening kernel's order (4 bits: within every 16 elements, the even ones, then
 // the odd ones; 8 bits: memory order), s * q + b rounded as the portable code rounds it. False
 // (nothing done) without AVX2 (qmv_avx2.cpp).
 template <class S>
