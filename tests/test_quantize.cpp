@@ -231,7 +231,8 @@ void expect_decode_close(const Tensor& x, const QuantizedTensor& q, int gs, int 
   const std::vector<double> mag = values(matmul(x.to(float64).abs(), wmag.mT()));
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i)
-    ASSERT_LE(std::fabs(got[i] - want[i]), rtol * mag[i] + atol) << "element " << i << ": " << got[i] << " vs " << want[i];
+    ASSERT_LE(std::fabs(got[i] - want[i]), rtol * mag[i] + atol)
+        << "element " << i << ": " << got[i] << " vs " << want[i];
 }
 
 TEST(QuantizedMatmul, DecodeKernelToFloat32Rounding) {

@@ -108,7 +108,9 @@ RICCI_AVX2 inline __m256 bcast(const Half* p) { return _mm256_cvtph_ps(_mm_set1_
 RICCI_AVX2 inline __m256 bcast(const BFloat16* p) {
   return _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(uint32_t{p->bits} << 16)));
 }
-RICCI_AVX2 inline __m256 bcast_pair(const float* p) { return _mm256_set_m128(_mm_broadcast_ss(p + 1), _mm_broadcast_ss(p)); }
+RICCI_AVX2 inline __m256 bcast_pair(const float* p) {
+  return _mm256_set_m128(_mm_broadcast_ss(p + 1), _mm_broadcast_ss(p));
+}
 RICCI_AVX2 inline __m256 bcast_pair(const Half* p) {
   return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_set1_epi16(static_cast<short>(p[0].bits)),
                                             _mm_set1_epi16(static_cast<short>(p[1].bits))));
@@ -235,7 +237,8 @@ double prepare_x(const float* x, int64_t K, int bits, float* d) {
   const int cexp = mx > 0 ? -std::ilogb(mx) - (SUB ? 23 : 0) : 0;  // in [-150, 149]
   const int base = SUB ? 149 : 0, codes = 256 / bits, per_lane = 32 / bits;
   double f[8];  // in double: the power of two alone may pass float's range (x times it does not)
-  for (int k = 0; k < per_lane; ++k) f[k] = std::ldexp(1.0, base - bits * (bits == 4 ? (k & 3) : (k < 3 ? k : 0)) + cexp);
+  for (int k = 0; k < per_lane; ++k)
+    f[k] = std::ldexp(1.0, base - bits * (bits == 4 ? (k & 3) : (k < 3 ? k : 0)) + cexp);
   for (int64_t s = 0; s < qmv_xk_len(K); s += codes)
     for (int k = 0; k < per_lane; ++k)
       for (int l = 0; l < 8; ++l) {
