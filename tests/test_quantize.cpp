@@ -4,6 +4,12 @@
 // dtype, the gradient, and every error. ctest also runs this file under RICCI_CPU_ISA=portable
 // (and avx2 where AVX-512 exists), so each kernel is checked.
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 #include "test_util.h"
 
@@ -211,6 +217,106 @@ TEST(QuantizedMatmul, ResultDoesNotDependOnThreads) {
   set_num_threads(n);
   EXPECT_TENSOR_EQ(one, many);
 }
+
+// The decode kernels (1-16 rows of x, 4 and 8 bits) against the float64 product, to float32
+// rounding: |y - ref| within 1e-5 of Σ |x| (|s| q + |b|) (an element's code or scale wrong by one
+// step is ~1e-3 of it). Shapes cover a group count that is odd with 4 bits in groups of 32 (half a
+// 32-byte chunk at the end), rows not a multiple of the kernel's 8 or its pairs, and 16-bit scales.
+void expect_decode_close(const Tensor& x, const QuantizedTensor& q, int gs, int bits, double rtol = 1e-5,
+                         double atol = 0) {
+  const Tensor y = quantized_matmul(x, q.weight, q.scales, q.biases, true, gs, bits);
+  const std::vector<double> got = values(y), want = values(reference(x, q, true, gs, bits));
+  // Σ |x| (|s| q + |b|): the kernels sum s Σ x q and b Σ x apart, which cancel where w ≈ 0.
+  const Tensor wmag = dequantize(q.weight, q.scales.to(float64).abs(), q.biases.to(float64).abs(), gs, bits);
+  const std::vector<double> mag = values(matmul(x.to(float64).abs(), wmag.mT()));
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_LE(std::fabs(got[i] - want[i]), rtol * mag[i] + atol)
+        << "element " << i << ": " << got[i] << " vs " << want[i];
+}
+
+TEST(QuantizedMatmul, DecodeKernelToFloat32Rounding) {
+  for (int bits : {4, 8})
+    for (int gs : kGroups)
+      for (int64_t groups : {1, 3, 6, 17})
+        for (int64_t N : {1, 7, 9, 18})
+          for (int64_t M : {1, 3, 16})
+            for (DType dt : {float32, bfloat16, float16}) {
+              SCOPED_TRACE("bits " + std::to_string(bits) + " group " + std::to_string(gs) + " groups " +
+                           std::to_string(groups) + " N " + std::to_string(N) + " M " + std::to_string(M) +
+                           " scales " + std::string(dtype_name(dt)));
+              // Scales and biases in dt; x float32, so the result is float32 (the decode kernels).
+              QuantizedTensor q = quantized_random({N, groups * gs}, gs, bits, static_cast<uint64_t>(N + groups), dt);
+              expect_decode_close(randn({M, groups * gs}), q, gs, bits);
+            }
+}
+
+TEST(QuantizedMatmul, DecodeKernelExtremeAndNonFiniteX) {
+  for (int bits : {4, 8}) {
+    SCOPED_TRACE("bits " + std::to_string(bits));
+    QuantizedTensor q = quantized_random({10, 256}, 64, bits, 21);
+    const Tensor x = randn({2, 256});
+    // Tiny (subnormal elements), huge, and one element far above the others.
+    expect_decode_close(x * 1e-38, q, 64, bits, 1e-5, 1e-43);
+    expect_decode_close(x * 1e-30, q, 64, bits);
+    expect_decode_close(x * 1e34, q, 64, bits);
+    Tensor spread = x.clone();
+    spread.index_put_({0, 3}, 1e30);
+    spread.index_put_({1, 200}, -3e-20);
+    expect_decode_close(spread, q, 64, bits);
+    EXPECT_TENSOR_EQ(quantized_matmul(zeros({2, 256}), q.weight, q.scales, q.biases, true, 64, bits), zeros({2, 10}));
+    // inf or NaN in a row of x makes every output of that row non-finite, and only that row.
+    for (double bad : {INFINITY, NAN}) {
+      Tensor xb = x.clone();
+      xb.index_put_({1, 77}, bad);
+      const std::vector<double> y = values(quantized_matmul(xb, q.weight, q.scales, q.biases, true, 64, bits));
+      for (int j = 0; j < 10; ++j) {
+        EXPECT_TRUE(std::isfinite(y[static_cast<size_t>(j)])) << j;
+        EXPECT_FALSE(std::isfinite(y[static_cast<size_t>(10 + j)])) << j;
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// The AVX2 kernel may read codes as float32 subnormals (src/quant/qmv_avx2.cpp, Note [Codes read
+// in place]): with denormals-are-zero set by the caller the result must not change.
+TEST(QuantizedMatmul, DecodeKernelUnderDenormalsAreZero) {
+  QuantizedTensor q = quantized_random({24, 512}, 64, 4, 22);
+  QuantizedTensor q8 = quantized_random({24, 512}, 32, 8, 23);
+  const Tensor x = randn({2, 512});
+  const int n = get_num_threads();
+  set_num_threads(1);  // the kernel runs on this thread, under this thread's MXCSR
+  const Tensor plain = quantized_matmul(x, q.weight, q.scales, q.biases, true, 64, 4);
+  const Tensor plain8 = quantized_matmul(x, q8.weight, q8.scales, q8.biases, true, 32, 8);
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(csr | 0x8040);  // DAZ and FTZ
+  const Tensor daz = quantized_matmul(x, q.weight, q.scales, q.biases, true, 64, 4);
+  const Tensor daz8 = quantized_matmul(x, q8.weight, q8.scales, q8.biases, true, 32, 8);
+  const unsigned after = _mm_getcsr();
+  _mm_setcsr(csr);
+  set_num_threads(n);
+  EXPECT_EQ(after, csr | 0x8040);  // restored
+  EXPECT_TENSOR_EQ(daz, plain);
+  EXPECT_TENSOR_EQ(daz8, plain8);
+}
+#endif
+
+#if defined(__linux__)
+// Both forms of the AVX2 kernel (codes converted, or read as subnormals: only one is picked on a
+// given CPU) run here: this binary again, once per form (RICCI_QMV_CODES).
+TEST(QuantizedMatmul, DecodeKernelBothCodeForms) {
+  if (std::getenv("RICCI_QMV_CODES") != nullptr) GTEST_SKIP() << "a child run";
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  for (const char* form : {"convert", "subnormal"}) {
+    const std::string cmd = std::string("RICCI_QMV_CODES=") + form + " '" + self +
+                            "' --gtest_brief=1 --gtest_filter='QuantizedMatmul.Decode*:QuantizedMatmul.Matches*:"
+                            "QuantizedMatmul.NonContiguous*:QuantizedMatmul.Dtypes:QuantizedMatmul.ResultDoes*'"
+                            " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+}
+#endif
 
 TEST(QuantizedMatmul, GradientWithRespectToX) {
   manual_seed(13);

@@ -28,7 +28,8 @@ RICCI_AVX512 inline __m512i widen16(const uint8_t* p) {
 }
 
 template <int BITS, int GS, class S>
-RICCI_AVX512 void tile(const float* xk, const uint8_t* const* w, const S* const* sc, int64_t G, float* out) {
+RICCI_AVX512 void tile(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc,
+                       const S* const* bi, int64_t G, float* out, float* bias_out) {
   constexpr int R = kQmvRows;
   constexpr int64_t gbytes = GS * BITS / 8;
   const __m512i nibble = _mm512_set1_epi32(15);
@@ -58,7 +59,10 @@ RICCI_AVX512 void tile(const float* xk, const uint8_t* const* w, const S* const*
       tot[r] = _mm512_fmadd_ps(_mm512_set1_ps(to_compute(sc[r][g])), a0[r], tot[r]);
     }
   }
-  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(tot[r]);
+  for (int r = 0; r < R; ++r) {
+    out[r] = _mm512_reduce_add_ps(tot[r]);
+    bias_out[r] = bias_dot(bi[r], xs, G);
+  }
 }
 
 }  // namespace
@@ -66,7 +70,7 @@ RICCI_AVX512 void tile(const float* xk, const uint8_t* const* w, const S* const*
 template <class S>
 bool qmv_avx512(const QmmProblem<S, float>& p) {
   if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx512) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
-  qmv_drive<S>(p, 32, RICCI_QMV_TILE_FOR(tile, S, p.bits, p.group_size));
+  qmv_drive<S>(p, &qmv_kernel_order<32>, RICCI_QMV_TILE_FOR(tile, S, p.bits, p.group_size));
   return true;
 }
 
