@@ -53,7 +53,10 @@ struct NodeAllocator {
   template <class U>
   NodeAllocator(const NodeAllocator<U>&) {}
 
-  // A backward pass frees a whole graph in a row: keep up to 65536 node blocks per thread.
+  // A backward pass frees a whole graph in a row: keep up to 2^18 node blocks per thread (about
+  // 100 MiB of ~400-byte nodes, held only by a thread that once freed a graph that large — the
+  // memory that graph needed anyway, and what malloc's arenas would keep too). With 2^16, a
+  // 100k-op graph sent a third of its nodes through malloc and free: teardown took 1.7x longer.
   using Cache = ricci::detail::ThreadBlockCache<sizeof(T), size_t{1} << 18>;
   T* allocate(size_t n) {
     if (n == 1) return static_cast<T*>(Cache::allocate());
