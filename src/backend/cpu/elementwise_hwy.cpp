@@ -176,13 +176,20 @@ bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::Unar
     case UnaryOp::GeluTanh:
       Loop1D(in, out, n, [](auto dd, auto x) { return GeluTanhF64(dd, x); }, Finite(), scalar::gelu_tanh<F>);
       return true;
+    case UnaryOp::Softplus: {
+      // scalar::softplus in float64 vectors, rounded once: max(z, 0) + log1p(exp(-|z|)), z = beta x
+      // (Highway's float64 exp and log1p are within a few float64 ulps, far below float32's).
+      const double beta = p.a, threshold = p.b;
+      Loop1D(in, out, n, [beta, threshold](auto dd, auto x) { return SoftplusF64(dd, x, beta, threshold); }, Finite(),
+             [beta, threshold](F x) { return scalar::softplus(x, beta, threshold); });
+      return true;
+    }
     case UnaryOp::Floor: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Floor(x); }); return true;
     case UnaryOp::Ceil: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Ceil(x); }); return true;
     case UnaryOp::Round: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Round(x); }); return true;
     case UnaryOp::Trunc: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Trunc(x); }); return true;
     default: return false;
   }
-  (void)p;
 }
 
 // float64: only the ops that are exact or correctly rounded in hardware; the transcendental ones

@@ -118,6 +118,17 @@ HWY_INLINE VD GeluTanhF64(DD dd, VD x) {
   return hn::Div(x, hn::Add(hn::Set(dd, 1.0), hn::Exp(dd, hn::Min(minus_2u, hn::Set(dd, 700.0)))));
 }
 
+// softplus(x) = log(1 + exp(z)) / beta, z = beta x, or x where z > threshold (scalar::softplus):
+// max(z, 0) + log1p(exp(-|z|)), the exponent clamped at -700 where exp underflows (log1p of it is
+// then below every float32).
+template <class DD, class VD>
+HWY_INLINE VD SoftplusF64(DD dd, VD x, double beta, double threshold) {
+  const VD z = hn::Mul(x, hn::Set(dd, beta));
+  const VD e = hn::Exp(dd, hn::Max(hn::Neg(hn::Abs(z)), hn::Set(dd, -700.0)));
+  const VD r = hn::Add(hn::Max(z, hn::Zero(dd)), hn::Log1p(dd, e));
+  return hn::IfThenElse(hn::Gt(z, hn::Set(dd, threshold)), x, hn::Div(r, hn::Set(dd, beta)));
+}
+
 template <class D, class V>
 HWY_INLINE V Sigmoid(D d, V x) {
   const V one = hn::Set(d, 1.0f);
