@@ -1,6 +1,7 @@
 // The backward walk: find every node reachable from the roots, count how many edges lead into
 // each (its dependencies), then run nodes whose dependencies are all satisfied, so every node runs
 // once with the sum of the gradients that reached it.
+#include <memory>
 #include <queue>
 
 #include "autograd/autograd_meta.h"
@@ -19,7 +20,10 @@ struct NodeState {
 
 // Per-node state of one backward pass, keyed by node address. Open addressing in one array:
 // a pass touches every node once or twice, and a node-based hash map would cost an allocation
-// per node (Note [Freeing deep graphs] in node.cpp has the other half of that story).
+// per node (Note [Freeing deep graphs] in node.cpp has the other half of that story). A map is
+// reused by the thread's next pass (take_state_map below): growing a fresh one to a 100k-node
+// graph's size reallocated and rehashed it seventeen times and sent its megabytes through malloc
+// on every backward — a quarter of a scalar graph's backward time.
 class StateMap {
  public:
   StateMap() : slots_(64) {}
@@ -34,9 +38,16 @@ class StateMap {
         s = &find_slot(n);
       }
       s->key = n;
+      used_.push_back(static_cast<size_t>(s - slots_.data()));
       ++size_;
     }
     return s->value;
+  }
+  // Empties the map for another pass, keeping its memory: only the slots this pass used are reset.
+  void clear() {
+    for (size_t i : used_) slots_[i] = Slot{};
+    used_.clear();
+    size_ = 0;
   }
 
  private:
@@ -53,17 +64,52 @@ class StateMap {
   void grow() {
     std::vector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
+    used_.clear();
     for (Slot& s : old) {
       if (s.key) {
         Slot& d = find_slot(s.key);
         d.key = s.key;
         d.value = std::move(s.value);
+        used_.push_back(static_cast<size_t>(&d - slots_.data()));
       }
     }
   }
   std::vector<Slot> slots_;
+  std::vector<size_t> used_;  // indices of the occupied slots
   size_t size_ = 0;
 };
+
+// One spare map per thread, taken by a pass and given back emptied (a nested pass — a hook that
+// runs backward — makes its own). Trivially destructible initial-exec thread-locals, as the
+// node graveyard's (node_allocator.h): a pass after the thread's reaper ran simply allocates.
+struct SpareStateMap {
+  StateMap* map;
+  bool gone;
+};
+thread_local constinit SpareStateMap spare_state_map __attribute__((tls_model("initial-exec"))) = {nullptr, false};
+struct SpareStateMapReaper {
+  ~SpareStateMapReaper() {
+    spare_state_map.gone = true;
+    delete spare_state_map.map;
+    spare_state_map.map = nullptr;
+  }
+};
+
+std::unique_ptr<StateMap> take_state_map() {
+  if (StateMap* m = spare_state_map.map) {
+    spare_state_map.map = nullptr;
+    return std::unique_ptr<StateMap>(m);
+  }
+  return std::make_unique<StateMap>();
+}
+
+void give_back_state_map(std::unique_ptr<StateMap> m) {
+  if (spare_state_map.gone || spare_state_map.map) return;  // the unique_ptr frees it
+  static thread_local SpareStateMapReaper reaper;
+  (void)&reaper;
+  m->clear();
+  spare_state_map.map = m.release();
+}
 
 struct ByNewest {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
@@ -86,7 +132,11 @@ bool is_accumulate_grad(const Node* n) { return n->num_outputs() == 1 && n->next
 
 void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, bool keep_graph, bool create_graph,
                   std::vector<Capture>* captures) {
-  StateMap state;
+  struct Lease {
+    std::unique_ptr<StateMap> map = take_state_map();
+    ~Lease() { give_back_state_map(std::move(map)); }
+  } lease;
+  StateMap& state = *lease.map;
   std::vector<Node*> stack;
   for (const Edge& e : roots) {
     bool inserted = false;
