@@ -205,8 +205,9 @@ def numel(input):
 
 def compile(f=None, *, fuse=True, shapeless=False):  # noqa: A001
     """ricci.compile (C++ ricci::compile, docs/compile.md): traces f once per input signature into a
-    program of primitives, simplifies and fuses it, and replays it. Functions that read values or
-    draw random numbers run uncompiled. Usable as a decorator."""
+    program of primitives, simplifies and fuses it, and replays it. Random draws are part of the
+    program (new numbers on every call); functions that read values or take a gradient inside run
+    uncompiled. Usable as a decorator."""
     if f is None:
         return lambda g: compile(g, fuse=fuse, shapeless=shapeless)
     from ._tree import flatten, unflatten
