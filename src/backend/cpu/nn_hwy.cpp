@@ -19,6 +19,7 @@
 #include <hwy/contrib/math/math-inl.h>
 
 #include "backend/cpu/hwy_exp_diff-inl.h"
+#include "backend/cpu/vector_math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ricci::cpu::HWY_NAMESPACE {
@@ -232,38 +233,9 @@ HWY_INLINE void ExpSubAccum(const T* HWY_RESTRICT x, const T* HWY_RESTRICT m, T*
 // which unary_vjp (src/ops/elementwise_unary.cpp) writes as eleven elementwise ops: eleven passes
 // over a (tokens, 4 d) tensor per MLP in a transformer's backward (a tenth of a GPT training step
 // on AVX2). A plain backward (no create_graph) runs this one pass instead, with the same float32
-// operations in the same order (erf as ErfF32 and exp as Highway's Exp in elementwise_hwy.cpp,
-// each falling back to the C library for a vector with a lane out of its range, as there), so its
-// result is the composed one bit for bit.
-
-// Horner's rule, c[0] + c[1] x + ... (a copy of elementwise_hwy.cpp's Poly).
-template <class D, class V, class T, size_t kN>
-HWY_INLINE V GeluPoly(D d, V x, const T (&c)[kN]) {
-  V p = hn::Set(d, c[kN - 1]);
-  for (size_t i = kN - 1; i-- > 0;) p = hn::MulAdd(p, x, hn::Set(d, c[i]));
-  return p;
-}
-
-// erf(x) for |x| < 1e30: ErfF32 of elementwise_hwy.cpp, the same coefficients and operations.
-template <class D, class V>
-HWY_INLINE V GeluErfPart(D d, V x) {
-  static constexpr float kQ[] = {-0.37612638475990740f, 0.11283782622052073f, -0.026865438309905631f,
-                                 0.0052210534108152419f, -0.00084843965256677447f, 0.00011268253714741643f,
-                                 -9.6735903020813014e-06f};
-  static constexpr float kP[] = {-1.2655025171037078f, 0.99978301677806569f, 0.37686213450022943f,
-                                 0.076816405575934818f, -0.089637716866509703f, -0.032040111026760923f,
-                                 -0.4915694784734988f, 0.67262609489172576f, -0.24861891402390876f};
-  constexpr double kQ0 = 1.1283791670623611;
-  const V y = hn::Mul(x, x);
-  const V q0lo = hn::Set(d, static_cast<float>(kQ0 - static_cast<double>(static_cast<float>(kQ0))));
-  const V rest = hn::MulAdd(GeluPoly(d, y, kQ), y, q0lo);
-  const V small = hn::MulAdd(x, hn::Set(d, static_cast<float>(kQ0)), hn::Mul(x, rest));
-  const V t = hn::Min(hn::Abs(x), hn::Set(d, 10.0f));
-  const V s = hn::Div(hn::Set(d, 1.0f), hn::MulAdd(t, hn::Set(d, 0.5f), hn::Set(d, 1.0f)));
-  const V erfc = hn::Mul(s, hn::Exp(d, hn::NegMulAdd(t, t, GeluPoly(d, s, kP))));
-  const V big = hn::CopySignToAbs(hn::Sub(hn::Set(d, 1.0f), erfc), x);
-  return hn::IfThenElse(hn::Lt(t, hn::Set(d, 1.0f)), small, big);
-}
+// operations in the same order (erf as vector_math-inl.h's ErfF32 and exp as Highway's Exp, as
+// the eager kernels run them, each falling back to the C library for a vector with a lane out
+// of its range, as there), so its result is the composed one bit for bit.
 
 // v, with the compiler kept from fusing the multiply that made it into the add that takes it (GCC
 // contracts a * b + c of vector intrinsics into one FMA, which the composed form's separate ops
@@ -298,7 +270,7 @@ void GeluErfBackwardF32(const float* HWY_RESTRICT g, const float* HWY_RESTRICT x
     const auto a = hn::Mul(hn::Mul(xv, vsqrt2), vhalf);
     hn::Vec<decltype(d)> e;
     if (HWY_LIKELY(hn::AllTrue(d, hn::Lt(hn::Abs(a), hn::Set(d, 1e30f))))) {
-      e = GeluErfPart(d, a);
+      e = ErfF32(d, a);
     } else {
       hn::Store(a, d, buf);
       for (int64_t k = 0; k < N; ++k) buf[k] = std::erf(buf[k]);
