@@ -64,7 +64,20 @@ const Tensor& big() {
   return x;
 }
 
+// The fused kernels as the interpreter (generated code off), beside the default (generated code
+// where the generator takes the kernel): docs/compile.md compares the two.
+TensorFn interpreted(TensorFn f) {
+  CompileOptions o;
+  o.generate_code = false;
+  return compile(std::move(f), o);
+}
+
 void BM_GeluEager(benchmark::State& s) { run(s, gelu_tanh, big(), 2.0 * 4 * (1 << 24)); }
+void BM_GeluInterpreted(benchmark::State& s) { run(s, interpreted(gelu_tanh), big(), 2.0 * 4 * (1 << 24)); }
+void BM_GeluInterpreted2T(benchmark::State& s) { run(s, interpreted(gelu_tanh), big(), 2.0 * 4 * (1 << 24), 2); }
+void BM_Chain20Interpreted(benchmark::State& s) {
+  run(s, interpreted(chain20), big().narrow(0, 0, 1 << 22), 2.0 * 4 * (1 << 22));
+}
 void BM_GeluCompiled(benchmark::State& s) { run(s, compile(gelu_tanh), big(), 2.0 * 4 * (1 << 24)); }
 void BM_CopyBandwidthFloor(benchmark::State& s) {
   run(s, [](const Tensors& in) { return Tensors{in[0].clone()}; }, big(), 2.0 * 4 * (1 << 24));
@@ -120,15 +133,18 @@ void BM_EagerCallTiny(benchmark::State& state) {
 
 BENCHMARK(BM_GeluEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluCompiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluInterpreted)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyBandwidthFloor)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluRegisters)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluRegisters4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluEager2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluCompiled2T)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluInterpreted2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyBandwidthFloor2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluRegisters4_2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Chain20Eager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Chain20Compiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Chain20Interpreted)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_NormRowsEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_NormRowsCompiled)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SoftmaxRowsEager)->Unit(benchmark::kMillisecond);

@@ -19,6 +19,7 @@
 // takes a gradient inside, so it runs uncompiled, as above. In lazy mode
 // a call records the whole program as one pending primitive, fused when evaluated.
 // docs/compile.md explains the pieces.
+#include <optional>
 #include <string>
 
 #include "ricci/transforms.h"
@@ -30,6 +31,13 @@ struct CompileOptions {
   // Key the cache on ranks and dtypes only, not on sizes: one trace serves every shape. Only
   // for functions whose ops do not fix sizes (a reshape to a literal shape does).
   bool shapeless = false;
+  // Run fused kernels as generated machine code: at a kernel's first run its C++ source is
+  // built by the system's C++ compiler (about half a second) and cached on disk
+  // ($RICCI_CACHE_DIR, else ~/.cache/ricci), so later runs, and later processes, load it. Kernels
+  // the generator does not take, and every kernel where no compiler works, run as an interpreter
+  // over cache-sized chunks instead, with the same values. Unset: on, unless the environment
+  // variable RICCI_COMPILE_CODEGEN is 0 (and off below AVX2).
+  std::optional<bool> generate_code;
 };
 
 TensorFn compile(TensorFn f, CompileOptions options = {});
@@ -42,6 +50,8 @@ struct CompileStats {
   int64_t fused_groups = 0;   // groups of elementwise ops run as one pass
   int64_t fused_ops = 0;      // ops inside those groups
   bool traceable = true;      // false: f runs uncompiled (see above)
+  int64_t generated_kernels = 0;  // fused kernels that have run as generated code so far
+  std::string codegen_failure;    // why a kernel could not be built ("" when none failed)
 };
 // The stats of a function made by compile() (ValueError for any other function).
 CompileStats compile_stats(const TensorFn& compiled);

@@ -31,6 +31,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "compile/codegen.h"
 #include "compile/fused_kernel.h"
 #include "core/tensor_internal.h"
 #include "lazy/graph.h"
@@ -65,6 +66,7 @@ struct Program {
   std::vector<Group> groups;
   int64_t traced_ops = 0;
   int64_t fused_ops = 0;
+  bool generate_code = false;  // fused kernels as generated code (Note [Generated kernels])
 };
 
 // ---- tracing ----------------------------------------------------------------------------------
@@ -314,7 +316,7 @@ Tensors replay(const Program& p, const Tensors& xs, bool fuse) {
     if (p.constants[i].defined()) v[i] = p.constants[i];
   size_t g = 0;
   for (size_t k = 0; k < p.instrs.size(); ++k) {
-    if (fuse && g < p.groups.size() && p.groups[g].first == k && p.groups[g].kernel.run(v)) {
+    if (fuse && g < p.groups.size() && p.groups[g].first == k && p.groups[g].kernel.run(v, p.generate_code)) {
       k = p.groups[g].last;
       ++g;
       continue;
@@ -482,6 +484,7 @@ struct CompiledFunctor {
         program = trace(st.f, xs);
         simplify(*program);
         if (st.options.fuse) plan_groups(*program);
+        program->generate_code = st.options.generate_code.value_or(compile_detail::codegen_by_default());
       } catch (const lazy::detail::TraceFailed&) {
         program = nullptr;  // f runs as it is, every call
       }
@@ -528,7 +531,15 @@ CompileStats compile_stats(const TensorFn& compiled) {
   const auto* c = compiled.target<CompiledFunctor>();
   RICCI_CHECK(c != nullptr, ValueError, "[compile_stats] this function was not made by compile()");
   std::lock_guard<std::mutex> lock(c->state->mutex);
-  return c->state->last;
+  CompileStats st = c->state->last;
+  // Kernels are generated at their first run, after the trace: counted now.
+  if (const Program* p = c->state->last_program.get()) {
+    for (const Group& g : p->groups) {
+      st.generated_kernels += g.kernel.generated_count() > 0;
+      if (std::string why = g.kernel.codegen_failure(); !why.empty()) st.codegen_failure = why;
+    }
+  }
+  return st;
 }
 
 }  // namespace ricci

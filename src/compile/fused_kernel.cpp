@@ -22,12 +22,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <type_traits>
 
 #include "backend/cpu/elementwise_loops.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/reduce_engine.h"
 #include "backend/cpu/reduce_hwy.h"
+#include "compile/codegen.h"
 #include "ricci/parallel.h"
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
@@ -143,6 +145,26 @@ void run_step(const FusedKernel::Step& s, const C* a, const C* b, C* out, int64_
 
 }  // namespace
 
+struct FusedKernel::Generated {
+  std::mutex mutex;
+  std::vector<std::pair<std::vector<char>, GeneratedKernel>> by_layout;  // nullptr: not generated
+  std::string failure;
+};
+
+int64_t FusedKernel::generated_count() const {
+  if (!generated_) return 0;
+  std::lock_guard<std::mutex> lock(generated_->mutex);
+  int64_t n = 0;
+  for (const auto& [layout, k] : generated_->by_layout) n += k != nullptr;
+  return n;
+}
+
+std::string FusedKernel::codegen_failure() const {
+  if (!generated_) return "";
+  std::lock_guard<std::mutex> lock(generated_->mutex);
+  return generated_->failure;
+}
+
 std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, const std::vector<DType>& dtypes,
                                              const std::vector<int>& wanted, const FusedOp* reduction) {
   FusedKernel k;
@@ -251,6 +273,7 @@ std::optional<FusedKernel> FusedKernel::make(const std::vector<FusedOp>& ops, co
                             dtypes[static_cast<size_t>(reduction->out)], rstep->keepdim};
   }
   k.slots_ = next;
+  k.generated_ = std::make_shared<Generated>();
   return k;
 }
 
@@ -291,8 +314,63 @@ double chunk_extremum(const C* p, int64_t n, bool is_max) {
 
 }  // namespace
 
+namespace {
+
+// The innermost stride (bytes) of each operand in the loop for_each_strided makes over them.
+std::vector<int64_t> inner_strides(const std::vector<Tensor>& operands) {
+  const int64_t n = operands.front().numel();
+  std::vector<int64_t> inner;
+  if (std::all_of(operands.begin(), operands.end(), [n](const Tensor& t) { return t.is_contiguous() && t.numel() == n; })) {
+    for (const Tensor& t : operands) inner.push_back(static_cast<int64_t>(t.element_size()));
+    return inner;
+  }
+  std::vector<const Tensor*> ptrs;
+  for (const Tensor& t : operands) ptrs.push_back(&t);
+  const cpu::LoopLayout L = cpu::make_loop_layout(ptrs.data(), static_cast<int>(ptrs.size()));
+  for (size_t k = 0; k < operands.size(); ++k) inner.push_back(L.ndim == 0 ? 0 : L.strides[k][static_cast<size_t>(L.ndim - 1)]);
+  return inner;
+}
+
+void host_unary_f32(int op, const float* in, float* out, int64_t n, const void* params) {
+  cpu::hwy_unary_f32(static_cast<ew::UnaryOp>(op), in, out, n, *static_cast<const ew::UnaryParams*>(params));
+}
+void host_unary_f64(int op, const double* in, double* out, int64_t n, const void* params) {
+  cpu::hwy_unary_f64(static_cast<ew::UnaryOp>(op), in, out, n, *static_cast<const ew::UnaryParams*>(params));
+}
+
+}  // namespace
+
+// The generated kernel for these operands' layout, made on first use (nullptr: the interpreter).
+GeneratedKernel FusedKernel::generated_for(const std::vector<Tensor>& operands, const std::vector<int64_t>& inner) const {
+  const size_t n_out = outputs_.size();
+  const int64_t es = static_cast<int64_t>(element_size(compute_));
+  std::vector<char> uniform;
+  for (size_t k = 0; k < operands.size(); ++k) {
+    const bool out = k < n_out;
+    if (inner[k] != es && (out || inner[k] != 0)) return nullptr;
+    if (operands[k].dtype() != compute_) return nullptr;
+    if (!out) uniform.push_back(inner[k] == 0);
+  }
+  std::lock_guard<std::mutex> lock(generated_->mutex);
+  for (const auto& [layout, k] : generated_->by_layout)
+    if (layout == uniform) return k;
+  if (codegen_isa_flags().empty()) {
+    generated_->failure = "generated code needs AVX2 (this CPU, or RICCI_CPU_ISA, is below it)";
+    generated_->by_layout.emplace_back(uniform, nullptr);
+    return nullptr;
+  }
+  GeneratedKernel k = nullptr;
+  if (std::optional<std::string> src = generated_source(uniform)) {
+    std::string why;
+    k = load_generated_kernel(*src, &why);
+    if (!k) generated_->failure = why;
+  }
+  generated_->by_layout.emplace_back(uniform, k);
+  return k;
+}
+
 template <class C>
-void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* reduced) const {
+void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* reduced, bool generate_code) const {
   using Kind = reduce_detail::ReductionStep::Kind;
   const size_t n_out = output_slots_.size();
   const size_t n_in = inputs_.size();
@@ -389,7 +467,19 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
     }
   };
   if (!reduction_) {
-    auto run = [&](char* const* ptrs, const int64_t* st, int64_t n) { body(ptrs, st, n, nullptr); };
+    GeneratedKernel generated = nullptr;
+    std::vector<int64_t> inner;
+    std::vector<const void*> params;
+    if (generate_code && operands.front().numel() > 0) {
+      inner = inner_strides(operands);
+      generated = generated_for(operands, inner);
+      for (const Step& s : steps_) params.push_back(&s.op.up);
+    }
+    const JitHost host{host_unary_f32, host_unary_f64, params.data()};
+    auto run = [&](char* const* ptrs, const int64_t* st, int64_t n) {
+      if (generated && std::equal(inner.begin(), inner.end(), st)) return generated(ptrs, n, &host);
+      body(ptrs, st, n, nullptr);
+    };
     std::vector<const Tensor*> ptrs;
     for (const Tensor& t : operands) ptrs.push_back(&t);
     switch (ptrs.size()) {
@@ -442,7 +532,7 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
   parallel_for(0, rows, std::max<int64_t>(1, kGrainSize / len), run_rows);
 }
 
-bool FusedKernel::run(std::vector<Tensor>& values) const {
+bool FusedKernel::run(std::vector<Tensor>& values, bool generate_code) const {
   for (int id : inputs_)
     if (values[static_cast<size_t>(id)].device() != kCPU) return false;
   // The shape of every op of the run is the broadcast of the run's inputs (its first op reads
@@ -466,9 +556,9 @@ bool FusedKernel::run(std::vector<Tensor>& values) const {
     reduced = empty(rshape, TensorOptions(reduction_->dtype));
   }
   if (compute_ == DType::Float64) {
-    run_pass<double>(operands, reduction_ ? &reduced : nullptr);
+    run_pass<double>(operands, reduction_ ? &reduced : nullptr, generate_code);
   } else {
-    run_pass<float>(operands, reduction_ ? &reduced : nullptr);
+    run_pass<float>(operands, reduction_ ? &reduced : nullptr, generate_code);
   }
   for (size_t j = 0; j < outputs_.size(); ++j) values[static_cast<size_t>(outputs_[j])] = operands[j];
   if (reduction_) values[static_cast<size_t>(reduction_->out)] = reduced;

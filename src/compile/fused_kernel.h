@@ -1,9 +1,12 @@
 #pragma once
 // A fused elementwise kernel: a run of unary and binary floating-point primitives executed as one
 // pass over its output shape (Note [Fused kernels], fused_kernel.cpp).
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "compile/codegen.h"
 #include "ops/elementwise_step.h"
 #include "ops/reduction_step.h"
 #include "ricci/primitive.h"
@@ -33,7 +36,18 @@ class FusedKernel {
   // Runs the pass: reads the run's inputs from `values` (by value id, any strides, broadcast to
   // the shape) and stores the wanted values there as new contiguous tensors. False (and nothing
   // done) when an input is not on the CPU: the caller runs the ops one by one.
-  bool run(std::vector<Tensor>& values) const;
+  //
+  // generate_code: run as generated machine code where the kernel and its operands' layout allow
+  // (Note [Generated kernels], codegen.cpp; built at the first such run), else as the interpreter.
+  bool run(std::vector<Tensor>& values, bool generate_code = false) const;
+
+  // The C++ source of this kernel as generated code, for inputs that are one value along the run
+  // where uniform_input says so and contiguous elsewhere; nullopt when an op or dtype is not
+  // generated (codegen.cpp).
+  std::optional<std::string> generated_source(const std::vector<char>& uniform_input) const;
+  // How many operand layouts run as generated code so far, and why the last attempt did not ("" if none failed).
+  int64_t generated_count() const;
+  std::string codegen_failure() const;
 
   const std::vector<int>& inputs() const { return inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
@@ -47,7 +61,8 @@ class FusedKernel {
 
  private:
   template <class C>
-  void run_pass(const std::vector<Tensor>& operands, const Tensor* reduced) const;
+  void run_pass(const std::vector<Tensor>& operands, const Tensor* reduced, bool generate_code) const;
+  GeneratedKernel generated_for(const std::vector<Tensor>& operands, const std::vector<int64_t>& inner) const;
 
   DType compute_ = DType::Float32;
   int slots_ = 0;
@@ -65,6 +80,10 @@ class FusedKernel {
     bool keepdim = false;
   };
   std::optional<Epilogue> reduction_;
+  // Generated code per layout of the inputs (which are uniform), made at the first run that needs
+  // it; shared by copies of the kernel, guarded by its mutex.
+  struct Generated;
+  std::shared_ptr<Generated> generated_;
 };
 
 }  // namespace ricci::compile_detail
