@@ -60,6 +60,7 @@ namespace ricci::compile_detail {
 extern const char* const kVectorMathSource;
 extern const char* const kJitCompiler;
 extern const char* const kHighwayVersion;
+extern const char* const kJitFlags;  // the library's CMAKE_CXX_FLAGS and its build type's
 
 namespace {
 
@@ -152,8 +153,14 @@ std::string codegen_isa_flags() {
 GeneratedKernel load_generated_kernel(const std::string& source, std::string* why) {
   const std::string cxx = compiler();
   const std::string isa = codegen_isa_flags();
-  // -maes: Highway's x86 targets above SSSE3 require AES and CLMUL, which -march=haswell lacks.
-  const std::vector<std::string> flags = {"-O3", "-std=c++20", "-fPIC", "-shared", isa, "-maes", "-w"};
+  // The library's flags, its optimisation level included (compilers form FMAs differently at
+  // different levels, and the kernel must round as the library does: a Debug library gets
+  // unoptimised kernels), then ours. -maes: Highway's x86 targets above SSSE3 require AES and
+  // CLMUL, and -march=haswell lacks AES.
+  std::vector<std::string> flags;
+  std::istringstream lib(kJitFlags);
+  for (std::string f; lib >> f;) flags.push_back(f);
+  flags.insert(flags.end(), {"-std=c++20", "-fPIC", "-shared", isa, "-maes", "-w"});
   std::string key = source + "\n// " + cxx;
   for (const std::string& f : flags) key += " " + f;
   const uint64_t h = fnv1a(key);
