@@ -7,6 +7,13 @@
 #include <benchmark/benchmark.h>
 
 #include "gelu_register_fused.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "compile/codegen.h"
 #include "ricci/compile.h"
 #include "ricci/parallel.h"
 #include "ricci/ricci.h"
@@ -116,6 +123,24 @@ void BM_Chain20Compiled(benchmark::State& s) { run(s, compile(chain20), big().na
 void BM_NormRowsEager(benchmark::State& s) { run(s, norm_rows, big().view({4096, 4096}), 2.0 * 4 * (1 << 24)); }
 void BM_NormRowsCompiled(benchmark::State& s) { run(s, compile(norm_rows), big().view({4096, 4096}), 2.0 * 4 * (1 << 24)); }
 
+// The first call of a compiled GELU when its kernel is in no cache: trace, plan, generate the
+// source, run the C++ compiler, load (a fresh cache directory each time).
+void BM_FirstCallBuildsKernel(benchmark::State& state) {
+  const Tensor x = ones({1});
+  const char* saved = std::getenv("RICCI_CACHE_DIR");
+  const std::string keep = saved ? saved : "";
+  const std::filesystem::path root = std::filesystem::temp_directory_path() / ("ricci-bench-" + std::to_string(getpid()));
+  int i = 0;
+  for (auto _ : state) {
+    ::setenv("RICCI_CACHE_DIR", (root / std::to_string(i++)).c_str(), 1);
+    compile_detail::forget_loaded_kernels_for_testing();
+    benchmark::DoNotOptimize(compile(gelu_tanh)({x}));
+  }
+  if (saved) ::setenv("RICCI_CACHE_DIR", keep.c_str(), 1);
+  else ::unsetenv("RICCI_CACHE_DIR");
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+}
 void BM_FirstCallTrace(benchmark::State& state) {
   const Tensor x = ones({1});
   for (auto _ : state) benchmark::DoNotOptimize(compile(gelu_tanh)({x}));  // a fresh cache each time
@@ -151,6 +176,7 @@ BENCHMARK(BM_SoftmaxRowsEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SoftmaxRowsCompiled)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LayerNormOpEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LayerNormOpCompiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FirstCallBuildsKernel)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_FirstCallTrace)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CachedCallTiny)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_EagerCallTiny)->Unit(benchmark::kMicrosecond);

@@ -46,17 +46,22 @@ for case, stem, nbytes, floor in cases:
     if e is None or c is None:
         continue
     fields = [f"ricci_eager={e:.2f}", f"ricci_compile={c:.2f}"]
+    interp = med.get(f"BM_{stem}Interpreted{suffix}")  # generated code off (docs/compile.md)
+    if interp is not None:
+        fields.append(f"ricci_interpreter={interp:.2f}")
     for impl in ("torch_eager", "torch_compile", "mlx_eager", "mlx_compile"):
         if (case, impl) in peers:
             fields.append(f"{impl}={peers[(case, impl)]:.2f}")
     fields += ["unit=ms", f"bytes={nbytes}", f"compile_speedup={e / c:.2f}"]
+    if interp is not None:
+        fields.append(f"generated_vs_interpreter={interp / c:.2f}")
     if (case, "torch_compile") in peers:
         fields.append(f"vs_torch_compile={c / peers[(case, 'torch_compile')]:.3f}")
     if floor and floor in med:
         fields.append(f"vs_bandwidth_floor={c / med[floor]:.2f}")
     print(f"RESULT {case} {' '.join(fields)}")
-# The measuring stick for generated code (docs/compile.md, "Why an interpreter"): the same GELU
-# with every value in registers, one and four vectors per step.
+# The hand-written measuring stick for generated code (docs/compile.md, "Interpreter and generated
+# code"): the same GELU with every value in registers, one and four vectors per step.
 for case, n, e in (("gelu_16M_in_registers", "BM_GeluRegisters", "BM_GeluEager"),
                    ("gelu_16M_in_registers_4_per_step", "BM_GeluRegisters4", "BM_GeluEager"),
                    ("gelu_16M_in_registers_4_per_step_2threads", "BM_GeluRegisters4_2T", "BM_GeluEager2T")):
@@ -64,6 +69,8 @@ for case, n, e in (("gelu_16M_in_registers", "BM_GeluRegisters", "BM_GeluEager")
     if n in med and e in med and c in med:
         print(f"RESULT {case} ricci_registers={med[n]:.2f} ricci_compile={med[c]:.2f} ricci_eager={med[e]:.2f} "
               f"unit=ms vs_eager={med[e] / med[n]:.2f} vs_compile={med[c] / med[n]:.2f}")
+if "BM_FirstCallBuildsKernel" in med:
+    print(f"RESULT first_call_builds_kernel ricci={med['BM_FirstCallBuildsKernel']:.1f} unit=ms")
 for n, label in (("BM_FirstCallTrace", "first_call_trace"), ("BM_CachedCallTiny", "cached_call_1_element"),
                  ("BM_EagerCallTiny", "eager_call_1_element")):
     if n in med:

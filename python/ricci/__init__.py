@@ -203,13 +203,15 @@ def numel(input):
     return input.numel()
 
 
-def compile(f=None, *, fuse=True, shapeless=False):  # noqa: A001
+def compile(f=None, *, fuse=True, shapeless=False, generate_code=None):  # noqa: A001
     """ricci.compile (C++ ricci::compile, docs/compile.md): traces f once per input signature into a
     program of primitives, simplifies and fuses it, and replays it. Random draws are part of the
     program (new numbers on every call); functions that read values or take a gradient inside run
-    uncompiled. Usable as a decorator."""
+    uncompiled. Fused kernels run as generated machine code, built by the system's C++ compiler at
+    their first run and cached on disk (generate_code=False, or RICCI_COMPILE_CODEGEN=0, keeps the
+    interpreter; the values are the same). Usable as a decorator."""
     if f is None:
-        return lambda g: compile(g, fuse=fuse, shapeless=shapeless)
+        return lambda g: compile(g, fuse=fuse, shapeless=shapeless, generate_code=generate_code)
     from ._tree import flatten, unflatten
     from .transforms import _flat_call
     import functools
@@ -222,7 +224,8 @@ def compile(f=None, *, fuse=True, shapeless=False):  # noqa: A001
         key = repr(args_def)
         if key not in programs:
             out_box = [None]
-            programs[key] = (_ricci._compile(_flat_call(f, args_def, out_box), fuse, shapeless), out_box)
+            flag = -1 if generate_code is None else (1 if generate_code else 0)
+            programs[key] = (_ricci._compile(_flat_call(f, args_def, out_box), fuse, shapeless, flag), out_box)
         fn, out_box = programs[key]
         outs = fn(leaves)
         return unflatten(out_box[0], outs)

@@ -187,10 +187,14 @@ void init_autograd(nb::module_& m) {
         "f"_a, "argnum"_a, "inputs"_a);
   m.def("_hessian", [](nb::object f, int argnum, const Tensors& inputs) { return hessian(wrap_fn(std::move(f)), argnum)(inputs); },
         "f"_a, "argnum"_a, "inputs"_a);
-  m.def("_compile", [](nb::object f, bool fuse, bool shapeless) {
-    TensorFn compiled = compile(wrap_fn(std::move(f)), CompileOptions{.fuse = fuse, .shapeless = shapeless});
+  // generate_code: -1 unset (the default), 0 off, 1 on (an int: GCC 12 warns falsely on an
+  // optional<bool> argument's caster).
+  m.def("_compile", [](nb::object f, bool fuse, bool shapeless, int generate_code) {
+    CompileOptions options{.fuse = fuse, .shapeless = shapeless};
+    if (generate_code >= 0) options.generate_code = generate_code != 0;
+    TensorFn compiled = compile(wrap_fn(std::move(f)), options);
     return nb::cpp_function([compiled](const Tensors& inputs) { return compiled(inputs); });
-  }, "f"_a, "fuse"_a, "shapeless"_a);
+  }, "f"_a, "fuse"_a, "shapeless"_a, "generate_code"_a);
   m.def("stop_gradient", &stop_gradient, "x"_a, "The value of x, through which no transform or backward passes a gradient.");
 }
 

@@ -27,3 +27,14 @@ def test_compile_random_stays_random_and_composes_with_grad():
     g = ricci.grad(ricci.compile(lambda x: (x * x).sum()))
     x = ricci.tensor([1.0, -2.0, 3.0])
     assert ricci.allclose(g(x), 2 * x)
+
+
+def test_compile_generated_code_and_interpreter_agree():
+    def gelu(x):
+        return 0.5 * x * (1 + ((x + 0.044715 * x * x * x) * 0.7978845608028654).tanh())
+
+    x = ricci.randn(10001) * 3
+    generated = ricci.compile(gelu)(x)  # generated machine code where the CPU allows (docs/compile.md)
+    interpreted = ricci.compile(gelu, generate_code=False)(x)
+    assert generated.equal(interpreted)  # bit for bit
+    assert interpreted.equal(gelu(x))
