@@ -24,10 +24,11 @@ using GeneratedKernel = void (*)(char* const* ptrs, int64_t n, const JitHost* ho
 // it off (read once), and it is off below the AVX2 level (the portable build keeps the interpreter).
 bool codegen_by_default();
 
-// The source's kernel, built (or found in the cache directory) and loaded; nullptr when that is not
-// possible (no compiler, the compiler failed), with the reason in *why. Thread-safe; a source is
-// built at most once per process.
-GeneratedKernel load_generated_kernel(const std::string& source, std::string* why);
+// The kernel (FusedKernel::generated_source: the function, after the prelude every kernel shares),
+// built (or found in the cache directory) and loaded; nullptr when that is not possible (no
+// compiler, the compiler failed), with the reason in *why. Thread-safe; a kernel is built at most
+// once per process.
+GeneratedKernel load_generated_kernel(const std::string& kernel, std::string* why);
 
 // The compiler flags for the instruction set generated code targets now ("" below AVX2).
 std::string codegen_isa_flags();
