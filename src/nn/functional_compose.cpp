@@ -60,11 +60,33 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   RICCI_CHECK(input.size(-1) == in_f, ShapeError, "[linear] input of shape ", shape_str(input.shape()), " has ",
               input.size(-1), " features but weight of shape ", shape_str(weight.shape()), " expects in_features = ",
               in_f);
+  const int64_t out_f = weight.dim() == 2 ? weight.size(0) : 1;
+  if (bias.defined())
+    RICCI_CHECK(bias.numel() == out_f && bias.dim() <= 1, ShapeError, "[linear] bias of shape ",
+                shape_str(bias.shape()), " does not match out_features = ", out_f, " of weight ",
+                shape_str(weight.shape()));
+  // Note [Linear's bias in the GEMM]: float32/float64 rows times a 2-D weight with a bias run as
+  // one addmm, as PyTorch's linear does: the output starts as the broadcast bias and the BLAS
+  // product adds into it (beta = 1), so OpenBLAS does not zero C first and no second pass adds
+  // the bias (issue 16: ~15 ms of a 230 ms GPT step). The sum is rounded in the kernel's order
+  // (bias first) rather than product-then-bias, a last-bit difference PyTorch's addmm has too.
+  // The bias's gradient is the sum of grad_out over the rows (addmm's rule), the matrices' the
+  // products of matmul. float16/bfloat16, 1-D inputs or weights, inputs whose rows do not fold
+  // into one matrix without a copy, and lazy recording or tracing keep matmul + add.
+  if (bias.defined() && weight.dim() == 2 && input.dim() >= 2 && bias.dtype() == input.dtype() &&
+      weight.dtype() == input.dtype() && (input.dtype() == float32 || input.dtype() == float64) &&
+      input.device().type == DeviceType::CPU && weight.device() == input.device() &&
+      bias.device() == input.device() && (input.dim() == 2 || input.is_contiguous()) &&
+      !lazy::detail::recording() && lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta()) {
+    if (input.dim() == 2) return addmm(bias, input, weight.t());
+    int64_t rows = 1;  // not reshape({-1, in_f}): with in_f == 0 the -1 would be ambiguous
+    for (int64_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
+    Dims shape(input.shape());
+    shape.back() = out_f;
+    return addmm(bias, input.reshape({rows, in_f}), weight.t()).view(shape);
+  }
   Tensor out = weight.dim() == 2 ? input.matmul(weight.t()) : input.matmul(weight);
   if (!bias.defined()) return out;
-  const int64_t out_f = weight.dim() == 2 ? weight.size(0) : 1;
-  RICCI_CHECK(bias.numel() == out_f && bias.dim() <= 1, ShapeError, "[linear] bias of shape ", shape_str(bias.shape()),
-              " does not match out_features = ", out_f, " of weight ", shape_str(weight.shape()));
   return out + bias;
 }
 
