@@ -168,12 +168,16 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
               q.dtype());
   const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
   const double ninf = -std::numeric_limits<double>::infinity();
-  const Tensor qk = q.matmul(k.mT());
+  auto qk = [&] { return q.matmul(k.mT()); };
+  bool same_batch_product = q.dim() >= 3 && q.dim() == k.dim() && q.device().type == DeviceType::CPU &&
+                            k.device() == q.device() && k.dtype() == q.dtype() && !lazy::detail::recording() &&
+                            lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta();
+  for (int64_t d = 0; same_batch_product && d + 2 < q.dim(); ++d) same_batch_product = q.size(d) == k.size(d);
   Tensor scores;
   if (is_causal) {
     // Top-left aligned, as PyTorch: query i attends to keys j <= i.
     const int64_t L = q.size(-2), S = k.size(-2);
-    const DType t = qk.dtype();
+    const DType t = promote_types(q.dtype(), k.dtype());
     if (t == float32 || t == float64) {
       // bias + s * qk, the bias 0 or -inf, as PyTorch's math attention adds its causal bias: for
       // finite scores (qk * s).masked_fill(future, -inf) bit for bit in float32 and float64
@@ -184,16 +188,22 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       double* b = bias.data_ptr<double>();
       for (int64_t i = 0; i < L; ++i)
         for (int64_t j = i + 1; j < S; ++j) b[i * S + j] = ninf;
-      scores = add(bias.to(t).to(q.device()), qk, s);
+      bias = bias.to(t).to(q.device());
+      // Same batch dims on the CPU: the GEMM adds s * q @ k^T into the broadcast bias (beta = 1,
+      // as linear's bias, Note [Linear's bias in the GEMM]): the same values bit for bit (one
+      // K block, 0 + x and -inf + x exact), without OpenBLAS zeroing the scores first or the
+      // separate pass. The gradients of q and k get s inside their GEMMs (last-bit differences).
+      if (same_batch_product) return softmax(internal::add_batched_product(bias, q, k.mT(), s), -1).matmul(v);
+      scores = add(bias, qk(), s);
     } else {
       Tensor future = empty({L, S}, bool_);
       bool* m = future.data_ptr<bool>();
       for (int64_t i = 0; i < L; ++i)
         for (int64_t j = 0; j < S; ++j) m[i * S + j] = j > i;
-      scores = (qk * s).masked_fill(future.to(q.device()), ninf);
+      scores = (qk() * s).masked_fill(future.to(q.device()), ninf);
     }
   } else if (attn_mask.defined()) {
-    scores = qk * s;
+    scores = qk() * s;
     if (attn_mask.dtype() == bool_) scores = scores.masked_fill(attn_mask.logical_not(), ninf);
     else scores = scores + attn_mask;
     // A query row the mask hides completely (every score -inf) attends to nothing: PyTorch gives 0
@@ -203,7 +213,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     const Tensor hidden = all(scores.detach() == ninf, last, /*keepdim=*/true);
     return where(hidden, 0.0, softmax(where(hidden, 0.0, scores), -1)).matmul(v);
   } else {
-    scores = qk * s;
+    scores = qk() * s;
   }
   return softmax(scores, -1).matmul(v);
 }

@@ -15,6 +15,8 @@
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
 #include "ricci/ops/linalg.h"
+#include "ricci/parallel.h"
+#include "nn/functional_internal.h"
 
 namespace ricci {
 
@@ -144,20 +146,27 @@ Tensor outer(const Tensor& a, const Tensor& b) {
 
 namespace {
 
-// out = input broadcast to out's shape. A row broadcast over every row (linear's bias, Note
-// [Linear's bias in the GEMM]) is copied row by row with memcpy; the generic broadcast copy walks
-// it element by element (~4 ms of a GPT step's 230).
+// out = input broadcast to out's shape. An input that is a contiguous block repeated over out's
+// leading dims (linear's bias over every row, Note [Linear's bias in the GEMM]; attention's causal
+// bias over every batch) is copied block by block with memcpy; the generic broadcast copy walks it
+// element by element (~4 ms of a GPT step's 230).
 void broadcast_into(const Tensor& out, const Tensor& input) {
-  const int64_t n = out.dim() ? out.size(-1) : 1;
-  const bool row = out.is_contiguous() && input.numel() == n && n > 0 &&
-                   (input.dim() == 0 ? n == 1 : input.size(-1) == n && (input.stride(-1) == 1 || n == 1)) && input.dtype() == out.dtype() &&
-                   input.device().type == DeviceType::CPU && out.device().type == DeviceType::CPU;
-  if (!row) return copy_kernel(out, input.expand(out.shape()));
-  const size_t bytes = static_cast<size_t>(n) * out.element_size();
+  const int64_t m = input.numel();
+  int64_t first = 0;  // input's dims without its leading 1s must be out's trailing dims
+  while (first < input.dim() && input.size(first) == 1) ++first;
+  bool block = out.is_contiguous() && input.is_contiguous() && m > 0 && input.dtype() == out.dtype() &&
+               input.device().type == DeviceType::CPU && out.device().type == DeviceType::CPU &&
+               input.dim() - first <= out.dim();
+  for (int64_t d = first; block && d < input.dim(); ++d) block = input.size(d) == out.size(out.dim() - input.dim() + d);
+  if (!block) return copy_kernel(out, input.expand(out.shape()));
+  const size_t bytes = static_cast<size_t>(m) * out.element_size();
   const char* src = static_cast<const char*>(input.data_ptr());
   char* dst = static_cast<char*>(out.data_ptr());
-  const int64_t rows = out.numel() / n;
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + static_cast<size_t>(r) * bytes, src, bytes);
+  const int64_t copies = out.numel() / m;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / static_cast<int64_t>(bytes));  // >= 64 KiB a piece
+  parallel_for(0, copies, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) std::memcpy(dst + static_cast<size_t>(r) * bytes, src, bytes);
+  });
 }
 
 // beta * input + alpha * (m1 @ m2), the product batched or not, written once for addmm and
@@ -192,6 +201,16 @@ Tensor add_product(const char* node_name, const char* mm_node, const Tensor& inp
 }
 
 }  // namespace
+
+namespace nn::functional::internal {
+
+Tensor add_batched_product(const Tensor& input, const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  Dims shape(a.shape());
+  shape.back() = b.size(-1);
+  return add_product("BaddbmmBackward0", "BmmBackward0", input, a, b, shape, 1, alpha);
+}
+
+}  // namespace nn::functional::internal
 
 Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha) {
   if (lazy::recording()) [[unlikely]]
