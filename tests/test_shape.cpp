@@ -156,6 +156,12 @@ TEST(Split, OneBackwardNode) {
   want.slice(0, 0, 1).fill_(2.0);
   want.slice(0, 3, 6).copy_(seq({6, 4}).slice(0, 3, 6) * 2);
   EXPECT_TENSOR_EQ(a.grad(), want);
+  // Along an inner dim, contiguous gradients (joined block by block, not by cat).
+  Tensor m = leaf(seq({3, 4}));
+  auto cols = split(m, {1, 3}, 1);
+  const Tensor wl = seq({3, 1}) + 1, wr = seq({3, 3}) - 4;
+  const Tensor gm = autograd::grad({(cols[0] * wl).sum() + (cols[1] * wr).sum()}, {m})[0];
+  EXPECT_TENSOR_EQ(gm, cat({wl, wr}, 1));
   // chunk of a transposed base, along the strided dim; gradients through every piece.
   Tensor b = leaf(seq({4, 6}));
   auto c = b.t().chunk(3, 0);  // three (2, 4) views with strides (1, 6)

@@ -3,6 +3,7 @@
 // Copies go through the core's copy kernel (any layout, any dtype pair) over views made here
 // without autograd; each op records one node whose rule is written in ricci ops.
 #include <algorithm>
+#include <cstring>
 
 #include "backend/cpu/index_kernels.h"
 #include "backend/kernel_table.h"
@@ -13,6 +14,7 @@
 #include "ricci/ops/elementwise.h"
 #include "ricci/ops/index.h"
 #include "ricci/ops/shape.h"
+#include "ricci/parallel.h"
 
 namespace ricci {
 
@@ -138,6 +140,39 @@ namespace {
 // each piece's backward made a zeroed tensor of self's shape, copied its gradient in, and the
 // engine summed the k results: for the GPT's q, k, v split 5 ms a step instead of ~1 (issue 16).
 // Lazy recording of a pending tensor keeps narrow (it records per piece).
+// cat(grads, dim) for split's backward. Contiguous CPU gradients of one dtype that need no graph
+// themselves are copied block by block (each piece's run of dims dim.. is contiguous on both
+// sides), over the pool: cat's general strided copy took ~0.6 ms for the GPT's q, k, v, this ~0.2.
+Tensor join_grads(const Tensors& grads, int64_t dim) {
+  bool fast = !lazy::recording();
+  for (const Tensor& g : grads)
+    fast = fast && g.is_contiguous() && g.dtype() == grads[0].dtype() && g.device().type == DeviceType::CPU &&
+           !autograd::needs_grad(g);
+  if (!fast) return cat(grads, dim);
+  Dims shape(grads[0].shape());
+  shape[dim] = 0;
+  for (const Tensor& g : grads) shape[dim] += g.size(dim);
+  Tensor out = empty_tensor(shape, grads[0].dtype(), grads[0].device(), "cat");
+  int64_t outer = 1, inner = static_cast<int64_t>(out.element_size());
+  for (int64_t d = 0; d < dim; ++d) outer *= shape[d];
+  for (int64_t d = dim + 1; d < out.dim(); ++d) inner *= shape[d];
+  const int64_t row = shape[dim] * inner;  // bytes of one outer index in the output
+  if (outer == 0 || row == 0) return out;
+  char* dst = static_cast<char*>(out.data_ptr());
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / row);
+  parallel_for(0, outer, grain, [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      int64_t off = 0;
+      for (const Tensor& g : grads) {
+        const int64_t n = g.size(dim) * inner;
+        if (n > 0) std::memcpy(dst + o * row + off, static_cast<const char*>(g.data_ptr()) + o * n, static_cast<size_t>(n));
+        off += n;
+      }
+    }
+  });
+  return out;
+}
+
 std::vector<Tensor> split_views(const Tensor& self, const std::vector<int64_t>& sizes, int64_t dim) {
   std::vector<Tensor> out;
   out.reserve(sizes.size());
@@ -164,7 +199,7 @@ std::vector<Tensor> split_views(const Tensor& self, const std::vector<int64_t>& 
     outs.reserve(out.size());
     for (Tensor& t : out) outs.push_back(&t);
     autograd::record("SplitBackward0", {&self}, outs, {}, {}, [dim](const VjpArgs& a) {
-      return Tensors{a.grads.size() == 1 ? a.grads[0] : cat(a.grads, dim)};
+      return Tensors{a.grads.size() == 1 ? a.grads[0] : join_grads(a.grads, dim)};
     });
   }
   return out;
