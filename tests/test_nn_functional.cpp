@@ -492,32 +492,63 @@ TEST(NnLinear, GradientsAndErrors) {
                    "[linear] bias of shape [3] does not match out_features = 4");
 }
 
-// linear is x @ w^T + b bit for bit, gradients and second derivatives included (a bias added in
-// place into the product would keep the values but made the GPT step slower: the split views of
-// an in-place-modified tensor take the slow view-backward path); a float64 bias with float32
-// operands promotes as `+` does.
+// linear with a bias is one addmm for float32/float64 rows (Note [Linear's bias in the GEMM]):
+// the product is added into the broadcast bias, so it may differ from x @ w^T + b in the last
+// bit (K beyond OpenBLAS's block), as PyTorch's addmm does; gradients and second derivatives
+// match the composed form; a float64 bias with float32 operands promotes as `+` does.
 TEST(NnLinear, EqualsMatmulPlusBias) {
   Generator gen(2);
   for (DType dt : {float32, float64}) {
-    const Tensor x0 = randn({4, 6, 16}, TensorOptions(dt), &gen), w0 = randn({9, 16}, TensorOptions(dt), &gen);
-    const Tensor b0 = randn({9}, TensorOptions(dt), &gen), g = randn({4, 6, 9}, TensorOptions(dt), &gen);
-    Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
-    const Tensor y = F::linear(x, w, b);
-    const Tensors gy = autograd::grad({y}, {x, w, b}, {g}, true, true);
-    Tensor x2 = x0.clone().requires_grad_(), w2 = w0.clone().requires_grad_(), b2 = b0.clone().requires_grad_();
-    const Tensor ref = x2.matmul(w2.t()) + b2;
-    const Tensors gr = autograd::grad({ref}, {x2, w2, b2}, {g}, true, true);
-    EXPECT_TENSOR_EQ(y, ref);
-    for (size_t i = 0; i < 3; ++i) EXPECT_TENSOR_EQ(gy[i], gr[i]);
-    // Second order: d/dw of sum(dL/dx).
-    EXPECT_TENSOR_EQ(autograd::grad({gy[0].sum()}, {w})[0], autograd::grad({gr[0].sum()}, {w2})[0]);
-    // Inference (no graph) gives the same values.
-    NoGradGuard ng;
-    EXPECT_TENSOR_EQ(F::linear(x0, w0, b0), ref.detach());
+    for (int64_t k : {16, 600}) {  // 600: beyond OpenBLAS's K block, where the sum order differs
+      const Tensor x0 = randn({4, 6, k}, TensorOptions(dt), &gen), w0 = randn({9, k}, TensorOptions(dt), &gen);
+      const Tensor b0 = randn({9}, TensorOptions(dt), &gen), g = randn({4, 6, 9}, TensorOptions(dt), &gen);
+      Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+      const Tensor y = F::linear(x, w, b);
+      const Tensors gy = autograd::grad({y}, {x, w, b}, {g}, true, true);
+      Tensor x2 = x0.clone().requires_grad_(), w2 = w0.clone().requires_grad_(), b2 = b0.clone().requires_grad_();
+      const Tensor ref = x2.matmul(w2.t()) + b2;
+      const Tensors gr = autograd::grad({ref}, {x2, w2, b2}, {g}, true, true);
+      EXPECT_TENSOR_CLOSE(y, ref);
+      for (size_t i = 0; i < 3; ++i) EXPECT_TENSOR_CLOSE(gy[i], gr[i]);
+      EXPECT_TENSOR_CLOSE(gy[2], g.sum({0, 1}));  // the bias's gradient: grad_out summed over the rows
+      // Second order: d/dw of sum(dL/dx).
+      EXPECT_TENSOR_CLOSE(autograd::grad({gy[0].sum()}, {w})[0], autograd::grad({gr[0].sum()}, {w2})[0]);
+      // Inference (no graph) gives the same values as with a graph.
+      NoGradGuard ng;
+      EXPECT_TENSOR_EQ(F::linear(x0, w0, b0), y.detach());
+    }
   }
   const Tensor y = F::linear(ones({2, 3}, float32), ones({4, 3}, float32), full({4}, 0.5, float64));
   EXPECT_EQ(y.dtype(), float64);
   EXPECT_TENSOR_EQ(y, full({2, 4}, 3.5, float64));
+}
+
+// The addmm path: 2-D inputs record AddmmBackward0 (PyTorch's node); non-contiguous inputs
+// (transposed, step-sliced: the matmul + add path), a 0-d bias for one output, empty batches and
+// in_features = 0 (the output is the bias) agree with x @ w^T + b.
+TEST(NnLinear, AddmmPathShapesAndLayouts) {
+  Generator gen(5);
+  const Tensor w = randn({5, 7}, TensorOptions(float32), &gen).requires_grad_();
+  const Tensor b = randn({5}, TensorOptions(float32), &gen).requires_grad_();
+  const Tensor x = randn({3, 7}, TensorOptions(float32), &gen);
+  const Tensor y = F::linear(x, w, b);
+  ASSERT_TRUE(y.grad_fn());
+  EXPECT_EQ(y.grad_fn()->name(), "AddmmBackward0");
+  EXPECT_TENSOR_CLOSE(y, x.matmul(w.t()) + b);
+  const Tensor xt = randn({7, 4, 3}, TensorOptions(float32), &gen).transpose(0, 2);  // (3, 4, 7), not contiguous
+  EXPECT_TENSOR_CLOSE(F::linear(xt, w, b), xt.matmul(w.t()) + b);
+  const Tensor xs = randn({3, 8, 7}, TensorOptions(float32), &gen).slice(1, 0, 8, 2);  // step-sliced rows
+  EXPECT_TENSOR_CLOSE(F::linear(xs, w, b), xs.matmul(w.t()) + b);
+  EXPECT_TENSOR_CLOSE(F::linear(xs.contiguous(), w, b), xs.matmul(w.t()) + b);
+  const Tensor w1 = randn({1, 7}, TensorOptions(float64), &gen), b1 = scalar_tensor(0.25, float64);
+  const Tensor x1 = randn({2, 3, 7}, TensorOptions(float64), &gen);
+  EXPECT_TENSOR_CLOSE(F::linear(x1, w1, b1), x1.matmul(w1.t()) + b1);
+  EXPECT_EQ(F::linear(zeros({0, 3, 7}), w, b).shape(), IntArrayRef({0, 3, 5}));
+  const Tensor b0 = tensor({1., 2., 3.}, float32);
+  EXPECT_TENSOR_EQ(F::linear(zeros({2, 0}), zeros({3, 0}), b0), b0.expand({2, 3}));
+  // A step-sliced bias (stride 2) is copied into the rows by the generic broadcast copy.
+  const Tensor bs = randn({10}, TensorOptions(float32), &gen).slice(0, 0, 10, 2);
+  EXPECT_TENSOR_CLOSE(F::linear(x, w, bs), x.matmul(w.t()) + bs);
 }
 
 // ---- losses ----------------------------------------------------------------------------------------

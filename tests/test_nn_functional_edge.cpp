@@ -172,9 +172,10 @@ TEST(NnAttentionEdge, FullyMaskedRowGivesZeroAndZeroGradients) {
                     {leaf(seq({3, 2}) / 5), leaf(seq({3, 2}).flip({0}) / 7), leaf(seq({3, 2}) - 3)}));
 }
 
-// is_causal adds a 0 / -inf bias to s * (q @ k^T) in float32 and float64: the same values and
-// gradients, bit for bit, as scaling and then masked_fill(future, -inf) (the form float16 keeps);
-// more queries than keys and fewer.
+// is_causal adds a 0 / -inf bias to s * (q @ k^T) in float32 and float64: the same values, bit for
+// bit, as scaling and then masked_fill(future, -inf) (the form float16 keeps); the gradients of q
+// and k take s inside their GEMMs (the product is added into the bias, beta = 1), so they match to
+// the last bit or so, v's exactly; more queries than keys and fewer.
 TEST(NnAttentionEdge, CausalBiasEqualsMaskedFill) {
   for (DType dt : {float32, float64}) {
     for (auto [L, S] : {std::pair<int64_t, int64_t>{16, 16}, {5, 9}, {9, 5}}) {
@@ -190,9 +191,28 @@ TEST(NnAttentionEdge, CausalBiasEqualsMaskedFill) {
       const Tensor ref = F::softmax((q2.matmul(k2.mT()) * (1 / std::sqrt(8.0))).masked_fill(future, -kInf), -1).matmul(v2);
       const Tensors ref_grads = autograd::grad({ref}, {q2, k2, v2}, {g});
       EXPECT_TENSOR_EQ(out, ref);
-      for (size_t i = 0; i < 3; ++i) EXPECT_TENSOR_EQ(grads[i], ref_grads[i]);
+      const double tol = dt == float32 ? 1e-6 : 1e-14;
+      for (size_t i = 0; i < 2; ++i) EXPECT_TENSOR_CLOSE(grads[i], ref_grads[i], tol, tol);
+      EXPECT_TENSOR_EQ(grads[2], ref_grads[2]);
     }
   }
+}
+
+// The GPT's layout: q, k, v are head-transposed views of one (B, T, 3d) product, and the causal
+// path adds the GEMM into the bias over strided batches; values as the masked_fill form.
+TEST(NnAttentionEdge, CausalOnTransposedHeadViews) {
+  Generator gen(7);
+  const int64_t B = 2, T = 6, h = 2, hd = 4, d = h * hd;
+  const Tensor qkv = randn({B, T, 3 * d}, TensorOptions(float32), &gen).requires_grad_();
+  const auto parts = qkv.split(d, 2);
+  auto heads = [&](const Tensor& t) { return t.reshape({B, T, h, hd}).transpose(1, 2); };
+  const Tensor out = F::scaled_dot_product_attention(heads(parts[0]), heads(parts[1]), heads(parts[2]), Tensor(), true);
+  const Tensor future = triu(ones({T, T}, bool_), 1);
+  const Tensor ref = F::softmax((heads(parts[0]).matmul(heads(parts[1]).mT()) * (1 / std::sqrt(4.0))).masked_fill(future, -kInf),
+                                -1).matmul(heads(parts[2]));
+  EXPECT_TENSOR_EQ(out, ref);
+  const Tensor g = randn({B, h, T, hd}, TensorOptions(float32), &gen);
+  EXPECT_TENSOR_CLOSE(autograd::grad({out}, {qkv}, {g})[0], autograd::grad({ref}, {qkv}, {g})[0], 1e-6, 1e-6);
 }
 
 TEST(NnAttentionEdge, Errors) {

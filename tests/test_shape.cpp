@@ -139,6 +139,62 @@ TEST(Split, ErrorsAndGradient) {
   }, {a}));
 }
 
+// The pieces share one SplitBackward0 node whose backward concatenates their gradients (Note
+// [Split's one backward node]): unused pieces get zeros, a transposed base and second derivatives
+// work, and an in-place write through one piece rewrites the base's history for every piece.
+TEST(Split, OneBackwardNode) {
+  Tensor a = leaf(seq({6, 4}));
+  auto p = split(a, {1, 2, 3}, 0);
+  ASSERT_TRUE(p[0].grad_fn());
+  EXPECT_EQ(p[0].grad_fn()->name(), "SplitBackward0");
+  EXPECT_EQ(p[0].grad_fn(), p[2].grad_fn());
+  EXPECT_EQ(p[0].grad_fn()->num_outputs(), 3u);
+  // Only the first and last pieces used: the middle rows get zeros.
+  (p[0] * 2).sum().backward();
+  ((p[2] * p[2]).sum()).backward();
+  Tensor want = zeros({6, 4}, float64);
+  want.slice(0, 0, 1).fill_(2.0);
+  want.slice(0, 3, 6).copy_(seq({6, 4}).slice(0, 3, 6) * 2);
+  EXPECT_TENSOR_EQ(a.grad(), want);
+  // Along an inner dim, contiguous gradients (joined block by block, not by cat).
+  Tensor m = leaf(seq({3, 4}));
+  auto cols = split(m, {1, 3}, 1);
+  const Tensor wl = seq({3, 1}) + 1, wr = seq({3, 3}) - 4;
+  const Tensor gm = autograd::grad({(cols[0] * wl).sum() + (cols[1] * wr).sum()}, {m})[0];
+  EXPECT_TENSOR_EQ(gm, cat({wl, wr}, 1));
+  // chunk of a transposed base, along the strided dim; gradients through every piece.
+  Tensor b = leaf(seq({4, 6}));
+  auto c = b.t().chunk(3, 0);  // three (2, 4) views with strides (1, 6)
+  ASSERT_EQ(c.size(), 3u);
+  (c[0] * 1 + c[1] * 2 + c[2] * 3).sum().backward();
+  EXPECT_TENSOR_EQ(b.grad(), (arange(6, float64).div(2).floor() + 1).expand({4, 6}));
+  EXPECT_TRUE(check([](const Tensors& x) {
+    auto q = x[0].t().chunk(3, 0);
+    return Tensors{q[0] * q[2], q[1]};
+  }, {leaf(seq({4, 6}))}));
+  // Second order: the backward (a cat) is differentiable.
+  Tensor x = leaf(seq({4}) + 1);
+  auto h = split(x, 2);
+  const Tensor gx = autograd::grad({(h[0] * h[0] * h[0]).sum() + (h[1] * h[1]).sum()}, {x}, {}, true, true)[0];
+  EXPECT_TENSOR_EQ(autograd::grad({gx.sum()}, {x})[0], f64({6, 12, 2, 2}));
+  // In place through a piece: y = base, piece 0 doubled; the other pieces see the write.
+  Tensor w = leaf(seq({3, 2}) + 1);
+  Tensor base = w * 1;
+  auto q = split(base, 1, 0);
+  q[0].mul_(3);
+  (base * base).sum().backward();
+  Tensor wv = seq({3, 2}) + 1;
+  Tensor expect = wv * 2;
+  expect.slice(0, 0, 1).mul_(9);
+  EXPECT_TENSOR_EQ(w.grad(), expect);
+  Tensor w2 = leaf(seq({3, 2}) + 1);
+  Tensor base2 = w2 * 1;
+  auto q2 = split(base2, 1, 0);
+  q2[1].add_(q2[0]);  // row 1 += row 0
+  (q2[1] * 5 + q2[2]).sum().backward();
+  EXPECT_TENSOR_EQ(w2.grad(), f64({{5, 5}, {5, 5}, {1, 1}}));
+}
+
 // ---- tril / triu ------------------------------------------------------------------------------------
 
 TEST(Tri, Values) {

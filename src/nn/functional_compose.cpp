@@ -60,11 +60,33 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   RICCI_CHECK(input.size(-1) == in_f, ShapeError, "[linear] input of shape ", shape_str(input.shape()), " has ",
               input.size(-1), " features but weight of shape ", shape_str(weight.shape()), " expects in_features = ",
               in_f);
+  const int64_t out_f = weight.dim() == 2 ? weight.size(0) : 1;
+  if (bias.defined())
+    RICCI_CHECK(bias.numel() == out_f && bias.dim() <= 1, ShapeError, "[linear] bias of shape ",
+                shape_str(bias.shape()), " does not match out_features = ", out_f, " of weight ",
+                shape_str(weight.shape()));
+  // Note [Linear's bias in the GEMM]: float32/float64 rows times a 2-D weight with a bias run as
+  // one addmm, as PyTorch's linear does: the output starts as the broadcast bias and the BLAS
+  // product adds into it (beta = 1), so OpenBLAS does not zero C first and no second pass adds
+  // the bias (issue 16: ~15 ms of a 230 ms GPT step). The sum is rounded in the kernel's order
+  // (bias first) rather than product-then-bias, a last-bit difference PyTorch's addmm has too.
+  // The bias's gradient is the sum of grad_out over the rows (addmm's rule), the matrices' the
+  // products of matmul. float16/bfloat16, 1-D inputs or weights, inputs whose rows do not fold
+  // into one matrix without a copy, and lazy recording or tracing keep matmul + add.
+  if (bias.defined() && weight.dim() == 2 && input.dim() >= 2 && bias.dtype() == input.dtype() &&
+      weight.dtype() == input.dtype() && (input.dtype() == float32 || input.dtype() == float64) &&
+      input.device().type == DeviceType::CPU && weight.device() == input.device() &&
+      bias.device() == input.device() && (input.dim() == 2 || input.is_contiguous()) &&
+      !lazy::detail::recording() && lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta()) {
+    if (input.dim() == 2) return addmm(bias, input, weight.t());
+    int64_t rows = 1;  // not reshape({-1, in_f}): with in_f == 0 the -1 would be ambiguous
+    for (int64_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
+    Dims shape(input.shape());
+    shape.back() = out_f;
+    return addmm(bias, input.reshape({rows, in_f}), weight.t()).view(shape);
+  }
   Tensor out = weight.dim() == 2 ? input.matmul(weight.t()) : input.matmul(weight);
   if (!bias.defined()) return out;
-  const int64_t out_f = weight.dim() == 2 ? weight.size(0) : 1;
-  RICCI_CHECK(bias.numel() == out_f && bias.dim() <= 1, ShapeError, "[linear] bias of shape ", shape_str(bias.shape()),
-              " does not match out_features = ", out_f, " of weight ", shape_str(weight.shape()));
   return out + bias;
 }
 
@@ -146,12 +168,16 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
               q.dtype());
   const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
   const double ninf = -std::numeric_limits<double>::infinity();
-  const Tensor qk = q.matmul(k.mT());
+  auto qk = [&] { return q.matmul(k.mT()); };
+  bool same_batch_product = q.dim() >= 3 && q.dim() == k.dim() && q.device().type == DeviceType::CPU &&
+                            k.device() == q.device() && k.dtype() == q.dtype() && !lazy::detail::recording() &&
+                            lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta();
+  for (int64_t d = 0; same_batch_product && d + 2 < q.dim(); ++d) same_batch_product = q.size(d) == k.size(d);
   Tensor scores;
   if (is_causal) {
     // Top-left aligned, as PyTorch: query i attends to keys j <= i.
     const int64_t L = q.size(-2), S = k.size(-2);
-    const DType t = qk.dtype();
+    const DType t = promote_types(q.dtype(), k.dtype());
     if (t == float32 || t == float64) {
       // bias + s * qk, the bias 0 or -inf, as PyTorch's math attention adds its causal bias: for
       // finite scores (qk * s).masked_fill(future, -inf) bit for bit in float32 and float64
@@ -162,16 +188,22 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       double* b = bias.data_ptr<double>();
       for (int64_t i = 0; i < L; ++i)
         for (int64_t j = i + 1; j < S; ++j) b[i * S + j] = ninf;
-      scores = add(bias.to(t).to(q.device()), qk, s);
+      bias = bias.to(t).to(q.device());
+      // Same batch dims on the CPU: the GEMM adds s * q @ k^T into the broadcast bias (beta = 1,
+      // as linear's bias, Note [Linear's bias in the GEMM]): the same values bit for bit (one
+      // K block, 0 + x and -inf + x exact), without OpenBLAS zeroing the scores first or the
+      // separate pass. The gradients of q and k get s inside their GEMMs (last-bit differences).
+      if (same_batch_product) return softmax(internal::add_batched_product(bias, q, k.mT(), s), -1).matmul(v);
+      scores = add(bias, qk(), s);
     } else {
       Tensor future = empty({L, S}, bool_);
       bool* m = future.data_ptr<bool>();
       for (int64_t i = 0; i < L; ++i)
         for (int64_t j = 0; j < S; ++j) m[i * S + j] = j > i;
-      scores = (qk * s).masked_fill(future.to(q.device()), ninf);
+      scores = (qk() * s).masked_fill(future.to(q.device()), ninf);
     }
   } else if (attn_mask.defined()) {
-    scores = qk * s;
+    scores = qk() * s;
     if (attn_mask.dtype() == bool_) scores = scores.masked_fill(attn_mask.logical_not(), ninf);
     else scores = scores + attn_mask;
     // A query row the mask hides completely (every score -inf) attends to nothing: PyTorch gives 0
@@ -181,7 +213,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     const Tensor hidden = all(scores.detach() == ninf, last, /*keepdim=*/true);
     return where(hidden, 0.0, softmax(where(hidden, 0.0, scores), -1)).matmul(v);
   } else {
-    scores = qk * s;
+    scores = qk() * s;
   }
   return softmax(scores, -1).matmul(v);
 }

@@ -29,4 +29,9 @@ inline Tensor reduce_loss(const Tensor& loss, Reduction r) {
   return loss;
 }
 
+// input + alpha * (a @ b) for a (..., M, K) and b (..., K, N) with the same batch dims and input
+// broadcastable to (..., M, N): the GEMM adds the product into the broadcast input (beta = 1, no
+// zeroing of the output and no second pass), with baddbmm's gradients (src/ops/matmul.cpp).
+Tensor add_batched_product(const Tensor& input, const Tensor& a, const Tensor& b, const Scalar& alpha);
+
 }  // namespace ricci::nn::functional::internal

@@ -5,6 +5,7 @@
 // only reshape their operands into that form with views (unsqueeze, expand, reshape), so their
 // gradients come from gemm's rule plus the views' own (expand's sums over broadcast batch dims).
 #include <algorithm>
+#include <cstring>
 
 #include "lazy/record.h"
 #include "backend/cpu/gemm.h"
@@ -14,6 +15,8 @@
 #include "ricci/factories.h"
 #include "ricci/ops/elementwise.h"
 #include "ricci/ops/linalg.h"
+#include "ricci/parallel.h"
+#include "nn/functional_internal.h"
 
 namespace ricci {
 
@@ -143,6 +146,29 @@ Tensor outer(const Tensor& a, const Tensor& b) {
 
 namespace {
 
+// out = input broadcast to out's shape. An input that is a contiguous block repeated over out's
+// leading dims (linear's bias over every row, Note [Linear's bias in the GEMM]; attention's causal
+// bias over every batch) is copied block by block with memcpy; the generic broadcast copy walks it
+// element by element (~4 ms of a GPT step's 230).
+void broadcast_into(const Tensor& out, const Tensor& input) {
+  const int64_t m = input.numel();
+  int64_t first = 0;  // input's dims without its leading 1s must be out's trailing dims
+  while (first < input.dim() && input.size(first) == 1) ++first;
+  bool block = out.is_contiguous() && input.is_contiguous() && m > 0 && input.dtype() == out.dtype() &&
+               input.device().type == DeviceType::CPU && out.device().type == DeviceType::CPU &&
+               input.dim() - first <= out.dim();
+  for (int64_t d = first; block && d < input.dim(); ++d) block = input.size(d) == out.size(out.dim() - input.dim() + d);
+  if (!block) return copy_kernel(out, input.expand(out.shape()));
+  const size_t bytes = static_cast<size_t>(m) * out.element_size();
+  const char* src = static_cast<const char*>(input.data_ptr());
+  char* dst = static_cast<char*>(out.data_ptr());
+  const int64_t copies = out.numel() / m;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / static_cast<int64_t>(bytes));  // >= 64 KiB a piece
+  parallel_for(0, copies, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) std::memcpy(dst + static_cast<size_t>(r) * bytes, src, bytes);
+  });
+}
+
 // beta * input + alpha * (m1 @ m2), the product batched or not, written once for addmm and
 // baddbmm: input is broadcast into the output, the kernel adds the product, and the gradient
 // follows (`mm_node`: the name the matrices' gradients record under create_graph).
@@ -150,7 +176,7 @@ Tensor add_product(const char* node_name, const char* mm_node, const Tensor& inp
                    const Dims& shape, const Scalar& beta, const Scalar& alpha) {
   Tensor out = empty_tensor(shape, m1.dtype(), m1.device());
   const bool use_input = beta.to_double() != 0.0;
-  if (use_input) copy_kernel(out, input.expand(shape));
+  if (use_input) broadcast_into(out, input);
   static const kernels::OpId id = kernels::op_id("matmul");
   kernels::kernel_table().get<MatmulKernel>(id, m1.device(), m1.dtype())(out, m1, m2, alpha, use_input ? beta : Scalar(0));
   if (autograd::needs_grad({&input, &m1, &m2})) {
@@ -175,6 +201,16 @@ Tensor add_product(const char* node_name, const char* mm_node, const Tensor& inp
 }
 
 }  // namespace
+
+namespace nn::functional::internal {
+
+Tensor add_batched_product(const Tensor& input, const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  Dims shape(a.shape());
+  shape.back() = b.size(-1);
+  return add_product("BaddbmmBackward0", "BmmBackward0", input, a, b, shape, 1, alpha);
+}
+
+}  // namespace nn::functional::internal
 
 Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha) {
   if (lazy::recording()) [[unlikely]]

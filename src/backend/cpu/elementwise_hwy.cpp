@@ -171,7 +171,7 @@ bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::Unar
       Loop1S<F>(in, out, n, [](auto d, auto x) { return ErfF32(d, x); }, InRange(1e30f), [](F x) { return std::erf(x); });
       return true;
     case UnaryOp::GeluErf:
-      Loop1D(in, out, n, [](auto dd, auto x) { return GeluErfF64(dd, x); }, Finite(), scalar::gelu_erf<F>);
+      Loop1D(in, out, n, [](auto dd, auto x) { return GeluErfLeanF64(dd, x); }, Finite(), scalar::gelu_erf<F>);
       return true;
     case UnaryOp::GeluTanh:
       Loop1D(in, out, n, [](auto dd, auto x) { return GeluTanhF64(dd, x); }, Finite(), scalar::gelu_tanh<F>);
