@@ -99,22 +99,28 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
   const int64_t rb = row_bytes(K, p.bits), tiles = (N + kQmvRows - 1) / kQmvRows;
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / (kQmvRows * K * M));
   parallel_for(0, tiles, grain, [&](int64_t t0, int64_t t1) {
+    // This thread's rows [j0, j1) as kQmvRows streams of q consecutive rows each (Note [Quantized
+    // matrix-vector products]): tile i takes row i of every stream.
+    const int64_t j0 = t0 * kQmvRows, j1 = std::min(N, t1 * kQmvRows), q = (j1 - j0 + kQmvRows - 1) / kQmvRows;
     const uint8_t* w[kQmvRows];
     const S* sc[kQmvRows];
     const S* bi[kQmvRows];
+    int64_t row[kQmvRows];
     float out[kQmvRows], bias_out[kQmvRows];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t j0 = t * kQmvRows, n = std::min<int64_t>(kQmvRows, N - j0);
+    for (int64_t t = 0; t < q; ++t) {
       for (int r = 0; r < kQmvRows; ++r) {
-        const int64_t j = j0 + std::min<int64_t>(r, n - 1);  // past the end: a copy of the last row, unused
-        w[r] = p.w + j * rb;
-        sc[r] = p.scales + j * G;
-        bi[r] = p.biases + j * G;
+        const int64_t j = j0 + r * q + t;
+        row[r] = j < j1 ? j : -1;
+        const int64_t jr = j < j1 ? j : j1 - 1;  // past the end: a copy of the last row, unused
+        w[r] = p.w + jr * rb;
+        sc[r] = p.scales + jr * G;
+        bi[r] = p.biases + jr * G;
       }
       for (int64_t i = 0; i < M; ++i) {
         tile(xk.data() + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
         const double f = post[static_cast<size_t>(i)];
-        for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_out[r];
+        for (int r = 0; r < kQmvRows; ++r)
+          if (row[r] >= 0) p.y[i * N + row[r]] = static_cast<float>(out[r] * f) + bias_out[r];
       }
     }
   });
