@@ -49,10 +49,9 @@ RICCI_AVX2 inline __m256i widen8(const uint8_t* p) {
 // [2^e, 2^(e+1)), so the stored x stays finite and normal; the driver multiplies the sums by 1/c.
 // Either way x' · q' = c · x · q exactly, so the sums are those of Σ x q in the same order (an
 // element of x below 2^-100 of its row's largest may lose bits, far below the float32 rounding of
-// the sum). Per 64 4-bit codes and row of w the loop runs 8 FMAs (x a memory operand), 8 ANDs and
-// 1 shift (subnormal form), where the widening kernel before it ran 4 widens, 4 ANDs, 4 shifts, 8
-// conversions and 8 FMAs; on Zen 3 it is now bound by the two vector loads per cycle (8 of x, 1 of
-// codes, 1 scale per 64 codes and row) about as much as by its µops. Zen 3's FMA takes subnormal
+// the sum). Per 64 4-bit codes and row of w the loop runs 8 FMAs, 8 ANDs and 1 shift (subnormal
+// form), where the widening kernel before it ran 4 widens, 4 ANDs, 4 shifts, 8 conversions and 8
+// FMAs; the budget of the four-row loop is at tile() below. Zen 3's FMA takes subnormal
 // inputs at full speed (measured; with vmulps starting each sum instead, up to 1.8x slower), and
 // other cores may take microcode assists on subnormal inputs (Intel's FP assists), so only FMAs
 // ever see these values, the subnormal form runs on AMD family 19h and later only (measured on
@@ -148,10 +147,20 @@ class DazOff {
   unsigned saved_;
 };
 
-// The kQmvRows rows four at a time, all groups of the four in turn, one accumulator per row and
-// group (the groups' chains are independent, so the core overlaps consecutive groups). The four
-// rows are four streams; each code load also prefetches the same place four rows on (the next
-// four rows), one line per 64 bytes. The bias term Σ_g b_g xs_g is a short loop per row after.
+// The kQmvRows rows four at a time, all groups of the four in turn; the four rows are four of the
+// driver's streams, and each code load also prefetches the same place in the stream's next row
+// (one line per 64 bytes), the scales and biases of those rows once per pass. The bias term
+// Σ_g b_g xs_g is a short loop per row after the codes.
+// Budget per four rows and 64 4-bit codes (one group of 64; GCC 12, from the disassembly): vector
+// ALU 32 ANDs + 4 shifts + 32 FMAs + 4 adds + 4 FMAs (scale) = 76 µops; loads 4 of codes + 8 of x +
+// 8 of masks + 4 scale broadcasts + 4 of the spilled sums (folded into the FMA) = 28, 4 stores, 2
+// prefetches, ~10 scalar (pointers, loop): ~122 instructions, 30.5 per row. Per row on Zen 3 the
+// bounds are 4.5 cycles (9 FMAs on 2 pipes), 4.75 (19 vector µops on 4 pipes), 5.1 (dispatch, 6 a
+// cycle); measured 6.7-6.9 cycles with everything in L1 (thread CPU time at 3.18 GHz), the same as
+// the pairs of rows before (6.7 with x 64-byte aligned, 8.4 without). Tried and slower: masks kept
+// in registers (two accumulators spilled, 8.3), masks or x as memory operands (more loads: 7.3),
+// two masks and three shifts per lane (shifts share FMA pipe 1: 7.9), two rows with four
+// accumulators each (7.7), products in pairs added as a tree (7.9: vmulps on subnormal codes).
 template <int BITS, int GS, class S, bool SUB>
 RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc, const S* const* bi,
                      int64_t G, float* out, float* bias_out) {

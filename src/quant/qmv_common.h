@@ -22,13 +22,16 @@
 // per call by the tile's QmvPrepareX, so the loop has no shuffles, and the tile's sums are
 // multiplied back by the factor it returns.
 //
-// Work: tiles of kQmvRows (8) rows of w against each row of x in turn; the tiles are split over
-// the thread pool in contiguous runs, so each thread streams one region of w. The AVX-512 tile
-// runs the 8 rows at once (8 streams, one accumulator each); the AVX2 tile runs them as 4 pairs
-// (2 streams and a software prefetch of the next pair: on Zen 3, 2 streams already read at
-// memory speed, and 2 rows keep the masks, x and accumulators in the 16 registers).
-// Each output is summed by one thread in a fixed order: the result does not depend on the thread
-// count.
+// Work: tiles of kQmvRows (8) rows of w against each row of x in turn. The tiles are split over
+// the thread pool in contiguous runs, and each thread takes its rows [j0, j1) as kQmvRows streams
+// of q = ⌈(j1 - j0) / 8⌉ consecutive rows (stream r: rows j0 + r q + [0, q)), tile t being row t of
+// each stream. A packed 4-bit row of 4096 codes is 2 KiB, half a page: tiles of 8 adjacent rows
+// would hand the hardware prefetchers new short streams every microsecond (they train per 4 KiB
+// page), where 8 long sequential streams per core are what reads at memory speed (bench_peak's
+// BM_Read_256MiB). The AVX-512 tile runs the 8 rows at once (8 streams, one accumulator each);
+// the AVX2 tile runs them four at a time (qmv_avx2.cpp) and prefetches each stream's next row.
+// Each output is summed by one thread in a fixed order, its row's alone (whichever tile and
+// thread it falls to): the result does not depend on the thread count.
 #include <algorithm>
 #include <vector>
 
@@ -84,11 +87,13 @@ double qmv_kernel_order(const float* x, int64_t K, int bits, float* d) {
 template <class S>
 void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile) {
   const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs, xl = qmv_xk_len(K);
-  std::vector<float> xk(static_cast<size_t>(M * xl)), xs(static_cast<size_t>(M * G));
+  // xk on a 64-byte boundary (xl is a multiple of 64 floats): no load of x splits a cache line.
+  std::vector<float> xk_buf(static_cast<size_t>(M * xl + 16)), xs(static_cast<size_t>(M * G));
+  float* const xk = xk_buf.data() + (64 - reinterpret_cast<uintptr_t>(xk_buf.data()) % 64) % 64 / sizeof(float);
   std::vector<double> post(static_cast<size_t>(M));
   for (int64_t i = 0; i < M; ++i) {
     const float* x = p.x + i * K;
-    post[static_cast<size_t>(i)] = prepare(x, K, p.bits, xk.data() + i * xl);
+    post[static_cast<size_t>(i)] = prepare(x, K, p.bits, xk + i * xl);
     for (int64_t g = 0; g < G; ++g) {  // four partial sums, so the loop vectorises
       float t[4] = {0, 0, 0, 0};
       for (int64_t e = 0; e < gs; e += 4)
@@ -117,7 +122,7 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
         bi[r] = p.biases + jr * G;
       }
       for (int64_t i = 0; i < M; ++i) {
-        tile(xk.data() + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
+        tile(xk + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
         const double f = post[static_cast<size_t>(i)];
         for (int r = 0; r < kQmvRows; ++r)
           if (row[r] >= 0) p.y[i * N + row[r]] = static_cast<float>(out[r] * f) + bias_out[r];
