@@ -251,10 +251,10 @@ TEST(QuantizedMatmul, DecodeKernelToFloat32Rounding) {
             }
 }
 
-// Each thread takes its rows of w as eight streams of consecutive rows, a tile being one row of
-// each (qmv_common.h): row counts that leave the last streams short or empty, on one and two
-// threads, each output against the float64 product and the same on either thread count.
-TEST(QuantizedMatmul, DecodeKernelRowsAsStreams) {
+// The decode kernels' tiles split over threads: row counts that leave the last tile short, on one
+// and two threads (1001 rows: two runs of tiles), each output against the float64 product and the
+// same on either thread count.
+TEST(QuantizedMatmul, DecodeKernelRowsOverThreads) {
   const int n = get_num_threads();
   for (int bits : {4, 8})
     for (int64_t N : {63, 250, 1001}) {

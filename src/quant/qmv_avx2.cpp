@@ -49,16 +49,17 @@ RICCI_AVX2 inline __m256i widen8(const uint8_t* p) {
 // [2^e, 2^(e+1)), so the stored x stays finite and normal; the driver multiplies the sums by 1/c.
 // Either way x' · q' = c · x · q exactly, so the sums are those of Σ x q in the same order (an
 // element of x below 2^-100 of its row's largest may lose bits, far below the float32 rounding of
-// the sum). Per 64 4-bit codes and row of w the loop runs 8 FMAs, 8 ANDs and 1 shift (subnormal
-// form), where the widening kernel before it ran 4 widens, 4 ANDs, 4 shifts, 8 conversions and 8
-// FMAs; the budget of the four-row loop is at tile() below. Zen 3's FMA takes subnormal
+// the sum). Per 64 4-bit codes and row of w the loop runs 8 FMAs (x a memory operand), 8 ANDs and
+// 1 shift (subnormal form), where the widening kernel before it ran 4 widens, 4 ANDs, 4 shifts, 8
+// conversions and 8 FMAs; on Zen 3 it is now bound by the two vector loads per cycle (8 of x, 1 of
+// codes, 1 scale per 64 codes and row) about as much as by its µops. Zen 3's FMA takes subnormal
 // inputs at full speed (measured; with vmulps starting each sum instead, up to 1.8x slower), and
 // other cores may take microcode assists on subnormal inputs (Intel's FP assists), so only FMAs
 // ever see these values, the subnormal form runs on AMD family 19h and later only (measured on
 // Zen 3; Convert elsewhere, one cvtdq2ps more per 8 codes), and the tile clears MXCSR.DAZ
 // (denormals-are-zero would read every code as 0) while it runs.
 template <int BITS>
-struct alignas(32) ChunkMasks {
+struct ChunkMasks {
   __m256i m[4];
   RICCI_AVX2 ChunkMasks() {
     for (int k = 0; k < 4; ++k) m[k] = _mm256_set1_epi32(BITS == 4 ? 0xF << (4 * k) : (k < 3 ? 0xFF << (8 * k) : 0));
@@ -73,34 +74,31 @@ RICCI_AVX2 inline __m256 as_float(__m256i v) {
     return _mm256_cvtepi32_ps(v);
 }
 
-// Four rows (a_r += x times the codes of one chunk of row r, kernel order: 64 or 32 floats of x).
-// Each vector of x is loaded once and used by the four rows (one load per 4 FMAs), each mask once
-// per position k for the four rows; two accumulators per row (even and odd k: eight chains of
-// FMAs). The mask is loaded for each position through an asm statement the compiler cannot hoist:
-// 4 codes, 8 accumulators, x, the mask and the AND's result take 15 of the 16 registers, where
-// four masks kept in registers would spill accumulators.
+template <bool SUB>
+RICCI_AVX2 inline void fma2(const float* x, __m256i qa, __m256i qb, __m256& pa, __m256& pb) {
+  // GCC folds this load into both FMAs: two loads, but fewer µops than a load to a register (and
+  // measured faster on Zen 3, where the loop is bound by µops and loads about equally).
+  const __m256 xv = _mm256_loadu_ps(x);
+  pa = _mm256_fmadd_ps(xv, as_float<SUB>(qa), pa);
+  pb = _mm256_fmadd_ps(xv, as_float<SUB>(qb), pb);
+}
+
+// Rows a and b: (a0, a1) and (b0, b1) += one chunk of codes times x (kernel order: 64 or 32 floats).
 template <int BITS, bool SUB>
-RICCI_AVX2 inline void chunk4(const float* x, __m256i* v, const ChunkMasks<BITS>& cm, __m256* a) {
-  auto step = [&](const float* xp, int k) RICCI_AVX2 {
-    const __m256 xv = _mm256_loadu_ps(xp);
-    __m256i m;
-    asm volatile("vmovdqa %1, %0" : "=x"(m) : "m"(cm.m[k]));
-    for (int r = 0; r < 4; ++r)
-      a[4 * (k & 1) + r] = _mm256_fmadd_ps(xv, as_float<SUB>(_mm256_and_si256(v[r], m)), a[4 * (k & 1) + r]);
-  };
-  step(x, 0);
-  step(x + 8, 1);
-  step(x + 16, 2);
+RICCI_AVX2 inline void chunk2(const float* x, __m256i va, __m256i vb, const ChunkMasks<BITS>& cm, __m256& a0,
+                              __m256& a1, __m256& b0, __m256& b1) {
+  fma2<SUB>(x, _mm256_and_si256(va, cm.m[0]), _mm256_and_si256(vb, cm.m[0]), a0, b0);
+  fma2<SUB>(x + 8, _mm256_and_si256(va, cm.m[1]), _mm256_and_si256(vb, cm.m[1]), a1, b1);
+  fma2<SUB>(x + 16, _mm256_and_si256(va, cm.m[2]), _mm256_and_si256(vb, cm.m[2]), a0, b0);
   if constexpr (BITS == 4) {
-    step(x + 24, 3);
-    for (int r = 0; r < 4; ++r) v[r] = _mm256_srli_epi32(v[r], 16);
-    step(x + 32, 0);
-    step(x + 40, 1);
-    step(x + 48, 2);
-    step(x + 56, 3);
+    fma2<SUB>(x + 24, _mm256_and_si256(va, cm.m[3]), _mm256_and_si256(vb, cm.m[3]), a1, b1);
+    const __m256i ha = _mm256_srli_epi32(va, 16), hb = _mm256_srli_epi32(vb, 16);
+    fma2<SUB>(x + 32, _mm256_and_si256(ha, cm.m[0]), _mm256_and_si256(hb, cm.m[0]), a0, b0);
+    fma2<SUB>(x + 40, _mm256_and_si256(ha, cm.m[1]), _mm256_and_si256(hb, cm.m[1]), a1, b1);
+    fma2<SUB>(x + 48, _mm256_and_si256(ha, cm.m[2]), _mm256_and_si256(hb, cm.m[2]), a0, b0);
+    fma2<SUB>(x + 56, _mm256_and_si256(ha, cm.m[3]), _mm256_and_si256(hb, cm.m[3]), a1, b1);
   } else {
-    const __m256 xv = _mm256_loadu_ps(x + 24);
-    for (int r = 0; r < 4; ++r) a[4 + r] = _mm256_fmadd_ps(xv, as_float<SUB>(_mm256_srli_epi32(v[r], 24)), a[4 + r]);
+    fma2<SUB>(x + 24, _mm256_srli_epi32(va, 24), _mm256_srli_epi32(vb, 24), a1, b1);
   }
 }
 
@@ -147,20 +145,10 @@ class DazOff {
   unsigned saved_;
 };
 
-// The kQmvRows rows four at a time, all groups of the four in turn; the four rows are four of the
-// driver's streams, and each code load also prefetches the same place in the stream's next row
-// (one line per 64 bytes), the scales and biases of those rows once per pass. The bias term
-// Σ_g b_g xs_g is a short loop per row after the codes.
-// Budget per four rows and 64 4-bit codes (one group of 64; GCC 12, from the disassembly): vector
-// ALU 32 ANDs + 4 shifts + 32 FMAs + 4 adds + 4 FMAs (scale) = 76 µops; loads 4 of codes + 8 of x +
-// 8 of masks + 4 scale broadcasts + 4 of the spilled sums (folded into the FMA) = 28, 4 stores, 2
-// prefetches, ~10 scalar (pointers, loop): ~122 instructions, 30.5 per row. Per row on Zen 3 the
-// bounds are 4.5 cycles (9 FMAs on 2 pipes), 4.75 (19 vector µops on 4 pipes), 5.1 (dispatch, 6 a
-// cycle); measured 6.7-6.9 cycles with everything in L1 (thread CPU time at 3.18 GHz), the same as
-// the pairs of rows before (6.7 with x 64-byte aligned, 8.4 without). Tried and slower: masks kept
-// in registers (two accumulators spilled, 8.3), masks or x as memory operands (more loads: 7.3),
-// two masks and three shifts per lane (shifts share FMA pipe 1: 7.9), two rows with four
-// accumulators each (7.7), products in pairs added as a tree (7.9: vmulps on subnormal codes).
+// The kQmvRows rows two at a time (two accumulators each: four chains of FMAs), all groups of a pair
+// in turn. A pair streams two rows, so each load also prefetches the same place two rows on (the
+// next pair), one line per 64 bytes: more misses in flight than the pair's own two streams. The
+// bias term Σ_g b_g xs_g runs alongside, eight groups per FMA, so the biases stream with the codes.
 template <int BITS, int GS, class S, bool SUB>
 RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, const S* const* sc, const S* const* bi,
                      int64_t G, float* out, float* bias_out) {
@@ -168,69 +156,72 @@ RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, 
   if constexpr (SUB) daz.emplace();
   constexpr int kCodes = 256 / BITS;  // per 32-byte chunk
   const ChunkMasks<BITS> cm;
-  const int64_t ahead = G * GS * BITS / 8;  // a row: the same place in the stream's next row
+  const int64_t ahead = 2 * G * GS * BITS / 8;  // two rows
   const int64_t G8 = G / 8 * 8;
-  for (int r0 = 0; r0 < kQmvRows; r0 += 4) {
-    const uint8_t* wr[4] = {w[r0], w[r0 + 1], w[r0 + 2], w[r0 + 3]};
-    const S* sr[4] = {sc[r0], sc[r0 + 1], sc[r0 + 2], sc[r0 + 3]};
-    auto load = [&](int r, int64_t c) RICCI_AVX2 {
-      if (c % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(wr[r] + ahead + 32 * c), _MM_HINT_T0);
-      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr[r] + 32 * c));
+  for (int r = 0; r < kQmvRows; r += 2) {
+    const uint8_t* wa = w[r];
+    const uint8_t* wb = w[r + 1];
+    const S* sa = sc[r];
+    const S* sb = sc[r + 1];
+    const S* ba = bi[r];
+    const S* bb = bi[r + 1];
+    auto load = [ahead](const uint8_t* p, int64_t c) RICCI_AVX2 {
+      if (c % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + 32 * c), _MM_HINT_T0);
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * c));
     };
-    for (int r = 0; r < 4; ++r)  // the scales and biases of the streams' next rows
-      for (int64_t e = 0; e < G * int64_t{sizeof(S)}; e += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(sr[r] + G) + e, _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(bi[r0 + r] + G) + e, _MM_HINT_T0);
-      }
-    __m256 t[4];
-    for (int r = 0; r < 4; ++r) t[r] = _mm256_setzero_ps();
+    __m256 ta = _mm256_setzero_ps(), tb = _mm256_setzero_ps(), ua = ta, ub = ta;
+    auto bias8 = [&](int64_t g) RICCI_AVX2 {  // groups [g, g + 8)
+      const __m256 x8 = _mm256_loadu_ps(xs + g);
+      ua = _mm256_fmadd_ps(load8(ba + g), x8, ua);
+      ub = _mm256_fmadd_ps(load8(bb + g), x8, ub);
+    };
     if constexpr (GS >= kCodes) {
       constexpr int kChunks = GS / kCodes;  // per group
       for (int64_t g = 0; g < G; ++g) {
-        __m256 a[8];
-        for (int r = 0; r < 8; ++r) a[r] = _mm256_setzero_ps();
+        if (g % 8 == 0 && g < G8) bias8(g);
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
 #pragma GCC unroll 4
         for (int c = 0; c < kChunks; ++c) {
           const int64_t ci = g * kChunks + c;
-          __m256i v[4];
-          for (int r = 0; r < 4; ++r) v[r] = load(r, ci);
-          chunk4<BITS, SUB>(xk + ci * kCodes, v, cm, a);
+          chunk2<BITS, SUB>(xk + ci * kCodes, load(wa, ci), load(wb, ci), cm, a0, a1, b0, b1);
         }
-        for (int r = 0; r < 4; ++r) t[r] = _mm256_fmadd_ps(bcast(sr[r] + g), _mm256_add_ps(a[r], a[4 + r]), t[r]);
+        ta = _mm256_fmadd_ps(bcast(sa + g), _mm256_add_ps(a0, a1), ta);
+        tb = _mm256_fmadd_ps(bcast(sb + g), _mm256_add_ps(b0, b1), tb);
       }
     } else {
       // 4 bits in groups of 32: lanes 0-3 of chunk c are group 2c, lanes 4-7 group 2c + 1. An odd
       // last group is half a chunk: 16 bytes loaded, the upper lanes zero (and x zero there).
       static_assert(BITS == 4 && GS == 32);
       for (int64_t c = 0; 2 * c < G; ++c) {
-        __m256i v[4];
-        __m256 s[4];
+        if (c % 4 == 0 && 2 * c < G8) bias8(2 * c);
+        __m256i va, vb;
+        __m256 s_a, s_b;
         if (2 * c + 1 < G) {
-          for (int r = 0; r < 4; ++r) {
-            v[r] = load(r, c);
-            s[r] = bcast_pair(sr[r] + 2 * c);
-          }
+          va = load(wa, c);
+          vb = load(wb, c);
+          s_a = bcast_pair(sa + 2 * c);
+          s_b = bcast_pair(sb + 2 * c);
         } else {
-          for (int r = 0; r < 4; ++r) {
-            v[r] = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[r] + 32 * c)));
-            s[r] = bcast(sr[r] + 2 * c);
-          }
+          va = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wa + 32 * c)));
+          vb = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb + 32 * c)));
+          s_a = bcast(sa + 2 * c);
+          s_b = bcast(sb + 2 * c);
         }
-        __m256 a[8];
-        for (int r = 0; r < 8; ++r) a[r] = _mm256_setzero_ps();
-        chunk4<BITS, SUB>(xk + c * kCodes, v, cm, a);
-        for (int r = 0; r < 4; ++r) t[r] = _mm256_fmadd_ps(s[r], _mm256_add_ps(a[r], a[4 + r]), t[r]);
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+        chunk2<BITS, SUB>(xk + c * kCodes, va, vb, cm, a0, a1, b0, b1);
+        ta = _mm256_fmadd_ps(s_a, _mm256_add_ps(a0, a1), ta);
+        tb = _mm256_fmadd_ps(s_b, _mm256_add_ps(b0, b1), tb);
       }
     }
-    for (int r = 0; r < 4; ++r) {
-      out[r0 + r] = lane_sum(t[r]);
-      const S* b = bi[r0 + r];
-      __m256 u = _mm256_setzero_ps();
-      for (int64_t g = 0; g < G8; g += 8) u = _mm256_fmadd_ps(load8(b + g), _mm256_loadu_ps(xs + g), u);
-      float bias = lane_sum(u);
-      for (int64_t g = G8; g < G; ++g) bias += to_compute(b[g]) * xs[g];
-      bias_out[r0 + r] = bias;
+    out[r] = lane_sum(ta);
+    out[r + 1] = lane_sum(tb);
+    float bias_a = lane_sum(ua), bias_b = lane_sum(ub);
+    for (int64_t g = G8; g < G; ++g) {
+      bias_a += to_compute(ba[g]) * xs[g];
+      bias_b += to_compute(bb[g]) * xs[g];
     }
+    bias_out[r] = bias_a;
+    bias_out[r + 1] = bias_b;
   }
 }
 

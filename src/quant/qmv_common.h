@@ -22,16 +22,19 @@
 // per call by the tile's QmvPrepareX, so the loop has no shuffles, and the tile's sums are
 // multiplied back by the factor it returns.
 //
-// Work: tiles of kQmvRows (8) rows of w against each row of x in turn. The tiles are split over
-// the thread pool in contiguous runs, and each thread takes its rows [j0, j1) as kQmvRows streams
-// of q = ⌈(j1 - j0) / 8⌉ consecutive rows (stream r: rows j0 + r q + [0, q)), tile t being row t of
-// each stream. A packed 4-bit row of 4096 codes is 2 KiB, half a page: tiles of 8 adjacent rows
-// would hand the hardware prefetchers new short streams every microsecond (they train per 4 KiB
-// page), where 8 long sequential streams per core are what reads at memory speed (bench_peak's
-// BM_Read_256MiB). The AVX-512 tile runs the 8 rows at once (8 streams, one accumulator each);
-// the AVX2 tile runs them four at a time (qmv_avx2.cpp) and prefetches each stream's next row.
-// Each output is summed by one thread in a fixed order, its row's alone (whichever tile and
-// thread it falls to): the result does not depend on the thread count.
+// Work: tiles of kQmvRows (8) rows of w against each row of x in turn; the tiles are split over
+// the thread pool in contiguous runs, so each thread streams one region of w. The AVX-512 tile
+// runs the 8 rows at once (8 streams, one accumulator each); the AVX2 tile runs them as 4 pairs
+// (2 streams and a software prefetch of the next pair: on Zen 3, 2 streams already read at
+// memory speed, and 2 rows keep the masks, x and accumulators in the 16 registers).
+// Each output is summed by one thread in a fixed order: the result does not depend on the thread
+// count. (Tried and not taken, 2026-12-07, A/B in the library with its page-aligned weights: four
+// rows per pass sharing each load of x, and each thread's rows taken as 8 long streams of
+// consecutive rows with a tile one row of each, so the hardware prefetchers see 8 sequential
+// streams instead of 2 KiB rows. Equal in L1 (6.8 cycles per 64 codes and row against 6.7) but
+// 10-15 % slower with the matrix in L3, and no faster from memory (int8 cold 10 % slower): the
+// streams' rows sit at multiples of 4 KiB, so the rows of a pass, their prefetched next rows and x
+// compete for the same L1 sets. bench/README.md, "Quantized weights".)
 #include <algorithm>
 #include <vector>
 
@@ -104,28 +107,22 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
   const int64_t rb = row_bytes(K, p.bits), tiles = (N + kQmvRows - 1) / kQmvRows;
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / (kQmvRows * K * M));
   parallel_for(0, tiles, grain, [&](int64_t t0, int64_t t1) {
-    // This thread's rows [j0, j1) as kQmvRows streams of q consecutive rows each (Note [Quantized
-    // matrix-vector products]): tile i takes row i of every stream.
-    const int64_t j0 = t0 * kQmvRows, j1 = std::min(N, t1 * kQmvRows), q = (j1 - j0 + kQmvRows - 1) / kQmvRows;
     const uint8_t* w[kQmvRows];
     const S* sc[kQmvRows];
     const S* bi[kQmvRows];
-    int64_t row[kQmvRows];
     float out[kQmvRows], bias_out[kQmvRows];
-    for (int64_t t = 0; t < q; ++t) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j0 = t * kQmvRows, n = std::min<int64_t>(kQmvRows, N - j0);
       for (int r = 0; r < kQmvRows; ++r) {
-        const int64_t j = j0 + r * q + t;
-        row[r] = j < j1 ? j : -1;
-        const int64_t jr = j < j1 ? j : j1 - 1;  // past the end: a copy of the last row, unused
-        w[r] = p.w + jr * rb;
-        sc[r] = p.scales + jr * G;
-        bi[r] = p.biases + jr * G;
+        const int64_t j = j0 + std::min<int64_t>(r, n - 1);  // past the end: a copy of the last row, unused
+        w[r] = p.w + j * rb;
+        sc[r] = p.scales + j * G;
+        bi[r] = p.biases + j * G;
       }
       for (int64_t i = 0; i < M; ++i) {
         tile(xk + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
         const double f = post[static_cast<size_t>(i)];
-        for (int r = 0; r < kQmvRows; ++r)
-          if (row[r] >= 0) p.y[i * N + row[r]] = static_cast<float>(out[r] * f) + bias_out[r];
+        for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_out[r];
       }
     }
   });
