@@ -34,7 +34,8 @@
 // streams instead of 2 KiB rows. Equal in L1 (6.8 cycles per 64 codes and row against 6.7) but
 // 10-15 % slower with the matrix in L3, and no faster from memory (int8 cold 10 % slower): the
 // streams' rows sit at multiples of 4 KiB, so the rows of a pass, their prefetched next rows and x
-// compete for the same L1 sets. bench/README.md, "Quantized weights".)
+// compete for the same L1 sets. x on a 64-byte boundary: no difference measured in the library.
+// bench/README.md, "Quantized weights".)
 #include <algorithm>
 #include <vector>
 
@@ -90,13 +91,11 @@ double qmv_kernel_order(const float* x, int64_t K, int bits, float* d) {
 template <class S>
 void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile) {
   const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs, xl = qmv_xk_len(K);
-  // xk on a 64-byte boundary (xl is a multiple of 64 floats): no load of x splits a cache line.
-  std::vector<float> xk_buf(static_cast<size_t>(M * xl + 16)), xs(static_cast<size_t>(M * G));
-  float* const xk = xk_buf.data() + (64 - reinterpret_cast<uintptr_t>(xk_buf.data()) % 64) % 64 / sizeof(float);
+  std::vector<float> xk(static_cast<size_t>(M * xl)), xs(static_cast<size_t>(M * G));
   std::vector<double> post(static_cast<size_t>(M));
   for (int64_t i = 0; i < M; ++i) {
     const float* x = p.x + i * K;
-    post[static_cast<size_t>(i)] = prepare(x, K, p.bits, xk + i * xl);
+    post[static_cast<size_t>(i)] = prepare(x, K, p.bits, xk.data() + i * xl);
     for (int64_t g = 0; g < G; ++g) {  // four partial sums, so the loop vectorises
       float t[4] = {0, 0, 0, 0};
       for (int64_t e = 0; e < gs; e += 4)
@@ -120,7 +119,7 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
         bi[r] = p.biases + j * G;
       }
       for (int64_t i = 0; i < M; ++i) {
-        tile(xk + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
+        tile(xk.data() + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
         const double f = post[static_cast<size_t>(i)];
         for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_out[r];
       }
