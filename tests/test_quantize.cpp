@@ -251,6 +251,27 @@ TEST(QuantizedMatmul, DecodeKernelToFloat32Rounding) {
             }
 }
 
+// The decode kernels' tiles split over threads: row counts that leave the last tile short, on one
+// and two threads (1001 rows: two runs of tiles), each output against the float64 product and the
+// same on either thread count.
+TEST(QuantizedMatmul, DecodeKernelRowsOverThreads) {
+  const int n = get_num_threads();
+  for (int bits : {4, 8})
+    for (int64_t N : {63, 250, 1001}) {
+      SCOPED_TRACE("bits " + std::to_string(bits) + " N " + std::to_string(N));
+      QuantizedTensor q = quantized_random({N, 128}, 32, bits, static_cast<uint64_t>(N + bits));
+      const Tensor x = randn({2, 128});
+      set_num_threads(1);
+      const Tensor one = quantized_matmul(x, q.weight, q.scales, q.biases, true, 32, bits);
+      expect_decode_close(x, q, 32, bits);
+      set_num_threads(2);
+      const Tensor two = quantized_matmul(x, q.weight, q.scales, q.biases, true, 32, bits);
+      expect_decode_close(x, q, 32, bits);
+      set_num_threads(n);
+      EXPECT_TENSOR_EQ(one, two);
+    }
+}
+
 TEST(QuantizedMatmul, DecodeKernelExtremeAndNonFiniteX) {
   for (int bits : {4, 8}) {
     SCOPED_TRACE("bits " + std::to_string(bits));

@@ -28,7 +28,14 @@
 // (2 streams and a software prefetch of the next pair: on Zen 3, 2 streams already read at
 // memory speed, and 2 rows keep the masks, x and accumulators in the 16 registers).
 // Each output is summed by one thread in a fixed order: the result does not depend on the thread
-// count.
+// count. (Tried and not taken, 2026-12-07, A/B in the library with its page-aligned weights: four
+// rows per pass sharing each load of x, and each thread's rows taken as 8 long streams of
+// consecutive rows with a tile one row of each, so the hardware prefetchers see 8 sequential
+// streams instead of 2 KiB rows. Equal in L1 (6.8 cycles per 64 codes and row against 6.7) but
+// 10-15 % slower with the matrix in L3, and no faster from memory (int8 cold 10 % slower): the
+// streams' rows sit at multiples of 4 KiB, so the rows of a pass, their prefetched next rows and x
+// compete for the same L1 sets. x on a 64-byte boundary: no difference measured in the library.
+// bench/README.md, "Quantized weights".)
 #include <algorithm>
 #include <vector>
 
