@@ -1,5 +1,8 @@
 // The autograd engine: the lesson's worked DAG, accumulation, higher derivatives, graph
 // inspection, leaves and detaching, and the errors users meet.
+#include <functional>
+#include <stdexcept>
+
 #include "test_util.h"
 
 namespace ricci {
@@ -564,6 +567,72 @@ TEST(Autograd, RemovingAHookAfterTheGraphIsGoneIsHarmless) {
   }
   h.remove();
   SUCCEED();
+}
+
+// ---- the walk's bookkeeping (Note [Backward slots] in src/autograd/engine.cpp) ------------------
+
+TEST(Autograd, APassCutShortLeavesTheGraphReadyForTheNextOne) {
+  // The first pass throws with nodes stamped and not run; the next pass gets the same pass id
+  // back, so a stamp left behind would read as its own and point into a table it never filled.
+  Tensor a = leaf(2);
+  Tensor c = a * 3.0;
+  Tensor d = c * c;
+  bool fail = true;
+  c.register_hook([&fail](const Tensor& g) {
+    if (fail) throw std::runtime_error("hook failed");
+    return g;
+  });
+  EXPECT_THROW(d.backward(Tensor(), /*retain_graph=*/true), std::runtime_error);
+  EXPECT_FALSE(a.grad().defined());
+  fail = false;
+  d.backward();
+  EXPECT_DOUBLE_EQ(val(a.grad()), 36);  // dd/dc = 2c = 12, times dc/da = 3
+}
+
+TEST(Autograd, BackwardInsideAHookThroughNodesTheOuterPassHolds) {
+  // The inner pass meets the leaf's accumulator while the outer pass holds it (found through the
+  // inner pass's own table) and c's node, which the outer pass is running (stamped afresh).
+  Tensor a = leaf(2);
+  Tensor c = a * 3.0;
+  Tensor d = c * c;
+  Tensor inner;
+  bool nested = false;
+  c.register_hook([&](const Tensor& g) {
+    if (nested) return g;  // the inner pass runs this hook too
+    nested = true;
+    autograd::EnableGradGuard record;  // hooks run with grad mode off (no create_graph)
+    inner = autograd::grad({c * 5.0}, {a}, {}, /*retain_graph=*/true)[0];
+    return g;
+  });
+  d.backward();
+  ASSERT_TRUE(inner.defined());
+  EXPECT_DOUBLE_EQ(val(inner), 15);
+  EXPECT_DOUBLE_EQ(val(a.grad()), 36);
+}
+
+TEST(Autograd, MorePassesAtOnceThanPassIds) {
+  // 300 passes nested through hooks, each alive while the next runs: past the 255 pass ids, a
+  // pass keeps every node in its own table. Every level still gets its gradient.
+  constexpr int kDepth = 300;
+  int correct = 0;
+  std::function<void(int)> nest = [&](int level) {
+    autograd::EnableGradGuard record;  // hooks run with grad mode off
+    Tensor x = leaf(1);
+    Tensor y = x * 2.0;
+    if (level + 1 < kDepth) {
+      y.register_hook([&nest, level](const Tensor& g) {
+        nest(level + 1);
+        return g;
+      });
+    }
+    (y * y).backward();
+    if (x.grad().defined() && val(x.grad()) == 8) ++correct;  // 2y * 2
+  };
+  nest(0);
+  EXPECT_EQ(correct, kDepth);
+  Tensor z = leaf(3);
+  (z * z).backward();  // every id was given back
+  EXPECT_DOUBLE_EQ(val(z.grad()), 6);
 }
 
 // ---- broadcasting and dtypes in backward -------------------------------------------------------

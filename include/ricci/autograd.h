@@ -7,6 +7,7 @@
 // at the Node that produced that input (or at the AccumulateGrad node of a leaf).
 // backward() walks the Nodes reachable from the root in reverse topological order, counting
 // dependencies so that each Node runs once with the sum of the gradients that reached it.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -90,6 +91,8 @@ class SavedTensor {
     released_ = true;
   }
   bool was_released() const { return released_; }
+  // unpack() makes an alias whose grad_fn is the owner (a saved output that requires grad).
+  bool needs_owner() const { return defined_ && is_output_ && requires_grad_; }
 
  private:
   Tensor data_;  // shares storage; for an output of its own node, or a leaf, without autograd (no cycle)
@@ -134,6 +137,10 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual Tensors apply(Tensors grad_outputs);
   // Drops the saved tensors (after a backward without retain_graph).
   virtual void release_saved();
+  // What the base apply() does, with the caller's vectors: the engine passes buffers it reuses
+  // from node to node, so a node that records through record() costs it no heap block for its
+  // gradients or saved values (`saved` is overwritten).
+  Tensors run_vjp(Tensors& grad_outputs, Tensors& saved);
 
   // Hooks on the gradient of output `output_nr` before it is used (Tensor::register_hook).
   size_t add_pre_hook(uint32_t output_nr, Tensor::Hook hook);
@@ -154,6 +161,12 @@ class Node : public std::enable_shared_from_this<Node> {
   detail::InlineVector<SavedTensor, 3> saved_;
   uint64_t sequence_nr_ = 0;
   bool saved_released_ = false;
+  bool plain_ = false;  // made by record(): apply() is the base one, so the engine may call run_vjp
+  // Note [Backward slots]: the pass that reached this node first stamps its id and the node's
+  // index in its state table here (src/autograd/engine.cpp), so that finding a node's state is
+  // one load, not a hash lookup. 0: no pass holds it. (In the padding after the flags: the node
+  // keeps its size.)
+  std::atomic<uint32_t> pass_tag_{0};
   struct PreHook {
     size_t id;
     uint32_t output_nr;
@@ -161,6 +174,7 @@ class Node : public std::enable_shared_from_this<Node> {
   };
   std::vector<PreHook> pre_hooks_;
   friend struct VjpArgs;
+  friend struct BackwardPass;  // the engine (src/autograd/engine.cpp)
   template <class T>
   friend struct detail_alloc::NodeAllocator;
   friend std::shared_ptr<Node> record(const char*, std::initializer_list<const Tensor*>,

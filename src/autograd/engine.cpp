@@ -1,6 +1,8 @@
 // The backward walk: find every node reachable from the roots, count how many edges lead into
 // each (its dependencies), then run nodes whose dependencies are all satisfied, so every node runs
 // once with the sum of the gradients that reached it.
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <queue>
 
@@ -11,104 +13,222 @@
 
 namespace ricci::autograd {
 
+// Note [Backward slots]: a pass keeps each node's state (dependency count, gradients so far) in
+// a table indexed by the order it found the nodes, and stamps "pass id, index" into the node
+// (Node::pass_tag_, 32 bits in the node's padding: an 8-bit id and a 24-bit index) with a
+// compare-and-swap when it finds it. Finding a node's state is then a load from the node, which
+// the pass reads anyway, and the table is read in about the order it was filled; a hash table
+// keyed by address (what this was) missed the cache on nearly every lookup of a 100k-node graph,
+// three lookups per node — 40 % of the walk. A node another pass holds (threads backpropagating
+// into one shared leaf's AccumulateGrad, a hook that runs backward through part of the outer
+// graph) keeps the other pass's stamp, and this pass finds it through its own address-keyed table
+// instead; so does every node past the 2^24th of a graph. A pass clears its stamp from a node
+// when it runs the node (nothing looks the node up after that) and, when the walk stops early (an
+// exception), from every node it has not run. Ids are unique among the passes alive at one time
+// (a 255-id pool; a pass that finds none free — 255 passes running at once — stamps nothing and
+// uses its table for every node), so a stamp that reads as a pass's own was written by that pass.
+struct BackwardPass {
+  struct NodeState {
+    Node* node;
+    int dependencies;
+    bool stamped;  // node->pass_tag_ holds this pass's stamp
+    Tensor grad0;  // the gradient of output 0 so far; outputs past the first in `more`
+    Tensors more;
+    Tensor& grad(uint32_t output_nr) {
+      if (output_nr == 0) return grad0;
+      if (more.size() < output_nr) more.resize(output_nr);
+      return more[output_nr - 1];
+    }
+  };
+
+  // Node address -> table index, for the nodes another pass had stamped. Open addressing in one
+  // array; its memory is kept for the thread's next pass, as the table's (`used_` lists the slots
+  // to reset).
+  class AddressMap {
+   public:
+    AddressMap() : slots_(16) {}
+    // The index of n, set to `fresh` when n is absent; `inserted` says which.
+    uint32_t get(Node* n, uint32_t fresh, bool* inserted) {
+      Slot* s = &find_slot(n);
+      *inserted = s->key == nullptr;
+      if (s->key == nullptr) {
+        if ((used_.size() + 1) * 2 > slots_.size()) {
+          grow();
+          s = &find_slot(n);
+        }
+        s->key = n;
+        s->index = fresh;
+        used_.push_back(static_cast<size_t>(s - slots_.data()));
+      }
+      return s->index;
+    }
+    uint32_t find(Node* n) { return find_slot(n).index; }  // n must be present
+    void clear() {
+      for (size_t i : used_) slots_[i] = Slot{};
+      used_.clear();
+    }
+
+   private:
+    struct Slot {
+      Node* key = nullptr;
+      uint32_t index = 0;
+    };
+    Slot& find_slot(Node* n) {
+      const size_t mask = slots_.size() - 1;
+      size_t i = (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull >> 20 & mask;
+      while (slots_[i].key != nullptr && slots_[i].key != n) i = (i + 1) & mask;
+      return slots_[i];
+    }
+    void grow() {
+      std::vector<Slot> old(slots_.size() * 2);
+      old.swap(slots_);
+      used_.clear();
+      for (Slot& s : old) {
+        if (s.key) {
+          Slot& d = find_slot(s.key);
+          d = s;
+          used_.push_back(static_cast<size_t>(&d - slots_.data()));
+        }
+      }
+    }
+    std::vector<Slot> slots_;
+    std::vector<size_t> used_;
+  };
+
+  // What one pass works in. A thread keeps one for its next pass: growing a fresh table to a
+  // 100k-node graph's size on every backward sent megabytes through malloc (a quarter of a scalar
+  // graph's backward once).
+  struct Workspace {
+    std::vector<NodeState> states;
+    AddressMap elsewhere;  // nodes another pass had stamped
+    std::vector<Node*> stack;
+    Tensors grads, saved;  // a running node's gradients and saved values (Node::run_vjp)
+    void clear() {
+      states.clear();
+      elsewhere.clear();
+      stack.clear();
+      grads.clear();
+      saved.clear();
+    }
+  };
+
+  Workspace& ws;
+  uint32_t stamp;  // this pass's id in the tag's top 8 bits; 0: this pass stamps nothing
+
+  static constexpr uint32_t kIndexBits = 24;
+  static constexpr uint32_t kIndexMask = (uint32_t{1} << kIndexBits) - 1;
+  // The pool of pass ids: a set bit is an id in use (id 0, bit 0, means "none" and stays set).
+  static inline std::atomic<uint64_t> ids_in_use[4] = {1, 0, 0, 0};
+  static uint32_t acquire_id() {
+    for (uint32_t w = 0; w < 4; ++w) {
+      uint64_t cur = ids_in_use[w].load(std::memory_order_relaxed);
+      while (~cur != 0) {
+        const int bit = __builtin_ctzll(~cur);
+        if (ids_in_use[w].compare_exchange_weak(cur, cur | uint64_t{1} << bit, std::memory_order_acquire,
+                                                std::memory_order_relaxed))
+          return (w * 64 + static_cast<uint32_t>(bit)) << kIndexBits;
+      }
+    }
+    return 0;
+  }
+  static void release_id(uint32_t stamp) {
+    if (stamp == 0) return;
+    const uint32_t id = stamp >> kIndexBits;
+    ids_in_use[id / 64].fetch_and(~(uint64_t{1} << (id % 64)), std::memory_order_release);
+  }
+
+  // n's table index; a node found for the first time gets a new entry (`inserted`).
+  uint32_t discover(Node* n, bool* inserted) {
+    uint32_t tag = n->pass_tag_.load(std::memory_order_relaxed);
+    if (stamp != 0 && (tag & ~kIndexMask) == stamp) {
+      *inserted = false;
+      return tag & kIndexMask;
+    }
+    __builtin_prefetch(&n->next_edges_);  // read next; the tag's line is fetched by the swap below
+    const auto fresh = static_cast<uint32_t>(ws.states.size());
+    // Room first: a node is never left stamped without an entry that would unstamp it.
+    if (ws.states.size() == ws.states.capacity()) ws.states.reserve(2 * ws.states.size() + 64);
+    bool stamped = false;
+    uint32_t index;
+    if (tag == 0 && stamp != 0 && fresh <= kIndexMask &&
+        n->pass_tag_.compare_exchange_strong(tag, stamp | fresh, std::memory_order_relaxed)) {
+      stamped = true;
+      *inserted = true;
+      index = fresh;
+    } else {
+      index = ws.elsewhere.get(n, fresh, inserted);
+    }
+    if (*inserted) ws.states.push_back(NodeState{n, 0, stamped, Tensor(), {}});
+    return index;
+  }
+  // n's entry; n was discovered by this pass.
+  NodeState& state(Node* n) {
+    const uint32_t tag = n->pass_tag_.load(std::memory_order_relaxed);
+    return ws.states[stamp != 0 && (tag & ~kIndexMask) == stamp ? tag & kIndexMask : ws.elsewhere.find(n)];
+  }
+  static void unstamp(NodeState& s) {
+    if (s.stamped) {
+      s.node->pass_tag_.store(0, std::memory_order_relaxed);
+      s.stamped = false;
+    }
+  }
+  // Clears the stamps this pass still holds (a walk cut short).
+  void unstamp_all() {
+    for (NodeState& s : ws.states) unstamp(s);
+  }
+
+  // Fetches the lines of the nodes n sends gradients to, which it is about to read and write
+  // (their state lookups, output shapes and then their own run): by the time n's vjp has run they
+  // are in the cache, where a walk of a large graph would otherwise miss on each in turn.
+  static void prefetch_next(const Node* n) {
+    for (const Edge& e : n->next_edges_) {
+      if (!e.node) continue;
+      const char* b = reinterpret_cast<const char*>(e.node.get()) - 16;  // the shared_ptr's counts first
+      for (size_t off = 0; off < sizeof(Node) + 16; off += 64) __builtin_prefetch(b + off, 1);
+    }
+  }
+
+  static Tensors run(Node* n, Workspace& ws) {
+    if (n->plain_) return n->run_vjp(ws.grads, ws.saved);
+    Tensors outs = n->apply(std::move(ws.grads));
+    ws.grads = Tensors();
+    return outs;
+  }
+};
+
 namespace {
 
-struct NodeState {
-  int dependencies = 0;
-  Tensors grads;  // one slot per node output
-};
-
-// Per-node state of one backward pass, keyed by node address. Open addressing in one array:
-// a pass touches every node once or twice, and a node-based hash map would cost an allocation
-// per node (Note [Freeing deep graphs] in node.cpp has the other half of that story). A map is
-// reused by the thread's next pass (take_state_map below): growing a fresh one to a 100k-node
-// graph's size reallocated and rehashed it seventeen times and sent its megabytes through malloc
-// on every backward — a quarter of a scalar graph's backward time.
-class StateMap {
- public:
-  StateMap() : slots_(64) {}
-  // The state of n, created when absent; `inserted` says which.
-  // References stay valid until the next insertion (lookups of present keys never move slots).
-  NodeState& get(Node* n, bool* inserted = nullptr) {
-    Slot* s = &find_slot(n);
-    if (inserted) *inserted = s->key == nullptr;
-    if (s->key == nullptr) {
-      if ((size_ + 1) * 2 > slots_.size()) {
-        grow();
-        s = &find_slot(n);
-      }
-      s->key = n;
-      used_.push_back(static_cast<size_t>(s - slots_.data()));
-      ++size_;
-    }
-    return s->value;
-  }
-  // Empties the map for another pass, keeping its memory: only the slots this pass used are reset.
-  void clear() {
-    for (size_t i : used_) slots_[i] = Slot{};
-    used_.clear();
-    size_ = 0;
-  }
-
- private:
-  struct Slot {
-    Node* key = nullptr;
-    NodeState value;
-  };
-  Slot& find_slot(Node* n) {
-    const size_t mask = slots_.size() - 1;
-    size_t i = (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull >> 20 & mask;
-    while (slots_[i].key != nullptr && slots_[i].key != n) i = (i + 1) & mask;
-    return slots_[i];
-  }
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    used_.clear();
-    for (Slot& s : old) {
-      if (s.key) {
-        Slot& d = find_slot(s.key);
-        d.key = s.key;
-        d.value = std::move(s.value);
-        used_.push_back(static_cast<size_t>(&d - slots_.data()));
-      }
-    }
-  }
-  std::vector<Slot> slots_;
-  std::vector<size_t> used_;  // indices of the occupied slots
-  size_t size_ = 0;
-};
-
-// One spare map per thread, taken by a pass and given back emptied (a nested pass — a hook that
-// runs backward — makes its own). Trivially destructible initial-exec thread-locals, as the
+// One spare workspace per thread, taken by a pass and given back emptied (a nested pass — a hook
+// that runs backward — makes its own). Trivially destructible initial-exec thread-locals, as the
 // node graveyard's (node_allocator.h): a pass after the thread's reaper ran simply allocates.
-struct SpareStateMap {
-  StateMap* map;
+using Workspace = BackwardPass::Workspace;
+struct SpareWorkspace {
+  Workspace* ws;
   bool gone;
 };
-thread_local constinit SpareStateMap spare_state_map __attribute__((tls_model("initial-exec"))) = {nullptr, false};
-struct SpareStateMapReaper {
-  ~SpareStateMapReaper() {
-    spare_state_map.gone = true;
-    delete spare_state_map.map;
-    spare_state_map.map = nullptr;
+thread_local constinit SpareWorkspace spare_workspace __attribute__((tls_model("initial-exec"))) = {nullptr, false};
+struct SpareWorkspaceReaper {
+  ~SpareWorkspaceReaper() {
+    spare_workspace.gone = true;
+    delete spare_workspace.ws;
+    spare_workspace.ws = nullptr;
   }
 };
 
-std::unique_ptr<StateMap> take_state_map() {
-  if (StateMap* m = spare_state_map.map) {
-    spare_state_map.map = nullptr;
-    return std::unique_ptr<StateMap>(m);
+std::unique_ptr<Workspace> take_workspace() {
+  if (Workspace* w = spare_workspace.ws) {
+    spare_workspace.ws = nullptr;
+    return std::unique_ptr<Workspace>(w);
   }
-  return std::make_unique<StateMap>();
+  return std::make_unique<Workspace>();
 }
 
-void give_back_state_map(std::unique_ptr<StateMap> m) {
-  if (spare_state_map.gone || spare_state_map.map) return;  // the unique_ptr frees it
-  static thread_local SpareStateMapReaper reaper;
+void give_back_workspace(std::unique_ptr<Workspace> w) {
+  if (spare_workspace.gone || spare_workspace.ws) return;  // the unique_ptr frees it
+  static thread_local SpareWorkspaceReaper reaper;
   (void)&reaper;
-  m->clear();
-  spare_state_map.map = m.release();
+  w->clear();
+  spare_workspace.ws = w.release();
 }
 
 struct ByNewest {
@@ -127,20 +247,34 @@ void add_into(Tensor& slot, const Tensor& g) {
   if (!g.defined()) return;
   slot = slot.defined() ? slot + g : g;
 }
+void add_into(Tensor& slot, Tensor&& g) {
+  if (!g.defined()) return;
+  slot = slot.defined() ? slot + g : std::move(g);
+}
 
 bool is_accumulate_grad(const Node* n) { return n->num_outputs() == 1 && n->next_functions().empty() && n->name() == "AccumulateGrad"; }
 
 void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, bool keep_graph, bool create_graph,
                   std::vector<Capture>* captures) {
   struct Lease {
-    std::unique_ptr<StateMap> map = take_state_map();
-    ~Lease() { give_back_state_map(std::move(map)); }
+    std::unique_ptr<Workspace> ws = take_workspace();
+    ~Lease() { give_back_workspace(std::move(ws)); }
   } lease;
-  StateMap& state = *lease.map;
-  std::vector<Node*> stack;
+  Workspace& ws = *lease.ws;
+  BackwardPass pass{ws, BackwardPass::acquire_id()};
+  size_t finished = 0;  // nodes run (and unstamped)
+  struct Unstamp {
+    BackwardPass& pass;
+    const size_t& finished;
+    ~Unstamp() {
+      if (finished != pass.ws.states.size()) pass.unstamp_all();
+      BackwardPass::release_id(pass.stamp);
+    }
+  } unstamp{pass, finished};
+  std::vector<Node*>& stack = ws.stack;
   for (const Edge& e : roots) {
     bool inserted = false;
-    state.get(e.node.get(), &inserted);
+    pass.discover(e.node.get(), &inserted);
     if (inserted) stack.push_back(e.node.get());
   }
   while (!stack.empty()) {
@@ -149,21 +283,18 @@ void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, boo
     for (const Edge& e : n->next_functions()) {
       if (!e.node) continue;
       bool inserted = false;
-      state.get(e.node.get(), &inserted).dependencies++;
+      const uint32_t i = pass.discover(e.node.get(), &inserted);
+      ws.states[i].dependencies++;
       if (inserted) stack.push_back(e.node.get());
     }
   }
-  for (size_t i = 0; i < roots.size(); ++i) {
-    NodeState& s = state.get(roots[i].node.get());
-    s.grads.resize(roots[i].node->num_outputs());
-    add_into(s.grads[roots[i].input_nr], root_grads[i]);
-  }
+  for (size_t i = 0; i < roots.size(); ++i) add_into(pass.state(roots[i].node.get()).grad(roots[i].input_nr), root_grads[i]);
   std::priority_queue<Node*, std::vector<Node*>, ByNewest> ready;
   for (size_t i = 0; i < roots.size(); ++i) {
     Node* r = roots[i].node.get();
     bool duplicate = false;
     for (size_t j = 0; j < i; ++j) duplicate = duplicate || roots[j].node.get() == r;
-    if (!duplicate && state.get(r).dependencies == 0) ready.push(r);
+    if (!duplicate && pass.state(r).dependencies == 0) ready.push(r);
   }
 
   const bool prev_grad = is_grad_enabled();
@@ -173,12 +304,24 @@ void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, boo
     ~Restore() { set_grad_enabled(prev); }
   } restore{prev_grad};
 
+  Tensors& grads = ws.grads;
   while (!ready.empty()) {
     Node* n = ready.top();
     ready.pop();
-    NodeState& s = state.get(n);
-    Tensors grads = std::move(s.grads);
-    grads.resize(n->num_outputs());
+    BackwardPass::prefetch_next(n);
+    {
+      // Nothing looks n up after this: every edge into it has delivered its gradient.
+      BackwardPass::NodeState& s = pass.state(n);
+      BackwardPass::unstamp(s);
+      ++finished;
+      const size_t num_outputs = n->num_outputs();
+      grads.clear();
+      grads.reserve(std::max<size_t>(num_outputs, 1 + s.more.size()));
+      grads.push_back(std::move(s.grad0));
+      for (Tensor& g : s.more) grads.push_back(std::move(g));
+      s.more = Tensors();
+      grads.resize(num_outputs);
+    }
     if (n->has_pre_hooks()) {
       for (uint32_t i = 0; i < grads.size(); ++i)
         if (grads[i].defined()) grads[i] = n->run_pre_hooks(i, grads[i]);
@@ -196,22 +339,23 @@ void run_backward(const std::vector<Edge>& roots, const Tensors& root_grads, boo
       if (is_accumulate_grad(n)) continue;
     }
     (void)captured_here;
-    Tensors outs = n->apply(std::move(grads));
+    Tensors outs = BackwardPass::run(n, ws);
+    grads.clear();
+    ws.saved.clear();
     if (!keep_graph) n->release_saved();
     const auto& edges = n->next_functions();
     for (size_t j = 0; j < edges.size(); ++j) {
       const Edge& e = edges[j];
       if (!e.node) continue;
-      NodeState& next = state.get(e.node.get());
-      if (next.grads.size() < e.node->num_outputs()) next.grads.resize(e.node->num_outputs());
+      BackwardPass::NodeState& next = pass.state(e.node.get());
       if (j < outs.size() && outs[j].defined()) {
         const OutputMeta& meta = e.node->output_meta(e.input_nr);
-        Tensor g = outs[j];
+        Tensor g = std::move(outs[j]);
         RICCI_CHECK(g.shape() == meta.sizes.ref(), AutogradError, "[backward] Function ", n->name(),
                     " returned an invalid gradient at index ", j, " - got ", g.shape(), " but expected shape compatible with ",
                     meta.sizes);
         if (g.dtype() != meta.dtype) g = g.to(meta.dtype);
-        add_into(next.grads[e.input_nr], g);
+        add_into(next.grad(e.input_nr), std::move(g));
       }
       if (--next.dependencies == 0) ready.push(e.node.get());
     }

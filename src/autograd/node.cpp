@@ -167,9 +167,19 @@ Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* node_
 
 Tensors Node::apply(Tensors grad_outputs) {
   Tensors saved;
+  return run_vjp(grad_outputs, saved);
+}
+
+Tensors Node::run_vjp(Tensors& grad_outputs, Tensors& saved) {
+  saved.clear();
   saved.reserve(saved_.size());
-  auto self = shared_from_this();
-  for (size_t i = 0; i < saved_.size(); ++i) saved.push_back(saved_[i].unpack(self, name_, i));
+  // Only a saved output that requires grad needs the node itself (its alias's grad_fn): taking a
+  // reference to this node is an atomic read-modify-write, spared for every other node.
+  std::shared_ptr<Node> self;
+  for (size_t i = 0; i < saved_.size(); ++i) {
+    if (!self && saved_[i].needs_owner()) self = shared_from_this();
+    saved.push_back(saved_[i].unpack(self, name_, i));
+  }
   RICCI_CHECK(!saved_released_ || saved_.empty(), AutogradError,
               "Trying to backward through the graph a second time (or directly access saved tensors after they have "
               "already been freed). Specify retain_graph=true if you need to backward through the graph a second time.");
@@ -225,6 +235,7 @@ template <class In, class Out>
 std::shared_ptr<Node> build_node(std::shared_ptr<Node> node, const In& inputs, const Out& outputs,
                                  const In& saved_inputs, const In& saved_outputs) {
   node->sequence_nr_ = next_sequence_nr.fetch_add(1, std::memory_order_relaxed);
+  node->plain_ = true;  // a base Node (both record() overloads make one)
   node->next_edges_.reserve(inputs.size());
   node->saved_.reserve(saved_inputs.size() + saved_outputs.size());
   node->outputs_.reserve(outputs.size());

@@ -80,8 +80,14 @@ struct NodeAllocator {
       }
       std::vector<std::shared_ptr<Node>>& pending = g.pending ? *g.pending : make_graveyard();
       // The next nodes move to the graveyard (no reference-count traffic): the node is dying.
+      // Their blocks are fetched now, while this one is destroyed: freeing a chain is otherwise
+      // one cache miss after another (the next node's address is in this one), and a graph that
+      // backward just walked is mostly out of the cache again.
       for (Edge& e : static_cast<Node*>(p)->next_edges_) {
-        if (e.node) pending.push_back(std::move(e.node));
+        if (e.node) {
+          prefetch_block(e.node.get());
+          pending.push_back(std::move(e.node));
+        }
       }
       p->~U();
       if (g.draining) return;
@@ -98,6 +104,11 @@ struct NodeAllocator {
   }
   template <class U>
   bool operator==(const NodeAllocator<U>&) const { return true; }
+  // The cache lines of a node's block (the shared_ptr's counts sit just before the node).
+  static void prefetch_block(const Node* n) {
+    const char* b = reinterpret_cast<const char*>(n) - 16;
+    for (size_t off = 0; off < sizeof(Node) + 16; off += 64) __builtin_prefetch(b + off, 1);
+  }
 };
 
 }  // namespace detail_alloc
