@@ -728,6 +728,42 @@ TEST(NnAttention, GoldenValuesAndMasks) {
                       F::scaled_dot_product_attention(qb[1], kb[1], vb[1], bias));
 }
 
+// Note [Products in their operand's layout] (src/ops/matmul.cpp): heads that are views of a
+// (B, T, 3 * H * D) tensor give an output laid out as (B, T, H, D) and gradients of q, k and v
+// laid out as the views' memory, with the same values as on contiguous copies; float64 and
+// float32, the gradient of the joined tensor too, and a gradcheck through the views.
+TEST(NnAttention, HeadViewsKeepTheirLayout) {
+  const int64_t B = 2, T = 5, H = 3, D = 4, d = H * D;
+  for (DType dt : {float64, float32}) {
+    const double tol = dt == float64 ? 1e-12 : 1e-5;
+    const Tensor base = sample({B, T, 3 * d}, 0.41, 0.1).to(dt);
+    const Tensor gy = sample({B, H, T, D}, 0.63, -0.2).to(dt);
+    auto heads = [&](const Tensor& x, int64_t i) {
+      return x.narrow(2, i * d, d).reshape({B, T, H, D}).transpose(1, 2);
+    };
+    const Tensor x1 = leaf(base), x2 = leaf(base);
+    const Tensor y1 = F::scaled_dot_product_attention(heads(x1, 0), heads(x1, 1), heads(x1, 2), Tensor(), true);
+    const Tensor y2 = F::scaled_dot_product_attention(heads(x2, 0).contiguous(), heads(x2, 1).contiguous(),
+                                                      heads(x2, 2).contiguous(), Tensor(), true);
+    EXPECT_TRUE(y1.transpose(1, 2).is_contiguous());
+    EXPECT_TRUE(y2.is_contiguous());
+    EXPECT_TENSOR_CLOSE(y1, y2, tol, tol);
+    const Tensors q1 = {heads(x1, 0), heads(x1, 1), heads(x1, 2)};
+    const Tensors g1 = autograd::grad({F::scaled_dot_product_attention(q1[0], q1[1], q1[2], Tensor(), true)}, q1, {gy});
+    for (const Tensor& g : g1) EXPECT_TRUE(g.transpose(1, 2).is_contiguous());
+    autograd::backward({y1}, {gy});
+    autograd::backward({y2}, {gy});
+    EXPECT_TENSOR_CLOSE(x1.grad(), x2.grad(), tol, tol);
+  }
+  const Tensor x = leaf(sample({2, 3, 3 * 4}, 0.5));
+  EXPECT_TRUE(autograd::gradcheck(
+      [](const Tensors& in) {
+        auto h = [&](int64_t i) { return in[0].narrow(2, i * 4, 4).reshape({2, 3, 2, 2}).transpose(1, 2); };
+        return Tensors{F::scaled_dot_product_attention(h(0), h(1), h(2), Tensor(), true)};
+      },
+      {x}));
+}
+
 TEST(NnAttention, GradientsAndErrors) {
   const Tensor q = leaf(sample({2, 3, 4})), k = leaf(sample({2, 5, 4}, 0.3)), v = leaf(sample({2, 5, 3}, 0.6));
   EXPECT_TRUE(autograd::gradcheck(
