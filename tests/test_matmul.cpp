@@ -293,6 +293,17 @@ TEST(MatmulGrad, PermutedOperandsGetGradientsInTheirLayout) {
   EXPECT_EQ(gv[1].strides(), IntArrayRef({5, 10, 1}));
   EXPECT_TENSOR_CLOSE(gv[0], matmul(g, views[1].detach().mT()), 1e-12, 1e-12);
   EXPECT_TENSOR_CLOSE(gv[1], matmul(views[0].detach().mT(), g), 1e-12, 1e-12);
+  // A linear layer's weight.t(): its gradient comes out contiguous for the weight, as PyTorch's.
+  const Tensor w = randn({6, 4}, float64).requires_grad_(), b = randn({6}, float64).requires_grad_();
+  const Tensor in = randn({5, 4}, float64), gl = randn({5, 6}, float64);
+  // (autograd::grad: no AccumulateGrad, whose copy into .grad would be contiguous anyway)
+  const Tensor gw = autograd::grad({addmm(b, in, w.t())}, {w}, {gl})[0];
+  EXPECT_TRUE(gw.is_contiguous());
+  EXPECT_TENSOR_CLOSE(gw, matmul(gl.t(), in), 1e-12, 1e-12);
+  const Tensor in3 = randn({2, 5, 4}, float64);
+  const Tensor gw3 = autograd::grad({matmul(in3, w.t())}, {w}, {gl.expand({2, 5, 6})})[0];
+  EXPECT_TRUE(gw3.is_contiguous());
+  EXPECT_TENSOR_CLOSE(gw3, matmul(gl.t(), in3[0] + in3[1]), 1e-12, 1e-12);
   const Tensor xc = x.clone().requires_grad_(), yc = y.clone().requires_grad_();
   EXPECT_TRUE(autograd::gradcheck(f, {xc, yc}));
   EXPECT_TRUE(autograd::gradgradcheck(f, {xc, yc}));

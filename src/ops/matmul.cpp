@@ -44,18 +44,21 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
               "] not implemented for dtype bool; convert the operands with .to(int64) or .to(float32) first");
 }
 
-// Note [Products in their operand's layout]: a batched product's gradient for an operand that is a
-// permuted view (attention's heads, (B, T, H, D) memory read as (B, H, T, D)) is written in that
-// operand's order of dims in memory, dense, rather than contiguous: the permute's and reshape's
-// backward are then views, not copies (a GPT step's q, k and v gradients: three copies a layer).
-// The GEMM writes it directly (unit column stride, leading dimension from the layout). An operand
-// whose rows are its unit-stride dim (k.mT() in q @ k.mT()) gets the transposed product b^T a^T in
-// its transpose's layout, returned transposed. Only float32/float64 on the CPU (the BLAS kernel
-// takes such outputs), eager, with every dim of `like` of size > 1 and distinct strides; otherwise
-// the output is contiguous, as before. Values are the same products (up to the summation order of
-// a transposed product); PyTorch's gradients of such views are contiguous, only strides differ.
+// Note [Products in their operand's layout]: a product's gradient for an operand that is a
+// permuted view is written in that operand's order of dims in memory, dense, rather than
+// contiguous, so that the permute's and reshape's backward are views, not copies:
+// - attention's heads ((B, T, H, D) memory read as (B, H, T, D)): the GEMM writes q's, k's and v's
+//   gradients directly in that layout (unit column stride, leading dimension and batch offsets
+//   from the layout), where they were three copies a layer of a GPT step;
+// - an operand whose rows are its unit-stride dim (k.mT() in q @ k.mT(), linear's weight.t() in
+//   x @ weight.t()) gets the transposed product b^T a^T in its transpose's layout, returned
+//   transposed, as PyTorch's mm backward does for a transposed mat2: the weight's gradient is then
+//   contiguous, where AccumulateGrad copied the transposed one into a contiguous .grad.
+// Only float32/float64 on the CPU (the BLAS kernel takes such outputs), eager, with every dim of
+// `like` of size > 1 and distinct strides; otherwise the output is contiguous, as before. Values
+// are the same products, up to the summation order inside the GEMM for a transposed product.
 bool layout_products_apply(const Tensor& like, const Tensor& a) {
-  if (!like.defined() || like.dim() < 3 || a.device().type != DeviceType::CPU) return false;
+  if (!like.defined() || like.dim() < 2 || a.device().type != DeviceType::CPU) return false;
   if (a.dtype() != DType::Float32 && a.dtype() != DType::Float64) return false;
   if (lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta()) return false;
   for (int64_t d = 0; d < like.dim(); ++d)
