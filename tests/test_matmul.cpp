@@ -275,6 +275,40 @@ TEST(MatmulGrad, Gradcheck) {
   EXPECT_TRUE(autograd::gradgradcheck([](const autograd::Tensors& x) { return autograd::Tensors{matmul(x[0], x[1])}; }, {p, q}));
 }
 
+// Note [Products in their operand's layout] (src/ops/matmul.cpp): the gradient of a permuted
+// batched operand is written in that operand's memory order (a transposed one through the
+// transposed product), with the values of contiguous gradients, and stays differentiable.
+TEST(MatmulGrad, PermutedOperandsGetGradientsInTheirLayout) {
+  manual_seed(11);
+  const Tensor x = randn({2, 4, 3}, float64), y = randn({4, 2, 5}, float64), g = randn({2, 3, 5}, float64);
+  // x.permute(0, 2, 1): rows at unit stride (the transposed product); y.permute(1, 0, 2): the
+  // batch dim in the middle of memory (a strided dense output).
+  auto f = [](const autograd::Tensors& t) {
+    return autograd::Tensors{matmul(t[0].permute({0, 2, 1}), t[1].permute({1, 0, 2}))};
+  };
+  const Tensor xa = x.clone().requires_grad_(), ya = y.clone().requires_grad_();
+  const autograd::Tensors views = {xa.permute({0, 2, 1}), ya.permute({1, 0, 2})};
+  const autograd::Tensors gv = autograd::grad({matmul(views[0], views[1])}, views, {g});
+  EXPECT_EQ(gv[0].strides(), IntArrayRef({12, 1, 3}));
+  EXPECT_EQ(gv[1].strides(), IntArrayRef({5, 10, 1}));
+  EXPECT_TENSOR_CLOSE(gv[0], matmul(g, views[1].detach().mT()), 1e-12, 1e-12);
+  EXPECT_TENSOR_CLOSE(gv[1], matmul(views[0].detach().mT(), g), 1e-12, 1e-12);
+  // A linear layer's weight.t(): its gradient comes out contiguous for the weight, as PyTorch's.
+  const Tensor w = randn({6, 4}, float64).requires_grad_(), b = randn({6}, float64).requires_grad_();
+  const Tensor in = randn({5, 4}, float64), gl = randn({5, 6}, float64);
+  // (autograd::grad: no AccumulateGrad, whose copy into .grad would be contiguous anyway)
+  const Tensor gw = autograd::grad({addmm(b, in, w.t())}, {w}, {gl})[0];
+  EXPECT_TRUE(gw.is_contiguous());
+  EXPECT_TENSOR_CLOSE(gw, matmul(gl.t(), in), 1e-12, 1e-12);
+  const Tensor in3 = randn({2, 5, 4}, float64);
+  const Tensor gw3 = autograd::grad({matmul(in3, w.t())}, {w}, {gl.expand({2, 5, 6})})[0];
+  EXPECT_TRUE(gw3.is_contiguous());
+  EXPECT_TENSOR_CLOSE(gw3, matmul(gl.t(), in3[0] + in3[1]), 1e-12, 1e-12);
+  const Tensor xc = x.clone().requires_grad_(), yc = y.clone().requires_grad_();
+  EXPECT_TRUE(autograd::gradcheck(f, {xc, yc}));
+  EXPECT_TRUE(autograd::gradgradcheck(f, {xc, yc}));
+}
+
 TEST(MatmulGrad, BroadcastBatchGradientIsSummed) {
   Tensor a = ones({3, 2, 4}, float64).requires_grad_();
   Tensor b = ones({4, 5}, float64).requires_grad_();

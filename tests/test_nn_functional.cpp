@@ -337,6 +337,17 @@ TEST(NnLayerNorm, FusedAndComposedBackwardAgree) {
       EXPECT_TENSOR_CLOSE(fused[i], composed[i].detach(), 1e-9, 1e-9) << i;
     }
   }
+  // Rows in blocks of 64 with a partial last block, a row length with a tail after the eight-wide
+  // sums, no weight; float32 against the float64 gradients.
+  const Tensor x2 = sample({150, 13}, 0.311), g2 = sample({150, 13}, 0.57, 0.2), b2 = sample({13}, 0.4, 0.0);
+  auto ln_nw = [](const Tensors& in) { return F::layer_norm(in[0], {13}, Tensor(), in[1]); };
+  const Tensors ref = grads_of(ln_nw, {x2, b2}, g2, false);
+  const Tensors f32 = grads_of(ln_nw, {x2.to(float32), b2.to(float32)}, g2.to(float32), false);
+  const Tensors comp = grads_of(ln_nw, {x2, b2}, g2, true);
+  for (size_t i = 0; i < ref.size(); ++i) {
+    EXPECT_TENSOR_CLOSE(ref[i], comp[i].detach(), 1e-9, 1e-9) << i;
+    EXPECT_TENSOR_CLOSE(f32[i].to(float64), ref[i], 1e-4, 1e-4) << i;
+  }
   const Tensor xs = sample({40, 300, 3}, 0.0123);
   const Tensor gs = sample({40, 300, 3}, 0.77);
   for (int64_t dim : {1, 2}) {
@@ -715,6 +726,42 @@ TEST(NnAttention, GoldenValuesAndMasks) {
   const Tensor bias = sample({3, 5}, 0.45, 0.0);
   EXPECT_TENSOR_CLOSE(F::scaled_dot_product_attention(qb, kb, vb, bias)[1],
                       F::scaled_dot_product_attention(qb[1], kb[1], vb[1], bias));
+}
+
+// Note [Products in their operand's layout] (src/ops/matmul.cpp): heads that are views of a
+// (B, T, 3 * H * D) tensor give an output laid out as (B, T, H, D) and gradients of q, k and v
+// laid out as the views' memory, with the same values as on contiguous copies; float64 and
+// float32, the gradient of the joined tensor too, and a gradcheck through the views.
+TEST(NnAttention, HeadViewsKeepTheirLayout) {
+  const int64_t B = 2, T = 5, H = 3, D = 4, d = H * D;
+  for (DType dt : {float64, float32}) {
+    const double tol = dt == float64 ? 1e-12 : 1e-5;
+    const Tensor base = sample({B, T, 3 * d}, 0.41, 0.1).to(dt);
+    const Tensor gy = sample({B, H, T, D}, 0.63, -0.2).to(dt);
+    auto heads = [&](const Tensor& x, int64_t i) {
+      return x.narrow(2, i * d, d).reshape({B, T, H, D}).transpose(1, 2);
+    };
+    const Tensor x1 = leaf(base), x2 = leaf(base);
+    const Tensor y1 = F::scaled_dot_product_attention(heads(x1, 0), heads(x1, 1), heads(x1, 2), Tensor(), true);
+    const Tensor y2 = F::scaled_dot_product_attention(heads(x2, 0).contiguous(), heads(x2, 1).contiguous(),
+                                                      heads(x2, 2).contiguous(), Tensor(), true);
+    EXPECT_TRUE(y1.transpose(1, 2).is_contiguous());
+    EXPECT_TRUE(y2.is_contiguous());
+    EXPECT_TENSOR_CLOSE(y1, y2, tol, tol);
+    const Tensors q1 = {heads(x1, 0), heads(x1, 1), heads(x1, 2)};
+    const Tensors g1 = autograd::grad({F::scaled_dot_product_attention(q1[0], q1[1], q1[2], Tensor(), true)}, q1, {gy});
+    for (const Tensor& g : g1) EXPECT_TRUE(g.transpose(1, 2).is_contiguous());
+    autograd::backward({y1}, {gy});
+    autograd::backward({y2}, {gy});
+    EXPECT_TENSOR_CLOSE(x1.grad(), x2.grad(), tol, tol);
+  }
+  const Tensor x = leaf(sample({2, 3, 3 * 4}, 0.5));
+  EXPECT_TRUE(autograd::gradcheck(
+      [](const Tensors& in) {
+        auto h = [&](int64_t i) { return in[0].narrow(2, i * 4, 4).reshape({2, 3, 2, 2}).transpose(1, 2); };
+        return Tensors{F::scaled_dot_product_attention(h(0), h(1), h(2), Tensor(), true)};
+      },
+      {x}));
 }
 
 TEST(NnAttention, GradientsAndErrors) {

@@ -193,7 +193,14 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       // as linear's bias, Note [Linear's bias in the GEMM]): the same values bit for bit (one
       // K block, 0 + x and -inf + x exact), without OpenBLAS zeroing the scores first or the
       // separate pass. The gradients of q and k get s inside their GEMMs (last-bit differences).
-      if (same_batch_product) return softmax(internal::add_batched_product(bias, q, k.mT(), s), -1).matmul(v);
+      if (same_batch_product) {
+        const Tensor p = softmax(internal::add_batched_product(bias, q, k.mT(), s), -1);
+        // The output in q's layout (a GPT's heads: (B, T, H, D) memory, so that the merge of the
+        // heads after is a view, not a copy), as PyTorch's CPU flash attention writes (B, L, H, E).
+        bool same_v = v.dim() == q.dim() && v.dtype() == q.dtype() && v.device() == q.device();
+        for (int64_t d = 0; same_v && d + 2 < q.dim(); ++d) same_v = v.size(d) == q.size(d);
+        return same_v ? internal::batched_product_like(p, v, q) : p.matmul(v);
+      }
       scores = add(bias, qk(), s);
     } else {
       Tensor future = empty({L, S}, bool_);

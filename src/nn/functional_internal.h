@@ -34,4 +34,9 @@ inline Tensor reduce_loss(const Tensor& loss, Reduction r) {
 // zeroing of the output and no second pass), with baddbmm's gradients (src/ops/matmul.cpp).
 Tensor add_batched_product(const Tensor& input, const Tensor& a, const Tensor& b, const Scalar& alpha);
 
+// a @ b for a (..., M, K) and b (..., K, N) with the same batch dims, the output in `like`'s order
+// of dims in memory where it is a permuted dense layout (Note [Products in their operand's layout],
+// src/ops/matmul.cpp), else contiguous; bmm's gradients.
+Tensor batched_product_like(const Tensor& a, const Tensor& b, const Tensor& like);
+
 }  // namespace ricci::nn::functional::internal

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "lazy/lazy_detail.h"
 #include "lazy/record.h"
 #include "backend/cpu/gemm.h"
 #include "backend/kernel_table.h"
@@ -43,18 +44,74 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
               "] not implemented for dtype bool; convert the operands with .to(int64) or .to(float32) first");
 }
 
-// The primitive: alpha * a @ b over equal batch dims (stride-0 batch dims welcome).
-Tensor gemm(const Tensor& a, const Tensor& b, const char* node_name, const Scalar& alpha = 1) {
+// Note [Products in their operand's layout]: a product's gradient for an operand that is a
+// permuted view is written in that operand's order of dims in memory, dense, rather than
+// contiguous, so that the permute's and reshape's backward are views, not copies:
+// - attention's heads ((B, T, H, D) memory read as (B, H, T, D)): the GEMM writes q's, k's and v's
+//   gradients directly in that layout (unit column stride, leading dimension and batch offsets
+//   from the layout), where they were three copies a layer of a GPT step;
+// - an operand whose rows are its unit-stride dim (k.mT() in q @ k.mT(), linear's weight.t() in
+//   x @ weight.t()) gets the transposed product b^T a^T in its transpose's layout, returned
+//   transposed, as PyTorch's mm backward does for a transposed mat2: the weight's gradient is then
+//   contiguous, where AccumulateGrad copied the transposed one into a contiguous .grad.
+// Only float32/float64 on the CPU (the BLAS kernel takes such outputs), eager, with every dim of
+// `like` of size > 1 and distinct strides; otherwise the output is contiguous, as before. Values
+// are the same products, up to the summation order inside the GEMM for a transposed product.
+bool layout_products_apply(const Tensor& like, const Tensor& a) {
+  if (!like.defined() || like.dim() < 2 || a.device().type != DeviceType::CPU) return false;
+  if (a.dtype() != DType::Float32 && a.dtype() != DType::Float64) return false;
+  if (lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta()) return false;
+  for (int64_t d = 0; d < like.dim(); ++d)
+    if (like.size(d) <= 1 || like.stride(d) <= 0) return false;
+  return true;
+}
+
+// The strides of a dense tensor of `shape` with its dims in memory in `like`'s order (largest
+// stride outermost), when that order ends in the last dim and is not the contiguous one; empty
+// otherwise.
+Dims dense_strides_like(IntArrayRef shape, const Tensor& like) {
+  const int64_t n = like.dim();
+  if (static_cast<int64_t>(shape.size()) != n) return {};
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t d = 0; d < n; ++d) order[static_cast<size_t>(d)] = d;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return like.stride(x) > like.stride(y); });
+  bool identity = true;
+  for (int64_t i = 0; i < n; ++i) {
+    identity = identity && order[static_cast<size_t>(i)] == i;
+    if (i > 0 && like.stride(order[static_cast<size_t>(i)]) == like.stride(order[static_cast<size_t>(i - 1)])) return {};
+  }
+  if (identity || order.back() != n - 1) return {};
+  Dims strides(static_cast<size_t>(n));
+  int64_t s = 1;
+  for (int64_t i = n - 1; i >= 0; --i) {
+    const int64_t d = order[static_cast<size_t>(i)];
+    strides[static_cast<size_t>(d)] = s;
+    if (mul_overflows(s, std::max<int64_t>(shape[static_cast<size_t>(d)], 1), &s)) return {};
+  }
+  return strides;
+}
+
+// The primitive: alpha * a @ b over equal batch dims (stride-0 batch dims welcome). `like`: an
+// operand whose layout the output takes (Note [Products in their operand's layout]).
+Tensor gemm(const Tensor& a, const Tensor& b, const char* node_name, const Scalar& alpha = 1,
+            const Tensor& like = Tensor()) {
   Dims shape(a.shape());
   shape.back() = b.size(-1);
-  Tensor out = empty_tensor(shape, a.dtype(), a.device(), "matmul");
+  Dims strides;
+  if (layout_products_apply(like, a)) {
+    if (like.stride(-1) != 1 && like.stride(-2) == 1)
+      return gemm(b.mT(), a.mT(), node_name, alpha, like.mT()).mT();
+    strides = dense_strides_like(shape, like);
+  }
+  Tensor out = strides.empty() ? empty_tensor(shape, a.dtype(), a.device(), "matmul")
+                               : empty_strided(shape, strides, TensorOptions(a.dtype(), a.device()));
   static const kernels::OpId id = kernels::op_id("matmul");
   kernels::kernel_table().get<MatmulKernel>(id, a.device(), a.dtype())(out, a, b, alpha, Scalar(0));
   if (autograd::needs_grad(a, b)) {
     autograd::record(node_name, {&a, &b}, {&out}, {&a, &b}, {}, [node_name, alpha](const VjpArgs& g) {
       Tensors r(2);
-      if (g.needs_input_grad(0)) r[0] = gemm(g.grads[0], g.saved[1].mT(), node_name, alpha);
-      if (g.needs_input_grad(1)) r[1] = gemm(g.saved[0].mT(), g.grads[0], node_name, alpha);
+      if (g.needs_input_grad(0)) r[0] = gemm(g.grads[0], g.saved[1].mT(), node_name, alpha, g.saved[0]);
+      if (g.needs_input_grad(1)) r[1] = gemm(g.saved[0].mT(), g.grads[0], node_name, alpha, g.saved[1]);
       return r;
     });
   }
@@ -192,8 +249,8 @@ Tensor add_product(const char* node_name, const char* mm_node, const Tensor& inp
                            r[0] = beta.to_double() == 1.0 ? gi : gi * beta;
                          }
                        }
-                       if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), mm_node, alpha);
-                       if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, mm_node, alpha);
+                       if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), mm_node, alpha, g.saved[0]);
+                       if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, mm_node, alpha, g.saved[1]);
                        return r;
                      });
   }
@@ -208,6 +265,10 @@ Tensor add_batched_product(const Tensor& input, const Tensor& a, const Tensor& b
   Dims shape(a.shape());
   shape.back() = b.size(-1);
   return add_product("BaddbmmBackward0", "BmmBackward0", input, a, b, shape, 1, alpha);
+}
+
+Tensor batched_product_like(const Tensor& a, const Tensor& b, const Tensor& like) {
+  return gemm(a, b, "BmmBackward0", 1, like);
 }
 
 }  // namespace nn::functional::internal

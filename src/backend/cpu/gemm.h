@@ -19,8 +19,10 @@ namespace ricci {
 class Tensor;
 // The "matmul" kernel, one per (device, dtype): out (..., M, N) = alpha * a @ b + beta * out,
 // where a is (..., M, K) and b (..., K, N) with the same batch sizes as out (broadcast batch dims
-// arrive expanded, stride 0). out is contiguous; a and b may have any strides. beta == 0 ignores
-// out's old contents. Bool is not supported (the op rejects it first).
+// arrive expanded, stride 0). out is contiguous (the CPU float32/float64 kernels also take a dense
+// out with unit column stride and its dims in any order in memory: Note [Products in their
+// operand's layout], src/ops/matmul.cpp); a and b may have any strides. beta == 0 ignores out's
+// old contents. Bool is not supported (the op rejects it first).
 using MatmulKernel = void (*)(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha,
                               const Scalar& beta);
 }  // namespace ricci

@@ -229,13 +229,16 @@ void matmul_blas(const Tensor& out, const Tensor& a_in, const Tensor& b_in, cons
   const T* A = a.data_ptr<T>();
   const T* B = b.data_ptr<T>();
   T* C = out.data_ptr<T>();
-  if (p.nbatch == 1) return blas_gemm(true, oa.trans, ob.trans, p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
+  // out contiguous, or dense with a unit column stride and its matrices anywhere (gemm.h).
+  const bool out_contiguous = out.is_contiguous();
+  const int64_t ldc = out_contiguous || p.M <= 1 ? p.N : out.stride(-2);
+  if (p.nbatch == 1) return blas_gemm(true, oa.trans, ob.trans, p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, ldc);
 
   // (B, M, K) @ (K, N) with the rows of every A matrix evenly spaced and one shared B: a single
   // (B*M, K) @ (K, N) GEMM.
   bool b_shared = true;
   for (int64_t d = 0; d < p.nbatch_dims; ++d) b_shared = b_shared && (b.stride(d) == 0 || b.size(d) == 1);
-  if (b_shared && !oa.trans && p.nbatch * p.M <= INT_MAX) {
+  if (b_shared && !oa.trans && out_contiguous && p.nbatch * p.M <= INT_MAX) {
     int64_t expected;
     bool folds = !mul_overflows(p.M, oa.ld, &expected);
     for (int64_t d = p.nbatch_dims - 1; d >= 0 && folds; --d) {
@@ -245,9 +248,11 @@ void matmul_blas(const Tensor& out, const Tensor& a_in, const Tensor& b_in, cons
     if (folds) return blas_gemm(true, false, ob.trans, p.nbatch * p.M, p.N, p.K, alpha, A, oa.ld, B, ob.ld, beta, C, p.N);
   }
   const std::vector<int64_t> a_off = batch_offsets(a, p.nbatch_dims), b_off = batch_offsets(b, p.nbatch_dims);
+  const std::vector<int64_t> c_off = out_contiguous ? std::vector<int64_t>() : batch_offsets(out, p.nbatch_dims);
   const int64_t mn = p.M * p.N;
   for_each_matrix(p.nbatch, gemm_work(p.M, p.N, p.K), [&](int64_t i, bool parallel) {
-    blas_gemm(parallel, oa.trans, ob.trans, p.M, p.N, p.K, alpha, A + a_off[i], oa.ld, B + b_off[i], ob.ld, beta, C + i * mn, p.N);
+    T* c = C + (out_contiguous ? i * mn : c_off[static_cast<size_t>(i)]);
+    blas_gemm(parallel, oa.trans, ob.trans, p.M, p.N, p.K, alpha, A + a_off[i], oa.ld, B + b_off[i], ob.ld, beta, c, ldc);
   });
 }
 
