@@ -142,8 +142,12 @@ bool blas_as_gemv(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alph
   return false;
 }
 
+// Small float32 products skip OpenBLAS's packing (Note [Small float32 products without packing],
+// gemm_small.cpp).
 void blas_gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const float* A, int64_t lda,
                     const float* B, int64_t ldb, double beta, float* C, int64_t ldc) {
+  if (sgemm_small_pays(M, N, K))
+    return sgemm_small(ta, tb, M, N, K, static_cast<float>(alpha), A, lda, B, ldb, static_cast<float>(beta), C, ldc);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
               static_cast<blasint>(N), static_cast<blasint>(K), static_cast<float>(alpha), A, static_cast<blasint>(lda), B,
               static_cast<blasint>(ldb), static_cast<float>(beta), C, static_cast<blasint>(ldc));
