@@ -62,34 +62,43 @@ constexpr int64_t kRows = 8;
 constexpr int64_t kRows = 6;
 #endif
 
-// The elements of A: (i, k) at a[i * ars + k * acs]. kUnitRows: ars == 1 (a transposed A, whose
-// rows are adjacent in memory) so row offsets are constants.
-template <bool kUnitRows>
+// The elements of A as cblas passes them: (i, k) at a[i + k * ld] when kTransA (rows adjacent in
+// memory, so a step of K reads R adjacent floats), else at a[i * ld + k].
+template <bool kTransA>
 struct AView {
   const float* a;
-  int64_t ars, acs;
-  HWY_INLINE const float* at(int64_t i, int64_t k) const { return a + (kUnitRows ? i : i * ars) + k * acs; }
+  int64_t ld;
+  HWY_INLINE const float* at(int64_t i, int64_t k) const { return kTransA ? a + i + k * ld : a + i * ld + k; }
+  HWY_INLINE AView rows_from(int64_t i) const { return {at(i, 0), ld}; }
 };
 
-// C[0:R, 0:V*L] (or its first `cols` columns when kPartial) = alpha * A[0:R, :] @ B[:, 0:V*L] + beta * C,
+// C[0:R, 0:V*L] (or its first `cols` columns when kPartial) = alpha * A[0:R, :] @ B[:, 0:V*L] + beta * C, K >= 1,
 // B (K x V*L) with rows ldb apart and unit column stride; with kPartial, B's columns past `cols`
 // must be readable (zero padding) and C's are not touched.
-template <int64_t R, int64_t V, bool kPartial, bool kUnitRows>
-HWY_NOINLINE void Tile(AView<kUnitRows> A, const float* HWY_RESTRICT B, int64_t ldb, int64_t K, float* HWY_RESTRICT C,
+template <int64_t R, int64_t V, bool kPartial, bool kTransA>
+HWY_NOINLINE void Tile(AView<kTransA> A, const float* HWY_RESTRICT B, int64_t ldb, int64_t K, float* HWY_RESTRICT C,
                        int64_t ldc, float alpha, float beta, int64_t cols) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  // K >= 1: the first step sets the accumulators (no zeros to merge with, which made GCC keep
+  // them on the stack), the others add to them.
   VF acc[R][V];
-  for (int64_t i = 0; i < R; ++i)
-    for (int64_t v = 0; v < V; ++v) acc[i][v] = hn::Zero(d);
   const float* rows[R];
   for (int64_t i = 0; i < R; ++i) rows[i] = A.at(i, 0);
-  const int64_t acs = A.acs;
-  for (int64_t k = 0; k < K; ++k) {
+  {
+    VF b[V];
+    for (int64_t v = 0; v < V; ++v) b[v] = hn::LoadU(d, B + v * L);
+    for (int64_t i = 0; i < R; ++i) {
+      const VF a = hn::Set(d, rows[i][0]);
+      for (int64_t v = 0; v < V; ++v) acc[i][v] = hn::Mul(a, b[v]);
+    }
+  }
+  for (int64_t k = 1; k < K; ++k) {
     VF b[V];
     for (int64_t v = 0; v < V; ++v) b[v] = hn::LoadU(d, B + k * ldb + v * L);
+    const float* ak = A.at(0, k);
     for (int64_t i = 0; i < R; ++i) {
-      const VF a = hn::Set(d, rows[i][k * acs]);
+      const VF a = hn::Set(d, kTransA ? ak[i] : rows[i][k]);
       for (int64_t v = 0; v < V; ++v) acc[i][v] = hn::MulAdd(a, b[v], acc[i][v]);
     }
   }
@@ -109,27 +118,35 @@ HWY_NOINLINE void Tile(AView<kUnitRows> A, const float* HWY_RESTRICT B, int64_t 
       }
     }
   } else {
-    for (int64_t i = 0; i < R; ++i) {
-      float* c = C + i * ldc;
-      for (int64_t v = 0; v < V; ++v) {
-        VF r = hn::Mul(acc[i][v], va);
-        if (beta == 1.0f) r = hn::Add(r, hn::LoadU(d, c + v * L));
-        else if (beta != 0.0f) r = hn::MulAdd(vb, hn::LoadU(d, c + v * L), r);
-        hn::StoreU(r, d, c + v * L);
-      }
+    // One loop per case of beta, so that the accumulators stay in registers.
+    if (beta == 0.0f) {
+      for (int64_t i = 0; i < R; ++i)
+        for (int64_t v = 0; v < V; ++v) hn::StoreU(hn::Mul(acc[i][v], va), d, C + i * ldc + v * L);
+    } else if (beta == 1.0f) {
+      for (int64_t i = 0; i < R; ++i)
+        for (int64_t v = 0; v < V; ++v) {
+          float* c = C + i * ldc + v * L;
+          hn::StoreU(hn::MulAdd(acc[i][v], va, hn::LoadU(d, c)), d, c);
+        }
+    } else {
+      for (int64_t i = 0; i < R; ++i)
+        for (int64_t v = 0; v < V; ++v) {
+          float* c = C + i * ldc + v * L;
+          hn::StoreU(hn::MulAdd(vb, hn::LoadU(d, c), hn::Mul(acc[i][v], va)), d, c);
+        }
     }
   }
 }
 
 // Every row of a column panel: whole kRows-row tiles, then one tile of the rows left.
-template <int64_t V, bool kPartial, bool kUnitRows>
-HWY_INLINE void Panel(int64_t M, AView<kUnitRows> A, const float* B, int64_t ldb, int64_t K, float* C, int64_t ldc,
+template <int64_t V, bool kPartial, bool kTransA>
+HWY_INLINE void Panel(int64_t M, AView<kTransA> A, const float* B, int64_t ldb, int64_t K, float* C, int64_t ldc,
                       float alpha, float beta, int64_t cols) {
   int64_t i = 0;
   for (; i + kRows <= M; i += kRows)
-    Tile<kRows, V, kPartial>(AView<kUnitRows>{A.at(i, 0), A.ars, A.acs}, B, ldb, K, C + i * ldc, ldc, alpha, beta,
+    Tile<kRows, V, kPartial>(A.rows_from(i), B, ldb, K, C + i * ldc, ldc, alpha, beta,
                              cols);
-  const AView<kUnitRows> a{A.at(i, 0), A.ars, A.acs};
+  const AView<kTransA> a = A.rows_from(i);
   float* c = C + i * ldc;
   switch (M - i) {
     case 0: break;
@@ -148,8 +165,8 @@ HWY_INLINE void Panel(int64_t M, AView<kUnitRows> A, const float* B, int64_t ldb
 
 // Columns [0, N) of C from B (K x N, rows ldb apart, unit column stride). `padded`: B's rows are
 // readable up to a whole number of vectors past N (zeros there), else the last columns are copied.
-template <bool kUnitRows>
-void Columns(int64_t M, int64_t N, int64_t K, AView<kUnitRows> A, const float* B, int64_t ldb, bool padded, float* C,
+template <bool kTransA>
+void Columns(int64_t M, int64_t N, int64_t K, AView<kTransA> A, const float* B, int64_t ldb, bool padded, float* C,
              int64_t ldc, float alpha, float beta) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(DF()));
   int64_t j = 0;
@@ -169,8 +186,47 @@ void Columns(int64_t M, int64_t N, int64_t K, AView<kUnitRows> A, const float* B
   Panel<1, true>(M, A, tail, L, K, C + j, ldc, alpha, beta, cols);
 }
 
-template <bool kUnitRows>
-void Gemm(bool tb, int64_t M, int64_t N, int64_t K, AView<kUnitRows> A, const float* B, int64_t ldb, float* C,
+// bt[k * width + j] = B[j * ldb + k] for j < n, k < K: 4 x 4 blocks transposed in 128-bit
+// registers (four loads, eight shuffles, four stores), element by element at the edges.
+void TransposeInto(const float* HWY_RESTRICT B, int64_t ldb, int64_t n, int64_t K, float* HWY_RESTRICT bt,
+                   int64_t width) {
+  int64_t j = 0;
+#if HWY_TARGET != HWY_SCALAR
+  const hn::FixedTag<float, 4> d4;
+  const hn::Repartition<double, decltype(d4)> d2;
+  for (; j + 4 <= n; j += 4) {
+    const float* r0 = B + j * ldb;
+    const float *r1 = r0 + ldb, *r2 = r1 + ldb, *r3 = r2 + ldb;
+    float* o = bt + j;
+    int64_t k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const auto v0 = hn::LoadU(d4, r0 + k), v1 = hn::LoadU(d4, r1 + k);
+      const auto v2 = hn::LoadU(d4, r2 + k), v3 = hn::LoadU(d4, r3 + k);
+      const auto lo01 = hn::BitCast(d2, hn::InterleaveLower(d4, v0, v1));  // r0[k] r1[k] r0[k+1] r1[k+1]
+      const auto lo23 = hn::BitCast(d2, hn::InterleaveLower(d4, v2, v3));
+      const auto hi01 = hn::BitCast(d2, hn::InterleaveUpper(d4, v0, v1));  // r0[k+2] r1[k+2] r0[k+3] r1[k+3]
+      const auto hi23 = hn::BitCast(d2, hn::InterleaveUpper(d4, v2, v3));
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d2, lo01, lo23)), d4, o + k * width);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d2, lo01, lo23)), d4, o + (k + 1) * width);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d2, hi01, hi23)), d4, o + (k + 2) * width);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d2, hi01, hi23)), d4, o + (k + 3) * width);
+    }
+    for (; k < K; ++k) {
+      o[k * width] = r0[k];
+      o[k * width + 1] = r1[k];
+      o[k * width + 2] = r2[k];
+      o[k * width + 3] = r3[k];
+    }
+  }
+#endif
+  for (; j < n; ++j) {
+    const float* src = B + j * ldb;
+    for (int64_t k = 0; k < K; ++k) bt[k * width + j] = src[k];
+  }
+}
+
+template <bool kTransA>
+void Gemm(bool tb, int64_t M, int64_t N, int64_t K, AView<kTransA> A, const float* B, int64_t ldb, float* C,
           int64_t ldc, float alpha, float beta) {
   if (!tb) return Columns(M, N, K, A, B, ldb, false, C, ldc, alpha, beta);
   // B is stored N x K (element (k, j) at B[j * ldb + k]): blocks of columns transposed into
@@ -180,10 +236,7 @@ void Gemm(bool tb, int64_t M, int64_t N, int64_t K, AView<kUnitRows> A, const fl
   for (int64_t j0 = 0; j0 < N; j0 += block) {
     const int64_t n = std::min(block, N - j0), width = (n + L - 1) / L * L;
     float* bt = gemm_small_detail::scratch(K * width);
-    for (int64_t j = 0; j < n; ++j) {
-      const float* src = B + (j0 + j) * ldb;
-      for (int64_t k = 0; k < K; ++k) bt[k * width + j] = src[k];
-    }
+    TransposeInto(B + j0 * ldb, ldb, n, K, bt, width);
     for (int64_t k = 0; k < K; ++k) std::fill(bt + k * width + n, bt + (k + 1) * width, 0.0f);
     Columns(M, n, K, A, bt, width, true, C + j0, ldc, alpha, beta);
   }
@@ -195,8 +248,13 @@ void SgemmSmall(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   using namespace gemm_small_impl;
   if (M <= 0 || N <= 0) return;
-  if (ta) Gemm(tb, M, N, K, AView<true>{A, 1, lda}, B, ldb, C, ldc, alpha, beta);
-  else Gemm(tb, M, N, K, AView<false>{A, lda, 1}, B, ldb, C, ldc, alpha, beta);
+  if (K <= 0) {  // C = beta C (an empty sum is zero)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    return;
+  }
+  if (ta) Gemm(tb, M, N, K, AView<true>{A, lda}, B, ldb, C, ldc, alpha, beta);
+  else Gemm(tb, M, N, K, AView<false>{A, lda}, B, ldb, C, ldc, alpha, beta);
 }
 
 const char* SgemmSmallTarget() { return hwy::TargetName(HWY_TARGET); }
