@@ -126,6 +126,18 @@ TEST(GemmSmall, KZeroScalesC) {
   EXPECT_EQ(C, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
 }
 
+TEST(GemmSmall, AlphaZeroReadsNeitherOperand) {
+  // As cblas_sgemm: C = beta C, whatever A and B hold.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> A(6, nan), B(6, nan);
+  std::vector<float> C = {1.0f, 2.0f, 3.0f, 4.0f};
+  cpu::sgemm_small(false, false, 2, 2, 3, 0.0f, A.data(), 3, B.data(), 2, 0.5f, C.data(), 2);
+  EXPECT_EQ(C, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
+  C = {nan, nan, nan, nan};
+  cpu::sgemm_small(true, true, 2, 2, 3, 0.0f, A.data(), 2, B.data(), 3, 0.0f, C.data(), 2);
+  EXPECT_EQ(C, (std::vector<float>{0, 0, 0, 0}));
+}
+
 TEST(GemmSmall, NanAndInfPropagate) {
   // A NaN or inf in A or B reaches exactly the row or column it belongs to.
   const int64_t M = 9, N = 19, K = 5;

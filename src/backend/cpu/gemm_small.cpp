@@ -10,7 +10,8 @@
 //   loads of B and six broadcasts per step of K; 8 x 32 on AVX-512, 16 accumulators);
 // - the last columns (fewer than a vector) read B from a zero-padded copy and are written
 //   through a small tile, the last rows by a tile with fewer rows.
-// beta == 0 ignores C's old contents (NaN included), as BLAS does. Every element of C sums its K
+// beta == 0 ignores C's old contents (NaN included), and alpha == 0 does not read A and B, as
+// BLAS does. Every element of C sums its K
 // products in order k = 0, 1, ... with FMAs and is scaled by alpha once at the end.
 #include <algorithm>
 #include <atomic>
@@ -248,7 +249,7 @@ void SgemmSmall(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   using namespace gemm_small_impl;
   if (M <= 0 || N <= 0) return;
-  if (K <= 0) {  // C = beta C (an empty sum is zero)
+  if (K <= 0 || alpha == 0.0f) {  // C = beta C: an empty sum is zero; alpha == 0 skips A and B, as BLAS does
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
     return;
