@@ -1,6 +1,7 @@
-// The CPU "matmul" kernels: float32/float64 through OpenBLAS, float16/bfloat16 through our packed
-// float32-accumulating GEMM (gemm_packed.cpp), integers through blocked loops accumulating in
-// 64 bits. All of them take batched, strided operands (see MatmulKernel in gemm.h).
+// The CPU "matmul" kernels: float32/float64 through OpenBLAS (small float32 products through
+// sgemm_small, gemm_small.cpp), float16/bfloat16 through our packed float32-accumulating GEMM
+// (gemm_packed.cpp), integers through blocked loops accumulating in 64 bits. All of them take
+// batched, strided operands (see MatmulKernel in gemm.h).
 //
 // Note [BLAS operands without copies]: a matrix whose last two strides are (ld, 1) is passed as
 // NoTrans with leading dimension ld; one with strides (1, ld) is the transpose of a row-major
