@@ -34,7 +34,8 @@
 namespace ricci::cpu::gemm_small_detail {
 
 // The transposed-B buffer of one block of columns: K x (columns padded to whole vectors), at
-// most 64 KiB (sgemm_small_pays bounds K so that a block is at least a few tiles wide).
+// most 64 KiB plus a row pad (sgemm_small_pays bounds K so that a block is at least a few tiles
+// wide).
 constexpr int64_t kPanelFloats = 16384;
 
 // The thread's buffer of at least n floats.
@@ -187,10 +188,10 @@ void Columns(int64_t M, int64_t N, int64_t K, AView<kTransA> A, const float* B, 
   Panel<1, true>(M, A, tail, L, K, C + j, ldc, alpha, beta, cols);
 }
 
-// bt[k * width + j] = B[j * ldb + k] for j < n, k < K: 4 x 4 blocks transposed in 128-bit
+// bt[k * ldt + j] = B[j * ldb + k] for j < n, k < K: 4 x 4 blocks transposed in 128-bit
 // registers (four loads, eight shuffles, four stores), element by element at the edges.
 void TransposeInto(const float* HWY_RESTRICT B, int64_t ldb, int64_t n, int64_t K, float* HWY_RESTRICT bt,
-                   int64_t width) {
+                   int64_t ldt) {
   int64_t j = 0;
 #if HWY_TARGET != HWY_SCALAR
   const hn::FixedTag<float, 4> d4;
@@ -207,22 +208,22 @@ void TransposeInto(const float* HWY_RESTRICT B, int64_t ldb, int64_t n, int64_t 
       const auto lo23 = hn::BitCast(d2, hn::InterleaveLower(d4, v2, v3));
       const auto hi01 = hn::BitCast(d2, hn::InterleaveUpper(d4, v0, v1));  // r0[k+2] r1[k+2] r0[k+3] r1[k+3]
       const auto hi23 = hn::BitCast(d2, hn::InterleaveUpper(d4, v2, v3));
-      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d2, lo01, lo23)), d4, o + k * width);
-      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d2, lo01, lo23)), d4, o + (k + 1) * width);
-      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d2, hi01, hi23)), d4, o + (k + 2) * width);
-      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d2, hi01, hi23)), d4, o + (k + 3) * width);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d2, lo01, lo23)), d4, o + k * ldt);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d2, lo01, lo23)), d4, o + (k + 1) * ldt);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d2, hi01, hi23)), d4, o + (k + 2) * ldt);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d2, hi01, hi23)), d4, o + (k + 3) * ldt);
     }
     for (; k < K; ++k) {
-      o[k * width] = r0[k];
-      o[k * width + 1] = r1[k];
-      o[k * width + 2] = r2[k];
-      o[k * width + 3] = r3[k];
+      o[k * ldt] = r0[k];
+      o[k * ldt + 1] = r1[k];
+      o[k * ldt + 2] = r2[k];
+      o[k * ldt + 3] = r3[k];
     }
   }
 #endif
   for (; j < n; ++j) {
     const float* src = B + j * ldb;
-    for (int64_t k = 0; k < K; ++k) bt[k * width + j] = src[k];
+    for (int64_t k = 0; k < K; ++k) bt[k * ldt + j] = src[k];
   }
 }
 
@@ -231,15 +232,19 @@ void Gemm(bool tb, int64_t M, int64_t N, int64_t K, AView<kTransA> A, const floa
           int64_t ldc, float alpha, float beta) {
   if (!tb) return Columns(M, N, K, A, B, ldb, false, C, ldc, alpha, beta);
   // B is stored N x K (element (k, j) at B[j * ldb + k]): blocks of columns transposed into
-  // K x width buffers, width a whole number of vectors, zeros past N.
+  // K x width buffers, width a whole number of vectors, zeros past N. Rows are an odd number of
+  // 64-byte lines apart when width is a multiple of 32 floats: a power-of-two row stride maps a
+  // column panel's K rows onto a few L1 sets, which evicted each other (64 x 256 x 64 ran at
+  // 0.94 of OpenBLAS's speed with rows 1 KiB apart).
   const int64_t L = static_cast<int64_t>(hn::Lanes(DF()));
   const int64_t block = std::max<int64_t>(L, gemm_small_detail::kPanelFloats / std::max<int64_t>(K, 1) / L * L);
   for (int64_t j0 = 0; j0 < N; j0 += block) {
     const int64_t n = std::min(block, N - j0), width = (n + L - 1) / L * L;
-    float* bt = gemm_small_detail::scratch(K * width);
-    TransposeInto(B + j0 * ldb, ldb, n, K, bt, width);
-    for (int64_t k = 0; k < K; ++k) std::fill(bt + k * width + n, bt + (k + 1) * width, 0.0f);
-    Columns(M, n, K, A, bt, width, true, C + j0, ldc, alpha, beta);
+    const int64_t ld = width % 32 == 0 ? width + 16 : width;
+    float* bt = gemm_small_detail::scratch(K * ld);
+    TransposeInto(B + j0 * ldb, ldb, n, K, bt, ld);
+    for (int64_t k = 0; k < K; ++k) std::fill(bt + k * ld + n, bt + k * ld + width, 0.0f);
+    Columns(M, n, K, A, bt, ld, true, C + j0, ldc, alpha, beta);
   }
 }
 
