@@ -60,6 +60,9 @@ void Sweep(benchmark::internal::Benchmark* b) {
     b->Args({0, tb, 128, 128, 64});
     b->Args({0, tb, 256, 64, 64});
     b->Args({0, tb, 64, 256, 64});
+    // Few rows against a wide matrix (a linear layer while decoding): x @ W^T is tb.
+    b->Args({0, tb, 4, 1024, 256});
+    b->Args({0, tb, 16, 512, 128});
   }
   b->ArgNames({"ta", "tb", "M", "N", "K"})->Unit(benchmark::kMicrosecond);
 }
