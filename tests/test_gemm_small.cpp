@@ -159,7 +159,7 @@ TEST(GemmSmall, TargetFollowsTheIsaCap) {
   switch (cpu::cpu_isa()) {
     case cpu::CpuIsa::Portable: EXPECT_TRUE(target == "EMU128" || target == "SCALAR" || target == "SSE2") << target; break;
     case cpu::CpuIsa::Avx2: EXPECT_EQ(target, "AVX2"); break;
-    default: EXPECT_EQ(target, "AVX3"); break;
+    default: EXPECT_EQ(target.rfind("AVX3", 0), 0u) << target; break;  // AVX3, or AVX3_ZEN4 etc. in newer Highway
   }
 }
 
