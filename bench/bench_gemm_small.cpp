@@ -15,7 +15,8 @@ namespace {
 
 struct Operands {
   std::vector<float> a, b, c;
-  Operands(int64_t M, int64_t N, int64_t K) : a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), c(static_cast<size_t>(M * N)) {
+  Operands(int64_t M, int64_t N, int64_t K)
+      : a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), c(static_cast<size_t>(M * N)) {
     std::mt19937 rng(1);
     std::normal_distribution<float> d;
     for (float& x : a) x = d(rng);

@@ -51,15 +51,18 @@ struct Case {
               static_cast<blasint>(c.M), static_cast<blasint>(c.N), static_cast<blasint>(c.K), c.alpha, A.data(),
               static_cast<blasint>(lda), B.data(), static_cast<blasint>(ldb), c.beta, Cblas.data(),
               static_cast<blasint>(ldc));
-  const auto a = [&](int64_t i, int64_t k) { return static_cast<double>(A[static_cast<size_t>(c.ta ? k * lda + i : i * lda + k)]); };
-  const auto b = [&](int64_t k, int64_t j) { return static_cast<double>(B[static_cast<size_t>(c.tb ? j * ldb + k : k * ldb + j)]); };
+  const auto a = [&](int64_t i, int64_t k) {
+    return static_cast<double>(A[static_cast<size_t>(c.ta ? k * lda + i : i * lda + k)]);
+  };
+  const auto b = [&](int64_t k, int64_t j) {
+    return static_cast<double>(B[static_cast<size_t>(c.tb ? j * ldb + k : k * ldb + j)]);
+  };
   const double eps = std::ldexp(1.0, -24);
   for (int64_t i = 0; i < c.M; ++i)
     for (int64_t j = 0; j < ldc; ++j) {
       const size_t at = static_cast<size_t>(i * ldc + j);
       if (j >= c.N) {
-        if (C[at] != kSentinel)
-          return ::testing::AssertionFailure() << "wrote C(" << i << ", " << j << ") past N";
+        if (C[at] != kSentinel) return ::testing::AssertionFailure() << "wrote C(" << i << ", " << j << ") past N";
         continue;
       }
       double s = 0, mag = 0;
@@ -70,14 +73,15 @@ struct Case {
       const double old = c.beta == 0 ? 0.0 : static_cast<double>(C0[at]);
       const double want = c.alpha * s + c.beta * old;
       // float32 rounding of a K-term sum, the alpha and beta products and their sum.
-      const double tol = 2.0 * static_cast<double>(c.K + 3) * eps * (std::fabs(c.alpha) * mag + std::fabs(c.beta * old)) + 1e-30;
+      const double tol =
+          2.0 * static_cast<double>(c.K + 3) * eps * (std::fabs(c.alpha) * mag + std::fabs(c.beta * old)) + 1e-30;
       for (const auto& [name, got] : {std::pair<const char*, float>{"sgemm_small", C[at]}, {"cblas_sgemm", Cblas[at]}})
         if (!(std::fabs(static_cast<double>(got) - want) <= tol))
           return ::testing::AssertionFailure()
                  << name << " ta=" << c.ta << " tb=" << c.tb << " M=" << c.M << " N=" << c.N << " K=" << c.K
                  << " lda=" << lda << " ldb=" << ldb << " ldc=" << ldc << " alpha=" << c.alpha << " beta=" << c.beta
-                 << ": C(" << i << ", " << j << ") = " << got << ", float64 reference " << want << " (tolerance "
-                 << tol << ")";
+                 << ": C(" << i << ", " << j << ") = " << got << ", float64 reference " << want << " (tolerance " << tol
+                 << ")";
     }
   return ::testing::AssertionSuccess();
 }
@@ -86,7 +90,8 @@ struct Case {
 
 TEST(GemmSmall, EveryTransposeAndEdgeAgainstFloat64AndOpenBlas) {
   std::mt19937 rng(7);
-  const std::vector<int64_t> mn = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 31, 32, 33, 37, 47, 48, 49, 63, 64, 65, 70};
+  const std::vector<int64_t> mn = {1,  2,  3,  4,  5,  6,  7,  8,  9,  11, 12, 13, 15, 16,
+                                   17, 23, 24, 31, 32, 33, 37, 47, 48, 49, 63, 64, 65, 70};
   const std::vector<int64_t> ks = {1, 2, 3, 8, 17, 32, 64, 70};
   const float betas[] = {0.0f, 1.0f, 0.5f};
   int64_t n = 0;
@@ -96,8 +101,16 @@ TEST(GemmSmall, EveryTransposeAndEdgeAgainstFloat64AndOpenBlas) {
         for (int64_t K : ks) {
           ++n;
           // Padding and the scalars vary with the case: every combination of them appears.
-          const Case c{(t & 1) != 0, (t & 2) != 0, M, N, K, n % 3 == 0 ? 0 : 3, n % 5 == 0 ? 0 : 5,
-                       n % 2 == 0 ? 0 : 7, n % 4 == 0 ? 1.0f : -0.75f, betas[n % 3]};
+          const Case c{(t & 1) != 0,
+                       (t & 2) != 0,
+                       M,
+                       N,
+                       K,
+                       n % 3 == 0 ? 0 : 3,
+                       n % 5 == 0 ? 0 : 5,
+                       n % 2 == 0 ? 0 : 7,
+                       n % 4 == 0 ? 1.0f : -0.75f,
+                       betas[n % 3]};
           ASSERT_TRUE(check_case(c, rng));
         }
   // Every M, N in 1..70 with K = 32 (attention's head size), both transposes of B.
@@ -112,7 +125,8 @@ TEST(GemmSmall, LongKAndWideTransposedB) {
   std::mt19937 rng(8);
   // K past the tile loop's usual range and N past one transposed block (16384 floats / K).
   for (int t = 0; t < 4; ++t)
-    for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{7, 300, 256}, {13, 1029, 33}, {2, 2000, 9}, {65, 70, 400}})
+    for (auto [M, N, K] :
+         {std::tuple<int64_t, int64_t, int64_t>{7, 300, 256}, {13, 1029, 33}, {2, 2000, 9}, {65, 70, 400}})
       ASSERT_TRUE(check_case({(t & 1) != 0, (t & 2) != 0, M, N, K, 1, 0, 2, 1.5f, t == 3 ? 0.0f : 1.0f}, rng));
 }
 
@@ -148,18 +162,27 @@ TEST(GemmSmall, NanAndInfPropagate) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       const float v = C[static_cast<size_t>(i * N + j)];
-      if (i == 3) EXPECT_TRUE(std::isnan(v)) << i << ", " << j;
-      else if (j == 17) EXPECT_EQ(v, std::numeric_limits<float>::infinity()) << i << ", " << j;
-      else EXPECT_EQ(v, static_cast<float>(K)) << i << ", " << j;
+      if (i == 3)
+        EXPECT_TRUE(std::isnan(v)) << i << ", " << j;
+      else if (j == 17)
+        EXPECT_EQ(v, std::numeric_limits<float>::infinity()) << i << ", " << j;
+      else
+        EXPECT_EQ(v, static_cast<float>(K)) << i << ", " << j;
     }
 }
 
 TEST(GemmSmall, TargetFollowsTheIsaCap) {
   const std::string target = cpu::sgemm_small_target();
   switch (cpu::cpu_isa()) {
-    case cpu::CpuIsa::Portable: EXPECT_TRUE(target == "EMU128" || target == "SCALAR" || target == "SSE2") << target; break;
-    case cpu::CpuIsa::Avx2: EXPECT_EQ(target, "AVX2"); break;
-    default: EXPECT_EQ(target.rfind("AVX3", 0), 0u) << target; break;  // AVX3, or AVX3_ZEN4 etc. in newer Highway
+    case cpu::CpuIsa::Portable:
+      EXPECT_TRUE(target == "EMU128" || target == "SCALAR" || target == "SSE2") << target;
+      break;
+    case cpu::CpuIsa::Avx2:
+      EXPECT_EQ(target, "AVX2");
+      break;
+    default:
+      EXPECT_EQ(target.rfind("AVX3", 0), 0u) << target;
+      break;  // AVX3, or AVX3_ZEN4 etc. in newer Highway
   }
 }
 
@@ -169,7 +192,8 @@ TEST(GemmSmall, TargetFollowsTheIsaCap) {
 TEST(GemmSmall, AttentionShapedProductsForwardAndBackward) {
   manual_seed(3);
   const int64_t Bn = 2, T = 64, H = 4, D = 32;
-  const Tensor q64 = randn({Bn, T, H, D}, float64), k64 = randn({Bn, T, H, D}, float64), v64 = randn({Bn, T, H, D}, float64);
+  const Tensor q64 = randn({Bn, T, H, D}, float64), k64 = randn({Bn, T, H, D}, float64),
+               v64 = randn({Bn, T, H, D}, float64);
   const Tensor bias64 = triu(full({T, T}, -std::numeric_limits<double>::infinity(), float64), 1);
   const Tensor g64 = randn({Bn, H, T, D}, float64);
   const double scale = 1.0 / std::sqrt(static_cast<double>(D));
@@ -189,8 +213,10 @@ TEST(GemmSmall, AttentionShapedProductsForwardAndBackward) {
   const std::vector<Tensor> want = run(float64);
   for (size_t i = 0; i < got.size(); ++i) EXPECT_TENSOR_CLOSE(got[i], want[i], 1e-4, 1e-4) << "output " << i;
   // Forward: QK^T and PV per head; backward: four more per head.
-  if (cpu::sgemm_small_pays(T, T, D)) EXPECT_GE(cpu::sgemm_small_calls() - calls, 6 * Bn * H);
-  else EXPECT_EQ(cpu::sgemm_small_calls(), calls);
+  if (cpu::sgemm_small_pays(T, T, D))
+    EXPECT_GE(cpu::sgemm_small_calls() - calls, 6 * Bn * H);
+  else
+    EXPECT_EQ(cpu::sgemm_small_calls(), calls);
 }
 
 TEST(GemmSmall, MatmulTakesTheSmallPathOnlyWhenItPays) {
