@@ -148,8 +148,7 @@ HWY_INLINE void Panel(int64_t M, AView<kTransA> A, const float* B, int64_t ldb, 
                       float alpha, float beta, int64_t cols) {
   int64_t i = 0;
   for (; i + kRows <= M; i += kRows)
-    Tile<kRows, V, kPartial>(A.rows_from(i), B, ldb, K, C + i * ldc, ldc, alpha, beta,
-                             cols);
+    Tile<kRows, V, kPartial>(A.rows_from(i), B, ldb, K, C + i * ldc, ldc, alpha, beta, cols);
   const AView<kTransA> a = A.rows_from(i);
   float* c = C + i * ldc;
   switch (M - i) {
