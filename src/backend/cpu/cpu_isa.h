@@ -10,7 +10,8 @@
 // avx512, avx2, generic) caps the reduced-precision GEMM alone, below RICCI_CPU_ISA. ctest runs
 // the kernel tests once per level this CPU supports (tests/CMakeLists.txt), and
 // bench/run_compare.sh measures under a cap with RICCI_BENCH_ISA. OpenBLAS (float32/float64
-// GEMM) picks its own kernels: OPENBLAS_CORETYPE caps it.
+// GEMM) picks its own kernels: OPENBLAS_CORETYPE caps it. Small float32 products run on
+// sgemm_small (gemm_small.cpp, Highway, so capped here) instead, and only at AVX2 or above.
 #include <cstdint>
 
 namespace ricci::cpu {

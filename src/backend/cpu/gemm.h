@@ -114,6 +114,27 @@ inline uint32_t* gemm_scratch_words(Tensor& holder, int64_t n) {
   return reinterpret_cast<uint32_t*>(gemm_scratch(holder, n));
 }
 
+// C = alpha op(A) op(B) + beta C in float32, row-major, with cblas_sgemm's arguments (op(A) is
+// A^T when ta, A stored K x M with rows lda apart, else A stored M x K; op(B) likewise) but
+// nothing packed: Note [Small float32 products without packing], gemm_small.cpp. Any size is
+// computed correctly; it beats OpenBLAS only on small products (sgemm_small_pays). beta == 0
+// ignores C's old contents (NaN included). Highway's dynamic dispatch picks the instruction set,
+// capped by RICCI_CPU_ISA.
+void sgemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+// Whether the float32 "matmul" kernel passes an M x N x K product to sgemm_small rather than to
+// OpenBLAS: on an AVX2 or AVX-512 CPU (the portable build of the kernel is no match for
+// OpenBLAS), with at most kSgemmSmallWork multiply-adds and K <= kSgemmSmallMaxK.
+inline constexpr int64_t kSgemmSmallWork = int64_t{64} * 64 * 64 * 4;
+inline constexpr int64_t kSgemmSmallMaxK = 256;
+inline bool sgemm_small_pays(int64_t M, int64_t N, int64_t K) {
+  return K <= kSgemmSmallMaxK && gemm_work(M, N, K) <= kSgemmSmallWork && cpu_isa_allows(CpuIsa::Avx2);
+}
+// The Highway target sgemm_small runs on ("AVX2", "AVX3", "EMU128", ...), and how many calls it
+// has had in this process (tests check that the matmul kernel took it).
+const char* sgemm_small_target();
+int64_t sgemm_small_calls();
+
 // Which micro-kernel gemm_reduced picks on this CPU for float16/float32 ("avx512 8x32", "avx2 6x16",
 // "generic 4x8") or, with bfloat16 = true, for bfloat16 (also "avx512bf16 6x64").
 const char* gemm_reduced_kernel_name(bool bfloat16 = false);

@@ -1,6 +1,7 @@
-// The CPU "matmul" kernels: float32/float64 through OpenBLAS, float16/bfloat16 through our packed
-// float32-accumulating GEMM (gemm_packed.cpp), integers through blocked loops accumulating in
-// 64 bits. All of them take batched, strided operands (see MatmulKernel in gemm.h).
+// The CPU "matmul" kernels: float32/float64 through OpenBLAS (small float32 products through
+// sgemm_small, gemm_small.cpp), float16/bfloat16 through our packed float32-accumulating GEMM
+// (gemm_packed.cpp), integers through blocked loops accumulating in 64 bits. All of them take
+// batched, strided operands (see MatmulKernel in gemm.h).
 //
 // Note [BLAS operands without copies]: a matrix whose last two strides are (ld, 1) is passed as
 // NoTrans with leading dimension ld; one with strides (1, ld) is the transpose of a row-major
@@ -160,8 +161,12 @@ double zero_output_for_beta(int64_t M, int64_t N, double beta, T* C, int64_t ldc
   return 1.0;
 }
 
+// Small float32 products skip OpenBLAS (and its packing) altogether: Note [Small float32 products
+// without packing], gemm_small.cpp; that kernel handles beta itself.
 void blas_gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const float* A, int64_t lda,
                     const float* B, int64_t ldb, double beta, float* C, int64_t ldc) {
+  if (sgemm_small_pays(M, N, K))
+    return sgemm_small(ta, tb, M, N, K, static_cast<float>(alpha), A, lda, B, ldb, static_cast<float>(beta), C, ldc);
   beta = zero_output_for_beta(M, N, beta, C, ldc);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
               static_cast<blasint>(N), static_cast<blasint>(K), static_cast<float>(alpha), A, static_cast<blasint>(lda), B,
