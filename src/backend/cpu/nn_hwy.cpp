@@ -231,65 +231,161 @@ HWY_INLINE void ExpSubAccum(const T* HWY_RESTRICT x, const T* HWY_RESTRICT m, T*
 // Note [Fused GELU backward]: the derivative of gelu(x) = x Phi(x) (approximate="none") is
 //   g (Phi(x) + x phi(x)),  Phi(x) = (erf(x sqrt2 / 2) + 1) / 2,  phi(x) = exp(-x^2 / 2) / sqrt(2 pi),
 // which unary_vjp (src/ops/elementwise_unary.cpp) writes as eleven elementwise ops: eleven passes
-// over a (tokens, 4 d) tensor per MLP in a transformer's backward (a tenth of a GPT training step
-// on AVX2). A plain backward (no create_graph) runs this one pass instead, with the same float32
-// operations in the same order (erf as vector_math-inl.h's ErfF32 and exp as Highway's Exp, as
-// the eager kernels run them, each falling back to the C library for a vector with a lane out
-// of its range, as there), so its result is the composed one bit for bit.
+// over a (tokens, 4 d) tensor per MLP in a transformer's backward. A plain backward (no
+// create_graph) of float32 runs GeluErfGradF32 below in one pass instead: one exp shared by Phi
+// and phi, no erf, about 1 ns per element on one AVX2 core where the composed formula's
+// operations (ErfF32 and Highway's Exp, with their per-vector range checks) took 3.4 (issue 16).
+// So the two paths no longer agree bit for bit; both are within a few ulp of the exact
+// derivative, and the one-pass kernel is held to a bound over every float32 in [-40, 40]
+// (tests/test_accuracy.cpp, docs/accuracy.md): its error is at most 2 ulp of
+// max(|Phi(x)|, |x phi(x)|) (measured 1.7 on AVX2). Relative to that magnitude, not to the
+// result: g' has a zero near x = -0.75, where Phi and x phi cancel in any float formula. float64
+// runs the composed formula's operations on the C library's erf and exp (nn_gelu_kernels.cpp) and
+// equals the composed form bit for bit. NaN and +-inf give NaN (x phi(x) is inf * 0 there, as in
+// the composed form and PyTorch).
+//
+// With a = min(|x|, 15), E = exp(-a^2 / 2) and w = a / (a + 2 sqrt2) (Phi(-a) = E (0.5 - w R(w))
+// with R smooth on [0, 0.85]: GeluErfLeanF64's s is 1 - w):
+//   g'(x) = -E D for x < 0,  1 + E D for x >= 0,  D = a / sqrt(2 pi) - 0.5 + w R(w).
+// Beyond a = 14.6, g' rounds to 0 (x < 0) or 1 (x > 0) in float32, so the clamp is exact.
+// - a^2 = h + l exactly (l by a fused multiply-add), E = 2^n e^r, -h/2 = n ln2 + r1 exactly
+//   (an FMA with the float32 ln2; |n| <= 162), r = r1 + t, t = -l/2 - n (ln2 - float(ln2)) (tiny),
+//   and e^r - 1 = (r1 + t) q(r) with q of degree 5 (fitted, relative error 3e-9): r's rounding
+//   never reaches the result.
+// - D is computed scaled by sigma 2^-40 (sigma = 0.99983149..., a float32 for which sigma / sqrt(2 pi)
+//   is within 1e-6 ulp of a float32: 1/sqrt(2 pi) itself is 0.38 ulp from one), so each of its
+//   three terms is one exact constant times a float32; 1/sigma goes into e^r's polynomial and
+//   2^40 into the exponent, so that E D = D 2^(n+40) (exact, or rounded once where it is
+//   subnormal) times (1 + z), z = e^r / sigma - 1, in one fused multiply-add.
+// - R of degree 8 by Horner's rule, fitted to (0.5 - Phi(-a) / E) / w weighted by the error it
+//   makes in max(|Phi|, |x phi|) (2.6e-9 after its float32 rounding). Horner, not Estrin: Estrin's
+//   powers of w round too, which cost 0.3-0.5 ulp here, and the loop is bound by throughput, not
+//   by the length of one element's dependency chain.
+// The order D = a c + (w R - 0.5) keeps the large term a c rounded once where it dominates (x < -2).
+// The constants of GeluErfGradF32, each repeated to a full vector (up to 16 float32 lanes) so that
+// the compiler takes them as memory operands of the arithmetic: with a broadcast each, the loop
+// was a fifth longer (it is bound by the number of instructions, not by latency).
+namespace gelu_grad {
+// sigma R(w) 2^-40, constant term first (Horner).
+constexpr float kR[] = {0x1.20d0f6p-40f, -0x1.be2e76p-41f, 0x1.1869f2p-43f, 0x1.460efcp-43f, -0x1.6043bap-46f,
+                        0x1.32214ap-47f, -0x1.ad69p-44f,   0x1.52979p-44f,  -0x1.30c73ap-46f};
+// q(r): e^r / sigma = 1 + kZ0 + r q(r) on |r| <= ln2 / 2 (relative error 3e-9).
+constexpr float kQ[] = {0x1.000b0cp+0f, 0x1.000b0ap-1f, 0x1.5562e2p-3f, 0x1.556654p-5f, 0x1.126a3ep-7f, 0x1.6b3754p-10f};
+// F'(w) / s = sigma (1/sqrt(2 pi) - a Phi(-a) / E) s / K 2^-40, fitted to 7% for a < 3 (where the
+// correction matters; its error is below 0.01 ulp of the result everywhere).
+constexpr float kG[] = {0x1.7da748p-42f, -0x1.aed12p-41f, 0x1.f9fe82p-42f};
+enum : int {
+  kR0 = 0, kQ0 = kR0 + 9, kG0 = kQ0 + 6,
+  kZ0 = kG0 + 3,  // 1 / sigma - 1
+  kC,             // sigma / sqrt(2 pi) 2^-40
+  kHalf,          // -sigma / 2 2^-40
+  kK,             // float(2 sqrt2)
+  kLog2e, kMagic, kLn2, kLn2Lo, kMinusHalf, kHalfOne, kClamp, kSmall, kCount
+};
+struct Table {
+  alignas(64) float v[kCount][16];
+};
+constexpr Table MakeTable() {
+  float c[kCount] = {};
+  for (int i = 0; i < 9; ++i) c[kR0 + i] = kR[i];
+  for (int i = 0; i < 6; ++i) c[kQ0 + i] = kQ[i];
+  for (int i = 0; i < 3; ++i) c[kG0 + i] = kG[i];
+  c[kZ0] = 0x1.616f3ep-13f;
+  c[kC] = 0x1.9872b4p-42f;
+  c[kHalf] = -0x1.ffe9eap-42f;
+  c[kK] = 0x1.6a09e6p+1f;
+  c[kLog2e] = 0x1.715476p+0f;
+  c[kMagic] = 0x1.8p23f;        // kf's low mantissa bits hold n = round(-a^2 / 2 / ln2)
+  c[kLn2] = 0x1.62e43p-1f;      // float(ln2)
+  c[kLn2Lo] = 0x1.05c61p-29f;   // float(ln2) - ln2
+  c[kMinusHalf] = -0.5f;
+  c[kHalfOne] = 0.5f;
+  c[kClamp] = 15.0f;
+  c[kSmall] = 1.6f;
+  Table t{};
+  for (int i = 0; i < kCount; ++i)
+    for (int j = 0; j < 16; ++j) t.v[i][j] = c[i];
+  return t;
+}
+inline constexpr Table kTable = MakeTable();
+}  // namespace gelu_grad
 
-// v, with the compiler kept from fusing the multiply that made it into the add that takes it (GCC
-// contracts a * b + c of vector intrinsics into one FMA, which the composed form's separate ops
-// cannot do). x86 only; elsewhere the result may differ from the composed one in the last bit.
-template <class V>
-HWY_INLINE V Rounded(V v) {
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
-  __asm__("" : "+x"(v.raw));
+// g'(x) for g = 1 (Note [Fused GELU backward]).
+template <class D, class V>
+HWY_INLINE V GeluErfGradF32(D d, V x, const float* HWY_RESTRICT tab) {
+  namespace gg = gelu_grad;
+  static_assert(HWY_MAX_BYTES <= 64, "the constant table holds 16 lanes");
+  const auto k = [&](int i) { return hn::Load(d, tab + 16 * i); };
+  // Horner's rule over the constants from index c0 (kN of them, constant term first).
+  const auto poly = [&](V v, int c0, int kN) {
+    V p = k(c0 + kN - 1);
+    for (int i = kN - 1; i-- > 0;) p = hn::MulAdd(p, v, k(c0 + i));
+    return p;
+  };
+  const hn::RebindToSigned<D> di;
+  const V a = hn::Min(hn::Abs(x), k(gg::kClamp));
+  const V h = hn::Mul(a, a);
+  const V y = hn::Mul(h, k(gg::kMinusHalf));
+  const V kf = hn::MulAdd(y, k(gg::kLog2e), k(gg::kMagic));
+  const V n = hn::Sub(kf, k(gg::kMagic));
+#if HWY_NATIVE_FMA
+  const V l = hn::MulSub(a, a, h);                   // a^2 = h + l exactly
+  const V r1 = hn::NegMulAdd(n, k(gg::kLn2), y);     // -h/2 - n float(ln2), exactly
+  const V nlo = hn::Mul(n, k(gg::kLn2Lo));
+#else
+  // Dekker's exact square, and ln2 in 9 bits (n ln2hi exact) for an exact r1.
+  const V ah = hn::And(a, hn::BitCast(d, hn::Set(di, static_cast<int32_t>(0xFFFFF000u))));
+  const V al = hn::Sub(a, ah);
+  const V l = hn::Add(hn::Add(hn::Sub(hn::Mul(ah, ah), h), hn::Mul(hn::Add(ah, ah), al)), hn::Mul(al, al));
+  constexpr float kLn2Hi = 0x1.63p-1f;
+  const V r1 = hn::Sub(y, hn::Mul(n, hn::Set(d, kLn2Hi)));
+  const V nlo = hn::Mul(n, hn::Set(d, static_cast<float>(kLn2Hi - 0.69314718055994531)));
 #endif
-  return v;
+  const V t = hn::MulAdd(l, k(gg::kMinusHalf), nlo);  // r = r1 + t
+  const V q = poly(hn::Add(r1, t), gg::kQ0, 6);
+  const V z = hn::MulAdd(r1, q, hn::MulAdd(t, q, k(gg::kZ0)));  // e^r / sigma - 1
+  const V vk = k(gg::kK);
+  const V s = hn::Add(a, vk);
+  const V w = hn::Div(a, s);
+  // The rounding errors of a + K and of a / s, carried into D through F'(w): w is up to 1.5 ulp
+  // off, which F' turned into up to half an ulp of the result near x = -1.
+  const V e1 = hn::Sub(hn::Min(a, vk), hn::Sub(s, hn::Max(a, vk)));  // a + K - s, exactly
+  const V rho = hn::NegMulAdd(w, s, a);                                 // a - w s, exactly
+  const V num = hn::NegMulAdd(w, e1, rho);                              // (w_exact - w) s
+  const V gw = poly(w, gg::kG0, 3);
+  const V wr = poly(w, gg::kR0, 9);
+  // D = a c + (F - 1/2) + F'(w) (w_exact - w), with the larger terms rounded last:
+  // F - 1/2 = -Phi(-a)/E is below a c from a = 1.6 on; before, a c - 1/2 is the smaller (it
+  // crosses 0 near where g' does).
+  const V d_large = hn::MulAdd(a, k(gg::kC), hn::MulAdd(gw, num, hn::MulAdd(w, wr, k(gg::kHalf))));
+  const V d_small = hn::MulAdd(w, wr, hn::MulAdd(gw, num, hn::MulAdd(a, k(gg::kC), k(gg::kHalf))));
+  const V dd = hn::IfThenElse(hn::Lt(a, k(gg::kSmall)), d_small, d_large);
+  // u = -+E D = D 2^(n+40) (1 + z) with x's sign: the scaling is exact (or one rounding where the
+  // result is subnormal). g' = u for x < 0 and 1 + u for x >= 0 (base = 1/2 + copysign(1/2, x)).
+  const V sign = hn::And(x, hn::SignBit(d));
+  const V scale = hn::Or(hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(hn::BitCast(di, kf), hn::Set(di, 127 + 40)))), sign);
+  const V d2 = hn::Mul(dd, scale);
+  const V u = hn::MulAdd(d2, z, d2);
+  const V base = hn::Add(k(gg::kHalfOne), hn::Or(k(gg::kHalfOne), sign));
+  return hn::Add(hn::Add(u, base), hn::Sub(x, x));  // NaN for NaN and +-inf
 }
 
 void GeluErfBackwardF32(const float* HWY_RESTRICT g, const float* HWY_RESTRICT x, float* HWY_RESTRICT dx, int64_t n) {
   const hn::ScalableTag<float> d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  const float kSqrt2 = static_cast<float>(std::numbers::sqrt2);
-  const float kInvSqrt2Pi = static_cast<float>(1.0 / std::sqrt(2 * std::numbers::pi));
-  const auto vsqrt2 = hn::Set(d, kSqrt2), vhalf = hn::Set(d, 0.5f), vone = hn::Set(d, 1.0f),
-             vmhalf = hn::Set(d, -0.5f), vc = hn::Set(d, kInvSqrt2Pi);
-  HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)];
-  // One lane's value by the C library (what a vector with a lane out of range gets in the
-  // composed form); the tail takes it too.
-  const auto scalar = [&](float xv, float gv) {
-    const float a = xv * kSqrt2 / 2;
-    const float cdf = (std::erf(a) + 1.0f) * 0.5f;
-    const float pdf = std::exp(xv * xv * -0.5f) * kInvSqrt2Pi;
-    return gv * (cdf + xv * pdf);
-  };
+  const float* tab = gelu_grad::kTable.v[0];
   int64_t i = 0;
-  for (; i + N <= n; i += N) {
-    const auto xv = hn::LoadU(d, x + i);
-    const auto a = hn::Mul(hn::Mul(xv, vsqrt2), vhalf);
-    hn::Vec<decltype(d)> e;
-    if (HWY_LIKELY(hn::AllTrue(d, hn::Lt(hn::Abs(a), hn::Set(d, 1e30f))))) {
-      e = ErfF32(d, a);
-    } else {
-      hn::Store(a, d, buf);
-      for (int64_t k = 0; k < N; ++k) buf[k] = std::erf(buf[k]);
-      e = hn::Load(d, buf);
-    }
-    const auto cdf = hn::Mul(hn::Add(e, vone), vhalf);
-    const auto t = hn::Mul(hn::Mul(xv, xv), vmhalf);
-    hn::Vec<decltype(d)> ex;
-    if (HWY_LIKELY(hn::AllTrue(d, hn::Lt(hn::Abs(t), hn::Set(d, 87.0f))))) {
-      ex = hn::Exp(d, t);
-    } else {
-      hn::Store(t, d, buf);
-      for (int64_t k = 0; k < N; ++k) buf[k] = std::exp(buf[k]);
-      ex = hn::Load(d, buf);
-    }
-    const auto pdf = hn::Mul(ex, vc);
-    hn::StoreU(hn::Mul(hn::LoadU(d, g + i), hn::Add(cdf, Rounded(hn::Mul(xv, pdf)))), d, dx + i);
+  for (; i + N <= n; i += N)
+    hn::StoreU(hn::Mul(hn::LoadU(d, g + i), GeluErfGradF32(d, hn::LoadU(d, x + i), tab)), d, dx + i);
+  if (i < n) {  // the tail through a vector too, so that every element gets the same formula
+    HWY_ALIGN float bx[HWY_MAX_BYTES / sizeof(float)] = {};
+    HWY_ALIGN float bg[HWY_MAX_BYTES / sizeof(float)] = {};
+    const size_t rest = static_cast<size_t>(n - i);
+    std::memcpy(bx, x + i, rest * sizeof(float));
+    std::memcpy(bg, g + i, rest * sizeof(float));
+    hn::Store(hn::Mul(hn::Load(d, bg), GeluErfGradF32(d, hn::Load(d, bx), tab)), d, bx);
+    std::memcpy(dx + i, bx, rest * sizeof(float));
   }
-  for (; i < n; ++i) dx[i] = scalar(x[i], g[i]);
 }
 
 void ExpSubAccumF32(const float* x, const float* m, float* ex, double* sum, int64_t n) { ExpSubAccum(x, m, ex, sum, n); }
