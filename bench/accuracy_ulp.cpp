@@ -132,8 +132,8 @@ void binary_table(const std::vector<Target>& ts, bool quick) {
 // 16th), g = 1, in ulps of max(|Phi(x)|, |x phi(x)|) (tests/accuracy_cases.h).
 void gelu_backward_table(const std::vector<Target>& ts, bool quick) {
   const uint32_t stride = quick ? 16 : 1, top = 0x42200000u;  // 40.0f
-  std::printf("\ngelu backward (plain, one pass), every %s float32 in [-40, 40], ulps of max(|Phi|, |x phi|)\n",
-              quick ? "16th" : "");
+  std::printf("\ngelu backward (plain, one pass), %s float32 in [-40, 40], ulps of max(|Phi|, |x phi|)\n",
+              quick ? "every 16th" : "every");
   std::vector<Worst> worst(ts.size());
   constexpr size_t kChunk = size_t{1} << 22;
   std::vector<float> xs;
