@@ -236,10 +236,10 @@ HWY_INLINE void ExpSubAccum(const T* HWY_RESTRICT x, const T* HWY_RESTRICT m, T*
 // repeat the composed form's float32 operations (ErfF32 and Highway's Exp, each with a per-vector
 // range check) to equal it bit for bit: two transcendental functions per element, 3.4 ns on one
 // AVX2 core, 7.5 % of a GPT training step (issue 16). Now one exp serves Phi and phi and there is
-// no erf (1.3 ns), so the contract changed: the plain and the composed (create_graph) paths agree
-// within their error bounds, not bit for bit. The kernel is within 2 ulp of
-// max(|Phi(x)|, |x phi(x)|) for every float32 x in [-40, 40] (measured 1.84 with AVX2 or AVX-512;
-// 3.5 and 2.99 without fused multiply-add, the portable build; tests/test_accuracy.cpp,
+// no erf (1.3-1.5 ns), so the contract changed: the plain and the composed (create_graph) paths
+// agree within their error bounds, not bit for bit. With AVX2 or AVX-512 the kernel is within
+// 2 ulp of max(|Phi(x)|, |x phi(x)|) for every float32 x in [-40, 40] (measured 1.84; without
+// fused multiply-add, the portable build, 3.5, measured 2.99; tests/test_accuracy.cpp,
 // docs/accuracy.md), where the composed float32 form is 5 ulp off for |x| < 2 and 5e5 below
 // x = -4 (its 1 + erf cancels).
 // Relative to that magnitude, not to the result: g' has a zero near x = -0.75, where any float
