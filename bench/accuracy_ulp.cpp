@@ -6,8 +6,9 @@
 //     thresholds and where the vector path hands lanes to the C library,
 // on contiguous tensors (the vector path, once per instruction set this CPU runs: Highway's
 // run-time dispatch is restricted to each in turn) and on stride-2 views (the scalar path).
-// Then float16/bfloat16: every bit pattern, checked to be the float32 result rounded once; and
-// the float32 sum of 16M values against the exact sum.
+// Then gelu's plain backward over every float32 in [-40, 40]; float16/bfloat16: every bit
+// pattern, checked to be the float32 result rounded once; and the float32 sum of 16M values
+// against the exact sum.
 //
 //   build/bench/accuracy_ulp [--quick]     (--quick: 1/16 of the inputs)
 #include <hwy/targets.h>
@@ -127,6 +128,39 @@ void binary_table(const std::vector<Target>& ts, bool quick) {
   }
 }
 
+// gelu's plain backward (Note [Fused GELU backward]): every float32 x in [-40, 40] (--quick: every
+// 16th), g = 1, in ulps of max(|Phi(x)|, |x phi(x)|) (tests/accuracy_cases.h).
+void gelu_backward_table(const std::vector<Target>& ts, bool quick) {
+  const uint32_t stride = quick ? 16 : 1, top = 0x42200000u;  // 40.0f
+  std::printf("\ngelu backward (plain, one pass), %s float32 in [-40, 40], ulps of max(|Phi|, |x phi|)\n",
+              quick ? "every 16th" : "every");
+  std::vector<Worst> worst(ts.size());
+  constexpr size_t kChunk = size_t{1} << 22;
+  std::vector<float> xs;
+  std::vector<GeluGradRef> refs;
+  for (int sign = 0; sign < 2; ++sign) {
+    for (uint64_t b0 = 0; b0 <= top; b0 += uint64_t{stride} * kChunk) {
+      xs.clear();
+      for (uint64_t b = b0; b <= top && xs.size() < kChunk; b += stride)
+        xs.push_back(sign ? -from_bits(static_cast<uint32_t>(b)) : from_bits(static_cast<uint32_t>(b)));
+      refs.resize(xs.size());
+      for (size_t i = 0; i < xs.size(); ++i) refs[i] = ref_gelu_erf_grad(xs[i]);
+      const Tensor x = from_blob(xs.data(), {static_cast<int64_t>(xs.size())}, {1}, DType::Float32);
+      for (size_t t = 0; t < ts.size(); ++t) {
+        select(ts[t]);
+        const Tensor g = gelu_grad_plain(x);
+        const float* o = g.data_ptr<float>();
+        for (size_t i = 0; i < xs.size(); ++i) worst[t].take(gelu_grad_error(o[i], refs[i]), xs[i], 0, o[i], refs[i].value);
+      }
+    }
+  }
+  select(ts[0]);
+  for (size_t t = 0; t < ts.size(); ++t)
+    std::printf("%-12s %8s  (bound %s)  worst x=%.9g got=%.9g ref=%.17g\n", ts[t].name.c_str(), fmt_ulp(worst[t].ulp).c_str(),
+                fmt_ulp(ts[t].mask == HWY_STATIC_TARGET ? kGeluGradBoundPortable : kGeluGradBound).c_str(), worst[t].x,
+                worst[t].got, worst[t].ref);
+}
+
 // float16/bfloat16: every bit pattern x; the op's 16-bit result must be the float32 result on
 // float(x), rounded once (contiguous: against the contiguous float32 op; strided: the strided
 // one). Also the error of the 16-bit result against float64, in 16-bit ulps.
@@ -229,6 +263,7 @@ int main(int argc, char** argv) {
   std::printf("  (native = %s)\n", hwy::TargetName(hwy::SupportedTargets() & -hwy::SupportedTargets()));
   unary_table(ts, quick);
   binary_table(ts, quick);
+  gelu_backward_table(ts, quick);
   half_table(quick);
   sum_table(quick);
   return 0;

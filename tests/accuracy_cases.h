@@ -266,6 +266,35 @@ inline std::vector<std::pair<float, float>> binary_inputs(const std::string& nam
 inline constexpr double kSoftmaxBound = 3;
 inline constexpr double kLogSoftmaxBound = 1.5;
 
+// ---- gelu's backward ------------------------------------------------------------------------------
+// Note [Fused GELU backward] (src/backend/cpu/nn_hwy.cpp): a plain backward of float32 gelu
+// (approximate="none") runs one kernel for g'(x) = Phi(x) + x phi(x). Its error is measured
+// against the float64 value in ulps of max(|Phi(x)|, |x phi(x)|) (Note [Measuring ulps]'s ulp of
+// that magnitude), not of g' itself: g' crosses 0 near x = -0.75, where Phi and x phi cancel in
+// any float formula. The bound holds for every float32 x in [-40, 40] (the kernel clamps |x| at
+// 15, beyond which g' is 0 or 1 in float32).
+struct GeluGradRef {
+  double value, magnitude;
+};
+inline GeluGradRef ref_gelu_erf_grad(double x) {
+  const double cdf = 0.5 * std::erfc(-x * 0.70710678118654752440);
+  const double xpdf = x * std::exp(-0.5 * x * x) * 0.39894228040143267794;
+  return {cdf + xpdf, std::max(std::fabs(cdf), std::fabs(xpdf))};
+}
+inline double gelu_grad_error(float got, const GeluGradRef& r) {
+  if (!std::isfinite(got)) return kInf;
+  const int e = r.magnitude > 0 ? std::max(std::ilogb(r.magnitude), kF32.emin) : kF32.emin;
+  return std::fabs(got - r.value) / std::ldexp(1.0, e - kF32.p + 1);
+}
+inline constexpr double kGeluGradBound = 2;            // fused multiply-add: AVX2, AVX-512 (measured 1.84)
+inline constexpr double kGeluGradBoundPortable = 3.5;  // without (measured 2.99)
+// g'(x) for float32 x by a plain backward (grad mode off inside it: the one-pass kernel), g = 1.
+inline Tensor gelu_grad_plain(const Tensor& x) {
+  const Tensor xr = x.detach().requires_grad_();
+  const Tensor y = gelu(xr);
+  return autograd::grad({y}, {xr}, {ones_like(y)})[0];
+}
+
 // ---- running a sweep ----------------------------------------------------------------------------
 struct Worst {
   double ulp = 0;

@@ -98,6 +98,54 @@ TEST(Accuracy, BinaryFunctionsWithinTheirBounds) {
   }
 }
 
+// gelu's plain backward (the one-pass kernel, Note [Fused GELU backward]) within its bound of
+// max(|Phi(x)|, |x phi(x)|) on every instruction set, over every 61st float32 in [-40, 40] (both
+// signs, ~36M values; bench/accuracy_ulp measures every one) and at the edges; NaN and +-inf give
+// NaN (the composed form's and PyTorch's inf * 0), large finite |x| gives exactly 1 or 0.
+TEST(AccuracyGeluBackward, WithinItsBound) {
+  std::vector<float> xs;
+  for (uint32_t b = 0; b <= 0x42200000u; b += 61) xs.push_back(from_bits(b)), xs.push_back(-from_bits(b));
+  for (double e : {0.75, 1.6, 2.8284271, 13.2, 14.5, 14.6, 15.0, 40.0})
+    for (int k = -3; k <= 3; ++k)
+      for (float sg : {1.0f, -1.0f}) {
+        float v = static_cast<float>(e);
+        for (int j = 0; j < std::abs(k); ++j) v = std::nextafter(v, k < 0 ? 0.0f : 100.0f);
+        xs.push_back(sg * v);
+      }
+  xs.insert(xs.end(), {0x1p-149f, -0x1p-149f, 0x1p-126f, -0x1p-126f, 1e-30f, -1e-30f});
+  std::vector<GeluGradRef> refs(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) refs[i] = ref_gelu_erf_grad(xs[i]);
+  const std::vector<float> special = {NAN, INFINITY, -INFINITY, 1e30f, -1e30f, 3e38f, -3e38f, 0.0f, -0.0f};
+  for (const Target& t : targets()) {
+    on_target(t, [&] {
+      Worst w;
+      for (size_t i0 = 0; i0 < xs.size(); i0 += size_t{1} << 20) {
+        const size_t n = std::min(xs.size() - i0, size_t{1} << 20);
+        const Tensor g = gelu_grad_plain(from_blob(xs.data() + i0, {static_cast<int64_t>(n)}, {1}, DType::Float32));
+        const float* o = g.data_ptr<float>();
+        for (size_t i = 0; i < n; ++i)
+          w.take(gelu_grad_error(o[i], refs[i0 + i]), xs[i0 + i], 0, o[i], refs[i0 + i].value);
+      }
+      const double bound = t.mask == HWY_STATIC_TARGET ? kGeluGradBoundPortable : kGeluGradBound;
+      EXPECT_LE(w.ulp, bound) << t.name << where(w);
+      const Tensor gs = gelu_grad_plain(from_vector<float>(special, {static_cast<int64_t>(special.size())}));
+      const float* o = gs.data_ptr<float>();
+      EXPECT_TRUE(std::isnan(o[0]) && std::isnan(o[1]) && std::isnan(o[2])) << t.name;
+      EXPECT_EQ(o[3], 1.0f) << t.name;
+      EXPECT_EQ(o[4], 0.0f) << t.name;
+      EXPECT_EQ(o[5], 1.0f) << t.name;
+      EXPECT_EQ(o[6], 0.0f) << t.name;
+      EXPECT_EQ(o[7], 0.5f) << t.name;
+      EXPECT_EQ(o[8], 0.5f) << t.name;
+    });
+  }
+  // The measure can fail: the composed float32 formula, 0.5 (1 + erf(x / sqrt2)) + x phi(x),
+  // loses all of Phi where erf is near -1 (x < -4), thousands of ulps off.
+  const Tensor x = from_vector<float>({-5.0f, -6.0f}, {2});
+  const Tensor composed = (erf(x * std::sqrt(0.5)) + 1) * 0.5 + x * exp(x * x * -0.5) * (1 / std::sqrt(2 * M_PI));
+  EXPECT_GT(gelu_grad_error(composed.contiguous().data_ptr<float>()[1], ref_gelu_erf_grad(-6.0)), 100.0);
+}
+
 // The sweeps can fail: a function one ulp off everywhere is caught.
 TEST(Accuracy, TheMeasureSeesOneUlp) {
   UnaryCase c = unary_cases()[0];  // exp

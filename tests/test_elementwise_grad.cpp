@@ -175,39 +175,79 @@ TEST(ElementwiseGrad, InplaceOnLeafRequiringGradThrows) {
   EXPECT_THROW(x.add_(1), Error);
 }
 
-// Note [Fused GELU backward]: a plain backward of gelu runs one kernel; its gradient must be the
-// composed form's (what create_graph runs) bit for bit (on x86; Rounded() in nn_hwy.cpp), on typical values, the tails where erf
-// and exp leave their vector ranges (|x| > 13, 1e31), and NaN / inf; float32 and float64; a
-// length that is not a multiple of the vector width; a transposed (non-contiguous) input, which
-// takes the composed path.
-TEST(ElementwiseGrad, GeluBackwardFusedEqualsComposed) {
+// Note [Fused GELU backward]: a plain backward of gelu runs one kernel; create_graph runs the
+// composed ops. float64: the two equal each other bit for bit. float32: the kernel no longer
+// repeats the composed float32 operations, so the two agree within their errors: the kernel is
+// held within a few ulp of max(|Phi(x)|, |x phi(x)|) of the float64 derivative (the exact bound
+// per instruction set is in test_accuracy), on typical values, the tails (|x| > 13, 1e31), NaN /
+// inf and a length that is not a multiple of the vector width (the tail goes through the same
+// vector formula as the rest); the composed float32 form is close to it where its erf keeps its
+// accuracy (|x| < 4). A broadcast, transposed input takes the composed path on both.
+TEST(ElementwiseGrad, GeluBackwardFusedWithinBoundOfComposed) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN(), kInfD = std::numeric_limits<double>::infinity();
   for (DType dt : {float32, float64}) {
     SCOPED_TRACE(dtype_name(dt));
     Generator gen(7);
     const int64_t n = 4099;
     Tensor xv = (randn({n}, TensorOptions(float64), &gen) * 4).contiguous();
-    const double special[] = {0.0, -0.0, 13.5, -13.5, 20, -20, 1e31, -1e31, 6e-39, -3.2,
-                              std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-                              -std::numeric_limits<double>::infinity()};
+    const double special[] = {0.0, -0.0, 13.5, -13.5, 14.55, -14.55, 20, -20, 1e31, -1e31, 6e-39, -3.2, -0.75, kNaN, kInfD, -kInfD};
     for (size_t i = 0; i < std::size(special); ++i) xv.select(0, static_cast<int64_t>(40 * i + 3)).fill_(special[i]);
+    xv.narrow(0, n - 3, 3).copy_(from_vector<double>({-0.75, -5.5, 1.25}, {3}));  // in the tail
     const Tensor g = randn({n}, TensorOptions(float64), &gen).to(dt);
     Tensor x = xv.to(dt).requires_grad_();
     const Tensor y = gelu(x);
     const Tensor fused = autograd::grad({y}, {x}, {g}, /*retain_graph=*/true)[0];
     const Tensor composed = autograd::grad({y}, {x}, {g}, /*retain_graph=*/true, /*create_graph=*/true)[0].detach();
-#if defined(__x86_64__) || defined(__i386__)
-    EXPECT_TENSOR_EQ(fused, composed);
-#else
-    EXPECT_TENSOR_CLOSE(fused, composed, 1e-6, 1e-30);
-#endif
-    // Against float64 math on the typical values (the tails lose relative accuracy in both forms).
-    const Tensor xd = xv.to(float64);
-    const Tensor ref = g.to(float64) * (0.5 * (1 + erf(xd / std::sqrt(2.0))) + xd * exp(-0.5 * xd * xd) / std::sqrt(2 * std::numbers::pi));
-    const Tensor typical = abs(xd) < 6;
-    EXPECT_TENSOR_CLOSE(where(typical, fused.to(float64), 0.0), where(typical, ref, 0.0), dt == float32 ? 1e-5 : 1e-14,
-                        dt == float32 ? 1e-6 : 1e-15);
-    // A broadcast, transposed input and gradient take the composed path (whose strided loops
-    // round erf differently from the contiguous ones): the plain backward equals create_graph's.
+    // float64 g g'(x) at the (rounded) inputs, Phi(x) + x phi(x) with Phi by erfc (keeping its
+    // left tail), and the magnitude |g| max(|Phi|, |x phi|).
+    const Tensor xd = xv.to(dt).to(float64).contiguous(), gd = g.to(float64).contiguous();
+    std::vector<double> ref(n), mag(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double xi = xd.data_ptr<double>()[i], gi = gd.data_ptr<double>()[i];
+      const double cdf = 0.5 * std::erfc(-xi / std::sqrt(2.0));
+      const double xpdf = xi * std::exp(-0.5 * xi * xi) / std::sqrt(2 * std::numbers::pi);
+      ref[i] = gi * (cdf + xpdf);
+      mag[i] = std::abs(gi) * std::max(std::abs(cdf), std::abs(xpdf));
+    }
+    const Tensor fd = fused.to(float64).contiguous();
+    // float32: 3 ulp of the magnitude (the kernel's bound is 2 with fused multiply-add, 3 without)
+    // and the product with g; float64 (the composed formula: 1 + erf cancels) 1e-15 |g| + 1e-14 |ref|.
+    const double eps = std::ldexp(1.0, -23);
+    for (int64_t i = 0; i < n; ++i) {
+      const double f = fd.data_ptr<double>()[i], gi = gd.data_ptr<double>()[i];
+      if (std::isnan(ref[i]) || std::abs(xd.data_ptr<double>()[i]) > 1e30) continue;  // checked below
+      const double tol = dt == float64 ? 1e-15 * std::abs(gi) + 1e-14 * std::abs(ref[i])
+                                       : 3 * eps * mag[i] + std::abs(ref[i]) * eps / 2 + std::ldexp(1.0, -147);
+      EXPECT_LE(std::abs(f - ref[i]), tol)
+          << "x=" << xd.data_ptr<double>()[i] << " g=" << gd.data_ptr<double>()[i] << " got " << f << " want " << ref[i];
+    }
+    if (dt == float64) {
+      EXPECT_TENSOR_EQ(fused, composed);
+    } else {
+      const Tensor typical = abs(xd) < 4;
+      EXPECT_TENSOR_CLOSE(where(typical, fused, 0.0f), where(typical, composed, 0.0f), 1e-6, 1e-6);
+      // The tail (the last 3 of 4099) equals the same values in the body of the loop.
+      const Tensor x3 = x.detach().narrow(0, n - 3, 3);
+      const Tensor x8 = cat({x3, x3, x3}).requires_grad_();  // 9 long: 8 in the body, 1 in the tail
+      const Tensor g8 = cat({g.narrow(0, n - 3, 3), g.narrow(0, n - 3, 3), g.narrow(0, n - 3, 3)});
+      const Tensor f8 = autograd::grad({gelu(x8)}, {x8}, {g8})[0];
+      EXPECT_TENSOR_EQ(f8.narrow(0, 0, 3), fused.narrow(0, n - 3, 3));
+      EXPECT_TENSOR_EQ(f8.narrow(0, 6, 3), fused.narrow(0, n - 3, 3));
+    }
+    // NaN and +-inf: NaN on both paths (x phi(x) = inf * 0, as PyTorch); 1e31 gives g, -1e31 gives 0.
+    for (size_t i = 0; i < std::size(special); ++i) {
+      const int64_t k = static_cast<int64_t>(40 * i + 3);
+      const double f = fused.select(0, k).item<double>(), c = composed.select(0, k).item<double>();
+      if (std::isnan(special[i]) || std::isinf(special[i])) {
+        EXPECT_TRUE(std::isnan(f) && std::isnan(c)) << special[i];
+      } else if (std::abs(special[i]) > 1e30) {
+        const double want = special[i] > 0 ? g.select(0, k).item<double>() : 0.0;
+        EXPECT_EQ(f, want) << special[i];
+        EXPECT_EQ(c, want) << special[i];
+      }
+    }
+    // A broadcast, transposed input and gradient take the composed path: the plain backward
+    // equals create_graph's.
     Tensor x2 = xv.to(dt).requires_grad_();
     const Tensor y2 = gelu(x2.expand({2, n}).t());
     const Tensor g2 = g.expand({2, n}).t();

@@ -120,8 +120,11 @@ bool needs_output(UnaryOp op) {
 
 // Note [Fused GELU backward] (src/backend/cpu/nn_hwy.cpp): a plain backward (grad mode off in the
 // rule, not recording lazily or tracing) of contiguous same-dtype operands with a kernel runs the
-// one-pass kernel, whose value is the composed form's below; otherwise (create_graph, float16,
-// strided or broadcast gradients) the composed form runs. Undefined: not taken.
+// one-pass kernel: for float64 the composed form's value below bit for bit; for float32 within
+// 2 ulp of max(|Phi|, |x phi|) of the exact derivative, not the composed float32 form's bits
+// (the two agree within their errors, and the composed 1 + erf loses the left tail). Otherwise
+// (create_graph, float16, strided or broadcast gradients) the composed form runs. Undefined: not
+// taken.
 Tensor gelu_backward_fused(const Tensor& g, const Tensor& x) {
   if (is_grad_enabled() || lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta())
     return Tensor();

@@ -231,65 +231,125 @@ HWY_INLINE void ExpSubAccum(const T* HWY_RESTRICT x, const T* HWY_RESTRICT m, T*
 // Note [Fused GELU backward]: the derivative of gelu(x) = x Phi(x) (approximate="none") is
 //   g (Phi(x) + x phi(x)),  Phi(x) = (erf(x sqrt2 / 2) + 1) / 2,  phi(x) = exp(-x^2 / 2) / sqrt(2 pi),
 // which unary_vjp (src/ops/elementwise_unary.cpp) writes as eleven elementwise ops: eleven passes
-// over a (tokens, 4 d) tensor per MLP in a transformer's backward (a tenth of a GPT training step
-// on AVX2). A plain backward (no create_graph) runs this one pass instead, with the same float32
-// operations in the same order (erf as vector_math-inl.h's ErfF32 and exp as Highway's Exp, as
-// the eager kernels run them, each falling back to the C library for a vector with a lane out
-// of its range, as there), so its result is the composed one bit for bit.
-
-// v, with the compiler kept from fusing the multiply that made it into the add that takes it (GCC
-// contracts a * b + c of vector intrinsics into one FMA, which the composed form's separate ops
-// cannot do). x86 only; elsewhere the result may differ from the composed one in the last bit.
-template <class V>
-HWY_INLINE V Rounded(V v) {
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
-  __asm__("" : "+x"(v.raw));
+// over a (tokens, 4 d) tensor per MLP in a transformer's backward. A plain backward (no
+// create_graph) of contiguous float32 runs GeluErfGradF32 below in one pass instead. It used to
+// repeat the composed form's float32 operations (ErfF32 and Highway's Exp, each with a per-vector
+// range check) to equal it bit for bit: two transcendental functions per element, 3.4 ns on one
+// AVX2 core, 7.5 % of a GPT training step (issue 16). Now one exp serves Phi and phi and there is
+// no erf (1.3-1.5 ns), so the contract changed: the plain and the composed (create_graph) paths
+// agree within their error bounds, not bit for bit. With AVX2 or AVX-512 the kernel is within
+// 2 ulp of max(|Phi(x)|, |x phi(x)|) for every float32 x in [-40, 40] (measured 1.84; without
+// fused multiply-add, the portable build, 3.5, measured 2.99; tests/test_accuracy.cpp,
+// docs/accuracy.md), where the composed float32 form is 5 ulp off for |x| < 2 and 5e5 below
+// x = -4 (its 1 + erf cancels).
+// Relative to that magnitude, not to the result: g' has a zero near x = -0.75, where any float
+// formula's Phi and x phi cancel. float64 runs the composed operations on the C library's erf and
+// exp (nn_gelu_kernels.cpp), bit for bit the composed form. NaN and +-inf give NaN, as the
+// composed form and PyTorch do (x phi(x) is inf * 0 there); large finite |x| gives g or 0.
+//
+// With a = min(|x|, 15), E = exp(-a^2 / 2) and w = a / (a + K), K = 2 sqrt2:
+//   Phi(-a) = E (1/2 - w R(w))  (R smooth on [0, 0.85]; GeluErfLeanF64's s is 1 - w),
+//   g'(x) = -E D for x < 0,  1 + E D for x >= 0,  D = a / sqrt(2 pi) - 1/2 + w R(w).
+// Beyond a = 14.6, g' rounds to 0 or 1, so the clamp changes nothing. Every step is arranged so
+// that few roundings reach the result (each costs up to ~0.7 ulp of it, as E < 1 moves D to
+// another binade):
+// - exp: a^2 = h + l exactly (fused multiply-add), -h/2 = n ln2 + r1 exactly (|n| <= 162, an FMA
+//   with float(ln2)), t = -l/2 + n (float(ln2) - ln2) is tiny, and e^(r1 + t) / sigma - 1 is
+//   z = r1 + (t + z0 + z0 r + r^2 q(r)), q of degree 4 fitted (relative error 5e-9): one rounding
+//   of z's size. No range checks: the clamp keeps every step finite; NaN is restored at the end.
+// - D is computed times sigma 2^-40, sigma = 0.99983149 a float32 with sigma / sqrt(2 pi) within
+//   1e-6 ulp of a float32 (1 / sqrt(2 pi) is 0.38 ulp from one), so that each term of D is an
+//   exact constant times a float32; 1 / sigma = 1 + z0 goes into z and 2^40 into the exponent:
+//   E D = D 2^(n+40) (1 + z), the scaling exact (or rounded once where the result is subnormal),
+//   times (1 + z) in one fused multiply-add, x's sign carried by the scale.
+// - R of degree 9 by Horner's rule, fitted to (1/2 - Phi(-a) / E) / w weighted by the error it
+//   makes in max(|Phi|, |x phi|) (9e-10 after rounding its coefficients to float32, lowest first).
+//   Estrin's scheme rounds the powers of w too (0.3-0.5 ulp more here) and saves nothing: the
+//   loop is bound by throughput, not by one element's chain of dependencies.
+// - w = a / (a + K) is up to 1.5 ulp off (two roundings), which moved the result by up to half
+//   an ulp near x = -1: both roundings are recovered exactly (a + K - s by Fast2Sum, a - w s by an
+//   FMA) and enter D as F'(w) (w_exact - w), F = w R, with F'(w) / s fitted by a quadratic.
+// - D = a c + (F - 1/2) + correction is summed smaller terms first: a c - 1/2 first below
+//   a = 1.6 (it crosses 0 near where g' does), F - 1/2 = -Phi(-a) / E first above (a c
+//   dominates), with F - 1/2 = (r0 w - 1/2) + w^2 R1 there so that R's rounding stays out.
+template <class D, class V>
+HWY_INLINE V GeluErfGradF32(D d, V x) {
+  // sigma R(w) 2^-40, constant term first.
+  static constexpr float kR[] = {0x1.20d0fep-40f,  -0x1.be31a2p-41f, 0x1.194c0ap-43f, 0x1.3e46cep-43f,
+                                 -0x1.4ba336p-49f, -0x1.86f4cp-45f,  0x1.de78ep-52f,  -0x1.14b624p-45f,
+                                 0x1.ab4baep-45f,  -0x1.2968e8p-46f};
+  static constexpr float kR1[] = {kR[1], kR[2], kR[3], kR[4], kR[5], kR[6], kR[7], kR[8], kR[9]};
+  // q(r): e^r / sigma = (1 + z0) (1 + r) + r^2 q(r) on |r| <= ln2 / 2.
+  static constexpr float kQ[] = {0x1.000b0ap-1f, 0x1.55635ap-3f, 0x1.5566cp-5f, 0x1.123b1p-7f, 0x1.6ab43ep-10f};
+  // F'(w) / s = sigma (1 / sqrt(2 pi) - a Phi(-a) / E) s / K 2^-40, to 7 % for a < 3 (where the
+  // correction matters; its error is below 0.01 ulp of the result everywhere).
+  static constexpr float kG[] = {0x1.7da748p-42f, -0x1.aed12p-41f, 0x1.f9fe82p-42f};
+  constexpr float kZ0 = 0x1.616f3ep-13f;     // 1 / sigma - 1
+  constexpr float kC = 0x1.9872b4p-42f;      // sigma / sqrt(2 pi) 2^-40
+  constexpr float kHalf = -0x1.ffe9eap-42f;  // -sigma / 2 2^-40
+  constexpr float kK = 0x1.6a09e6p+1f;       // float(2 sqrt2)
+  const hn::RebindToSigned<D> di;
+  const V a = hn::Min(hn::Abs(x), hn::Set(d, 15.0f));
+  const V h = hn::Mul(a, a);
+  const V y = hn::Mul(h, hn::Set(d, -0.5f));
+  const V magic = hn::Set(d, 0x1.8p23f);  // kf's low mantissa bits hold n = round(-h / 2 / ln2)
+  const V kf = hn::MulAdd(y, hn::Set(d, 0x1.715476p+0f), magic);
+  const V n = hn::Sub(kf, magic);
+#if HWY_NATIVE_FMA
+  const V l = hn::MulSub(a, a, h);                            // a^2 = h + l exactly
+  const V r1 = hn::NegMulAdd(n, hn::Set(d, 0x1.62e43p-1f), y);  // -h/2 - n float(ln2), exactly
+  const V nlo = hn::Mul(n, hn::Set(d, 0x1.05c61p-29f));       // n (float(ln2) - ln2)
+#else
+  // Dekker's exact square, and ln2 in 9 bits (n ln2hi exact) for an exact r1.
+  const V ah = hn::And(a, hn::BitCast(d, hn::Set(di, static_cast<int32_t>(0xFFFFF000u))));
+  const V al = hn::Sub(a, ah);
+  const V l = hn::Add(hn::Add(hn::Sub(hn::Mul(ah, ah), h), hn::Mul(hn::Add(ah, ah), al)), hn::Mul(al, al));
+  constexpr float kLn2Hi = 0x1.63p-1f;
+  const V r1 = hn::Sub(y, hn::Mul(n, hn::Set(d, kLn2Hi)));
+  const V nlo = hn::Mul(n, hn::Set(d, static_cast<float>(kLn2Hi - 0.69314718055994531)));
 #endif
-  return v;
+  const V t = hn::MulAdd(l, hn::Set(d, -0.5f), nlo);
+  const V r = hn::Add(r1, t);
+  const V vz0 = hn::Set(d, kZ0);
+  const V zlo = hn::MulAdd(hn::Mul(r, r), Poly(d, r, kQ), hn::MulAdd(r, vz0, hn::Add(t, vz0)));
+  const V z = hn::Add(r1, zlo);  // e^r / sigma - 1
+  const V vk = hn::Set(d, kK);
+  const V s = hn::Add(a, vk);
+  const V w = hn::Div(a, s);
+  const V e1 = hn::Sub(hn::Min(a, vk), hn::Sub(s, hn::Max(a, vk)));  // a + K - s, exactly
+  const V rho = hn::NegMulAdd(w, s, a);                                 // a - w s, exactly
+  const V num = hn::NegMulAdd(w, e1, rho);                              // (w_exact - w) s
+  const V gw = Poly(d, w, kG);                                          // F'(w) / s
+  const V r1w = Poly(d, w, kR1);                                        // R = r0 + w R1
+  const V vr0 = hn::Set(d, kR[0]), vc = hn::Set(d, kC), vhalf = hn::Set(d, kHalf);
+  const V f_half = hn::MulAdd(hn::Mul(w, w), r1w, hn::MulAdd(w, vr0, vhalf));  // F - 1/2
+  const V d_large = hn::MulAdd(a, vc, hn::MulAdd(gw, num, f_half));
+  const V d_small = hn::MulAdd(w, hn::MulAdd(r1w, w, vr0), hn::MulAdd(gw, num, hn::MulAdd(a, vc, vhalf)));
+  const V dd = hn::IfThenElse(hn::Lt(a, hn::Set(d, 1.6f)), d_small, d_large);
+  // u = -+E D with x's sign; g' = u for x < 0 and 1 + u for x >= 0 (base = 1/2 + copysign(1/2, x)).
+  const V sign = hn::And(x, hn::SignBit(d));
+  const V scale = hn::Or(hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(hn::BitCast(di, kf), hn::Set(di, 127 + 40)))), sign);
+  const V d2 = hn::Mul(dd, scale);
+  const V u = hn::MulAdd(d2, z, d2);
+  const V base = hn::Add(hn::Set(d, 0.5f), hn::Or(hn::Set(d, 0.5f), sign));
+  return hn::Add(hn::Add(u, base), hn::Sub(x, x));  // NaN for NaN and +-inf
 }
 
 void GeluErfBackwardF32(const float* HWY_RESTRICT g, const float* HWY_RESTRICT x, float* HWY_RESTRICT dx, int64_t n) {
   const hn::ScalableTag<float> d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  const float kSqrt2 = static_cast<float>(std::numbers::sqrt2);
-  const float kInvSqrt2Pi = static_cast<float>(1.0 / std::sqrt(2 * std::numbers::pi));
-  const auto vsqrt2 = hn::Set(d, kSqrt2), vhalf = hn::Set(d, 0.5f), vone = hn::Set(d, 1.0f),
-             vmhalf = hn::Set(d, -0.5f), vc = hn::Set(d, kInvSqrt2Pi);
-  HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)];
-  // One lane's value by the C library (what a vector with a lane out of range gets in the
-  // composed form); the tail takes it too.
-  const auto scalar = [&](float xv, float gv) {
-    const float a = xv * kSqrt2 / 2;
-    const float cdf = (std::erf(a) + 1.0f) * 0.5f;
-    const float pdf = std::exp(xv * xv * -0.5f) * kInvSqrt2Pi;
-    return gv * (cdf + xv * pdf);
-  };
   int64_t i = 0;
-  for (; i + N <= n; i += N) {
-    const auto xv = hn::LoadU(d, x + i);
-    const auto a = hn::Mul(hn::Mul(xv, vsqrt2), vhalf);
-    hn::Vec<decltype(d)> e;
-    if (HWY_LIKELY(hn::AllTrue(d, hn::Lt(hn::Abs(a), hn::Set(d, 1e30f))))) {
-      e = ErfF32(d, a);
-    } else {
-      hn::Store(a, d, buf);
-      for (int64_t k = 0; k < N; ++k) buf[k] = std::erf(buf[k]);
-      e = hn::Load(d, buf);
-    }
-    const auto cdf = hn::Mul(hn::Add(e, vone), vhalf);
-    const auto t = hn::Mul(hn::Mul(xv, xv), vmhalf);
-    hn::Vec<decltype(d)> ex;
-    if (HWY_LIKELY(hn::AllTrue(d, hn::Lt(hn::Abs(t), hn::Set(d, 87.0f))))) {
-      ex = hn::Exp(d, t);
-    } else {
-      hn::Store(t, d, buf);
-      for (int64_t k = 0; k < N; ++k) buf[k] = std::exp(buf[k]);
-      ex = hn::Load(d, buf);
-    }
-    const auto pdf = hn::Mul(ex, vc);
-    hn::StoreU(hn::Mul(hn::LoadU(d, g + i), hn::Add(cdf, Rounded(hn::Mul(xv, pdf)))), d, dx + i);
+  for (; i + N <= n; i += N)
+    hn::StoreU(hn::Mul(hn::LoadU(d, g + i), GeluErfGradF32(d, hn::LoadU(d, x + i))), d, dx + i);
+  if (i < n) {  // the tail through a vector too, so that every element gets the same formula
+    HWY_ALIGN float bx[HWY_MAX_BYTES / sizeof(float)] = {};
+    HWY_ALIGN float bg[HWY_MAX_BYTES / sizeof(float)] = {};
+    const size_t rest = static_cast<size_t>(n - i);
+    std::memcpy(bx, x + i, rest * sizeof(float));
+    std::memcpy(bg, g + i, rest * sizeof(float));
+    hn::Store(hn::Mul(hn::Load(d, bg), GeluErfGradF32(d, hn::Load(d, bx))), d, bx);
+    std::memcpy(dx + i, bx, rest * sizeof(float));
   }
-  for (; i < n; ++i) dx[i] = scalar(x[i], g[i]);
 }
 
 void ExpSubAccumF32(const float* x, const float* m, float* ex, double* sum, int64_t n) { ExpSubAccum(x, m, ex, sum, n); }
