@@ -164,6 +164,13 @@ class AdamW : public Adam {
   explicit AdamW(std::vector<ParamGroup> groups);
 };
 
+// Adam/AdamW update a parameter in one pass where a kernel applies (the CPU, float32 or float64,
+// the parameter, its gradient and state contiguous and of its dtype), to the values of the
+// composed in-place ops bit for bit (Note [One-pass Adam], src/backend/cpu/optim_hwy.cpp). For
+// tests and benchmarks: switch that path off (the composed ops run) and count its updates.
+void set_one_pass_updates(bool enabled);
+int64_t one_pass_update_count();
+
 // ---- LR schedulers -------------------------------------------------------------------------------
 // A scheduler's state as PyTorch's LRScheduler.state_dict() holds it: the step count, each group's
 // base lr and the scheduler's own settings (StepLR: "step_size", "gamma"; WarmupCosine:
