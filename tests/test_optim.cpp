@@ -331,3 +331,48 @@ TEST(Optim, OnePassAdamFallsBack) {
   EXPECT_EQ(opt.state(p).step, 1);
   EXPECT_TRUE(opt.state(p).exp_avg.defined());
 }
+
+// SGD's one-pass update gives the composed ops' values bit for bit: plain, weight decay (also of
+// exactly 1, add's plain sum), momentum with dampening, Nesterov (also momentum 1); its first
+// momentum step is the composed clone, every later one the kernel's.
+TEST(Optim, OnePassSGDMatchesComposedBitForBit) {
+  const optim::SGDOptions cases[] = {
+      {.lr = 0.1},
+      {.lr = 0.05, .weight_decay = 0.01},
+      {.lr = 0.05, .momentum = 0.8, .dampening = 0.3},
+      {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true},
+      {.lr = 0.01, .momentum = 1.0, .weight_decay = 1.0, .nesterov = true},
+  };
+  for (DType t : {float32, float64}) {
+    manual_seed(11);
+    const std::vector<Tensor> init = odd_params(t);
+    std::vector<std::vector<Tensor>> grads(20);
+    for (auto& step : grads)
+      for (const Tensor& p : init) step.push_back(randn(p.shape(), t).mul(std::exp(3.0 * rand({}).item<double>() - 2.0)));
+    for (const optim::SGDOptions& c : cases) {
+      std::vector<Tensor> out[2];
+      int64_t updates[2] = {};
+      for (int one_pass = 0; one_pass < 2; ++one_pass) {
+        std::vector<Tensor> ps;
+        for (const Tensor& p : init) ps.push_back(p.detach().clone().requires_grad_());
+        optim::SGD opt(ps, c);
+        optim::set_one_pass_updates(one_pass == 1);
+        const int64_t before = optim::one_pass_update_count();
+        for (size_t step = 0; step < grads.size(); ++step) {
+          for (size_t i = 0; i < ps.size(); ++i) ps[i].set_grad(grads[step][i]);
+          opt.step();
+        }
+        updates[one_pass] = optim::one_pass_update_count() - before;
+        optim::set_one_pass_updates(true);
+        out[one_pass] = ps;
+        if (c.momentum != 0.0)
+          for (const Tensor& p : ps) out[one_pass].push_back(opt.state(p).momentum_buffer);
+      }
+      const int64_t steps = static_cast<int64_t>(grads.size()) - (c.momentum != 0.0 ? 1 : 0);
+      EXPECT_EQ(updates[1], steps * static_cast<int64_t>(init.size())) << "the one-pass kernel did not run";
+      EXPECT_EQ(updates[0], 0);
+      for (size_t k = 0; k < out[0].size(); ++k)
+        EXPECT_TRUE(same_bits(out[1][k], out[0][k])) << t << " momentum " << c.momentum << " tensor " << k;
+    }
+  }
+}

@@ -3,7 +3,8 @@
 //   optim::AdamW opt(model->parameters(), {.lr = 3e-4});
 //   for (...) { opt.zero_grad(); auto loss = ...; loss.backward(); opt.step(); }
 // Updates run in place under NoGradGuard with ricci's vectorised in-place ops (no graph, no
-// per-element loops) and follow PyTorch's single-tensor ("foreach=False") formulas exactly.
+// per-element loops) and follow PyTorch's single-tensor ("foreach=False") formulas exactly; on
+// the CPU, float32/float64 parameters take one pass that gives the same values bit for bit.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -164,10 +165,11 @@ class AdamW : public Adam {
   explicit AdamW(std::vector<ParamGroup> groups);
 };
 
-// Adam/AdamW update a parameter in one pass where a kernel applies (the CPU, float32 or float64,
-// the parameter, its gradient and state contiguous and of its dtype), to the values of the
-// composed in-place ops bit for bit (Note [One-pass Adam], src/backend/cpu/optim_hwy.cpp). For
-// tests and benchmarks: switch that path off (the composed ops run) and count its updates.
+// SGD, Adam and AdamW update a parameter in one pass where a kernel applies (the CPU, float32 or
+// float64, the parameter, its gradient and state contiguous and of its dtype, no lazy recording
+// or trace), to the values of the composed in-place ops bit for bit (Note [One-pass Adam],
+// src/backend/cpu/optim_hwy.cpp). For tests and benchmarks: switch that path off for the process
+// (the composed ops run) and count the parameter updates it made.
 void set_one_pass_updates(bool enabled);
 int64_t one_pass_update_count();
 

@@ -373,6 +373,21 @@ void SGD::step() {
       Tensor grad = p_handle.grad();
       if (!grad.defined()) continue;
       Tensor p = p_handle.detach();  // same storage; writing through it bypasses the leaf check
+      // The ops below in one pass where a kernel applies (Note [One-pass Adam]); the first step's
+      // momentum buffer is the ops' clone.
+      ParamState* st = g.momentum != 0.0 ? &state(p_handle) : nullptr;
+      static const kernels::OpId sgd_id = kernels::op_id("optim_sgd_step");
+      const std::array<const Tensor*, 3> ts{&p, &grad, st ? &st->momentum_buffer : nullptr};
+      if (!st || st->momentum_buffer.defined()) {
+        if (const kernels::AnyKernel k = one_pass_kernel(sgd_id, ts.data(), st ? 3 : 2)) {
+          const optimk::SgdStepParams hp{g.lr, g.momentum, g.dampening, g.weight_decay, g.nesterov};
+          reinterpret_cast<optimk::SgdStepKernel>(k)(p, grad, st ? st->momentum_buffer : Tensor(), hp);
+          autograd::bump_version(p);
+          if (st) autograd::bump_version(st->momentum_buffer);
+          g_one_pass_count.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+      }
       Tensor d = g.weight_decay != 0.0 ? grad.add(p, g.weight_decay) : grad;
       if (g.momentum != 0.0) {
         ParamState& s = state(p_handle);

@@ -21,6 +21,10 @@
 //     so this file is compiled with -ffp-contract=off (CMakeLists.txt): GCC otherwise contracts
 //     Highway's Mul + Add into FMAs on the AVX2 and AVX-512 targets.
 // Only NaN payloads may differ (an IEEE sum of two NaNs may keep either operand's).
+//
+// SGD's step (d = grad.add(p, wd); buf.mul_(momentum).add_(d, 1 - dampening); d = buf or, Nesterov,
+// d.add(buf, momentum); p.add_(d, -lr)) is all add-with-alpha and mul, elementwise_hwy.cpp's
+// MulAdd (or its plain sum where alpha rounds to 1) and Mul, done here in one pass the same way.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -70,6 +74,18 @@ AdamScalars<T> adam_scalars(const optimk::AdamStepParams& p) {
   s.step_size = static_cast<T>(-p.lr / p.bias_correction1);
   s.amsgrad = p.amsgrad;
   return s;
+}
+
+template <class T>
+struct SgdScalars {
+  bool wd, momentum, nesterov;
+  T wd_alpha, mom, damp_alpha, neg_lr;  // the adds' alphas (and mul_'s factor), rounded to T
+};
+
+template <class T>
+SgdScalars<T> sgd_scalars(const optimk::SgdStepParams& p) {
+  return {p.weight_decay != 0.0, p.momentum != 0.0, p.nesterov, static_cast<T>(p.weight_decay),
+          static_cast<T>(p.momentum), static_cast<T>(1.0 - p.dampening), static_cast<T>(-p.lr)};
 }
 
 }  // namespace ricci::cpu::optim_detail
@@ -146,6 +162,54 @@ HWY_INLINE void AdamStepT(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, cons
   }
 }
 
+// add(x, y, alpha) as elementwise_hwy.cpp computes it: x + y, or MulAdd(alpha, y, x).
+template <class D, class V, class T>
+HWY_INLINE V AddAlpha(D d, V x, V y, T alpha) {
+  return alpha == T(1) ? hn::Add(x, y) : hn::MulAdd(hn::Set(d, alpha), y, x);
+}
+
+template <class T>
+HWY_INLINE void SgdVector(T* HWY_RESTRICT p, const T* HWY_RESTRICT g, T* HWY_RESTRICT buf,
+                          const optim_detail::SgdScalars<T>& s) {
+  const hn::ScalableTag<T> d;
+  auto vp = hn::LoadU(d, p);
+  auto vd = hn::LoadU(d, g);
+  if (s.wd) vd = AddAlpha(d, vd, vp, s.wd_alpha);
+  if (s.momentum) {
+    auto vb = hn::Mul(hn::LoadU(d, buf), hn::Set(d, s.mom));
+    vb = AddAlpha(d, vb, vd, s.damp_alpha);
+    hn::StoreU(vb, d, buf);
+    vd = s.nesterov ? AddAlpha(d, vd, vb, s.mom) : vb;
+  }
+  hn::StoreU(AddAlpha(d, vp, vd, s.neg_lr), d, p);
+}
+
+template <class T>
+HWY_INLINE void SgdStepT(T* p, const T* g, T* buf, int64_t n, const optim_detail::SgdScalars<T>& s) {
+  const hn::ScalableTag<T> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + N <= n; i += N) SgdVector(p + i, g + i, s.momentum ? buf + i : nullptr, s);
+  if (i < n) {
+    constexpr size_t kMax = HWY_MAX_BYTES / sizeof(T);
+    HWY_ALIGN T bp[kMax] = {}, bg[kMax] = {}, bb[kMax] = {};
+    const size_t bytes = static_cast<size_t>(n - i) * sizeof(T);
+    std::memcpy(bp, p + i, bytes);
+    std::memcpy(bg, g + i, bytes);
+    if (s.momentum) std::memcpy(bb, buf + i, bytes);
+    SgdVector(bp, bg, bb, s);
+    std::memcpy(p + i, bp, bytes);
+    if (s.momentum) std::memcpy(buf + i, bb, bytes);
+  }
+}
+
+void SgdStepF32(float* p, const float* g, float* buf, int64_t n, const optim_detail::SgdScalars<float>& s) {
+  SgdStepT(p, g, buf, n, s);
+}
+void SgdStepF64(double* p, const double* g, double* buf, int64_t n, const optim_detail::SgdScalars<double>& s) {
+  SgdStepT(p, g, buf, n, s);
+}
+
 void AdamStepF32(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
                  const optim_detail::AdamScalars<float>& s) {
   AdamStepT(p, g, m, v, vmax, n, s);
@@ -162,6 +226,8 @@ HWY_AFTER_NAMESPACE();
 namespace ricci::cpu {
 HWY_EXPORT(AdamStepF32);
 HWY_EXPORT(AdamStepF64);
+HWY_EXPORT(SgdStepF32);
+HWY_EXPORT(SgdStepF64);
 
 namespace {
 
@@ -187,9 +253,29 @@ void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, c
   });
 }
 
+template <class T>
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const optimk::SgdStepParams& hp) {
+  const int64_t n = param.numel();
+  if (n == 0) return;
+  const optim_detail::SgdScalars<T> s = optim_detail::sgd_scalars<T>(hp);
+  T* p = param.data_ptr<T>();
+  const T* g = grad.data_ptr<T>();
+  T* buf = s.momentum ? momentum_buffer.data_ptr<T>() : nullptr;
+  parallel_for(0, n, kGrainSize, [&](int64_t b, int64_t e) {
+    T* x = buf ? buf + b : nullptr;
+    if constexpr (std::is_same_v<T, float>) {
+      HWY_DYNAMIC_DISPATCH(SgdStepF32)(p + b, g + b, x, e - b, s);
+    } else {
+      HWY_DYNAMIC_DISPATCH(SgdStepF64)(p + b, g + b, x, e - b, s);
+    }
+  });
+}
+
 const bool registered =
     kernels::register_kernel("optim_adam_step", DeviceType::CPU, DType::Float32, &adam_step<float>) &&
-    kernels::register_kernel("optim_adam_step", DeviceType::CPU, DType::Float64, &adam_step<double>);
+    kernels::register_kernel("optim_adam_step", DeviceType::CPU, DType::Float64, &adam_step<double>) &&
+    kernels::register_kernel("optim_sgd_step", DeviceType::CPU, DType::Float32, &sgd_step<float>) &&
+    kernels::register_kernel("optim_sgd_step", DeviceType::CPU, DType::Float64, &sgd_step<double>);
 
 }  // namespace
 }  // namespace ricci::cpu

@@ -22,4 +22,13 @@ struct AdamStepParams {
 using AdamStepKernel = void (*)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                                 const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamStepParams& p);
 
+// One SGD step of one parameter whose momentum buffer (if momentum != 0) already exists: param
+// (and momentum_buffer) updated in place to the values of SGD's composed ops bit for bit.
+struct SgdStepParams {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov;
+};
+using SgdStepKernel = void (*)(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
+                               const SgdStepParams& p);
+
 }  // namespace ricci::optimk
