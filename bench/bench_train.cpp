@@ -69,7 +69,14 @@ void BM_AdamWStepGpt(benchmark::State& state) {
   for (auto _ : state) opt.step();
   optim::set_one_pass_updates(true);
 }
-BENCHMARK(BM_AdamWStepGpt)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(0.5)->Repetitions(5)->UseRealTime()->ReportAggregatesOnly(true);
+BENCHMARK(BM_AdamWStepGpt)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(0.5)
+    ->Repetitions(5)
+    ->UseRealTime()
+    ->ReportAggregatesOnly(true);
 
 }  // namespace
 

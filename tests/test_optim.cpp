@@ -199,7 +199,8 @@ namespace {
 // a and b hold the same bits, element by element (any NaN matches any NaN: an IEEE sum of two
 // NaNs may keep either payload).
 ::testing::AssertionResult same_bits(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return ::testing::AssertionFailure() << "shape or dtype differs";
+  if (a.shape() != b.shape() || a.dtype() != b.dtype())
+    return ::testing::AssertionFailure() << "shape or dtype differs";
   const Tensor x = a.detach().contiguous().to(float64), y = b.detach().contiguous().to(float64);
   const Tensor xs = a.detach().contiguous(), ys = b.detach().contiguous();
   const size_t es = a.element_size();
@@ -227,6 +228,11 @@ std::vector<Tensor> odd_params(DType t) {
   for (const Dims& s : std::vector<Dims>{{37}, {5, 13}, {1}, {}, {0}, {3, 1, 7}, {70001}})
     ps.push_back(randn(s, t).mul(0.5).requires_grad_());
   return ps;
+}
+
+// A gradient of p's shape, its scale drawn from [e^-2, e).
+Tensor random_grad(const Tensor& p, DType t) {
+  return randn(p.shape(), t).mul(std::exp(3.0 * rand({}).item<double>() - 2.0));
 }
 
 // Runs `steps` updates of c over copies of `init` with the gradients `grads(step, i)`, one-pass
@@ -281,7 +287,7 @@ TEST(Optim, OnePassAdamMatchesComposedBitForBit) {
     const std::vector<Tensor> init = odd_params(t);
     std::vector<std::vector<Tensor>> grads(25);
     for (auto& step : grads)
-      for (const Tensor& p : init) step.push_back(randn(p.shape(), t).mul(std::exp(3.0 * rand({}).item<double>() - 2.0)));
+      for (const Tensor& p : init) step.push_back(random_grad(p, t));
     auto g = [&](int step, size_t i, const Tensor&) { return grads[static_cast<size_t>(step)][i]; };
     for (const AdamCase& c : cases) {
       int64_t fused = 0, composed = 0;
@@ -301,12 +307,14 @@ TEST(Optim, OnePassAdamMatchesComposedBitForBit) {
 TEST(Optim, OnePassAdamNonFiniteGradients) {
   for (DType t : {float32, float64}) {
     const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
-    const std::vector<Tensor> init{tensor({1.0, -2.0, 0.5, 3.0, 0.0, -1.0, 2.0, 4.0, 5.0, -3.0, 0.25}, t).requires_grad_()};
+    const std::vector<Tensor> init{
+        tensor({1.0, -2.0, 0.5, 3.0, 0.0, -1.0, 2.0, 4.0, 5.0, -3.0, 0.25}, t).requires_grad_()};
     auto g = [&](int step, size_t, const Tensor&) {
       if (step == 1) return tensor({nan, inf, -inf, 1.0, 0.0, -0.0, 1e30, -1e-30, 2.0, nan, -inf}, t);
       return tensor({0.5, -0.25, 1.0, 2.0, -1.0, 0.0, 3.0, -2.0, 1.0, 0.5, 0.125}, t).mul(step + 1);
     };
-    for (const AdamCase& c : {AdamCase{true, 1e-2, 0.9, 0.999, 1e-8, 0.1, true}, AdamCase{false, 1e-2, 0.3, 0.99, 1e-8, 0.1, false}}) {
+    for (const AdamCase& c :
+         {AdamCase{true, 1e-2, 0.9, 0.999, 1e-8, 0.1, true}, AdamCase{false, 1e-2, 0.3, 0.99, 1e-8, 0.1, false}}) {
       int64_t fused = 0;
       const auto a = run_adam(c, init, 4, true, g, &fused);
       const auto b = run_adam(c, init, 4, false, g);
@@ -348,7 +356,7 @@ TEST(Optim, OnePassSGDMatchesComposedBitForBit) {
     const std::vector<Tensor> init = odd_params(t);
     std::vector<std::vector<Tensor>> grads(20);
     for (auto& step : grads)
-      for (const Tensor& p : init) step.push_back(randn(p.shape(), t).mul(std::exp(3.0 * rand({}).item<double>() - 2.0)));
+      for (const Tensor& p : init) step.push_back(random_grad(p, t));
     for (const optim::SGDOptions& c : cases) {
       std::vector<Tensor> out[2];
       int64_t updates[2] = {};
