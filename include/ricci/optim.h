@@ -3,7 +3,8 @@
 //   optim::AdamW opt(model->parameters(), {.lr = 3e-4});
 //   for (...) { opt.zero_grad(); auto loss = ...; loss.backward(); opt.step(); }
 // Updates run in place under NoGradGuard with ricci's vectorised in-place ops (no graph, no
-// per-element loops) and follow PyTorch's single-tensor ("foreach=False") formulas exactly.
+// per-element loops) and follow PyTorch's single-tensor ("foreach=False") formulas exactly; on
+// the CPU, float32/float64 parameters take one pass that gives the same values bit for bit.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -163,6 +164,14 @@ class AdamW : public Adam {
   AdamW(std::vector<Tensor> params, AdamWOptions options = {});
   explicit AdamW(std::vector<ParamGroup> groups);
 };
+
+// SGD, Adam and AdamW update a parameter in one pass where a kernel applies (the CPU, float32 or
+// float64, the parameter, its gradient and state contiguous and of its dtype, no lazy recording
+// or trace), to the values of the composed in-place ops bit for bit (Note [One-pass Adam],
+// src/backend/cpu/optim_hwy.cpp). For tests and benchmarks: switch that path off for the process
+// (the composed ops run) and count the parameter updates it made.
+void set_one_pass_updates(bool enabled);
+int64_t one_pass_update_count();
 
 // ---- LR schedulers -------------------------------------------------------------------------------
 // A scheduler's state as PyTorch's LRScheduler.state_dict() holds it: the step count, each group's

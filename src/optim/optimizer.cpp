@@ -1,9 +1,14 @@
 // Optimizer base (groups, zero_grad, state dicts), SGD, Adam/AdamW and clip_grad_norm_.
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <typeinfo>
 #include <unordered_set>
 
+#include "backend/cpu/optim_kernels.h"
+#include "backend/kernel_table.h"
+#include "lazy/lazy_detail.h"
 #include "nn/state_dict_errors.h"
 #include "ricci/autograd.h"
 #include "ricci/factories.h"
@@ -18,7 +23,40 @@ std::vector<ParamGroup> one_group(std::vector<Tensor> params) {
   g.params = std::move(params);
   return {std::move(g)};
 }
+
+std::atomic<bool> g_one_pass{true};
+std::atomic<int64_t> g_one_pass_count{0};
+
+// The one-pass update kernel `id` for these tensors (the parameter first), or null: the kernel
+// exists for the parameter's device and dtype, every tensor is contiguous with the parameter's
+// shape, dtype and device, none overlaps another, and no lazy recording, trace or shape inference
+// is running (the composed ops then record or refuse as they do).
+kernels::AnyKernel one_pass_kernel(kernels::OpId id, const Tensor* const* ts, size_t count) {
+  if (!g_one_pass.load(std::memory_order_relaxed)) return nullptr;
+  if (lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta()) return nullptr;
+  const Tensor& p = *ts[0];
+  const kernels::AnyKernel k = kernels::kernel_table().find(id, p.device().type, p.dtype());
+  if (!k) return nullptr;
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor& t = *ts[i];
+    if (!t.defined() || t.dtype() != p.dtype() || t.device() != p.device() || t.shape() != p.shape() ||
+        !t.is_contiguous())
+      return nullptr;
+  }
+  const size_t bytes = static_cast<size_t>(p.numel()) * p.element_size();
+  if (bytes == 0) return k;
+  for (size_t i = 0; i < count; ++i)
+    for (size_t j = i + 1; j < count; ++j) {
+      const char* a = static_cast<const char*>(ts[i]->data_ptr());
+      const char* b = static_cast<const char*>(ts[j]->data_ptr());
+      if (a < b + bytes && b < a + bytes) return nullptr;
+    }
+  return k;
+}
 }  // namespace
+
+void set_one_pass_updates(bool enabled) { g_one_pass.store(enabled); }
+int64_t one_pass_update_count() { return g_one_pass_count.load(); }
 
 Optimizer::Optimizer(std::vector<ParamGroup> groups) {
   RICCI_CHECK(!groups.empty(), ValueError, "[optim] optimizer got an empty parameter list");
@@ -335,6 +373,21 @@ void SGD::step() {
       Tensor grad = p_handle.grad();
       if (!grad.defined()) continue;
       Tensor p = p_handle.detach();  // same storage; writing through it bypasses the leaf check
+      // The ops below in one pass where a kernel applies (Note [One-pass Adam]); the first step's
+      // momentum buffer is the ops' clone.
+      ParamState* st = g.momentum != 0.0 ? &state(p_handle) : nullptr;
+      static const kernels::OpId sgd_id = kernels::op_id("optim_sgd_step");
+      const std::array<const Tensor*, 3> ts{&p, &grad, st ? &st->momentum_buffer : nullptr};
+      if (!st || st->momentum_buffer.defined()) {
+        if (const kernels::AnyKernel k = one_pass_kernel(sgd_id, ts.data(), st ? 3 : 2)) {
+          const optimk::SgdStepParams hp{g.lr, g.momentum, g.dampening, g.weight_decay, g.nesterov};
+          reinterpret_cast<optimk::SgdStepKernel>(k)(p, grad, st ? st->momentum_buffer : Tensor(), hp);
+          autograd::bump_version(p);
+          if (st) autograd::bump_version(st->momentum_buffer);
+          g_one_pass_count.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+      }
       Tensor d = g.weight_decay != 0.0 ? grad.add(p, g.weight_decay) : grad;
       if (g.momentum != 0.0) {
         ParamState& s = state(p_handle);
@@ -396,6 +449,19 @@ void Adam::step() {
       }
       if (g.amsgrad && !s.max_exp_avg_sq.defined()) s.max_exp_avg_sq = zeros_like(p);
       s.step += 1;
+      const double bc1 = 1.0 - std::pow(g.beta1, static_cast<double>(s.step));
+      const double bc2 = 1.0 - std::pow(g.beta2, static_cast<double>(s.step));
+      // The composed ops below in one pass where a kernel applies (Note [One-pass Adam]).
+      static const kernels::OpId adam_id = kernels::op_id("optim_adam_step");
+      const std::array<const Tensor*, 5> ts{&p, &grad, &s.exp_avg, &s.exp_avg_sq, &s.max_exp_avg_sq};
+      if (const kernels::AnyKernel k = one_pass_kernel(adam_id, ts.data(), g.amsgrad ? 5 : 4)) {
+        const optimk::AdamStepParams hp{g.lr, g.beta1, g.beta2, g.eps, g.weight_decay, decoupled_, g.amsgrad, bc1, bc2};
+        reinterpret_cast<optimk::AdamStepKernel>(k)(p, grad, s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq, hp);
+        for (const Tensor* t : {&p, &s.exp_avg, &s.exp_avg_sq}) autograd::bump_version(*t);
+        if (g.amsgrad) autograd::bump_version(s.max_exp_avg_sq);
+        g_one_pass_count.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
       if (g.weight_decay != 0.0) {
         if (decoupled_) {
           p.mul_(1.0 - g.lr * g.weight_decay);
@@ -405,8 +471,6 @@ void Adam::step() {
       }
       s.exp_avg.lerp_(grad, 1.0 - g.beta1);
       s.exp_avg_sq.mul_(g.beta2).addcmul_(grad, grad, 1.0 - g.beta2);
-      const double bc1 = 1.0 - std::pow(g.beta1, static_cast<double>(s.step));
-      const double bc2 = 1.0 - std::pow(g.beta2, static_cast<double>(s.step));
       if (g.amsgrad) s.max_exp_avg_sq.copy_(maximum(s.max_exp_avg_sq, s.exp_avg_sq));
       Tensor denom = (g.amsgrad ? s.max_exp_avg_sq : s.exp_avg_sq).sqrt();
       denom.div_(std::sqrt(bc2)).add_(g.eps);
