@@ -13,7 +13,8 @@
 // and once per cache directory; building one takes about half a second, at the first call.
 //
 // The generated loop computes exactly what the interpreter computes, value for value: the same
-// vector functions (TanhF32, hn::Exp, ...) behind the same range checks, and where the
+// vector functions (TanhF32, hn::Exp, ...) behind the same range checks, called by the names the
+// eager kernels call (Note [Unary forms], vector_math-inl.h: no expression is written twice), and where the
 // interpreter's vector loop hands a vector with a special value (NaN, inf, a huge argument) or a
 // short tail to the op's scalar code, the generated code calls that same loop back through the
 // JitHost (the library's hwy_unary_f32 on those lanes). An empty asm statement pins each op's
@@ -259,16 +260,17 @@ struct UnaryForm {
 };
 
 std::optional<UnaryForm> unary_form(UnaryOp op, bool f64) {
-  constexpr const char* kFinite30 = "hn::Lt(hn::Abs(x), hn::Set(d, 1e30f))";
-  constexpr const char* kIn87 = "hn::Lt(hn::Abs(x), hn::Set(d, 87.0f))";
-  constexpr const char* kPos0 = "hn::And(hn::Gt(x, hn::Set(d, 0.0f)), hn::Lt(x, hn::Set(d, __builtin_inff())))";
-  constexpr const char* kPosM1 = "hn::And(hn::Gt(x, hn::Set(d, -1.0f)), hn::Lt(x, hn::Set(d, __builtin_inff())))";
+  // Note [Unary forms] (vector_math-inl.h): the names the eager kernels call too.
+  constexpr const char* kAbsBelow1e30 = "AbsBelow1e30(d, x)";
+  constexpr const char* kAbsBelow87 = "AbsBelow87(d, x)";
+  constexpr const char* kPositiveFinite = "PositiveFinite(d, x)";
+  constexpr const char* kAboveMinusOneFinite = "AboveMinusOneFinite(d, x)";
   switch (op) {
     case UnaryOp::Neg: return UnaryForm{"hn::Neg(x)"};
     case UnaryOp::Abs: return UnaryForm{"hn::Abs(x)"};
     case UnaryOp::Sqrt: return UnaryForm{"hn::Sqrt(x)"};
     case UnaryOp::Square: return UnaryForm{"hn::Mul(x, x)"};
-    case UnaryOp::Reciprocal: return UnaryForm{"hn::Div(hn::Set(d, T(1)), x)"};
+    case UnaryOp::Reciprocal: return UnaryForm{"ReciprocalOf(d, x)"};
     case UnaryOp::Relu: return UnaryForm{"Relu(d, x)"};
     case UnaryOp::Floor: return UnaryForm{"hn::Floor(x)"};
     case UnaryOp::Ceil: return UnaryForm{"hn::Ceil(x)"};
@@ -278,17 +280,17 @@ std::optional<UnaryForm> unary_form(UnaryOp op, bool f64) {
   }
   if (f64) return std::nullopt;  // the float64 loops stop there: the rest is the C library
   switch (op) {
-    case UnaryOp::Rsqrt: return UnaryForm{"hn::Div(hn::Set(d, 1.0f), hn::Sqrt(x))"};
-    case UnaryOp::Exp: return UnaryForm{"hn::Exp(d, x)", kIn87};
-    case UnaryOp::Expm1: return UnaryForm{"Expm1F32(d, x)", kIn87};
-    case UnaryOp::Log: return UnaryForm{"hn::Log(d, x)", kPos0};
-    case UnaryOp::Log2: return UnaryForm{"hn::Log2(d, x)", kPos0};
-    case UnaryOp::Log10: return UnaryForm{"hn::Log10(d, x)", kPos0};
-    case UnaryOp::Log1p: return UnaryForm{"hn::Log1p(d, x)", kPosM1};
-    case UnaryOp::Tanh: return UnaryForm{"TanhF32(d, x)", kFinite30};
-    case UnaryOp::Sigmoid: return UnaryForm{"Sigmoid(d, x)", kIn87};
-    case UnaryOp::Silu: return UnaryForm{"hn::Div(x, hn::Add(hn::Set(d, 1.0f), hn::Exp(d, hn::Neg(x))))", kIn87};
-    case UnaryOp::Erf: return UnaryForm{"ErfF32(d, x)", kFinite30};
+    case UnaryOp::Rsqrt: return UnaryForm{"RsqrtF32(d, x)"};
+    case UnaryOp::Exp: return UnaryForm{"hn::Exp(d, x)", kAbsBelow87};
+    case UnaryOp::Expm1: return UnaryForm{"Expm1F32(d, x)", kAbsBelow87};
+    case UnaryOp::Log: return UnaryForm{"hn::Log(d, x)", kPositiveFinite};
+    case UnaryOp::Log2: return UnaryForm{"hn::Log2(d, x)", kPositiveFinite};
+    case UnaryOp::Log10: return UnaryForm{"hn::Log10(d, x)", kPositiveFinite};
+    case UnaryOp::Log1p: return UnaryForm{"hn::Log1p(d, x)", kAboveMinusOneFinite};
+    case UnaryOp::Tanh: return UnaryForm{"TanhF32(d, x)", kAbsBelow1e30};
+    case UnaryOp::Sigmoid: return UnaryForm{"Sigmoid(d, x)", kAbsBelow87};
+    case UnaryOp::Silu: return UnaryForm{"SiluF32(d, x)", kAbsBelow87};
+    case UnaryOp::Erf: return UnaryForm{"ErfF32(d, x)", kAbsBelow1e30};
     case UnaryOp::GeluErf:
     case UnaryOp::GeluTanh:
     case UnaryOp::Softplus: return UnaryForm{nullptr, nullptr, true};

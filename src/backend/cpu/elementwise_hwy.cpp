@@ -129,16 +129,14 @@ HWY_INLINE void Loop1D(const float* HWY_RESTRICT in, float* HWY_RESTRICT out, in
   for (; i < n; ++i) out[i] = s(in[i]);
 }
 
-// Lanes where the vector formula is valid: |x| < r (false for NaN), or lo < x < inf.
-inline auto InRange(float r) {
-  return [r](auto d, auto x) { return hn::Lt(hn::Abs(x), hn::Set(d, r)); };
-}
-// |x| finite.
-inline auto Finite() { return InRange(std::numeric_limits<float>::infinity()); }
-inline auto Positive(float lo) {
-  return [lo](auto d, auto x) {
-    return hn::And(hn::Gt(x, hn::Set(d, lo)), hn::Lt(x, hn::Set(d, std::numeric_limits<float>::infinity())));
-  };
+// The lanes a vector form is valid for, as Loop1S / Loop1D take them: Note [Unary forms]'s checks,
+// or every finite lane.
+constexpr auto kAbsBelow87 = [](auto d, auto x) { return AbsBelow87(d, x); };
+constexpr auto kAbsBelow1e30 = [](auto d, auto x) { return AbsBelow1e30(d, x); };
+constexpr auto kPositiveFinite = [](auto d, auto x) { return PositiveFinite(d, x); };
+constexpr auto kAboveMinusOneFinite = [](auto d, auto x) { return AboveMinusOneFinite(d, x); };
+inline auto Finite() {
+  return [](auto d, auto x) { return hn::Lt(hn::Abs(x), hn::Set(d, std::numeric_limits<float>::infinity())); };
 }
 
 bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::UnaryParams& p) {
@@ -148,44 +146,42 @@ bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::Unar
     case UnaryOp::Abs: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Abs(x); }); return true;
     case UnaryOp::Sqrt: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Sqrt(x); }); return true;
     case UnaryOp::Rsqrt:
-      Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Div(hn::Set(d, 1.0f), hn::Sqrt(x)); });
+      Loop1<F>(in, out, n, [](auto d, auto x) { return RsqrtF32(d, x); });
       return true;
     case UnaryOp::Square: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Mul(x, x); }); return true;
     case UnaryOp::Reciprocal:
-      Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Div(hn::Set(d, 1.0f), x); });
+      Loop1<F>(in, out, n, [](auto d, auto x) { return ReciprocalOf(d, x); });
       return true;
     case UnaryOp::Exp:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Exp(d, x); }, InRange(87.0f), [](F x) { return std::exp(x); });
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Exp(d, x); }, kAbsBelow87, [](F x) { return std::exp(x); });
       return true;
     case UnaryOp::Expm1:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return Expm1F32(d, x); }, InRange(87.0f), [](F x) { return std::expm1(x); });
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return Expm1F32(d, x); }, kAbsBelow87, [](F x) { return std::expm1(x); });
       return true;
     case UnaryOp::Log:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log(d, x); }, Positive(0.0f), [](F x) { return std::log(x); });
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log(d, x); }, kPositiveFinite, [](F x) { return std::log(x); });
       return true;
     case UnaryOp::Log2:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log2(d, x); }, Positive(0.0f), [](F x) { return std::log2(x); });
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log2(d, x); }, kPositiveFinite, [](F x) { return std::log2(x); });
       return true;
     case UnaryOp::Log10:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log10(d, x); }, Positive(0.0f), scalar::log10<F>);
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log10(d, x); }, kPositiveFinite, scalar::log10<F>);
       return true;
     case UnaryOp::Log1p:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log1p(d, x); }, Positive(-1.0f), [](F x) { return std::log1p(x); });
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Log1p(d, x); }, kAboveMinusOneFinite, [](F x) { return std::log1p(x); });
       return true;
     case UnaryOp::Tanh:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return TanhF32(d, x); }, InRange(1e30f), scalar::tanh<F>);
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return TanhF32(d, x); }, kAbsBelow1e30, scalar::tanh<F>);
       return true;
     case UnaryOp::Sigmoid:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return Sigmoid(d, x); }, InRange(87.0f), scalar::sigmoid<F>);
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return Sigmoid(d, x); }, kAbsBelow87, scalar::sigmoid<F>);
       return true;
     case UnaryOp::Relu: Loop1<F>(in, out, n, [](auto d, auto x) { return Relu(d, x); }); return true;
     case UnaryOp::Silu:
-      Loop1S<F>(in, out, n, [](auto d, auto x) {
-        return hn::Div(x, hn::Add(hn::Set(d, 1.0f), hn::Exp(d, hn::Neg(x))));
-      }, InRange(87.0f), scalar::silu<F>);
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return SiluF32(d, x); }, kAbsBelow87, scalar::silu<F>);
       return true;
     case UnaryOp::Erf:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return ErfF32(d, x); }, InRange(1e30f), [](F x) { return std::erf(x); });
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return ErfF32(d, x); }, kAbsBelow1e30, [](F x) { return std::erf(x); });
       return true;
     case UnaryOp::GeluErf:
       Loop1D(in, out, n, [](auto dd, auto x) { return GeluErfLeanF64(dd, x); }, Finite(), scalar::gelu_erf<F>);
@@ -219,7 +215,7 @@ bool UnaryF64(UnaryOp op, const double* in, double* out, int64_t n, const ew::Un
     case UnaryOp::Sqrt: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Sqrt(x); }); return true;
     case UnaryOp::Square: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Mul(x, x); }); return true;
     case UnaryOp::Reciprocal:
-      Loop1<F>(in, out, n, [](auto d, auto x) { return hn::Div(hn::Set(d, 1.0), x); });
+      Loop1<F>(in, out, n, [](auto d, auto x) { return ReciprocalOf(d, x); });
       return true;
     case UnaryOp::Relu: Loop1<F>(in, out, n, [](auto d, auto x) { return Relu(d, x); }); return true;
     case UnaryOp::Floor: Loop1<F>(in, out, n, [](auto, auto x) { return hn::Floor(x); }); return true;

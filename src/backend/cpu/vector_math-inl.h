@@ -191,6 +191,44 @@ HWY_INLINE V Relu(D d, V x) {
   return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x);  // NaN stays NaN
 }
 
+// Note [Unary forms]: the float32 unary forms of elementwise_hwy.cpp's kernels that are more than
+// one Highway call, and the lanes each vector form is valid for (a vector with a lane outside goes
+// to the C library instead). The eager kernels and the code that compile generates
+// (src/compile/codegen.cpp, unary_form) both call them by these names, so that they run the same
+// operations; test_compile_codegen holds them to it bit for bit.
+template <class D, class V>
+HWY_INLINE V RsqrtF32(D d, V x) {
+  return hn::Div(hn::Set(d, 1.0f), hn::Sqrt(x));
+}
+template <class D, class V>
+HWY_INLINE V SiluF32(D d, V x) {
+  return hn::Div(x, hn::Add(hn::Set(d, 1.0f), hn::Exp(d, hn::Neg(x))));
+}
+template <class D, class V>
+HWY_INLINE V ReciprocalOf(D d, V x) {
+  return hn::Div(hn::Set(d, hn::TFromD<D>(1)), x);
+}
+// |x| < 87: exp's and sigmoid's range.
+template <class D, class V>
+HWY_INLINE auto AbsBelow87(D d, V x) {
+  return hn::Lt(hn::Abs(x), hn::Set(d, 87.0f));
+}
+// |x| < 1e30: tanh's and erf's (their formulas square x).
+template <class D, class V>
+HWY_INLINE auto AbsBelow1e30(D d, V x) {
+  return hn::Lt(hn::Abs(x), hn::Set(d, 1e30f));
+}
+// 0 < x < inf: the logarithms'.
+template <class D, class V>
+HWY_INLINE auto PositiveFinite(D d, V x) {
+  return hn::And(hn::Gt(x, hn::Zero(d)), hn::Lt(x, hn::Set(d, __builtin_inff())));
+}
+// -1 < x < inf: log1p's.
+template <class D, class V>
+HWY_INLINE auto AboveMinusOneFinite(D d, V x) {
+  return hn::And(hn::Gt(x, hn::Set(d, -1.0f)), hn::Lt(x, hn::Set(d, __builtin_inff())));
+}
+
 }  // namespace ricci::cpu::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
