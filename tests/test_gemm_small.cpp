@@ -130,6 +130,36 @@ TEST(GemmSmall, LongKAndWideTransposedB) {
       ASSERT_TRUE(check_case({(t & 1) != 0, (t & 2) != 0, M, N, K, 1, 0, 2, 1.5f, t == 3 ? 0.0f : 1.0f}, rng));
 }
 
+// An element rounds the same whether it falls in a whole register tile or in the narrower tile
+// of the last columns: column j < 17 of a 17-wide product (its last column in a partial tile on
+// every target) equals that of a 64-wide one with the same leading columns of B, bit for bit.
+TEST(GemmSmall, LastColumnsRoundAsWholeTiles) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const int64_t M = 7, K = 19, wide = 64, narrow = 17;
+  for (bool tb : {false, true})
+    for (float beta : {0.0f, 1.0f, 0.5f}) {
+      std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(K * wide)), C0(static_cast<size_t>(M * wide));
+      for (float& x : A) x = dist(rng);
+      for (float& x : B) x = dist(rng);
+      for (float& x : C0) x = dist(rng);
+      // B (K x N) stored as K x wide (ldb = wide), or transposed as N x K (ldb = K): the narrow
+      // product reads B's first 17 columns either way.
+      std::vector<float> Bt(static_cast<size_t>(wide * K));
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < wide; ++j) Bt[static_cast<size_t>(j * K + k)] = B[static_cast<size_t>(k * wide + j)];
+      const float* b = tb ? Bt.data() : B.data();
+      const int64_t ldb = tb ? K : wide;
+      std::vector<float> Cw = C0, Cn = C0;
+      cpu::sgemm_small(false, tb, M, wide, K, 1.5f, A.data(), K, b, ldb, beta, Cw.data(), wide);
+      cpu::sgemm_small(false, tb, M, narrow, K, 1.5f, A.data(), K, b, ldb, beta, Cn.data(), wide);
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < narrow; ++j)
+          ASSERT_EQ(Cw[static_cast<size_t>(i * wide + j)], Cn[static_cast<size_t>(i * wide + j)])
+              << "tb=" << tb << " beta=" << beta << " at (" << i << ", " << j << ")";
+    }
+}
+
 TEST(GemmSmall, KZeroScalesC) {
   std::vector<float> C = {std::numeric_limits<float>::quiet_NaN(), 1.0f, 2.0f, 3.0f};
   const float dummy = 0;

@@ -348,6 +348,20 @@ TEST(NnLayerNorm, FusedAndComposedBackwardAgree) {
     EXPECT_TENSOR_CLOSE(ref[i], comp[i].detach(), 1e-9, 1e-9) << i;
     EXPECT_TENSOR_CLOSE(f32[i].to(float64), ref[i], 1e-4, 1e-4) << i;
   }
+  // The vector rows of float32 (nn_norm_kernels.cpp) with a weight, both norms, a row of whole
+  // vectors and a tail: float32 against the float64 gradients.
+  const Tensor x3 = sample({70, 101}, 0.217), g3 = sample({70, 101}, 0.43, 0.1);
+  const Tensor w3 = sample({101}, 0.5, 1.0), b3 = sample({101}, 0.9, 0.0);
+  auto ln3 = [](const Tensors& in) { return F::layer_norm(in[0], {101}, in[1], in[2]); };
+  auto rms3 = [](const Tensors& in) { return F::rms_norm(in[0], {101}, in[1]); };
+  for (const auto& f : {std::function<Tensor(const Tensors&)>(ln3), std::function<Tensor(const Tensors&)>(rms3)}) {
+    const Tensors want = grads_of(f, {x3, w3, b3}, g3, false);
+    const Tensors got = grads_of(f, {x3.to(float32), w3.to(float32), b3.to(float32)}, g3.to(float32), false);
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (!want[i].defined()) continue;
+      EXPECT_TENSOR_CLOSE(got[i].to(float64), want[i], 1e-4, 1e-4) << i;
+    }
+  }
   const Tensor xs = sample({40, 300, 3}, 0.0123);
   const Tensor gs = sample({40, 300, 3}, 0.77);
   for (int64_t dim : {1, 2}) {

@@ -34,6 +34,10 @@ inline bool recording() {
   return st.lazy < 0 ? g_lazy_default.load(std::memory_order_relaxed) : st.lazy != 0;
 }
 inline bool in_meta() { return tl_state.meta; }
+// Whether ops called now run on values: no recording, no transform tracing placeholders, no shape
+// inference. Eager-only fast paths (a fused kernel standing in for several ops, a layout choice)
+// check this and otherwise take the composed ops, which record or refuse as they should.
+inline bool running_on_values() { return !recording() && tl_state.tracing == 0 && !in_meta(); }
 
 // Thrown inside a shape-inference run when the op needs bytes (reads a value, or writes without
 // the kernel table): the op is then run eagerly on evaluated inputs instead.

@@ -38,7 +38,7 @@ Tensor dropout(const Tensor& input, double p, bool training, Generator* gen) {
   // values from the same draws as the composed form below.
   static const auto mask_id = kernels::op_id("nn_dropout_mask");
   const kernels::AnyKernel mask_kernel = kernels::kernel_table().find(mask_id, input.device().type, input.dtype());
-  if (mask_kernel && !lazy::detail::recording() && lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta()) {
+  if (mask_kernel && lazy::detail::running_on_values()) {
     Generator& g = gen ? *gen : default_generator();
     const int64_t n = input.numel();
     const uint64_t offset = g.reserve(static_cast<uint64_t>(n / 2 + n % 2));  // bernoulli's: one block per 2
@@ -77,7 +77,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       weight.dtype() == input.dtype() && (input.dtype() == float32 || input.dtype() == float64) &&
       input.device().type == DeviceType::CPU && weight.device() == input.device() &&
       bias.device() == input.device() && (input.dim() == 2 || input.is_contiguous()) &&
-      !lazy::detail::recording() && lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta()) {
+      lazy::detail::running_on_values()) {
     if (input.dim() == 2) return addmm(bias, input, weight.t());
     int64_t rows = 1;  // not reshape({-1, in_f}): with in_f == 0 the -1 would be ambiguous
     for (int64_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
@@ -170,8 +170,8 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   const double ninf = -std::numeric_limits<double>::infinity();
   auto qk = [&] { return q.matmul(k.mT()); };
   bool same_batch_product = q.dim() >= 3 && q.dim() == k.dim() && q.device().type == DeviceType::CPU &&
-                            k.device() == q.device() && k.dtype() == q.dtype() && !lazy::detail::recording() &&
-                            lazy::detail::tl_state.tracing == 0 && !lazy::detail::in_meta();
+                            k.device() == q.device() && k.dtype() == q.dtype() &&
+                            lazy::detail::running_on_values();
   for (int64_t d = 0; same_batch_product && d + 2 < q.dim(); ++d) same_batch_product = q.size(d) == k.size(d);
   Tensor scores;
   if (is_causal) {

@@ -126,8 +126,7 @@ bool needs_output(UnaryOp op) {
 // (create_graph, float16, strided or broadcast gradients) the composed form runs. Undefined: not
 // taken.
 Tensor gelu_backward_fused(const Tensor& g, const Tensor& x) {
-  if (is_grad_enabled() || lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta())
-    return Tensor();
+  if (is_grad_enabled() || !lazy::detail::running_on_values()) return Tensor();
   if (g.dtype() != x.dtype() || g.device() != x.device() || g.shape() != x.shape() || !g.is_contiguous() ||
       !x.is_contiguous() || x.numel() == 0)
     return Tensor();

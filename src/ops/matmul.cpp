@@ -60,7 +60,7 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
 bool layout_products_apply(const Tensor& like, const Tensor& a) {
   if (!like.defined() || like.dim() < 2 || a.device().type != DeviceType::CPU) return false;
   if (a.dtype() != DType::Float32 && a.dtype() != DType::Float64) return false;
-  if (lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta()) return false;
+  if (!lazy::detail::running_on_values()) return false;
   for (int64_t d = 0; d < like.dim(); ++d)
     if (like.size(d) <= 1 || like.stride(d) <= 0) return false;
   return true;

@@ -33,7 +33,7 @@ std::atomic<int64_t> g_one_pass_count{0};
 // is running (the composed ops then record or refuse as they do).
 kernels::AnyKernel one_pass_kernel(kernels::OpId id, const Tensor* const* ts, size_t count) {
   if (!g_one_pass.load(std::memory_order_relaxed)) return nullptr;
-  if (lazy::detail::recording() || lazy::detail::tl_state.tracing != 0 || lazy::detail::in_meta()) return nullptr;
+  if (!lazy::detail::running_on_values()) return nullptr;
   const Tensor& p = *ts[0];
   const kernels::AnyKernel k = kernels::kernel_table().find(id, p.device().type, p.dtype());
   if (!k) return nullptr;

@@ -110,16 +110,21 @@ HWY_NOINLINE void Tile(AView<kTransA> A, const float* HWY_RESTRICT B, int64_t ld
   if constexpr (kPartial) {
     static_assert(V == 1, "a partial tile is one vector wide");
     constexpr int64_t kMaxLanes = static_cast<int64_t>(hn::MaxLanes(DF()));
-    HWY_ALIGN float tile[kMaxLanes];
+    // C's first `cols` columns through a buffer, with the whole tile's operations, so that an
+    // element rounds the same whichever tile it falls in.
+    HWY_ALIGN float tile[kMaxLanes] = {};
     cols = std::min(cols, kMaxLanes);
     for (int64_t i = 0; i < R; ++i) {
-      hn::Store(hn::Mul(acc[i][0], va), d, tile);
       float* c = C + i * ldc;
+      const VF scaled = hn::Mul(acc[i][0], va);
       if (beta == 0.0f) {
-        for (int64_t j = 0; j < cols; ++j) c[j] = tile[j];
+        hn::Store(scaled, d, tile);
       } else {
-        for (int64_t j = 0; j < cols; ++j) c[j] = tile[j] + beta * c[j];
+        std::memcpy(tile, c, static_cast<size_t>(cols) * sizeof(float));
+        const VF old = hn::Load(d, tile);
+        hn::Store(beta == 1.0f ? hn::MulAdd(acc[i][0], va, old) : hn::MulAdd(vb, old, scaled), d, tile);
       }
+      std::memcpy(c, tile, static_cast<size_t>(cols) * sizeof(float));
     }
   } else {
     // One loop per case of beta, so that the accumulators stay in registers.

@@ -277,7 +277,9 @@ void norm_bwd(const Tensor& dx, const Tensor& dw, const Tensor& db, const Tensor
   std::vector<A> part(dwp || dbp ? static_cast<size_t>(blocks * 2 * n) : 0, A(0));
   const int64_t grain = std::max<int64_t>(1, kGrainSize / std::max<int64_t>(4 * n * kBlock, 1));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
-    std::vector<A> gw(static_cast<size_t>(n)), xh(static_cast<size_t>(n));
+    // Row scratch for the scalar row (float16 / bfloat16); the vector row needs none.
+    const size_t scratch = std::is_same_v<T, A> ? 0 : static_cast<size_t>(n);
+    std::vector<A> gw(scratch), xh(scratch);
     bwd_blocks<T>(dxp, gp, xp, mp, rp, wp, part.data(), dwp != nullptr, dbp != nullptr, gw.data(), xh.data(), rows, n,
                   rms, b0, b1);
   });
