@@ -187,8 +187,12 @@ HWY_INLINE void SoftmaxBwdRow(const T* HWY_RESTRICT g, const T* HWY_RESTRICT y, 
     const auto vs = hn::Set(d, sum);
     for (i = 0; i + N <= n; i += N) {
       const auto yv = hn::LoadU(d, y + i);
-      // Highway's Exp maps NaN to 0; keep NaN so a NaN row's gradient stays NaN (as PyTorch).
-      const auto e = hn::IfThenElse(hn::IsNaN(yv), yv, hn::Exp(d, yv));
+      // Exp gets finite values only (the emulated targets convert its argument to an integer, which
+      // is undefined for NaN and inf); the others by hand: NaN stays NaN so a NaN row's gradient
+      // stays NaN (as PyTorch; Highway's Exp would give 0), exp(-inf) = 0, exp(inf) = inf.
+      const auto finite = hn::IsFinite(yv);
+      const auto special = hn::IfThenElse(hn::IsNaN(yv), yv, hn::IfThenElseZero(hn::Gt(yv, hn::Zero(d)), yv));
+      const auto e = hn::IfThenElse(finite, hn::Exp(d, hn::IfThenElseZero(finite, yv)), special);
       hn::StoreU(hn::NegMulAdd(e, vs, hn::LoadU(d, g + i)), d, dx + i);
     }
     for (; i < n; ++i) dx[i] = g[i] - std::exp(y[i]) * sum;
