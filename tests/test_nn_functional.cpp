@@ -144,6 +144,12 @@ TEST(NnSoftmax, MaskedRowsWithMinusInfinity) {
       const Tensor g = randn({n, n}, TensorOptions(dt), &gen);
       (F::softmax(xl, 1) * g).sum().backward();
       EXPECT_TENSOR_EQ(where(future, xl.grad(), 0.0), zeros({n, n}, dt));
+      // log_softmax: dx = g - exp(y) sum(g) over the whole row, so a masked entry (y = -inf) gets
+      // g itself.
+      Tensor xm = masked.detach().requires_grad_();
+      (F::log_softmax(xm, 1) * g).sum().backward();
+      EXPECT_TENSOR_EQ(where(future, xm.grad(), 0.0), where(future, g, 0.0));
+      EXPECT_TENSOR_CLOSE(xm.grad(), g - ls.detach().exp() * g.sum({1}, true), 1e-5, 1e-6);
       const Tensor all_masked = full({2, n}, ninf, dt);
       for (double v : values(F::softmax(all_masked, 1))) EXPECT_TRUE(std::isnan(v));
       for (double v : values(F::log_softmax(all_masked, 1))) EXPECT_TRUE(std::isnan(v));
