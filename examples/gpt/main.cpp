@@ -182,6 +182,8 @@ int main(int argc, char** argv) {
               static_cast<long long>(cfg.n_heads), static_cast<long long>(T),
               static_cast<long long>(model->num_parameters()), static_cast<long long>(batch), args.threads);
 
+  // --compile: the training step's loss and gradients run as one compiled program too.
+  if (args.compile) trainer.set_compiled(true);
   auto train_step = [&]() { return trainer.step(); };
 
   // --quantize: the checkpoint in float32, bfloat16, int8 and int4, side by side.

@@ -43,13 +43,34 @@ Trainer::Trainer(const TrainConfig& c, const std::vector<int64_t>& train)
 double Trainer::step() {
   const Batch b = get_batch(train_, cfg.batch, cfg.model.block_size, data_gen);
   opt.zero_grad();
-  const ricci::Tensor loss = model->loss(b.x, b.y);
-  loss.backward();
+  ricci::Tensor loss;
+  if (compiled_loss_and_grads_) {
+    const ricci::Tensors out = compiled_loss_and_grads_({b.x, b.y});
+    loss = out[0];
+    for (size_t i = 0; i < params_.size(); ++i) params_[i].set_grad(out[i + 1]);
+  } else {
+    loss = model->loss(b.x, b.y);
+    loss.backward();
+  }
   ricci::optim::clip_grad_norm_(params_, cfg.clip);
   opt.step();
   sched.step();
   ++steps_done_;
   return loss.item<double>();
+}
+
+void Trainer::set_compiled(bool on) {
+  if (!on) {
+    compiled_loss_and_grads_ = ricci::TensorFn();
+    return;
+  }
+  compiled_loss_and_grads_ = ricci::compile([this](const ricci::Tensors& in) {
+    const ricci::Tensor loss = model->loss(in[0], in[1]);
+    const ricci::Tensors grads = ricci::autograd::grad({loss}, params_);
+    ricci::Tensors out{loss.detach()};
+    out.insert(out.end(), grads.begin(), grads.end());
+    return out;
+  });
 }
 
 ricci::nn::TrainingState Trainer::training_state() {

@@ -28,6 +28,9 @@ class Trainer {
   Trainer(const TrainConfig& cfg, const std::vector<int64_t>& train);
   // One step: batch, forward, backward, clip, AdamW, schedule. Returns the batch's loss.
   double step();
+  // Runs the loss and its gradients through ricci::compile (one program: forward, backward, the
+  // elementwise runs of both fused, dropout drawing new masks each step); AdamW stays eager.
+  void set_compiled(bool on);
   int64_t steps_done() const { return steps_done_; }
   double lr() const { return sched.get_last_lr()[0]; }
 
@@ -46,6 +49,7 @@ class Trainer {
   ricci::nn::TrainingState training_state();
   const std::vector<int64_t>& train_;
   std::vector<ricci::Tensor> params_;
+  ricci::TensorFn compiled_loss_and_grads_;  // (x, y) -> (loss, one gradient per parameter)
   int64_t steps_done_ = 0;
 };
 

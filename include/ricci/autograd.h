@@ -148,6 +148,13 @@ class Node : public std::enable_shared_from_this<Node> {
   Tensor run_pre_hooks(uint32_t output_nr, Tensor grad);
   bool has_pre_hooks() const { return !pre_hooks_.empty(); }
 
+  // Declares that this node's vjp rule reads tensors only through its VjpArgs (the incoming
+  // gradients and the saved values) and captures nothing but parameters (sizes, scalars, flags).
+  // Inside a compile trace such a rule is recorded as one primitive that runs the rule itself when
+  // the program runs (Note [Gradients inside a trace], src/lazy/lazy.cpp), so rules that call
+  // kernels directly or take fused fast paths work there too; other rules must be made of ops.
+  void set_replayable() { replayable_ = true; }
+
   // Building (ops use record() below rather than these directly).
   void add_next_edge(Edge e) { next_edges_.push_back(std::move(e)); }
   void add_output(const Tensor& t) { outputs_.push_back({t.impl().sizes, t.dtype(), t.device()}); }
@@ -162,6 +169,7 @@ class Node : public std::enable_shared_from_this<Node> {
   uint64_t sequence_nr_ = 0;
   bool saved_released_ = false;
   bool plain_ = false;  // made by record(): apply() is the base one, so the engine may call run_vjp
+  bool replayable_ = false;  // set_replayable()
   // Note [Backward slots]: the pass that reached this node first stamps its id and the node's
   // index in its state table here (src/autograd/engine.cpp), so that finding a node's state is
   // one load, not a hash lookup. 0: no pass holds it. (In the padding after the flags: the node
@@ -175,6 +183,8 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<PreHook> pre_hooks_;
   friend struct VjpArgs;
   friend struct BackwardPass;  // the engine (src/autograd/engine.cpp)
+  friend struct ReplayedRule;  // node.cpp
+  Tensors record_rule(const Tensors& grad_outputs, const Tensors& saved) const;
   template <class T>
   friend struct detail_alloc::NodeAllocator;
   friend std::shared_ptr<Node> record(const char*, std::initializer_list<const Tensor*>,

@@ -7,6 +7,8 @@
 #include <queue>
 
 #include "autograd/autograd_meta.h"
+#include <optional>
+
 #include "lazy/lazy_detail.h"
 #include "ricci/ops/elementwise.h"
 #include "ricci/factories.h"
@@ -390,7 +392,11 @@ std::vector<Edge> root_edges(const Tensors& outputs, const Tensors& grad_outputs
 
 void backward(const Tensors& outputs, const Tensors& grad_outputs, bool retain_graph, bool create_graph,
               const Tensors& inputs) {
-  lazy::detail::Suspend eager;  // gradients are computed, never recorded (Note [Lazy tensors])
+  // Gradients are computed, never recorded (Note [Lazy tensors]) — except inside a trace that
+  // records them (Note [Gradients inside a trace]).
+  std::optional<lazy::detail::Suspend> eager;
+  if (!lazy::detail::tracing_gradients()) eager.emplace();
+  else ++lazy::detail::tl_state.traced_backward_passes;
   RICCI_CHECK(!is_inference_mode_enabled(), AutogradError,
               "[backward] cannot run backward inside InferenceMode: no graph was recorded there");
   Tensors grads;
@@ -416,7 +422,9 @@ void backward(const Tensors& outputs, const Tensors& grad_outputs, bool retain_g
 
 Tensors grad(const Tensors& outputs, const Tensors& inputs, const Tensors& grad_outputs, std::optional<bool> retain_graph,
              bool create_graph, bool allow_unused) {
-  lazy::detail::Suspend eager;
+  std::optional<lazy::detail::Suspend> eager;
+  if (!lazy::detail::tracing_gradients()) eager.emplace();
+  else ++lazy::detail::tl_state.traced_backward_passes;
   Tensors grads;
   std::vector<Edge> roots = root_edges(outputs, grad_outputs, grads);
   std::vector<Capture> caps;

@@ -7,6 +7,8 @@
 #include "ricci/ops/elementwise.h"
 #include "core/tensor_internal.h"
 #include "ricci/factories.h"
+#include "ricci/lazy.h"
+#include "lazy/lazy_detail.h"
 
 namespace ricci::autograd {
 
@@ -189,7 +191,37 @@ Tensors Node::run_vjp(Tensors& grad_outputs, Tensors& saved) {
       grad_outputs[i] = zeros(m.sizes, TensorOptions(m.dtype, m.device));
     }
   }
+  if (replayable_ && lazy::detail::tracing_gradients() && lazy::detail::recording()) [[unlikely]]
+    return record_rule(grad_outputs, saved);
   return vjp_(VjpArgs{grad_outputs, saved, *this});
+}
+
+// A replayable rule inside a trace (Note [Gradients inside a trace]): one primitive, named after
+// the node, whose inputs are the incoming gradients and the saved values. It holds a copy of the
+// node that keeps the rule, the output metadata and which inputs need a gradient, with no edge
+// into the traced graph (an edge that needs a gradient points at a shared stub).
+struct ReplayedRule {
+  std::shared_ptr<const Node> node;
+  size_t n_grads = 0;
+  bool operator==(const ReplayedRule&) const = default;
+
+  static Tensors eval(const Tensors& in, const ReplayedRule& r) {
+    const Tensors grads(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(r.n_grads));
+    const Tensors saved(in.begin() + static_cast<std::ptrdiff_t>(r.n_grads), in.end());
+    return r.node->vjp_(VjpArgs{grads, saved, *r.node});
+  }
+};
+
+Tensors Node::record_rule(const Tensors& grad_outputs, const Tensors& saved) const {
+  static const std::shared_ptr<Node> needs_grad_stub = std::make_shared<Node>("ReplayedRuleInput", nullptr);
+  auto copy = std::make_shared<Node>(name_, vjp_);
+  for (const Edge& e : next_edges_) copy->next_edges_.push_back(e.is_valid() ? Edge{needs_grad_stub, 0} : Edge{});
+  for (const OutputMeta& m : outputs_) copy->outputs_.push_back(m);
+  copy->plain_ = true;
+  Tensors inputs(grad_outputs);
+  inputs.insert(inputs.end(), saved.begin(), saved.end());
+  return lazy::record_op<ReplayedRule>(name_, &ReplayedRule::eval, ReplayedRule{std::move(copy), grad_outputs.size()},
+                                       std::move(inputs));
 }
 
 void Node::release_saved() {

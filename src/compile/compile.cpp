@@ -67,59 +67,105 @@ struct Program {
   int64_t traced_ops = 0;
   int64_t fused_ops = 0;
   bool generate_code = false;  // fused kernels as generated code (Note [Generated kernels])
+  // f ran a backward pass: the program holds it as ops (Note [Gradients inside a trace]).
+  bool differentiates = false;
+  // Some output of f had autograd history in the trace (through a captured tensor that requires
+  // grad): a caller with grad mode on may differentiate it.
+  bool outputs_have_history = false;
 };
 
 // ---- tracing ----------------------------------------------------------------------------------
+
+// A view of a traced value that an op made inside its own code, where nothing records it (a
+// backward rule's saved `v.unsqueeze(1)` of mv's input): the same elements, taken from the value
+// when the program runs. The value was contiguous in the trace; at run time it may have any
+// layout, so the view is taken of its contiguous form, at the traced offset from its start.
+struct AliasOf {
+  Dims sizes, strides;
+  int64_t offset = 0;  // from the value's first element
+  bool operator==(const AliasOf&) const = default;
+};
+
+Tensors eval_alias(const Tensors& in, const AliasOf& a) {
+  const Tensor c = in[0].contiguous();
+  return {c.as_strided(a.sizes, a.strides, c.storage_offset() + a.offset)};
+}
+
+struct TracedLayout {
+  Dims strides;
+  int64_t offset = 0;
+};
 
 std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
   auto p = std::make_shared<Program>();
   p->n_inputs = xs.size();
   std::unordered_map<const Storage*, int> by_storage;
   std::unordered_map<const TensorImpl*, int> by_constant;
-  auto new_value = [&p](const Dims& shape, DType dtype) {
+  std::vector<TracedLayout> layouts;  // by value id; constants hold their own tensors
+  auto new_value = [&p, &layouts](const Dims& shape, DType dtype, TracedLayout layout) {
     p->shapes.push_back(shape);
     p->dtypes.push_back(dtype);
     p->constants.emplace_back();
+    layouts.push_back(std::move(layout));
     return static_cast<int>(p->shapes.size()) - 1;
   };
   Tensors ph(xs.size()), outs;
-  for (size_t i = 0; i < xs.size(); ++i) new_value(xs[i].defined() ? Dims(xs[i].shape()) : Dims(), xs[i].defined() ? xs[i].dtype() : DType::Float32);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Dims shape = xs[i].defined() ? Dims(xs[i].shape()) : Dims();
+    new_value(shape, xs[i].defined() ? xs[i].dtype() : DType::Float32, {contiguous_strides(shape), 0});
+  }
   {
     LazyGuard lazy;
-    lazy::detail::Tracing tracing(/*record_draws=*/true);
+    lazy::detail::Tracing tracing(/*record_draws=*/true, /*record_gradients=*/true);
+    const int64_t passes_before = lazy::detail::tl_state.traced_backward_passes;
     for (size_t i = 0; i < xs.size(); ++i) {
       if (!xs[i].defined()) continue;
       ph[i] = lazy::trace_placeholder(xs[i].shape(), xs[i].dtype(), xs[i].device());
       by_storage[ph[i].unsafe_impl()->storage.get()] = static_cast<int>(i);
     }
     outs = f(ph);
+    p->differentiates = lazy::detail::tl_state.traced_backward_passes != passes_before;
+    for (const Tensor& o : outs) p->outputs_have_history = p->outputs_have_history || (o.defined() && o.requires_grad());
   }
+  std::map<std::vector<int64_t>, int> aliases;  // (value, offset, sizes..., strides...) -> id
   auto value_of = [&](const Tensor& t) -> int {
     if (!t.defined()) return -1;
     const Storage* s = t.unsafe_impl()->storage.get();
     if (auto it = by_storage.find(s); it != by_storage.end()) {
-      // An alias of a traced value made outside the recorded ops must have its layout.
-      if (Dims(t.shape()) != p->shapes[static_cast<size_t>(it->second)]) throw lazy::detail::TraceFailed{};
-      return it->second;
+      const int base = it->second;
+      const size_t b = static_cast<size_t>(base);
+      const Dims sizes(t.shape()), strides(t.strides());
+      if (sizes == p->shapes[b] && strides == layouts[b].strides && t.storage_offset() == layouts[b].offset) return base;
+      // Another view of the value's bytes (AliasOf), made where nothing recorded it.
+      const int64_t offset = t.storage_offset() - layouts[b].offset;
+      if (layouts[b].strides != contiguous_strides(p->shapes[b]) || offset < 0) throw lazy::detail::TraceFailed{};
+      std::vector<int64_t> key{base, offset};
+      key.insert(key.end(), sizes.begin(), sizes.end());
+      key.insert(key.end(), strides.begin(), strides.end());
+      if (auto a = aliases.find(key); a != aliases.end()) return a->second;
+      const int id = new_value(sizes, t.dtype(), {strides, t.storage_offset()});
+      p->instrs.push_back({std::make_shared<const OpPrimitive<AliasOf>>("alias", &eval_alias, AliasOf{sizes, strides, offset}),
+                           {base}, {id}});
+      aliases[key] = id;
+      return id;
     }
-    if (s->is_deferred()) throw lazy::detail::TraceFailed{};
+    if (s->is_deferred()) { if (getenv("RICCI_DEBUG_TRACE")) fprintf(stderr, "unknown deferred value shape %s pending %d\n", detail::cat(t.shape()).c_str(), (int)(s->pending() != nullptr)); throw lazy::detail::TraceFailed{}; }
     if (auto it = by_constant.find(t.unsafe_impl()); it != by_constant.end()) return it->second;
-    const int id = new_value(Dims(t.shape()), t.dtype());
+    const int id = new_value(Dims(t.shape()), t.dtype(), {});
     p->constants[static_cast<size_t>(id)] = t;
     by_constant[t.unsafe_impl()] = id;
     return id;
   };
-  lazy::walk_pending(outs, [&](const PrimitivePtr& prim, const Tensors& ins, const std::vector<const Storage*>& placeholders,
-                               const std::vector<const TensorImpl*>& impls) {
+  lazy::walk_pending(outs, [&](const PrimitivePtr& prim, const Tensors& ins, const std::vector<lazy::PendingOutput>& recorded) {
     Instr instr{prim, {}, {}};
     for (const Tensor& t : ins) instr.in.push_back(value_of(t));
-    for (size_t j = 0; j < placeholders.size(); ++j) {
-      if (!placeholders[j] || !impls[j]) {
+    for (const lazy::PendingOutput& o : recorded) {
+      if (!o.placeholder) {
         instr.out.push_back(-1);
         continue;
       }
-      const int id = new_value(impls[j]->sizes, impls[j]->dtype);
-      by_storage[placeholders[j]] = id;
+      const int id = new_value(o.sizes, o.dtype, {o.strides, o.storage_offset});
+      by_storage[o.placeholder] = id;
       instr.out.push_back(id);
     }
     p->instrs.push_back(std::move(instr));
@@ -343,6 +389,8 @@ Signature signature(const Tensors& xs, bool shapeless) {
   Signature key;
   key.reserve(1 + 4 * xs.size());
   key.push_back(static_cast<int64_t>(xs.size()));
+  // Grad mode decides which ops record history in the trace (Note [Gradients inside a trace]).
+  key.push_back(autograd::is_grad_enabled() ? 1 : 0);
   for (const Tensor& x : xs) {
     if (!x.defined()) {
       key.push_back(-1);
@@ -499,7 +547,20 @@ struct CompiledFunctor {
       st.last_program = program;
     }
     if (!program) return st.f(xs);
-    const bool plain = !needs_grad(*program, xs) && !lazy::detail::tl_state.tracing;
+    bool plain = !needs_grad(*program, xs) && !lazy::detail::tl_state.tracing;
+    std::optional<NoGradGuard> no_grad;
+    if (program->differentiates && !plain) {
+      // The program holds a backward pass as it ran, without a graph of its own: differentiating
+      // it again (an outer grad, jvp, vmap's trace) needs f itself. Otherwise — its outputs had
+      // no history (value_and_grad detaches them) and no input asks for one — nobody can
+      // differentiate what it returns, and it runs without recording any (the captured weights
+      // that require grad would otherwise make every op record a node).
+      bool input_requires_grad = false;
+      for (const Tensor& x : xs) input_requires_grad = input_requires_grad || (x.defined() && x.requires_grad());
+      if (lazy::detail::tl_state.tracing || program->outputs_have_history || input_requires_grad) return st.f(xs);
+      plain = true;
+      no_grad.emplace();
+    }
     // In lazy mode the whole program is one pending primitive, evaluated (fused) when its
     // outputs are: MLX's compile-under-eval.
     if (plain && st.options.fuse && is_lazy())

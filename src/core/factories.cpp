@@ -1,6 +1,10 @@
 // Factories: tensors from braces, buffers and the usual constructors.
 #include "ricci/factories.h"
 
+#include <optional>
+
+#include "lazy/lazy_detail.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -120,6 +124,9 @@ Tensor tensor(const NestedList& data, TensorOptions options) {
 }
 
 Tensor scalar_tensor(const Scalar& value, TensorOptions options) {
+  // A trace recording gradients keeps the scalars autograd rules save as real constants.
+  std::optional<lazy::detail::OutsideMeta> real;
+  if (lazy::detail::in_meta() && lazy::detail::tracing_gradients() && options.device.is_cpu()) [[unlikely]] real.emplace();
   Tensor t = empty_tensor({}, options.dtype_or(value.default_dtype()), options.device);
   fill_kernel(t, value);
   return finish(t, options);

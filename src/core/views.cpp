@@ -51,6 +51,14 @@ void record_view(const Tensor& self, Tensor& out, const char* name, Vjp vjp) {
   autograd::record(name, {&self}, {&out}, {}, {}, std::move(vjp));
 }
 
+// The same for a view whose rule scatters into zeros (view_backward writes through a view with
+// a kernel): its rule captures only sizes and offsets, so a compile trace replays it whole.
+template <class Vjp>
+void record_scatter_view(const Tensor& self, Tensor& out, const char* name, Vjp vjp) {
+  if (!autograd::needs_grad(self)) return;
+  autograd::record(name, {&self}, {&out}, {}, {}, std::move(vjp))->set_replayable();
+}
+
 // The storage index of the last element a layout reaches (the offset for an empty one), checked
 // (Note [Checked size arithmetic]). Strides are >= 0 for every layout a user can make.
 int64_t max_element_index(IntArrayRef sizes, IntArrayRef strides, int64_t offset, const char* op) {
@@ -393,7 +401,7 @@ Tensor Tensor::slice(int64_t d, std::optional<int64_t> start_opt, std::optional<
                                      "slice", shape(), "the offset");
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), offset);
   const Dims base(shape());
-  record_view(*this, out, "SliceBackward0", [base, d, start, end, step](const VjpArgs& a) {
+  record_scatter_view(*this, out, "SliceBackward0", [base, d, start, end, step](const VjpArgs& a) {
     return Tensors{view_backward(a.grads[0], base, [=](const Tensor& z) { return z.slice(d, start, end, step); })};
   });
   return out;
@@ -429,7 +437,7 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
   strides.erase(d);
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), offset);
   const Dims base(shape());
-  record_view(*this, out, "SelectBackward0", [base, d, index](const VjpArgs& a) {
+  record_scatter_view(*this, out, "SelectBackward0", [base, d, index](const VjpArgs& a) {
     return Tensors{view_backward(a.grads[0], base, [=](const Tensor& z) { return z.select(d, index); })};
   });
   return out;
@@ -466,7 +474,7 @@ Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
   strides.push_back(diag_stride);
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), off);
   const Dims base(shape());
-  record_view(*this, out, "DiagonalBackward0", [base, offset, dim1, dim2](const VjpArgs& a) {
+  record_scatter_view(*this, out, "DiagonalBackward0", [base, offset, dim1, dim2](const VjpArgs& a) {
     return Tensors{view_backward(a.grads[0], base, [=](const Tensor& z) { return z.diagonal(offset, dim1, dim2); })};
   });
   return out;
@@ -499,7 +507,7 @@ Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides, std::optional<
   Tensor out = make_view(*this, Dims(sizes), Dims(strides), offset);
   const Dims base_sizes(shape()), base_strides(this->strides()), view_sizes(sizes), view_strides(strides);
   const int64_t base_offset = storage_offset();
-  record_view(*this, out, "AsStridedBackward0", [=](const VjpArgs& a) {
+  record_scatter_view(*this, out, "AsStridedBackward0", [=](const VjpArgs& a) {
     return Tensors{strided_view_backward(a.grads[0], base_sizes, base_strides, base_offset, view_sizes, view_strides, offset)};
   });
   return out;
@@ -525,7 +533,7 @@ Tensor Tensor::unfold(int64_t d, int64_t size, int64_t step) const {
   }
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), storage_offset());
   const Dims base(shape());
-  record_view(*this, out, "UnfoldBackward0", [base, d, size, step](const VjpArgs& a) {
+  record_scatter_view(*this, out, "UnfoldBackward0", [base, d, size, step](const VjpArgs& a) {
     return Tensors{view_backward(a.grads[0], base, [=](const Tensor& z) { return z.unfold(d, size, step); })};
   });
   return out;

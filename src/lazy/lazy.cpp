@@ -47,6 +47,9 @@ class PendingOp {
     TensorImpl* impl = nullptr;     // the pending tensor (not owned; cleared when it dies)
     Storage* placeholder = nullptr;  // its storage (not owned; cleared when it dies)
     int64_t bytes = 0;               // what running the op allocates for it (0 for a view)
+    Dims sizes, strides;             // its layout and dtype, as recorded
+    int64_t storage_offset = 0;
+    DType dtype = DType::Float32;
   };
   PrimitivePtr prim;
   Tensors inputs;
@@ -215,7 +218,12 @@ void on_traced_kernel(std::string_view op) {
 
 void on_deferred_autograd(const Tensor& t) {
   if (tl_state.meta) return;
-  if (tl_state.tracing) throw TraceFailed{};  // gradients need values; the transform falls back
+  if (tl_state.tracing) {
+    // A trace that records gradients made the history at record time (Note [Gradients inside a
+    // trace]); any other transform falls back to values.
+    if (tl_state.trace_grad) return;
+    throw TraceFailed{};
+  }
   if (const OpPtr p = t.impl().storage->pending()) evaluate({p});
 }
 
@@ -223,8 +231,9 @@ void on_deferred_autograd(const Tensor& t) {
 
 Tensors record(PrimitivePtr prim, Tensors inputs) {
   Tensors metas;
+  const bool with_history = detail::tracing_gradients() && autograd::is_grad_enabled();
   try {
-    MetaScope meta;
+    MetaScope meta(/*keep_grad_mode=*/with_history);
     metas = prim->eval(inputs);
   } catch (const detail::NeedsValue&) {
     return run_now(*prim, inputs);
@@ -261,13 +270,14 @@ Tensors record(PrimitivePtr prim, Tensors inputs) {
       oi.view_base = nullptr;
       oi.view_differentiable = false;
       s.set_pending(op);
-      op->outputs[i] = {&oi, &s, static_cast<int64_t>(s.nbytes())};
+      op->outputs[i] = {&oi, &s, static_cast<int64_t>(s.nbytes()), Dims(oi.sizes), Dims(oi.strides), oi.storage_offset, oi.dtype};
     } else {
       // A view of an input (or of another output): its own placeholder, filled with the alias.
       auto ph = ricci::detail::make_intrusive<Storage>(Storage::Deferred{}, s.nbytes(), s.device());
       out = make_tensor(ph, m.dtype(), Dims(m.shape()), Dims(m.strides()), m.storage_offset());
+      if (with_history) out.impl().autograd = std::move(m.impl().autograd);  // the view's node, as recorded
       ph->set_pending(op);
-      op->outputs[i] = {out.unsafe_impl(), ph.get(), 0};
+      op->outputs[i] = {out.unsafe_impl(), ph.get(), 0, Dims(m.shape()), Dims(m.strides()), m.storage_offset(), m.dtype()};
     }
     outs.push_back(std::move(out));
   }
@@ -278,13 +288,10 @@ Tensors record(PrimitivePtr prim, Tensors inputs) {
 
 void walk_pending(const std::vector<Tensor>& roots, const PendingVisitor& visit) {
   for (const OpPtr& op : schedule(roots_of(roots))) {
-    std::vector<const Storage*> placeholders;
-    std::vector<const TensorImpl*> impls;
-    for (const auto& o : op->outputs) {
-      placeholders.push_back(o.placeholder);
-      impls.push_back(o.impl);
-    }
-    visit(op->prim, op->inputs, placeholders, impls);
+    std::vector<PendingOutput> outputs;
+    outputs.reserve(op->outputs.size());
+    for (const auto& o : op->outputs) outputs.push_back({o.placeholder, o.sizes, o.strides, o.storage_offset, o.dtype});
+    visit(op->prim, op->inputs, outputs);
   }
 }
 

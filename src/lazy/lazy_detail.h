@@ -2,6 +2,7 @@
 // The thread state of lazy evaluation and the hooks the core calls (Note [Lazy tensors] in
 // src/lazy/lazy.cpp). Internal: kernels, storage and autograd include it, users do not.
 #include <atomic>
+#include <cstdint>
 #include <string_view>
 
 namespace ricci {
@@ -22,6 +23,8 @@ struct ThreadState {
   int suspended = 0;    // > 0: inferring shapes or evaluating: never record
   int tracing = 0;      // > 0: a transform is tracing f on placeholders (vmap)
   bool trace_draws = false;  // the trace records random draws as primitives (compile), else refuses them
+  bool trace_grad = false;   // the trace records autograd history and backward passes (compile), else refuses them
+  int64_t traced_backward_passes = 0;  // backward passes recorded into traces on this thread
   bool meta = false;    // inferring shapes: no bytes exist, kernels do nothing
 };
 extern thread_local constinit ThreadState tl_state __attribute__((tls_model("initial-exec")));
@@ -73,22 +76,46 @@ class Suspend {
 // Records f's ops as a trace: reading a placeholder's value throws TraceFailed. With
 // `record_draws`, random factories record a primitive that draws when the trace is replayed
 // (compile: Note [Random draws in a compiled program], random.cpp); without, a draw throws
-// TraceFailed (vmap: each example must draw its own numbers).
+// TraceFailed (vmap: each example must draw its own numbers). With `record_gradients`, ops
+// recorded under grad mode get their autograd history at record time and a backward pass records
+// its ops too (compile: Note [Gradients inside a trace], lazy.cpp); without, autograd on a traced
+// tensor throws TraceFailed.
 class Tracing {
  public:
-  explicit Tracing(bool record_draws = false) : prev_draws_(tl_state.trace_draws) {
+  explicit Tracing(bool record_draws = false, bool record_gradients = false)
+      : prev_draws_(tl_state.trace_draws), prev_grad_(tl_state.trace_grad) {
     ++tl_state.tracing;
     tl_state.trace_draws = record_draws;
+    tl_state.trace_grad = record_gradients;
   }
   ~Tracing() {
     --tl_state.tracing;
     tl_state.trace_draws = prev_draws_;
+    tl_state.trace_grad = prev_grad_;
   }
   Tracing(const Tracing&) = delete;
   Tracing& operator=(const Tracing&) = delete;
 
  private:
   bool prev_draws_;
+  bool prev_grad_;
 };
+
+// Makes its scope allocate and fill real bytes inside a shape-inference run: for the constants
+// an op's autograd rule saves (a wrapped scalar), which a trace that records gradients must hold
+// as values (Note [Gradients inside a trace]).
+class OutsideMeta {
+ public:
+  OutsideMeta() : prev_(tl_state.meta) { tl_state.meta = false; }
+  ~OutsideMeta() { tl_state.meta = prev_; }
+  OutsideMeta(const OutsideMeta&) = delete;
+  OutsideMeta& operator=(const OutsideMeta&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// Whether autograd works on traced tensors now (Note [Gradients inside a trace]).
+inline bool tracing_gradients() { return tl_state.tracing != 0 && tl_state.trace_grad; }
 
 }  // namespace ricci::lazy::detail

@@ -69,7 +69,8 @@ Tensor softmax_impl(const Tensor& input, int64_t dim, std::optional<DType> dtype
                                                                              b.dim_size, b.inner, log);
   if (autograd::needs_grad(x)) {
     autograd::record(log ? "LogSoftmaxBackward0" : "SoftmaxBackward0", {&x}, {&out}, {}, {&out},
-                     [d, log](const VjpArgs& a) { return Tensors{softmax_backward(a.grads[0], a.saved[0], d, log)}; });
+                     [d, log](const VjpArgs& a) { return Tensors{softmax_backward(a.grads[0], a.saved[0], d, log)}; })
+        ->set_replayable();
   }
   return out;
 }
@@ -150,10 +151,13 @@ Tensors norm_backward_ops(const Tensor& g, const Tensor& x, const Tensor& w, boo
   return out;
 }
 
-Tensor norm_impl(const Tensor& input, IntArrayRef ns, const Tensor& weight, const Tensor& bias, double eps, bool rms) {
+// (y, mean, rstd), PyTorch's native_layer_norm: the statistics the backward rule saves are outputs
+// of the primitive, so a trace that records gradients holds them as values (Note [Gradients
+// inside a trace], src/lazy/lazy.cpp). rms_norm has no mean (undefined).
+Tensors native_norm(const Tensor& input, IntArrayRef ns, const Tensor& weight, const Tensor& bias, double eps, bool rms) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1(rms ? "rms_norm" : "layer_norm", [](const Tensors& in, const Dims& n, double e, bool r) {
-      return norm_impl(in[0], n, in[1], in[2], e, r); }, {input, weight, bias}, Dims(ns), eps, rms);
+    return lazy::record_n(rms ? "rms_norm" : "layer_norm", [](const Tensors& in, const Dims& n, double e, bool r) {
+      return native_norm(in[0], n, in[1], in[2], e, r); }, {input, weight, bias}, Dims(ns), eps, rms);
   const char* op = rms ? "rms_norm" : "layer_norm";
   const int64_t n = check_norm_args(input, ns, weight, bias, op);
   // Parameters in the input's dtype (a differentiable conversion when they differ).
@@ -191,9 +195,13 @@ Tensor norm_impl(const Tensor& input, IntArrayRef ns, const Tensor& weight, cons
           out[1] = dw;
           out[2] = db;
           return out;
-        });
+        })->set_replayable();
   }
-  return y;
+  return {y, mean, rstd};
+}
+
+Tensor norm_impl(const Tensor& input, IntArrayRef ns, const Tensor& weight, const Tensor& bias, double eps, bool rms) {
+  return native_norm(input, ns, weight, bias, eps, rms)[0];
 }
 
 // rms_norm's eps when none is given: the machine epsilon of the type it computes in, as PyTorch's

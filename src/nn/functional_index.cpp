@@ -52,9 +52,10 @@ Tensor rows_lookup(const Tensor& w, const Tensor& idx, const Dims& out_shape, in
                                                                               zero_skip);
   if (autograd::needs_grad(w)) {
     const int64_t num = w.size(0);
-    autograd::record("EmbeddingBackward0", {&w}, {&out}, {}, {}, [idx, num, grad_skip](const VjpArgs& a) {
-      return Tensors{rows_scatter(a.grads[0], idx, num, grad_skip)};
-    });
+    // The indices are saved, not captured: the rule replays whole inside a compile trace.
+    autograd::record("EmbeddingBackward0", {&w}, {&out}, {&idx}, {}, [num, grad_skip](const VjpArgs& a) {
+      return Tensors{rows_scatter(a.grads[0], a.saved[0], num, grad_skip)};
+    })->set_replayable();
   }
   return out;
 }
@@ -83,6 +84,8 @@ struct NllPlan {
   int64_t n = 1, c = 1, inner = 1;
   Dims out_shape;            // the unreduced loss shape (target's)
 };
+
+void weigh_targets(NllPlan& p, const Tensor& weight, int64_t ignore_index, Reduction reduction, const char* op);
 
 NllPlan plan_nll(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t ignore_index,
                  Reduction reduction, const char* op) {
@@ -113,13 +116,24 @@ NllPlan plan_nll(const Tensor& input, const Tensor& target, const Tensor& weight
     for (int64_t i = 2; i < input.dim(); ++i) p.inner *= input.size(i);
   }
   p.out_shape = Dims(target.shape());
-  std::vector<double> w;
-  if (weight.defined()) {
+  if (weight.defined())
     RICCI_CHECK(weight.dim() == 1 && weight.numel() == p.c, ShapeError, "[", op,
                 "] weight tensor should be defined either for all ", p.c,
                 " classes or no classes but got weight tensor of shape: ", shape_str(weight.shape()));
-    w = weight.to_vector<double>();
+  weigh_targets(p, weight, ignore_index, reduction, op);
+  return p;
+}
+
+// The coefficients from the targets' values (Note [Gradients inside a trace]: the backward rule
+// weighs them again from its saved target and weight, so that it keeps no tensor of its own).
+void weigh_targets(NllPlan& p, const Tensor& weight, int64_t ignore_index, Reduction reduction, const char* op) {
+  // Shape inference reads no values: the targets are checked and weighed when the op runs.
+  if (lazy::detail::in_meta()) {
+    p.coef = empty_tensor({p.target.numel()}, float64, p.target.device());
+    return;
   }
+  std::vector<double> w;
+  if (weight.defined()) w = weight.to_vector<double>();
   const int64_t m = p.target.numel();
   const int64_t* t = p.target.data_ptr<int64_t>();
   p.keep.resize(static_cast<size_t>(m));
@@ -136,21 +150,55 @@ NllPlan plan_nll(const Tensor& input, const Tensor& target, const Tensor& weight
   if (reduction == Reduction::Mean && p.denom != 0)
     for (double& v : coef) v /= p.denom;
   p.coef = from_vector(coef, {m}, float64);
-  return p;
 }
 
 Tensor nll_scatter(const Tensor& g, const NllPlan& p, const Dims& input_shape, bool reduce);
 
 // The loss as a linear map of x: out = coef * x[target] (summed when reduce).
-Tensor nll_gather(const Tensor& x, const NllPlan& p, bool reduce) {
+Tensor nll_gather_kernel(const Tensor& x, const NllPlan& p, bool reduce) {
   Tensor out = empty_tensor(reduce ? Dims{} : p.out_shape, x.dtype(), x.device());
   static const auto id = kernels::op_id("nn_nll_gather");
   kernels::kernel_table().get<nnk::NllGatherKernel>(id, x.device(), x.dtype())(out, contiguous_nograd(x), p.target,
                                                                               p.coef, p.n, p.c, p.inner, reduce);
+  return out;
+}
+
+// What the rules keep of a plan: the kernels' tensors, not the host-side vectors.
+NllPlan kernel_plan(const NllPlan& p) {
+  NllPlan q;
+  q.target = p.target, q.coef = p.coef, q.n = p.n, q.c = p.c, q.inner = p.inner, q.out_shape = p.out_shape;
+  return q;
+}
+
+// nll_gather's own rule for the loss: it saves the target and weight as they were given and weighs
+// them again, so it captures no tensor and a compile trace replays it whole (Note [Gradients
+// inside a trace]).
+Tensor nll_forward(const Tensor& x, const NllPlan& p, bool reduce, const Tensor& target, const Tensor& weight,
+                   int64_t ignore_index, Reduction reduction, const char* op) {
+  Tensor out = nll_gather_kernel(x, p, reduce);
   if (autograd::needs_grad(x)) {
     const Dims xs(x.shape());
-    NllPlan q;  // the vjp keeps what the kernels need, not the host-side vectors
-    q.target = p.target, q.coef = p.coef, q.n = p.n, q.c = p.c, q.inner = p.inner, q.out_shape = p.out_shape;
+    const int64_t n = p.n, c = p.c, inner = p.inner;
+    const Dims out_shape = p.out_shape;
+    autograd::record("NllLossBackward0", {&x}, {&out}, {&target, &weight}, {},
+                     [xs, reduce, n, c, inner, out_shape, ignore_index, reduction, op](const VjpArgs& a) {
+                       NllPlan q;
+                       q.target = as_int64(a.saved[0], op, "target (class indices)");
+                       q.n = n, q.c = c, q.inner = inner, q.out_shape = out_shape;
+                       weigh_targets(q, a.saved[1], ignore_index, reduction, op);
+                       return Tensors{nll_scatter(a.grads[0], kernel_plan(q), xs, reduce)};
+                     })
+        ->set_replayable();
+  }
+  return out;
+}
+
+// The double-backward map: gather again, the plan kept whole.
+Tensor nll_gather(const Tensor& x, const NllPlan& p, bool reduce) {
+  Tensor out = nll_gather_kernel(x, p, reduce);
+  if (autograd::needs_grad(x)) {
+    const Dims xs(x.shape());
+    const NllPlan q = kernel_plan(p);
     autograd::record("NllLossBackward0", {&x}, {&out}, {}, {}, [q, xs, reduce](const VjpArgs& a) {
       return Tensors{nll_scatter(a.grads[0], q, xs, reduce)};
     });
@@ -164,16 +212,16 @@ Tensor nll_scatter(const Tensor& g, const NllPlan& p, const Dims& input_shape, b
   kernels::kernel_table().get<nnk::NllScatterKernel>(id, g.device(), g.dtype())(dx, contiguous_nograd(g), p.target,
                                                                                p.coef, p.n, p.c, p.inner, reduce);
   if (autograd::needs_grad(g)) {
-    NllPlan q;
-    q.target = p.target, q.coef = p.coef, q.n = p.n, q.c = p.c, q.inner = p.inner, q.out_shape = p.out_shape;
+    const NllPlan q = kernel_plan(p);
     autograd::record("NllLossBackwardBackward0", {&g}, {&dx}, {}, {},
                      [q, reduce](const VjpArgs& a) { return Tensors{nll_gather(a.grads[0], q, reduce)}; });
   }
   return dx;
 }
 
-Tensor nll_from_plan(const Tensor& input, const NllPlan& p, Reduction reduction) {
-  Tensor out = nll_gather(input, p, reduction != Reduction::None);
+Tensor nll_from_plan(const Tensor& input, const NllPlan& p, Reduction reduction, const Tensor& target,
+                     const Tensor& weight, int64_t ignore_index, const char* op) {
+  Tensor out = nll_forward(input, p, reduction != Reduction::None, target, weight, ignore_index, reduction, op);
   // PyTorch: the mean over zero counted targets is NaN.
   if (reduction == Reduction::Mean && p.denom == 0) fill_kernel(out, std::numeric_limits<double>::quiet_NaN());
   return out;
@@ -207,23 +255,36 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int6
                 *padding_idx, " for ", num, " embeddings)");
   }
   const Tensor idx = as_int64(indices, op, "indices");
-  const int64_t* ip = idx.data_ptr<int64_t>();
-  for (int64_t i = 0, k = idx.numel(); i < k; ++i)
-    RICCI_CHECK(ip[i] >= 0 && ip[i] < num, IndexError, "[embedding] index out of range in self (index ", ip[i],
-                ", num_embeddings ", num, ")");
+  if (!lazy::detail::in_meta()) {  // shape inference reads no values; they are checked when the op runs
+    const int64_t* ip = idx.data_ptr<int64_t>();
+    for (int64_t i = 0, k = idx.numel(); i < k; ++i)
+      RICCI_CHECK(ip[i] >= 0 && ip[i] < num, IndexError, "[embedding] index out of range in self (index ", ip[i],
+                  ", num_embeddings ", num, ")");
+  }
   Dims out_shape(indices.shape());
   out_shape.push_back(weight.size(1));
   // PyTorch returns the padding row's values in the forward; only its gradient is dropped.
   return rows_lookup(weight, idx, out_shape, -1, pad);
 }
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& o) {
+namespace {
+
+// nll_loss as one primitive (cross_entropy's too, with its name in the errors): the targets'
+// values are read when it runs, never while shapes are inferred, so a trace holds it.
+Tensor nll_core(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t ignore_index,
+                Reduction reduction, const char* op) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1("nll_loss", [](const Tensors& in, int64_t ignore, Reduction r) {
-      return nll_loss(in[0], in[1], NllLossOptions{in[2], ignore, r});
-    }, {input, target, o.weight}, o.ignore_index, o.reduction);
-  const NllPlan p = plan_nll(input, target, o.weight, o.ignore_index, o.reduction, "nll_loss");
-  return nll_from_plan(input, p, o.reduction);
+    return lazy::record1("nll_loss", [](const Tensors& in, int64_t ignore, Reduction r, const char* name) {
+      return nll_core(in[0], in[1], in[2], ignore, r, name);
+    }, {input, target, weight}, ignore_index, reduction, op);
+  const NllPlan p = plan_nll(input, target, weight, ignore_index, reduction, op);
+  return nll_from_plan(input, p, reduction, target, weight, ignore_index, op);
+}
+
+}  // namespace
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& o) {
+  return nll_core(input, target, o.weight, o.ignore_index, o.reduction, "nll_loss");
 }
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& o) {
@@ -262,10 +323,10 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
       }
     }
   }
+  if (ls <= 0) return nll_core(log_softmax(input, class_dim), target, o.weight, o.ignore_index, o.reduction, op);
   const NllPlan p = plan_nll(input, target, o.weight, o.ignore_index, o.reduction, op);
   const Tensor logp = log_softmax(input, class_dim);
-  Tensor nll = nll_from_plan(logp, p, o.reduction);
-  if (ls <= 0) return nll;
+  Tensor nll = nll_from_plan(logp, p, o.reduction, target, o.weight, o.ignore_index, op);
   // PyTorch's label smoothing: (1 - ls) * nll + ls / C * smooth, where smooth = -sum_c w_c logp_c
   // per counted sample, normalised like nll (by the weights of the counted targets for mean).
   Tensor smooth = o.weight.defined() ? -(logp * class_view(o.weight, input)).sum(cd) : -logp.sum(cd);

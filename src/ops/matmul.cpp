@@ -113,7 +113,7 @@ Tensor gemm(const Tensor& a, const Tensor& b, const char* node_name, const Scala
       if (g.needs_input_grad(0)) r[0] = gemm(g.grads[0], g.saved[1].mT(), node_name, alpha, g.saved[0]);
       if (g.needs_input_grad(1)) r[1] = gemm(g.saved[0].mT(), g.grads[0], node_name, alpha, g.saved[1]);
       return r;
-    });
+    })->set_replayable();
   }
   return out;
 }

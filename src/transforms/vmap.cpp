@@ -197,7 +197,7 @@ std::vector<Batched> by_tracing(const TensorFn& f, const Tensors& xs, const std:
     return &it->second;
   };
   lazy::walk_pending(traced_out, [&](const PrimitivePtr& prim_ptr, const Tensors& ins,
-                                     const std::vector<const Storage*>& placeholders, const std::vector<const TensorImpl*>&) {
+                                     const std::vector<lazy::PendingOutput>& recorded) {
     const Primitive& prim = *prim_ptr;
     Tensors values(ins.size());
     std::vector<int64_t> in_axes(ins.size(), -1);
@@ -222,8 +222,8 @@ std::vector<Batched> by_tracing(const TensorFn& f, const Tensors& xs, const std:
       outs = prim.eval(values);
       out_axes.assign(outs.size(), -1);
     }
-    for (size_t j = 0; j < placeholders.size() && j < outs.size(); ++j)
-      if (placeholders[j]) env[placeholders[j]] = {outs[j], out_axes[j]};
+    for (size_t j = 0; j < recorded.size() && j < outs.size(); ++j)
+      if (recorded[j].placeholder) env[recorded[j].placeholder] = {outs[j], out_axes[j]};
   });
   std::vector<Batched> result;
   for (const Tensor& o : traced_out) {
