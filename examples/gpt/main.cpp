@@ -225,6 +225,13 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < args.bench; ++i) train_step();
     const double s = seconds_since(t0);
     std::printf("tokens_per_s=%.0f\n", static_cast<double>(args.bench * batch * T) / s);
+    if (args.compile) {
+      const ricci::CompileStats st = trainer.compile_stats();
+      std::printf("compiled step: %s, %lld ops traced, %lld after simplification, %lld fused kernels of %lld ops\n",
+                  st.traceable ? "traced" : "NOT traceable (runs uncompiled)", static_cast<long long>(st.traced_ops),
+                  static_cast<long long>(st.ops), static_cast<long long>(st.fused_groups),
+                  static_cast<long long>(st.fused_ops));
+    }
     return 0;
   }
 

@@ -31,6 +31,8 @@ class Trainer {
   // Runs the loss and its gradients through ricci::compile (one program: forward, backward, the
   // elementwise runs of both fused, dropout drawing new masks each step); AdamW stays eager.
   void set_compiled(bool on);
+  // What compiling the step did (ricci::compile_stats); only after a compiled step ran.
+  ricci::CompileStats compile_stats() const { return ricci::compile_stats(compiled_loss_and_grads_); }
   int64_t steps_done() const { return steps_done_; }
   double lr() const { return sched.get_last_lr()[0]; }
 

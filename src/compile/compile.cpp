@@ -72,6 +72,9 @@ struct Program {
   // Some output of f had autograd history in the trace (through a captured tensor that requires
   // grad): a caller with grad mode on may differentiate it.
   bool outputs_have_history = false;
+  // The values whose last reader is instruction k, dropped once it has run (a training step's
+  // activations go as its backward pass reads them for the last time, as eager's do).
+  std::vector<std::vector<int>> release_after;
 };
 
 // ---- tracing ----------------------------------------------------------------------------------
@@ -341,6 +344,23 @@ void plan_groups(Program& p) {
 
 // ---- replay -----------------------------------------------------------------------------------
 
+void plan_releases(Program& p) {
+  std::vector<int> last(p.shapes.size(), -1);
+  for (size_t k = 0; k < p.instrs.size(); ++k)
+    for (int id : p.instrs[k].in)
+      if (id >= 0) last[static_cast<size_t>(id)] = static_cast<int>(k);
+  for (int id : p.outputs)
+    if (id >= 0) last[static_cast<size_t>(id)] = -1;  // handed back
+  p.release_after.assign(p.instrs.size(), {});
+  for (size_t id = 0; id < last.size(); ++id)
+    if (last[id] >= 0) p.release_after[static_cast<size_t>(last[id])].push_back(static_cast<int>(id));
+}
+
+void release(const Program& p, size_t first, size_t last, std::vector<Tensor>& v) {
+  for (size_t k = first; k <= last && k < p.release_after.size(); ++k)
+    for (int id : p.release_after[k]) v[static_cast<size_t>(id)] = Tensor();
+}
+
 Tensors eval_instr(const Instr& instr, const std::vector<Tensor>& v) {
   Tensors ins;
   ins.reserve(instr.in.size());
@@ -363,12 +383,14 @@ Tensors replay(const Program& p, const Tensors& xs, bool fuse) {
   size_t g = 0;
   for (size_t k = 0; k < p.instrs.size(); ++k) {
     if (fuse && g < p.groups.size() && p.groups[g].first == k && p.groups[g].kernel.run(v, p.generate_code)) {
+      release(p, k, p.groups[g].last, v);
       k = p.groups[g].last;
       ++g;
       continue;
     }
     while (g < p.groups.size() && p.groups[g].last < k) ++g;
     store(p.instrs[k], eval_instr(p.instrs[k], v), v);
+    release(p, k, k, v);
   }
   Tensors outs;
   for (int id : p.outputs) {
@@ -532,6 +554,7 @@ struct CompiledFunctor {
         program = trace(st.f, xs);
         simplify(*program);
         if (st.options.fuse) plan_groups(*program);
+        plan_releases(*program);
         program->generate_code = st.options.generate_code.value_or(compile_detail::codegen_by_default());
       } catch (const lazy::detail::TraceFailed&) {
         program = nullptr;  // f runs as it is, every call

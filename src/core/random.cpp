@@ -14,6 +14,8 @@
 #include <numeric>
 #include <vector>
 
+#include "backend/cpu/nn_kernels.h"
+#include "backend/kernel_table.h"
 #include "core/tensor_internal.h"
 #include "lazy/lazy_detail.h"
 #include "lazy/record.h"
@@ -422,6 +424,17 @@ Tensor bernoulli(IntArrayRef shape, double p, TensorOptions options, Generator* 
     }, {}, Dims(shape), p, dtype, gen, next_draw_id());
   Tensor out = empty_tensor(shape, dtype, kCPU, "bernoulli");
   const int64_t n = out.numel();
+  // float32: dropout's mask kernel with scale 1 draws the same values in one vectorised pass
+  // (src/backend/cpu/dropout_hwy.cpp), so a compiled dropout's mask costs what eager's does.
+  static const auto mask_id = kernels::op_id("nn_dropout_mask");
+  if (dtype == float32 && n > 0) {
+    if (const kernels::AnyKernel k = kernels::kernel_table().find(mask_id, DeviceType::CPU, float32)) {
+      Generator& g = gen ? *gen : default_generator();
+      const uint64_t offset = g.reserve(blocks_for(n, 2));
+      reinterpret_cast<nnk::DropoutMaskKernel>(k)(out, g.initial_seed(), offset, p, 1.0);
+      return finish(out, options);
+    }
+  }
   RICCI_DISPATCH_ALL(dtype, "bernoulli", [&]<class T>() {
     T* o = data_of<T>(out);
     const Stream s = take(gen, blocks_for(n, 2));

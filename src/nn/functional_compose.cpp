@@ -68,16 +68,16 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   // Note [Linear's bias in the GEMM]: float32/float64 rows times a 2-D weight with a bias run as
   // one addmm, as PyTorch's linear does: the output starts as the broadcast bias and the BLAS
   // product adds into it (beta = 1), so OpenBLAS does not zero C first and no second pass adds
-  // the bias (issue 16: ~15 ms of a 230 ms GPT step). The sum is rounded in the kernel's order
+  // the bias (issue 16: ~15 ms of a 230 ms GPT step). A compile trace records it so too. The sum is rounded in the kernel's order
   // (bias first) rather than product-then-bias, a last-bit difference PyTorch's addmm has too.
   // The bias's gradient is the sum of grad_out over the rows (addmm's rule), the matrices' the
   // products of matmul. float16/bfloat16, 1-D inputs or weights, inputs whose rows do not fold
-  // into one matrix without a copy, and lazy recording or tracing keep matmul + add.
+  // into one matrix without a copy, and lazy recording or vmap's tracing keep matmul + add.
   if (bias.defined() && weight.dim() == 2 && input.dim() >= 2 && bias.dtype() == input.dtype() &&
       weight.dtype() == input.dtype() && (input.dtype() == float32 || input.dtype() == float64) &&
       input.device().type == DeviceType::CPU && weight.device() == input.device() &&
       bias.device() == input.device() && (input.dim() == 2 || input.is_contiguous()) &&
-      lazy::detail::running_on_values()) {
+      (lazy::detail::running_on_values() || lazy::detail::tracing_gradients())) {
     if (input.dim() == 2) return addmm(bias, input, weight.t());
     int64_t rows = 1;  // not reshape({-1, in_f}): with in_f == 0 the -1 would be ambiguous
     for (int64_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
@@ -171,7 +171,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   auto qk = [&] { return q.matmul(k.mT()); };
   bool same_batch_product = q.dim() >= 3 && q.dim() == k.dim() && q.device().type == DeviceType::CPU &&
                             k.device() == q.device() && k.dtype() == q.dtype() &&
-                            lazy::detail::running_on_values();
+                            (lazy::detail::running_on_values() || lazy::detail::tracing_gradients());
   for (int64_t d = 0; same_batch_product && d + 2 < q.dim(); ++d) same_batch_product = q.size(d) == k.size(d);
   Tensor scores;
   if (is_causal) {

@@ -273,9 +273,12 @@ Tensor unary(UnaryOp op, const Tensor& x, const UnaryParams& p, std::optional<DT
   if (s.kind != Kind::Bool && is_floating_point(out_dtype) && autograd::needs_grad(x)) {
     Tensor none;
     const bool ni = needs_input(op), no = needs_output(op);
-    autograd::record(s.node, {&x}, {&out}, {ni ? &x : &none}, {no ? &out : &none}, [op, p](const VjpArgs& g) {
+    auto node = autograd::record(s.node, {&x}, {&out}, {ni ? &x : &none}, {no ? &out : &none}, [op, p](const VjpArgs& g) {
       return Tensors{unary_vjp(op, g.grads[0], g.saved[0], g.saved[1], p)};
     });
+    // gelu's rule has a one-pass kernel (Note [Fused GELU backward]) a compile trace keeps by
+    // replaying the rule whole; the other rules are ops it records and fuses.
+    if (op == UnaryOp::GeluErf) node->set_replayable();
   }
   return out;
 }

@@ -95,6 +95,10 @@ Dims dense_strides_like(IntArrayRef shape, const Tensor& like) {
 // operand whose layout the output takes (Note [Products in their operand's layout]).
 Tensor gemm(const Tensor& a, const Tensor& b, const char* node_name, const Scalar& alpha = 1,
             const Tensor& like = Tensor()) {
+  // Recorded as itself where a fast path calls it directly (attention inside a compile trace).
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("gemm", [](const Tensors& in, const char* name, const Scalar& al) {
+      return gemm(in[0], in[1], name, al, in[2]); }, {a, b, like}, node_name, alpha);
   Dims shape(a.shape());
   shape.back() = b.size(-1);
   Dims strides;
@@ -215,7 +219,7 @@ void broadcast_into(const Tensor& out, const Tensor& input) {
                input.device().type == DeviceType::CPU && out.device().type == DeviceType::CPU &&
                input.dim() - first <= out.dim();
   for (int64_t d = first; block && d < input.dim(); ++d) block = input.size(d) == out.size(out.dim() - input.dim() + d);
-  if (!block) return copy_kernel(out, input.expand(out.shape()));
+  if (!block || lazy::detail::in_meta()) return copy_kernel(out, input.expand(out.shape()));
   const size_t bytes = static_cast<size_t>(m) * out.element_size();
   const char* src = static_cast<const char*>(input.data_ptr());
   char* dst = static_cast<char*>(out.data_ptr());
@@ -231,6 +235,10 @@ void broadcast_into(const Tensor& out, const Tensor& input) {
 // follows (`mm_node`: the name the matrices' gradients record under create_graph).
 Tensor add_product(const char* node_name, const char* mm_node, const Tensor& input, const Tensor& m1, const Tensor& m2,
                    const Dims& shape, const Scalar& beta, const Scalar& alpha) {
+  if (lazy::recording()) [[unlikely]]
+    return lazy::record1("add_product", [](const Tensors& in, const char* name, const char* mm, const Dims& sh,
+                                           const Scalar& be, const Scalar& al) {
+      return add_product(name, mm, in[0], in[1], in[2], sh, be, al); }, {input, m1, m2}, node_name, mm_node, shape, beta, alpha);
   Tensor out = empty_tensor(shape, m1.dtype(), m1.device());
   const bool use_input = beta.to_double() != 0.0;
   if (use_input) broadcast_into(out, input);
@@ -252,7 +260,8 @@ Tensor add_product(const char* node_name, const char* mm_node, const Tensor& inp
                        if (g.needs_input_grad(1)) r[1] = gemm(go, g.saved[1].mT(), mm_node, alpha, g.saved[0]);
                        if (g.needs_input_grad(2)) r[2] = gemm(g.saved[0].mT(), go, mm_node, alpha, g.saved[1]);
                        return r;
-                     });
+                     })
+        ->set_replayable();
   }
   return out;
 }
