@@ -7,6 +7,8 @@
 #include "op_registry.h"
 #include "ricci/compile.h"
 #include "ricci/nn/functional.h"
+#include "ricci/nn/layers.h"
+#include "ricci/optim.h"
 #include "ricci/random.h"
 #include "ricci/transforms.h"
 
@@ -107,6 +109,118 @@ TEST(CompileGrad, EveryRegistryOpMatchesEagerVjp) {
   const std::set<std::string> fell(fell_back.begin(), fell_back.end());
   for (const std::string& s : fell) EXPECT_TRUE(untraceable_backward().count(s)) << s << " no longer traces";
   for (const std::string& s : untraceable_backward()) EXPECT_TRUE(fell.count(s)) << s << " traces now: take it off the list";
+}
+
+// A small GPT: token embedding, one pre-norm TransformerBlock with dropout, final norm, head.
+struct TinyGpt {
+  std::shared_ptr<nn::Embedding> emb = std::make_shared<nn::Embedding>(17, 16);
+  std::shared_ptr<nn::TransformerBlock> block = std::make_shared<nn::TransformerBlock>(16, 2, 0.1);
+  std::shared_ptr<nn::LayerNorm> ln = std::make_shared<nn::LayerNorm>(16);
+  std::shared_ptr<nn::Linear> head = std::make_shared<nn::Linear>(16, 17, /*bias=*/false);
+  std::vector<Tensor> params() const {
+    std::vector<Tensor> ps;
+    for (const Tensor& p : emb->parameters()) ps.push_back(p);
+    for (const Tensor& p : block->parameters()) ps.push_back(p);
+    for (const Tensor& p : ln->parameters()) ps.push_back(p);
+    for (const Tensor& p : head->parameters()) ps.push_back(p);
+    return ps;
+  }
+  Tensor loss(const Tensor& x, const Tensor& y) const {
+    const Tensor logits = head->forward(ln->forward(block->forward(emb->forward(x))));
+    return nn::functional::cross_entropy(logits.reshape({-1, 17}), y.reshape({-1}));
+  }
+};
+
+// The weights after `steps` AdamW steps, each step's loss and gradients eager or compiled; the
+// dropout masks come from the default generator either way.
+std::vector<Tensor> train(bool compiled, int steps, CompileStats* stats = nullptr) {
+  manual_seed(11);
+  TinyGpt m;
+  const std::vector<Tensor> ps = m.params();
+  optim::AdamW opt(ps, {.lr = 1e-2});
+  TensorFn step = compile([&](const Tensors& in) {
+    const Tensor loss = m.loss(in[0], in[1]);
+    const Tensors grads = autograd::grad({loss}, ps);
+    Tensors out{loss.detach()};
+    out.insert(out.end(), grads.begin(), grads.end());
+    return out;
+  });
+  Generator data(3);
+  for (int i = 0; i < steps; ++i) {
+    const Tensor x = randint(0, 17, {4, 8}, {}, &data), y = randint(0, 17, {4, 8}, {}, &data);
+    opt.zero_grad();
+    if (compiled) {
+      const Tensors out = step({x, y});
+      for (size_t k = 0; k < ps.size(); ++k) Tensor(ps[k]).set_grad(out[k + 1]);
+    } else {
+      m.loss(x, y).backward();
+    }
+    opt.step();
+  }
+  if (stats) *stats = compile_stats(step);
+  std::vector<Tensor> out;
+  for (const Tensor& p : ps) out.push_back(p.detach().clone());
+  return out;
+}
+
+TEST(CompileGrad, TrainingStepIsEagerBitForBit) {
+  CompileStats st;
+  const std::vector<Tensor> eager = train(false, 4), compiled = train(true, 4, &st);
+  EXPECT_TRUE(st.traceable);
+  EXPECT_EQ(st.traces, 1);
+  EXPECT_GT(st.traced_ops, 60);  // forward and backward: the whole step is one program
+  ASSERT_EQ(eager.size(), compiled.size());
+  // Bit for bit, which also shows the compiled step drew new dropout masks each step as eager did.
+  for (size_t k = 0; k < eager.size(); ++k) EXPECT_TRUE(allclose(compiled[k], eager[k], 0, 0)) << "parameter " << k;
+}
+
+TEST(CompileGrad, ComposesWithOuterTransforms) {
+  const TensorFn f = [](const Tensors& in) { return Tensors{(in[0].tanh() * in[0]).sum()}; };
+  const TensorFn df = grad(f);
+  const TensorFn compiled = compile(df);
+  const Tensor x = from_vector(std::vector<double>{0.3, -1.2, 0.7, 2.0}, {4}, float64);
+  EXPECT_TRUE(allclose(compiled({x})[0], df({x})[0], 1e-13, 1e-13));
+  EXPECT_TRUE(compile_stats(compiled).traceable);
+  // Outer transforms differentiate or batch f itself (the program holds a backward pass as it ran).
+  const TensorFn second = [&](const Tensors& in) { return Tensors{compiled(in)[0].sum()}; };
+  const TensorFn second_eager = [&](const Tensors& in) { return Tensors{df(in)[0].sum()}; };
+  EXPECT_TRUE(allclose(grad(second)({x})[0], grad(second_eager)({x})[0], 1e-12, 1e-12));
+  const Tensor v = from_vector(std::vector<double>{1, 0.5, -1, 2}, {4}, float64);
+  EXPECT_TRUE(allclose(jvp(compiled, {x}, {v}).second[0], jvp(df, {x}, {v}).second[0], 1e-12, 1e-12));
+  const Tensor X = from_vector(std::vector<double>{0.1, 0.2, 0.3, 0.4, -0.5, -0.6, 0.7, 0.8}, {2, 4}, float64);
+  EXPECT_TRUE(allclose(vmap(compiled)({X})[0], vmap(df)({X})[0], 1e-12, 1e-12));
+  // With an input that requires grad, the compiled function's result keeps its history.
+  const Tensor xr = x.detach().requires_grad_(true);
+  const Tensor gx = compiled({xr})[0];
+  EXPECT_TRUE(gx.requires_grad());
+  // Lazily: one pending call, evaluated when read.
+  Tensor lazy_out;
+  {
+    LazyGuard lazy;
+    lazy_out = compiled({x})[0];
+  }
+  EXPECT_TRUE(allclose(lazy_out, df({x})[0], 1e-13, 1e-13));
+}
+
+TEST(CompileGrad, NewSignaturesTraceAgain) {
+  const TensorFn f = [](const Tensors& in) { return Tensors{(in[0].exp() * in[1]).sum()}; };
+  const ValueAndGradFn vg = value_and_grad(f, {0, 1});
+  const TensorFn compiled = compile([vg](const Tensors& in) {
+    auto [vals, grads] = vg(in);
+    Tensors out = vals;
+    out.insert(out.end(), grads.begin(), grads.end());
+    return out;
+  }, {.generate_code = false});
+  for (int64_t n : {3, 5}) {
+    for (DType t : {float32, float64}) {
+      const Tensor a = randn({n}, t), b = randn({n}, t);
+      const Tensors got = compiled({a, b});
+      EXPECT_TRUE(allclose(got[0], (a.exp() * b).sum(), 1e-5, 1e-6));
+      EXPECT_TRUE(allclose(got[1], a.exp() * b, 1e-5, 1e-6));
+      EXPECT_TRUE(allclose(got[2], a.exp(), 1e-5, 1e-6));
+    }
+  }
+  EXPECT_EQ(compile_stats(compiled).traces, 4);
 }
 
 }  // namespace

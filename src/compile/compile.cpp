@@ -152,7 +152,7 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
       aliases[key] = id;
       return id;
     }
-    if (s->is_deferred()) { if (getenv("RICCI_DEBUG_TRACE")) fprintf(stderr, "unknown deferred value shape %s pending %d\n", detail::cat(t.shape()).c_str(), (int)(s->pending() != nullptr)); throw lazy::detail::TraceFailed{}; }
+    if (s->is_deferred()) throw lazy::detail::TraceFailed{};
     if (auto it = by_constant.find(t.unsafe_impl()); it != by_constant.end()) return it->second;
     const int id = new_value(Dims(t.shape()), t.dtype(), {});
     p->constants[static_cast<size_t>(id)] = t;

@@ -1,16 +1,14 @@
 // Factories: tensors from braces, buffers and the usual constructors.
 #include "ricci/factories.h"
 
-#include <optional>
-
-#include "lazy/lazy_detail.h"
-
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "backend/cpu/cast.h"
 #include "core/tensor_internal.h"
+#include "lazy/lazy_detail.h"
 #include "ricci/autograd.h"
 
 namespace ricci {
