@@ -69,6 +69,7 @@ def main():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--compile", action="store_true", help="the model (loss included) through torch.compile")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1337)
@@ -83,13 +84,14 @@ def main():
         opt, lambda s: (s + 1) / warmup if s < warmup else
         0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (s - warmup) / (total - warmup)))))
     data = torch.randint(0, a.vocab, (20000,))
+    forward = torch.compile(model) if a.compile else model  # inductor: forward and backward
 
     def step():
         starts = torch.randint(0, data.numel() - a.block - 1, (a.batch,))
         x = torch.stack([data[s:s + a.block] for s in starts])
         y = torch.stack([data[s + 1:s + 1 + a.block] for s in starts])
         opt.zero_grad(set_to_none=True)
-        loss = model(x, y)
+        loss = forward(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()

@@ -77,3 +77,40 @@ for n, label in (("BM_FirstCallTrace", "first_call_trace"), ("BM_CachedCallTiny"
     if n in med:
         print(f"RESULT {label} ricci={1e3 * med[n]:.2f} unit=us")
 PYEOF
+
+# One GPT training step with and without compile (issue 11): examples/gpt --bench N [--compile]
+# (the loss and its gradients as one compiled program; AdamW eager) against bench/gpt_torch.py
+# [--compile] (torch.compile of the model, inductor), tokens/s, medians of RICCI_BENCH_GPT_RUNS
+# (default 3) runs per side taken alternately, at 1 and 2 threads. The first steps (ricci's trace
+# and kernel builds, inductor's compilation) are warm-up, not timed.
+#   RESULT gpt_train_step_t<n> ricci_eager= ricci_compile= torch_eager= torch_compile= unit=tokens/s
+#          compile_speedup=<ricci compiled / eager> vs_torch_compile=<ricci compiled / torch compiled>
+if ! grep -q '^RICCI_BUILD_EXAMPLES:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+  cmake -S "$ROOT" -B "$BUILD" -DRICCI_BUILD_EXAMPLES=ON >/dev/null
+fi
+cmake --build "$BUILD" --target gpt >"$BUILD/gpt.build.log" 2>&1 || { echo "run_compile: examples/gpt did not build" >&2; exit 1; }
+GPT_STEPS="${RICCI_BENCH_GPT_STEPS:-20}"
+GPT_RUNS="${RICCI_BENCH_GPT_RUNS:-3}"
+tokens() { sed -n 's/^tokens_per_s=\([0-9.]*\).*/\1/p'; }
+for n in 1 2; do
+  re="" rc="" te="" tc=""
+  for ((k = 0; k < GPT_RUNS; ++k)); do
+    env="OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n MKL_NUM_THREADS=$n RICCI_NUM_THREADS=$n"
+    re="$re $(env $env "$BUILD/examples/gpt" --bench "$GPT_STEPS" --threads "$n" 2>/dev/null | tokens)"
+    rc="$rc $(env $env "$BUILD/examples/gpt" --bench "$GPT_STEPS" --threads "$n" --compile 2>/dev/null | tokens)"
+    te="$te $(env $env "$PY" "$ROOT/bench/gpt_torch.py" --steps "$GPT_STEPS" --threads "$n" 2>/dev/null | tokens)"
+    tc="$tc $(env $env "$PY" "$ROOT/bench/gpt_torch.py" --steps "$GPT_STEPS" --threads "$n" --compile 2>/dev/null | tokens)"
+  done
+  "$PY" - "$n" "$re" "$rc" "$te" "$tc" <<'PYEOF'
+import statistics, sys
+n = sys.argv[1]
+runs = [[float(v) for v in a.split()] for a in sys.argv[2:]]
+names = ["ricci_eager", "ricci_compile", "torch_eager", "torch_compile"]
+med = {k: statistics.median(r) if r else float("nan") for k, r in zip(names, runs)}
+print(f"# gpt_train_step_t{n}: " + ", ".join(f"{k} {min(r):.0f}-{max(r):.0f}" for k, r in zip(names, runs) if r))
+print(f"RESULT gpt_train_step_t{n} " + " ".join(f"{k}={med[k]:.0f}" for k in names) +
+      f" unit=tokens/s compile_speedup={med['ricci_compile'] / med['ricci_eager']:.3f}"
+      f" vs_torch_compile={med['ricci_compile'] / med['torch_compile']:.3f}"
+      f" torch_compile_speedup={med['torch_compile'] / med['torch_eager']:.3f}")
+PYEOF
+done

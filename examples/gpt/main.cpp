@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
     if (args.compile) {
       const ricci::CompileStats st = trainer.compile_stats();
       std::printf("compiled step: %s, %lld ops traced, %lld after simplification, %lld fused kernels of %lld ops\n",
-                  st.traceable ? "traced" : "NOT traceable (runs uncompiled)", static_cast<long long>(st.traced_ops),
+                  st.traceable ? "traced" : ("NOT traceable (runs uncompiled): " + st.untraceable_reason).c_str(),
+                  static_cast<long long>(st.traced_ops),
                   static_cast<long long>(st.ops), static_cast<long long>(st.fused_groups),
                   static_cast<long long>(st.fused_ops));
     }

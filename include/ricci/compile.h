@@ -50,6 +50,7 @@ struct CompileStats {
   int64_t fused_groups = 0;   // groups of elementwise ops run as one pass
   int64_t fused_ops = 0;      // ops inside those groups
   bool traceable = true;      // false: f runs uncompiled (see above)
+  std::string untraceable_reason;  // why not, when not ("f needs a traced tensor's value ...")
   int64_t generated_kernels = 0;  // fused kernels that have run as generated code so far
   std::string codegen_failure;    // why a kernel could not be built ("" when none failed)
 };

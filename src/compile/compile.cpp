@@ -141,7 +141,8 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
       if (sizes == p->shapes[b] && strides == layouts[b].strides && t.storage_offset() == layouts[b].offset) return base;
       // Another view of the value's bytes (AliasOf), made where nothing recorded it.
       const int64_t offset = t.storage_offset() - layouts[b].offset;
-      if (layouts[b].strides != contiguous_strides(p->shapes[b]) || offset < 0) throw lazy::detail::TraceFailed{};
+      if (layouts[b].strides != contiguous_strides(p->shapes[b]) || offset < 0)
+        throw lazy::detail::TraceFailed{"an op keeps a view of a traced value whose layout the program cannot re-make"};
       std::vector<int64_t> key{base, offset};
       key.insert(key.end(), sizes.begin(), sizes.end());
       key.insert(key.end(), strides.begin(), strides.end());
@@ -152,7 +153,9 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
       aliases[key] = id;
       return id;
     }
-    if (s->is_deferred()) throw lazy::detail::TraceFailed{};
+    if (s->is_deferred())
+      throw lazy::detail::TraceFailed{"an op's backward rule keeps a value the op made inside its own code (not an "
+                                      "input or output of a recorded op)"};
     if (auto it = by_constant.find(t.unsafe_impl()); it != by_constant.end()) return it->second;
     const int id = new_value(Dims(t.shape()), t.dtype(), {});
     p->constants[static_cast<size_t>(id)] = t;
@@ -550,19 +553,22 @@ struct CompiledFunctor {
       }
     }
     if (!known) {
+      std::string why;
       try {
         program = trace(st.f, xs);
         simplify(*program);
         if (st.options.fuse) plan_groups(*program);
         plan_releases(*program);
         program->generate_code = st.options.generate_code.value_or(compile_detail::codegen_by_default());
-      } catch (const lazy::detail::TraceFailed&) {
+      } catch (const lazy::detail::TraceFailed& e) {
         program = nullptr;  // f runs as it is, every call
+        why = e.why;
       }
       std::lock_guard<std::mutex> lock(st.mutex);
       st.cache[key] = program;
       st.last.traces = static_cast<int64_t>(st.cache.size());
       st.last.traceable = program != nullptr;
+      st.last.untraceable_reason = why;
       st.last.traced_ops = program ? program->traced_ops : 0;
       st.last.ops = program ? static_cast<int64_t>(program->instrs.size()) : 0;
       st.last.fused_groups = program ? static_cast<int64_t>(program->groups.size()) : 0;

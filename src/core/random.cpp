@@ -241,7 +241,9 @@ void Generator::set_state(const GeneratorState& state) {
 uint64_t Generator::reserve(uint64_t n) {
   // A transform tracing f (vmap, compile) must not freeze one draw into its trace: it runs f for
   // real instead (Note [vmap by tracing]).
-  if (lazy::detail::tl_state.tracing) throw lazy::detail::TraceFailed{};
+  if (lazy::detail::tl_state.tracing)
+    throw lazy::detail::TraceFailed{"a random draw that a trace cannot record (multinomial, randperm, in-place normal_, or any "
+                                    "draw inside vmap)"};
   std::lock_guard<std::mutex> lock(mutex_);
   const uint64_t first = offset_;
   offset_ += n;

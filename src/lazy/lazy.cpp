@@ -167,7 +167,8 @@ void run(PendingOp& op) {
                 " is undefined when evaluated but was defined when recorded (a bug in the op's primitive)");
     if (e.impl().storage->is_deferred()) {
       // The op ran on a placeholder that has no value (a traced input): nothing to hand over.
-      if (detail::tl_state.tracing) throw detail::TraceFailed{};
+      if (detail::tl_state.tracing)
+        throw detail::TraceFailed{ricci::detail::cat(op.prim->name(), " ran on a traced tensor's value")};
       RICCI_CHECK(false, Error, "[lazy] ", op.prim->name(), " was evaluated on a tensor that has no value (a traced "
                   "placeholder outside its trace); please report this");
     }
@@ -202,7 +203,9 @@ namespace detail {
 
 void on_deferred_read(const Tensor& t) {
   if (tl_state.meta) throw NeedsValue{};
-  if (tl_state.tracing && !t.impl().storage->pending()) throw TraceFailed{};
+  if (tl_state.tracing && !t.impl().storage->pending())
+    throw TraceFailed{"f needs a traced tensor's value (its bytes were read: item(), a boolean mask, an index read, a "
+                      "value check)"};
   // Evaluation runs on the thread that recorded the graph, never inside a kernel's workers.
   RICCI_CHECK(!in_parallel_region(), Error, "[lazy] a kernel read a pending tensor (shape ", t.shape(),
               ") inside a parallel region; the op must read its inputs before splitting the work (please report this)");
@@ -213,7 +216,9 @@ void on_deferred_read(const Tensor& t) {
 }
 
 void on_traced_kernel(std::string_view op) {
-  if (op != "fill") throw TraceFailed{};
+  if (op != "fill")
+    throw TraceFailed{ricci::detail::cat("f needs a traced tensor's value (the kernel '", op, "' ran: item(), to_vector(), a "
+                                         "value check, or an op whose code runs a kernel outside a recorded primitive)")};
 }
 
 void on_deferred_autograd(const Tensor& t) {
@@ -222,7 +227,7 @@ void on_deferred_autograd(const Tensor& t) {
     // A trace that records gradients made the history at record time (Note [Gradients inside a
     // trace]); any other transform falls back to values.
     if (tl_state.trace_grad) return;
-    throw TraceFailed{};
+    throw TraceFailed{"autograd on a traced tensor"};
   }
   if (const OpPtr p = t.impl().storage->pending()) evaluate({p});
 }

@@ -3,6 +3,7 @@
 // src/lazy/lazy.cpp). Internal: kernels, storage and autograd include it, users do not.
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ricci {
@@ -49,7 +50,9 @@ struct NeedsValue {};
 // Thrown while a transform traces f when f needs what a trace cannot give: a value of a traced
 // input (a boolean mask, item()), or a gradient (autograd runs on values). The transform then
 // falls back to running f on real values (vmap: once per example).
-struct TraceFailed {};
+struct TraceFailed {
+  std::string why;  // for compile_stats(fn).untraceable_reason
+};
 
 // A tensor whose storage is a placeholder is about to be read (data_ptr): evaluate what it needs.
 // During shape inference this throws NeedsValue instead.

@@ -186,7 +186,8 @@ Tensor extremum_impl(const Tensor& x, IntArrayRef dims, bool keepdim, bool is_ma
                          if (mask >> d & 1) dims.push_back(d);
                        const Tensor count = sum(mask_t, dims, true);
                        return Tensors{mask_t * (unreduce(a.grads[0], mask, x.dim()) / count)};
-                     });
+                     })
+        ->set_replayable();  // eq_mask runs its kernel directly: a compile trace replays the rule whole
   }
   return out;
 }
