@@ -24,6 +24,32 @@
 // or detach() taken outside lazy mode) forwards to the result's storage, version counter
 // included, so an in-place write through any of them is seen by autograd. Once run, an op drops
 // its inputs and its primitive: intermediates die as soon as their last consumer has run.
+//
+// Note [Gradients inside a trace]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// compile traces with Tracing(record_gradients = true), so that compile(grad(f)) — a training
+// step's loss and gradients — becomes one program. Three things make a gradient traceable:
+//   - History at record time. record() runs an op's meta run with grad mode as it is (not under
+//     no_grad), so the op's own code makes its autograd node on the meta outputs, which become
+//     the pending tensors: edges, saved values and grad_fn exactly as an eager run makes them.
+//     on_deferred_autograd lets autograd read that history instead of refusing.
+//   - The backward pass recorded. The engine does not suspend recording inside such a trace, so a
+//     rule made of ops records them like f's own ops (and the program fuses them). A rule that
+//     runs kernels itself, or takes a fused fast path, is declared replayable
+//     (Node::set_replayable: it reads tensors only through its VjpArgs): it is recorded whole, as
+//     one primitive named after its node, whose inputs are the incoming gradients and the saved
+//     values, and which runs the rule on values when the program runs (node.cpp, ReplayedRule).
+//   - Saved values the program can name. A rule may keep only inputs and outputs of recorded ops:
+//     layer_norm returns its mean and rstd as outputs, nll and embedding save their targets and
+//     indices rather than capture tensors made inside, a wrapped scalar is a real constant
+//     (scalar_tensor outside meta), and a view an op took of its input inside its own code is
+//     re-made from the value when the program runs (compile.cpp, AliasOf). A value the program
+//     cannot name ends the trace (TraceFailed, with the reason compile_stats reports), and f runs
+//     uncompiled: slower, never wrong.
+// Shape inference reads no values (embedding's bounds, nll's targets are checked when the op
+// runs), so these ops record. The backward pass is recorded as it runs (no create_graph), so a
+// program holding one is never differentiated again: an outer transform runs f itself
+// (compile.cpp, `differentiates`).
 #include "ricci/lazy.h"
 
 #include <atomic>
