@@ -224,6 +224,26 @@ TEST(CompileGrad, NewSignaturesTraceAgain) {
   EXPECT_EQ(compile_stats(compiled).traces, 4);
 }
 
+// An op that takes a view of its input inside its own code and saves it for its rule (matmul of a
+// matrix and a vector multiplies by v.unsqueeze(1)): the program re-makes that view from the value
+// when it runs (AliasOf in compile.cpp), also when the value comes in another layout.
+TEST(CompileGrad, ViewsAnOpTookInsideAreRemade) {
+  const TensorFn f = [](const Tensors& in) { return Tensors{(in[0].matmul(in[1]) * in[2]).sum()}; };
+  const TensorFn df = grad(f, {0, 1});
+  const TensorFn compiled = compile(df);
+  for (int call = 0; call < 3; ++call) {
+    const Tensor m = randn({3, 3}, float64), c = randn({3}, float64);
+    // The second and third calls replay on a strided vector and a transposed matrix.
+    const Tensor v = call == 0 ? randn({3}, float64) : randn({7}, float64).slice(0, 1, 7, 2);
+    const Tensor mm = call == 2 ? m.t() : m;
+    const Tensors want = df({mm, v, c}), got = compiled({mm, v, c});
+    EXPECT_TRUE(compile_stats(compiled).traceable) << compile_stats(compiled).untraceable_reason;
+    EXPECT_TRUE(allclose(got[0], want[0], 1e-12, 1e-12)) << got[0] << " vs " << want[0];
+    EXPECT_TRUE(allclose(got[1], want[1], 1e-12, 1e-12)) << got[1] << " vs " << want[1];
+  }
+  EXPECT_EQ(compile_stats(compiled).traces, 1);
+}
+
 TEST(CompileGrad, UntraceableSaysWhy) {
   const TensorFn reads = compile([](const Tensors& in) { return Tensors{in[0] * in[0].sum().item<double>()}; });
   const Tensor x = ones({3});

@@ -4,11 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <queue>
 
 #include "autograd/autograd_meta.h"
-#include <optional>
-
 #include "lazy/lazy_detail.h"
 #include "ricci/ops/elementwise.h"
 #include "ricci/factories.h"

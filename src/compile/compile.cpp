@@ -141,7 +141,7 @@ std::shared_ptr<Program> trace(const TensorFn& f, const Tensors& xs) {
       if (sizes == p->shapes[b] && strides == layouts[b].strides && t.storage_offset() == layouts[b].offset) return base;
       // Another view of the value's bytes (AliasOf), made where nothing recorded it.
       const int64_t offset = t.storage_offset() - layouts[b].offset;
-      if (layouts[b].strides != contiguous_strides(p->shapes[b]) || offset < 0)
+      if (layouts[b].strides != contiguous_strides(p->shapes[b]) || offset < 0 || t.dtype() != p->dtypes[b])
         throw lazy::detail::TraceFailed{"an op keeps a view of a traced value whose layout the program cannot re-make"};
       std::vector<int64_t> key{base, offset};
       key.insert(key.end(), sizes.begin(), sizes.end());

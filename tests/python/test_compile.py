@@ -38,3 +38,15 @@ def test_compile_generated_code_and_interpreter_agree():
     interpreted = ricci.compile(gelu, generate_code=False)(x)
     assert generated.equal(interpreted)  # bit for bit
     assert interpreted.equal(gelu(x))
+
+
+def test_compile_of_grad_matches_grad():
+    # The backward pass is traced into the compiled program (docs/compile.md, "Gradients inside
+    # the trace"); a second call replays it on new values.
+    def loss(w, x):
+        return ((x @ w).tanh() ** 2).mean()
+
+    g = ricci.compile(ricci.grad(loss))
+    for _ in range(2):
+        w, x = ricci.randn(5, 3), ricci.randn(4, 5)
+        assert ricci.allclose(g(w, x), ricci.grad(loss)(w, x), rtol=1e-5, atol=1e-6)
