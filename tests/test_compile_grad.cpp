@@ -44,11 +44,10 @@ Tensors cotangents_for(const Tensors& outs) {
 const std::set<std::string>& untraceable_backward() {
   static const std::set<std::string> names = {
       "prod", "prod_dim", "max_dim", "min_dim", "cumsum", "cumprod",
-      "index_select", "gather", "take_along_dim", "scatter_src", "scatter_value", "scatter_add",
-      "index_add", "index_tensor", "index_mask", "index_put", "index_put_overwrite", "sort",
-      "sort_desc", "topk", "cross_entropy_smoothing", "binary_cross_entropy", "cosine_similarity", "einops_reduce_prod",
-      "median_all", "median_dim", "kthvalue", "cummax", "cummin", "pad_reflect",
-      "pad_replicate", "pad_circular", "diag_vector", "diag_embed", "repeat_interleave_tensor"};
+      "scatter_src", "scatter_value", "scatter_add", "index_add", "index_tensor", "index_mask",
+      "index_put", "index_put_overwrite", "sort", "sort_desc", "topk", "cross_entropy_smoothing",
+      "binary_cross_entropy", "cosine_similarity", "einops_reduce_prod", "median_all", "median_dim", "kthvalue",
+      "cummax", "cummin", "diag_vector", "diag_embed", "repeat_interleave_tensor"};
   return names;
 }
 

@@ -131,7 +131,7 @@ Tensor scatter_out_of_place(const Tensor& self, int64_t dim, const Tensor& index
       Tensor gs = accumulate || !g.needs_input_grad(0) ? g.grads[0] : scatter(g.grads[0], d, idx, Scalar(0));
       Tensor gsrc = g.needs_input_grad(1) ? gather(g.grads[0], d, idx) : Tensor();
       return Tensors{gs, gsrc};
-    });
+    })->set_replayable();  // the index rules run their kernels directly: replayed whole in a compile trace
   }
   return out;
 }
@@ -237,7 +237,7 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index) {
     autograd::record("IndexSelectBackward0", {&self}, {&out}, {&idx}, {}, [self_sizes, dim](const VjpArgs& g) {
       Tensor z = zeros(self_sizes, TensorOptions(g.grads[0].dtype(), g.grads[0].device()));
       return Tensors{index_add(z, dim, g.saved[0], g.grads[0])};
-    });
+    })->set_replayable();
   }
   return out;
 }
@@ -266,7 +266,7 @@ Tensor gather_impl(const Tensor& self, int64_t dim, const Tensor& index, const c
     autograd::record("GatherBackward0", {&self}, {&out}, {&index}, {}, [self_sizes, dim](const VjpArgs& g) {
       Tensor z = zeros(self_sizes, TensorOptions(g.grads[0].dtype(), g.grads[0].device()));
       return Tensors{scatter_add(z, dim, g.saved[0], g.grads[0])};
-    });
+    })->set_replayable();
   }
   return out;
 }
@@ -326,7 +326,8 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
   if (autograd::needs_grad(self, source)) {
     const int64_t dd = d;
     autograd::record("IndexAddBackward0", {&self, &source}, {&out}, {&idx}, {},
-                     [dd, alpha](const VjpArgs& g) { return index_add_vjp(g, dd, alpha); });
+                     [dd, alpha](const VjpArgs& g) { return index_add_vjp(g, dd, alpha); })
+        ->set_replayable();
   }
   return out;
 }
