@@ -144,7 +144,7 @@ namespace {
 // themselves are copied block by block (each piece's run of dims dim.. is contiguous on both
 // sides), over the pool: cat's general strided copy took ~0.6 ms for the GPT's q, k, v, this ~0.2.
 Tensor join_grads(const Tensors& grads, int64_t dim) {
-  bool fast = !lazy::recording();
+  bool fast = lazy::detail::running_on_values();
   for (const Tensor& g : grads)
     fast = fast && g.is_contiguous() && g.dtype() == grads[0].dtype() && g.device().type == DeviceType::CPU &&
            !autograd::needs_grad(g);
@@ -177,6 +177,10 @@ std::vector<Tensor> split_views(const Tensor& self, const std::vector<int64_t>& 
   std::vector<Tensor> out;
   out.reserve(sizes.size());
   if (lazy::recording() && is_pending(self)) [[unlikely]] {
+    // A compile trace records the split whole, with its one node (below), whose rule it replays.
+    if (lazy::detail::tracing_gradients())
+      return lazy::record_n("split", [](const Tensors& in, const Dims& sz, int64_t d) {
+        return split_views(in[0], std::vector<int64_t>(sz.begin(), sz.end()), d); }, {self}, Dims(sizes), dim);
     int64_t start = 0;
     for (int64_t s : sizes) {
       out.push_back(self.narrow(dim, start, s));
@@ -200,7 +204,7 @@ std::vector<Tensor> split_views(const Tensor& self, const std::vector<int64_t>& 
     for (Tensor& t : out) outs.push_back(&t);
     autograd::record("SplitBackward0", {&self}, outs, {}, {}, [dim](const VjpArgs& a) {
       return Tensors{a.grads.size() == 1 ? a.grads[0] : join_grads(a.grads, dim)};
-    });
+    })->set_replayable();
   }
   return out;
 }
