@@ -10,6 +10,8 @@ set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 bench_setup bench_compile "${1:-}"
 
+# RICCI_BENCH_COMPILE_ONLY=gpt runs only the training step below.
+if [[ "${RICCI_BENCH_COMPILE_ONLY:-}" != gpt ]]; then
 RICCI_JSON="$BUILD/bench_compile.json"
 PEERS_OUT="$BUILD/compile_peers.txt"
 "$BUILD/bench/bench_compile" --benchmark_format=json --benchmark_min_time="$MIN_TIME" \
@@ -77,6 +79,7 @@ for n, label in (("BM_FirstCallTrace", "first_call_trace"), ("BM_CachedCallTiny"
     if n in med:
         print(f"RESULT {label} ricci={1e3 * med[n]:.2f} unit=us")
 PYEOF
+fi
 
 # One GPT training step with and without compile (issue 11): examples/gpt --bench N [--compile]
 # (the loss and its gradients as one compiled program; AdamW eager) against bench/gpt_torch.py
