@@ -206,17 +206,21 @@ def numel(input):
 def compile(f=None, *, fuse=True, shapeless=False, generate_code=None):  # noqa: A001
     """ricci.compile (C++ ricci::compile, docs/compile.md): traces f once per input signature into a
     program of primitives, simplifies and fuses it, and replays it. Random draws are part of the
-    program (new numbers on every call); functions that read values or take a gradient inside run
-    uncompiled. Fused kernels run as generated machine code, built by the system's C++ compiler at
-    their first run and cached on disk (generate_code=False, or RICCI_COMPILE_CODEGEN=0, keeps the
-    interpreter; the values are the same). Usable as a decorator."""
+    program (new numbers on every call), and so is a gradient taken inside (compile(grad(f)): the
+    backward pass is traced too); functions that read a value of their inputs run uncompiled.
+    Fused kernels run as generated machine code, built by the system's C++ compiler at their first
+    run and cached on disk (generate_code=False, or RICCI_COMPILE_CODEGEN=0, keeps the
+    interpreter; the values are the same). Usable as a decorator. The compiled function's
+    stats() says what compiling its most recent call did (C++ compile_stats: traced_ops, ops,
+    fused_groups, traceable, untraceable_reason, ...)."""
     if f is None:
         return lambda g: compile(g, fuse=fuse, shapeless=shapeless, generate_code=generate_code)
     from ._tree import flatten, unflatten
     from .transforms import _flat_call
     import functools
 
-    programs = {}  # argument structure -> (compiled flat function, output structure box)
+    programs = {}  # argument structure -> (compiled flat function, its stats, output structure box)
+    last = [None]  # the stats of the most recent call's structure
 
     @functools.wraps(f)
     def wrapper(*args):
@@ -225,9 +229,16 @@ def compile(f=None, *, fuse=True, shapeless=False, generate_code=None):  # noqa:
         if key not in programs:
             out_box = [None]
             flag = -1 if generate_code is None else (1 if generate_code else 0)
-            programs[key] = (_ricci._compile(_flat_call(f, args_def, out_box), fuse, shapeless, flag), out_box)
-        fn, out_box = programs[key]
+            fn, stats = _ricci._compile(_flat_call(f, args_def, out_box), fuse, shapeless, flag)
+            programs[key] = (fn, stats, out_box)
+        fn, last[0], out_box = programs[key]
         outs = fn(leaves)
         return unflatten(out_box[0], outs)
 
+    def stats():
+        if last[0] is None:
+            raise ValueError("[compile] stats(): call the compiled function first")
+        return last[0]()
+
+    wrapper.stats = stats
     return wrapper

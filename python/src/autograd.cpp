@@ -193,7 +193,23 @@ void init_autograd(nb::module_& m) {
     CompileOptions options{.fuse = fuse, .shapeless = shapeless};
     if (generate_code >= 0) options.generate_code = generate_code != 0;
     TensorFn compiled = compile(wrap_fn(std::move(f)), options);
-    return nb::cpp_function([compiled](const Tensors& inputs) { return compiled(inputs); });
+    // The function, and what compiling it did (compile_stats) as a dict.
+    nb::object call = nb::cpp_function([compiled](const Tensors& inputs) { return compiled(inputs); });
+    nb::object stats = nb::cpp_function([compiled]() {
+      const CompileStats st = compile_stats(compiled);
+      nb::dict d;
+      d["traces"] = st.traces;
+      d["traced_ops"] = st.traced_ops;
+      d["ops"] = st.ops;
+      d["fused_groups"] = st.fused_groups;
+      d["fused_ops"] = st.fused_ops;
+      d["traceable"] = st.traceable;
+      d["untraceable_reason"] = st.untraceable_reason;
+      d["generated_kernels"] = st.generated_kernels;
+      d["codegen_failure"] = st.codegen_failure;
+      return d;
+    });
+    return nb::make_tuple(call, stats);
   }, "f"_a, "fuse"_a, "shapeless"_a, "generate_code"_a);
   m.def("stop_gradient", &stop_gradient, "x"_a, "The value of x, through which no transform or backward passes a gradient.");
 }

@@ -45,8 +45,9 @@ void init_exceptions(nb::module_& m) {
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
       std::rethrow_exception(p);
-    } catch (const lazy::detail::TraceFailed&) {
-      PyErr_SetString(g_trace_failed, "a transform's trace needs a value");
+    } catch (const lazy::detail::TraceFailed& e) {
+      // The reason rides along, for compile's stats() once the trace has crossed Python.
+      PyErr_SetString(g_trace_failed, e.why.empty() ? "a transform's trace needs a value" : e.why.c_str());
     } catch (const ShapeError& e) {
       PyErr_SetString(g_shape_error, e.what());
     } catch (const DTypeError& e) {
@@ -84,7 +85,7 @@ Tensors call_tensor_fn(const nb::object& fn, const Tensors& in) {
   try {
     return nb::cast<Tensors>(fn(nb::cast(in)));
   } catch (nb::python_error& e) {
-    if (e.matches(g_trace_failed)) throw lazy::detail::TraceFailed{};
+    if (e.matches(g_trace_failed)) throw lazy::detail::TraceFailed{nb::cast<std::string>(nb::str(e.value()))};
     throw;
   }
 }

@@ -50,3 +50,17 @@ def test_compile_of_grad_matches_grad():
     for _ in range(2):
         w, x = ricci.randn(5, 3), ricci.randn(4, 5)
         assert ricci.allclose(g(w, x), ricci.grad(loss)(w, x), rtol=1e-5, atol=1e-6)
+
+
+def test_compile_stats_say_what_was_traced():
+    g = ricci.compile(ricci.grad(lambda x: (x.exp() * x).sum()))
+    g(ricci.randn(8))
+    st = g.stats()
+    assert st["traceable"] and st["untraceable_reason"] == ""
+    assert st["traced_ops"] >= 3  # exp, mul, sum and the backward pass
+
+    reads = ricci.compile(lambda x: x * float(x.sum().item()))
+    reads(ricci.ones(3))
+    st = reads.stats()
+    assert not st["traceable"]
+    assert "needs a traced tensor's value" in st["untraceable_reason"]
