@@ -243,6 +243,26 @@ TEST(CompileGrad, ViewsAnOpTookInsideAreRemade) {
   EXPECT_EQ(compile_stats(compiled).traces, 1);
 }
 
+// Inside compile's trace linear records its one-addmm form and attention its batched products
+// (fast_forms_apply): replayed op by op under vmap or a gradient, those primitives give f's values.
+TEST(CompileGrad, FastFormsReplayUnderOuterTransforms) {
+  const Tensor w = randn({5, 4}, float64), b = randn({5}, float64);
+  const TensorFn f = [&](const Tensors& in) {
+    const Tensor h = nn::functional::linear(in[0], w, b);  // (2, 3, 5)
+    const Tensor q = h.reshape({2, 3, 5});
+    return Tensors{nn::functional::scaled_dot_product_attention(q, q, q, Tensor(), true)};
+  };
+  const TensorFn compiled = compile(f);
+  const Tensor x = randn({2, 3, 4}, float64);
+  EXPECT_TRUE(allclose(compiled({x})[0], f({x})[0], 1e-12, 1e-12));
+  EXPECT_TRUE(compile_stats(compiled).traceable) << compile_stats(compiled).untraceable_reason;
+  const Tensor X = randn({3, 2, 3, 4}, float64);
+  EXPECT_TRUE(allclose(vmap(compiled)({X})[0], vmap(f)({X})[0], 1e-12, 1e-12));
+  const TensorFn loss = [&](const Tensors& in) { return Tensors{compiled(in)[0].sum()}; };
+  const TensorFn loss_eager = [&](const Tensors& in) { return Tensors{f(in)[0].sum()}; };
+  EXPECT_TRUE(allclose(grad(loss)({x})[0], grad(loss_eager)({x})[0], 1e-12, 1e-12));
+}
+
 TEST(CompileGrad, UntraceableSaysWhy) {
   const TensorFn reads = compile([](const Tensors& in) { return Tensors{in[0] * in[0].sum().item<double>()}; });
   const Tensor x = ones({3});

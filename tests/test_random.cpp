@@ -223,6 +223,23 @@ TEST(Random, BernoulliScalarFrequency) {
   EXPECT_EQ(values(bernoulli({50}, 0.0)), std::vector<double>(50, 0.0));
 }
 
+// float32 draws through dropout's vectorised mask kernel (src/backend/cpu/dropout_hwy.cpp), the
+// other dtypes through the scalar loop: the same draws decide the same elements, and both leave
+// the generator at the same place (lengths below a vector, odd, over several parallel chunks;
+// keep probabilities at the edges).
+TEST(Random, BernoulliFloat32KernelMatchesTheScalarLoop) {
+  for (int64_t n : {1, 7, 17, 1001, 100003}) {
+    for (double p : {0.0, 1e-300, 0.3, 0.5, 0.999, 1.0 - 1e-16, 1.0}) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " p=" + std::to_string(p));
+      Generator g32(77 + n), g64(77 + n);
+      const Tensor b32 = bernoulli({n}, p, TensorOptions(float32), &g32);
+      const Tensor b64 = bernoulli({n}, p, TensorOptions(float64), &g64);
+      EXPECT_TENSOR_EQ(b32, b64.to(float32));
+      EXPECT_EQ(g32.get_state(), g64.get_state());
+    }
+  }
+}
+
 TEST(Random, BernoulliTensorOfProbabilities) {
   manual_seed(4);
   const Tensor p = tensor({{0.0, 1.0}, {0.0, 1.0}}, float64);

@@ -387,15 +387,24 @@ std::vector<Edge> root_edges(const Tensors& outputs, const Tensors& grad_outputs
   return edges;
 }
 
+// Gradients are computed, never recorded (Note [Lazy tensors]) — except inside a trace that
+// records them (Note [Gradients inside a trace]), which counts the pass.
+class PassMode {
+ public:
+  PassMode() {
+    if (!lazy::detail::tracing_gradients()) eager_.emplace();
+    else ++lazy::detail::tl_state.traced_backward_passes;
+  }
+
+ private:
+  std::optional<lazy::detail::Suspend> eager_;
+};
+
 }  // namespace
 
 void backward(const Tensors& outputs, const Tensors& grad_outputs, bool retain_graph, bool create_graph,
               const Tensors& inputs) {
-  // Gradients are computed, never recorded (Note [Lazy tensors]) — except inside a trace that
-  // records them (Note [Gradients inside a trace]).
-  std::optional<lazy::detail::Suspend> eager;
-  if (!lazy::detail::tracing_gradients()) eager.emplace();
-  else ++lazy::detail::tl_state.traced_backward_passes;
+  const PassMode mode;
   RICCI_CHECK(!is_inference_mode_enabled(), AutogradError,
               "[backward] cannot run backward inside InferenceMode: no graph was recorded there");
   Tensors grads;
@@ -421,9 +430,7 @@ void backward(const Tensors& outputs, const Tensors& grad_outputs, bool retain_g
 
 Tensors grad(const Tensors& outputs, const Tensors& inputs, const Tensors& grad_outputs, std::optional<bool> retain_graph,
              bool create_graph, bool allow_unused) {
-  std::optional<lazy::detail::Suspend> eager;
-  if (!lazy::detail::tracing_gradients()) eager.emplace();
-  else ++lazy::detail::tl_state.traced_backward_passes;
+  const PassMode mode;
   Tensors grads;
   std::vector<Edge> roots = root_edges(outputs, grad_outputs, grads);
   std::vector<Capture> caps;

@@ -120,5 +120,10 @@ class OutsideMeta {
 
 // Whether autograd works on traced tensors now (Note [Gradients inside a trace]).
 inline bool tracing_gradients() { return tl_state.tracing != 0 && tl_state.trace_grad; }
+// Whether an op may take a fast form built from other recordable primitives (linear's addmm,
+// attention's batched products, split's one node): on values, and in compile's trace, which
+// records those primitives and replays their rules; not while vmap traces (its batching rules
+// see the composed ops) or plain lazy recording.
+inline bool fast_forms_apply() { return running_on_values() || tracing_gradients(); }
 
 }  // namespace ricci::lazy::detail

@@ -77,7 +77,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       weight.dtype() == input.dtype() && (input.dtype() == float32 || input.dtype() == float64) &&
       input.device().type == DeviceType::CPU && weight.device() == input.device() &&
       bias.device() == input.device() && (input.dim() == 2 || input.is_contiguous()) &&
-      (lazy::detail::running_on_values() || lazy::detail::tracing_gradients())) {
+      lazy::detail::fast_forms_apply()) {
     if (input.dim() == 2) return addmm(bias, input, weight.t());
     int64_t rows = 1;  // not reshape({-1, in_f}): with in_f == 0 the -1 would be ambiguous
     for (int64_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
@@ -171,7 +171,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   auto qk = [&] { return q.matmul(k.mT()); };
   bool same_batch_product = q.dim() >= 3 && q.dim() == k.dim() && q.device().type == DeviceType::CPU &&
                             k.device() == q.device() && k.dtype() == q.dtype() &&
-                            (lazy::detail::running_on_values() || lazy::detail::tracing_gradients());
+                            lazy::detail::fast_forms_apply();
   for (int64_t d = 0; same_batch_product && d + 2 < q.dim(); ++d) same_batch_product = q.size(d) == k.size(d);
   Tensor scores;
   if (is_causal) {

@@ -178,7 +178,7 @@ std::vector<Tensor> split_views(const Tensor& self, const std::vector<int64_t>& 
   out.reserve(sizes.size());
   if (lazy::recording() && is_pending(self)) [[unlikely]] {
     // A compile trace records the split whole, with its one node (below), whose rule it replays.
-    if (lazy::detail::tracing_gradients())
+    if (lazy::detail::fast_forms_apply())
       return lazy::record_n("split", [](const Tensors& in, const Dims& sz, int64_t d) {
         return split_views(in[0], std::vector<int64_t>(sz.begin(), sz.end()), d); }, {self}, Dims(sizes), dim);
     int64_t start = 0;
