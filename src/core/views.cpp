@@ -44,19 +44,18 @@ Tensor make_view(const Tensor& base, Dims sizes, Dims strides, int64_t offset) {
 
 namespace {
 
-// Records `out` as a differentiable view of `self` (when the graph is kept).
+// Records `out` as a differentiable view of `self` (when the graph is kept); returns the node.
 template <class Vjp>
-void record_view(const Tensor& self, Tensor& out, const char* name, Vjp vjp) {
-  if (!autograd::needs_grad(self)) return;
-  autograd::record(name, {&self}, {&out}, {}, {}, std::move(vjp));
+std::shared_ptr<autograd::Node> record_view(const Tensor& self, Tensor& out, const char* name, Vjp vjp) {
+  if (!autograd::needs_grad(self)) return nullptr;
+  return autograd::record(name, {&self}, {&out}, {}, {}, std::move(vjp));
 }
 
 // The same for a view whose rule scatters into zeros (view_backward writes through a view with
 // a kernel): its rule captures only sizes and offsets, so a compile trace replays it whole.
 template <class Vjp>
 void record_scatter_view(const Tensor& self, Tensor& out, const char* name, Vjp vjp) {
-  if (!autograd::needs_grad(self)) return;
-  autograd::record(name, {&self}, {&out}, {}, {}, std::move(vjp))->set_replayable();
+  if (auto node = record_view(self, out, name, std::move(vjp))) node->set_replayable();
 }
 
 // The storage index of the last element a layout reaches (the offset for an empty one), checked
