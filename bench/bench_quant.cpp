@@ -2,6 +2,8 @@
 //   - BM_QuantMatvec/<bits>/<threads>: one row x (1, 4096) @ W^T, W 4096 x 4096 quantized with
 //     group size 64 (float32 scales and biases), the decode shape (the same W every call: at 4
 //     bits it stays in the L3); BM_QuantMatvecCold: the same over 8 matrices, from memory;
+//   - BM_QuantMatvecInt8x, BM_QuantMatvecInt8xCold: the same with x rounded to int8 first
+//     (ActivationPrecision::Int8: integer dot products; PyTorch's dynamic int8 Linear does this);
 //   - BM_Float32Matvec/<threads>, BM_BFloat16Matvec/<threads>: the same product with float
 //     weights (ricci's matmul: OpenBLAS sgemv, the bf16 dot kernels);
 //   - BM_QuantPrefill/<bits>, BM_Float32Prefill: 512 x 4096 @ (4096 x 4096)^T on every thread.
@@ -41,20 +43,25 @@ Weights& weights() {
 }
 int64_t bytes(const QuantizedTensor& q) { return static_cast<int64_t>(q.weight.nbytes() + q.scales.nbytes() + q.biases.nbytes()); }
 
-void BM_QuantMatvec(benchmark::State& state) {
+void quant_matvec(benchmark::State& state, ActivationPrecision act) {
   const int bits = static_cast<int>(state.range(0));
   set_num_threads(static_cast<int>(state.range(1)));
   Weights& w = weights();
   const QuantizedTensor& q = bits == 4 ? w.q4 : w.q8;
-  for (auto _ : state) benchmark::DoNotOptimize(quantized_matmul(w.x, q.weight, q.scales, q.biases, true, kGroup, bits));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(quantized_matmul(w.x, q.weight, q.scales, q.biases, true, kGroup, bits, act));
   state.SetBytesProcessed(state.iterations() * bytes(q));
 }
+void BM_QuantMatvec(benchmark::State& state) { quant_matvec(state, ActivationPrecision::Float); }
+// x rounded to int8 first (ActivationPrecision::Int8: integer dot products).
+void BM_QuantMatvecInt8x(benchmark::State& state) { quant_matvec(state, ActivationPrecision::Int8); }
 BENCHMARK(BM_QuantMatvec)->Args({4, 1})->Args({4, 2})->Args({8, 1})->Args({8, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_QuantMatvecInt8x)->Args({4, 1})->Args({4, 2})->Args({8, 1})->Args({8, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The same product cycling through 8 different quantized matrices (84 MB at 4 bits, 151 MB at 8):
 // more than the 32 MB L3, so every call reads its weights from memory, as decoding a model does.
 // (One 4096 x 4096 int4 matrix, 10.5 MB, stays in the L3 between calls of BM_QuantMatvec.)
-void BM_QuantMatvecCold(benchmark::State& state) {
+void quant_matvec_cold(benchmark::State& state, ActivationPrecision act) {
   const int bits = static_cast<int>(state.range(0));
   set_num_threads(static_cast<int>(state.range(1)));
   Weights& w = weights();
@@ -65,11 +72,14 @@ void BM_QuantMatvecCold(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const QuantizedTensor& q = qs[i++ % qs.size()];
-    benchmark::DoNotOptimize(quantized_matmul(w.x, q.weight, q.scales, q.biases, true, kGroup, bits));
+    benchmark::DoNotOptimize(quantized_matmul(w.x, q.weight, q.scales, q.biases, true, kGroup, bits, act));
   }
   state.SetBytesProcessed(state.iterations() * bytes(qs[0]));
 }
+void BM_QuantMatvecCold(benchmark::State& state) { quant_matvec_cold(state, ActivationPrecision::Float); }
+void BM_QuantMatvecInt8xCold(benchmark::State& state) { quant_matvec_cold(state, ActivationPrecision::Int8); }
 BENCHMARK(BM_QuantMatvecCold)->Args({4, 1})->Args({4, 2})->Args({8, 1})->Args({8, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_QuantMatvecInt8xCold)->Args({4, 1})->Args({4, 2})->Args({8, 1})->Args({8, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_Float32Matvec(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));

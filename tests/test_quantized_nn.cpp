@@ -149,3 +149,28 @@ TEST(NnQuantize, LoadsWeightsMlxWrote) {
   EXPECT_TENSOR_CLOSE(m.mlx_u32->forward(f.get("x")), f.get("b4_g64.qmm"), 1e-4, 1e-4);
   EXPECT_THROW_MSG(f.get_bits("mlx_u32.weight", int64), DTypeError, "cannot be read as int64");
 }
+
+// set_activation_precision reaches every quantized layer (the Embedding too, for its as_linear);
+// Int8 changes the model's output by the rounding of its activations, and Float restores it.
+TEST(NnQuantize, ActivationPrecisionOnEveryLayer) {
+  manual_seed(4);
+  Net net;
+  nn::quantize(net, 64, 4);
+  NoGradGuard no_grad;
+  const Tensor f = net.forward(tokens());
+  EXPECT_EQ(nn::set_activation_precision(net, ActivationPrecision::Int8), 6);
+  auto head = std::dynamic_pointer_cast<nn::QuantizedLinear>(net.child("head"));
+  auto emb = std::dynamic_pointer_cast<nn::QuantizedEmbedding>(net.child("emb"));
+  EXPECT_EQ(head->activations, ActivationPrecision::Int8);
+  EXPECT_EQ(emb->activations, ActivationPrecision::Int8);
+  const Tensor x = randn({3, 64});
+  EXPECT_TENSOR_EQ(head->forward(x), quantized_matmul(x, head->weight, head->scales, head->biases, true, 64, 4,
+                                                      ActivationPrecision::Int8));
+  EXPECT_TENSOR_EQ(emb->as_linear(x), quantized_matmul(x, emb->weight, emb->scales, emb->biases, true, 64, 4,
+                                                       ActivationPrecision::Int8));
+  const Tensor i = net.forward(tokens());
+  EXPECT_FALSE(allclose(i, f, 0.0, 1e-6));
+  EXPECT_TENSOR_CLOSE(i, f, 0.0, 5e-2);
+  EXPECT_EQ(nn::set_activation_precision(net, ActivationPrecision::Float), 6);
+  EXPECT_TENSOR_EQ(net.forward(tokens()), f);
+}

@@ -56,7 +56,19 @@ Tensor dequantize(const QuantizedTensor& q, int64_t group_size = 64, int64_t bit
 // Gradient: with respect to x only (quantized_matmul of the gradient with !transpose). A backward
 // that needs the gradient of scales or biases throws AutogradError, as MLX does: the codes are
 // not differentiable; train float weights (or adapters beside the quantized ones) instead.
+//
+// activations: Float (the default) multiplies x as it is — MLX's numbers. Int8 first rounds each
+// row of x to int8 per block of 32 elements, x̂ = d · round(x / d) with d = max|x| / 127 over the
+// block, and returns x̂ @ dequantize(w) (a row holding inf or NaN gives NaN): the dynamic
+// quantization of PyTorch's quantize_dynamic Linear and of llama.cpp's CPU matmuls. Each x̂ is
+// within d/2 of x (0.4 % of the block's largest element), and the 4- and 8-bit decode shape then
+// runs integer dot products on AVX2, about twice as fast as Float on such cores
+// (docs/quantization.md, "Int8 activations"). For inference: Int8 has no gradient (a backward
+// through it throws AutogradError; use Float to differentiate).
+enum class ActivationPrecision { Float, Int8 };
+
 Tensor quantized_matmul(const Tensor& x, const Tensor& w, const Tensor& scales, const Tensor& biases,
-                        bool transpose = true, int64_t group_size = 64, int64_t bits = 4);
+                        bool transpose = true, int64_t group_size = 64, int64_t bits = 4,
+                        ActivationPrecision activations = ActivationPrecision::Float);
 
 }  // namespace ricci

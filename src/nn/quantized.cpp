@@ -56,7 +56,7 @@ std::shared_ptr<QuantizedLinear> QuantizedLinear::from_linear(const Linear& line
 Tensor QuantizedLinear::forward(const Tensor& x) {
   RICCI_CHECK(x.dim() >= 1 && x.size(-1) == in_features, ShapeError, "[QuantizedLinear] mat1 and mat2 shapes cannot "
               "be multiplied: input has shape ", x.shape(), " but the layer expects a last dim of ", in_features);
-  Tensor y = quantized_matmul(x, weight, scales, biases, true, group_size, bits);
+  Tensor y = quantized_matmul(x, weight, scales, biases, true, group_size, bits, activations);
   return bias.defined() ? y.add(bias) : y;
 }
 
@@ -92,7 +92,7 @@ Tensor QuantizedEmbedding::forward(const Tensor& indices) {
 Tensor QuantizedEmbedding::as_linear(const Tensor& x) {
   RICCI_CHECK(x.dim() >= 1 && x.size(-1) == embedding_dim, ShapeError, "[QuantizedEmbedding::as_linear] input has "
               "shape ", x.shape(), " but the table's rows have ", embedding_dim, " elements");
-  return quantized_matmul(x, weight, scales, biases, true, group_size, bits);
+  return quantized_matmul(x, weight, scales, biases, true, group_size, bits, activations);
 }
 
 int64_t quantize(Module& model, int64_t group_size, int64_t bits,
@@ -131,6 +131,20 @@ int64_t quantize(Module& model, int64_t group_size, int64_t bits,
     }
   }
   return replaced;
+}
+
+int64_t set_activation_precision(Module& model, ActivationPrecision activations) {
+  int64_t n = 0;
+  for (auto& [path, m] : model.named_modules()) {
+    if (auto* lin = dynamic_cast<QuantizedLinear*>(m)) {
+      lin->activations = activations;
+      ++n;
+    } else if (auto* emb = dynamic_cast<QuantizedEmbedding*>(m)) {
+      emb->activations = activations;
+      ++n;
+    }
+  }
+  return n;
 }
 
 LoadStateDictResult load_quantized(Module& model, const std::string& path, bool strict) {

@@ -1,9 +1,12 @@
 // The "quantized_matmul" CPU kernel: picks the decode kernels (few rows, 4/8 bits, AVX-512 or
-// AVX2 as RICCI_CPU_ISA allows), the dequantize-and-sgemm path (many rows) or the portable code.
+// AVX2 as RICCI_CPU_ISA allows), the dequantize-and-sgemm path (many rows) or the portable code;
+// with int8 activations, the integer decode kernel or x̂ through those paths.
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "backend/kernel_table.h"
+#include "quant/int8_activations.h"
 #include "quant/quant_format.h"
 #include "quant/quant_kernels.h"
 #include "ricci/tensor.h"
@@ -13,23 +16,32 @@ namespace {
 
 template <class S>
 void qmm_kernel(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& scales, const Tensor& biases,
-                bool transpose, int64_t group_size, int64_t bits) {
+                bool transpose, int64_t group_size, int64_t bits, bool int8_x) {
   using Acc = decltype(to_compute(S{}));
-  const QmmProblem<S, Acc> p{x.data_ptr<Acc>(),
-                             out.data_ptr<Acc>(),
-                             reinterpret_cast<const uint8_t*>(w.data_ptr<int32_t>()),
-                             scales.data_ptr<S>(),
-                             biases.data_ptr<S>(),
-                             x.size(0),
-                             out.size(1),
-                             x.size(1),
-                             transpose,
-                             static_cast<int>(group_size),
-                             static_cast<int>(bits)};
+  QmmProblem<S, Acc> p{x.data_ptr<Acc>(),
+                       out.data_ptr<Acc>(),
+                       reinterpret_cast<const uint8_t*>(w.data_ptr<int32_t>()),
+                       scales.data_ptr<S>(),
+                       biases.data_ptr<S>(),
+                       x.size(0),
+                       out.size(1),
+                       x.size(1),
+                       transpose,
+                       static_cast<int>(group_size),
+                       static_cast<int>(bits)};
   if (p.M == 0 || p.N == 0) return;
   if (p.K == 0) {
     std::fill(p.y, p.y + p.M * p.N, Acc(0));
     return;
+  }
+  std::vector<Acc> xhat;
+  if (int8_x) {
+    if constexpr (std::is_same_v<Acc, float>)
+      if (p.M <= kDecodeRows && qmv_int8x_avx2<S>(p)) return;
+    // Elsewhere x̂ as floats, then the float product (Note [Int8 activations]).
+    xhat.resize(static_cast<size_t>(p.M * p.K));
+    round_rows_to_int8(p.x, p.M, p.K, xhat.data());
+    p.x = xhat.data();
   }
   if constexpr (std::is_same_v<Acc, float>) {
     if (p.M <= kDecodeRows && (qmv_avx512<S>(p) || qmv_avx2<S>(p))) return;

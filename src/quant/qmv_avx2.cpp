@@ -12,8 +12,9 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
+
+#include "quant/qmv_avx2_lanes.h"
 #define RICCI_QMV_AVX2 1
-#define RICCI_AVX2 __attribute__((target("avx2,fma,f16c")))
 #else
 #define RICCI_QMV_AVX2 0
 #endif
@@ -23,12 +24,7 @@ namespace ricci::quant {
 #if RICCI_QMV_AVX2
 namespace {
 
-RICCI_AVX2 inline float lane_sum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+using namespace avx2;
 
 RICCI_AVX2 inline __m256i widen8(const uint8_t* p) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
@@ -102,32 +98,6 @@ RICCI_AVX2 inline void chunk2(const float* x, __m256i va, __m256i vb, const Chun
   }
 }
 
-// Scales and biases as float32 lanes: s broadcast, [s0 x4 | s1 x4], and eight consecutive values.
-RICCI_AVX2 inline __m256 bcast(const float* p) { return _mm256_broadcast_ss(p); }
-RICCI_AVX2 inline __m256 bcast(const Half* p) { return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(p->bits))); }
-RICCI_AVX2 inline __m256 bcast(const BFloat16* p) {
-  return _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(uint32_t{p->bits} << 16)));
-}
-RICCI_AVX2 inline __m256 bcast_pair(const float* p) {
-  return _mm256_set_m128(_mm_broadcast_ss(p + 1), _mm_broadcast_ss(p));
-}
-RICCI_AVX2 inline __m256 bcast_pair(const Half* p) {
-  return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_set1_epi16(static_cast<short>(p[0].bits)),
-                                            _mm_set1_epi16(static_cast<short>(p[1].bits))));
-}
-RICCI_AVX2 inline __m256 bcast_pair(const BFloat16* p) {
-  return _mm256_castsi256_ps(_mm256_set_m128i(_mm_set1_epi32(static_cast<int>(uint32_t{p[1].bits} << 16)),
-                                              _mm_set1_epi32(static_cast<int>(uint32_t{p[0].bits} << 16))));
-}
-RICCI_AVX2 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-RICCI_AVX2 inline __m256 load8(const Half* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-RICCI_AVX2 inline __m256 load8(const BFloat16* p) {
-  return _mm256_castsi256_ps(
-      _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
-}
-
 // MXCSR.DAZ off while a subnormal tile runs (Note [Codes read in place]).
 class DazOff {
  public:
@@ -169,16 +139,12 @@ RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, 
       if (c % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + 32 * c), _MM_HINT_T0);
       return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * c));
     };
-    __m256 ta = _mm256_setzero_ps(), tb = _mm256_setzero_ps(), ua = ta, ub = ta;
-    auto bias8 = [&](int64_t g) RICCI_AVX2 {  // groups [g, g + 8)
-      const __m256 x8 = _mm256_loadu_ps(xs + g);
-      ua = _mm256_fmadd_ps(load8(ba + g), x8, ua);
-      ub = _mm256_fmadd_ps(load8(bb + g), x8, ub);
-    };
+    __m256 ta = _mm256_setzero_ps(), tb = _mm256_setzero_ps();
+    BiasPair<S> bias(ba, bb, xs);
     if constexpr (GS >= kCodes) {
       constexpr int kChunks = GS / kCodes;  // per group
       for (int64_t g = 0; g < G; ++g) {
-        if (g % 8 == 0 && g < G8) bias8(g);
+        if (g % 8 == 0 && g < G8) bias.add8(g);
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
 #pragma GCC unroll 4
         for (int c = 0; c < kChunks; ++c) {
@@ -193,7 +159,7 @@ RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, 
       // last group is half a chunk: 16 bytes loaded, the upper lanes zero (and x zero there).
       static_assert(BITS == 4 && GS == 32);
       for (int64_t c = 0; 2 * c < G; ++c) {
-        if (c % 4 == 0 && 2 * c < G8) bias8(2 * c);
+        if (c % 4 == 0 && 2 * c < G8) bias.add8(2 * c);
         __m256i va, vb;
         __m256 s_a, s_b;
         if (2 * c + 1 < G) {
@@ -215,13 +181,7 @@ RICCI_AVX2 void tile(const float* xk, const float* xs, const uint8_t* const* w, 
     }
     out[r] = lane_sum(ta);
     out[r + 1] = lane_sum(tb);
-    float bias_a = lane_sum(ua), bias_b = lane_sum(ub);
-    for (int64_t g = G8; g < G; ++g) {
-      bias_a += to_compute(ba[g]) * xs[g];
-      bias_b += to_compute(bb[g]) * xs[g];
-    }
-    bias_out[r] = bias_a;
-    bias_out[r + 1] = bias_b;
+    bias.finish(G8, G, bias_out[r], bias_out[r + 1]);
   }
 }
 

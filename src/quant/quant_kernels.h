@@ -20,9 +20,10 @@ using QuantizeKernel = void (*)(const Tensor& w, const Tensor& packed, const Ten
 using DequantizeKernel = void (*)(const Tensor& out, const Tensor& packed, const Tensor& scales, const Tensor& biases,
                                   int64_t group_size, int64_t bits);
 // "quantized_matmul", one per dtype of scales: out (M, N) = x (M, K) @ deq(w)ᵀ (transpose; w
-// (N, K')) or x @ deq(w) (w (K, N')), out and x contiguous float32 (float64 with float64 scales).
+// (N, K')) or x @ deq(w) (w (K, N')), out and x contiguous float32 (float64 with float64 scales);
+// int8_x: x rounded to int8 first (Note [Int8 activations], int8_activations.h).
 using QmmKernel = void (*)(const Tensor& out, const Tensor& x, const Tensor& w, const Tensor& scales,
-                           const Tensor& biases, bool transpose, int64_t group_size, int64_t bits);
+                           const Tensor& biases, bool transpose, int64_t group_size, int64_t bits, bool int8_x);
 
 // One product in raw pointers: y (M x N, row-major) = x (M x K, row-major) times the quantized
 // matrix, S the scales' type, Acc the compute type (float; double for double scales).
@@ -59,6 +60,9 @@ template <class S>
 bool qmv_avx2(const QmmProblem<S, float>& p);
 template <class S>
 bool qmv_avx512(const QmmProblem<S, float>& p);
+// The same with x rounded to int8 (integer dot products; qmv_int8x_avx2.cpp).
+template <class S>
+bool qmv_int8x_avx2(const QmmProblem<S, float>& p);
 // Rows [j0, j0 + n) of a transposed 4- or 8-bit problem dequantized into panel (n x K float32),
 // each row in a widening kernel's order (4 bits: within every 16 elements, the even ones, then
 // the odd ones; 8 bits: memory order), s * q + b rounded as the portable code rounds it. False

@@ -25,7 +25,7 @@ Dims join(const Dims& a, std::initializer_list<int64_t> b) {
 
 // The forward product, no graph: out (..., N) in `comp` (float32 or float64).
 Tensor qmm_forward(const Tensor& x, const Tensor& w, const Tensor& sc, const Tensor& bi, bool transpose,
-                   int64_t group_size, int64_t bits, int64_t K, int64_t N, DType comp) {
+                   int64_t group_size, int64_t bits, bool int8_x, int64_t K, int64_t N, DType comp) {
   static const kernels::OpId id = kernels::op_id("quantized_matmul");
   const auto kernel = kernels::kernel_table().get<quant::QmmKernel>(id, x.device(), sc.dtype());
   if (w.dim() == 2) {
@@ -33,7 +33,7 @@ Tensor qmm_forward(const Tensor& x, const Tensor& w, const Tensor& sc, const Ten
     for (int64_t d = 0; d + 1 < x.dim(); ++d) rows *= x.size(d);
     const Tensor x2 = x.to(comp).reshape({rows, K}).contiguous();
     Tensor o = empty_tensor({x2.size(0), N}, comp, x.device(), "quantized_matmul");
-    kernel(o, x2, w.contiguous(), sc.contiguous(), bi.contiguous(), transpose, group_size, bits);
+    kernel(o, x2, w.contiguous(), sc.contiguous(), bi.contiguous(), transpose, group_size, bits, int8_x);
     Dims os(x.shape());
     os.back() = N;
     return o.reshape(os);
@@ -50,18 +50,22 @@ Tensor qmm_forward(const Tensor& x, const Tensor& w, const Tensor& sc, const Ten
   Tensor o = empty_tensor({B, M, N}, comp, x.device(), "quantized_matmul");
   for (int64_t b = 0; b < B; ++b)
     kernel(o.select(0, b), xe.select(0, b), we.select(0, b), se.select(0, b), be.select(0, b), transpose, group_size,
-           bits);
+           bits, int8_x);
   return o.reshape(join(batch, {M, N}));
 }
 
 }  // namespace
 
 Tensor quantized_matmul(const Tensor& x, const Tensor& w, const Tensor& scales, const Tensor& biases, bool transpose,
-                        int64_t group_size, int64_t bits) {
+                        int64_t group_size, int64_t bits, ActivationPrecision activations) {
   if (lazy::recording()) [[unlikely]]
-    return lazy::record1("quantized_matmul", [](const Tensors& in, bool t, int64_t gs, int64_t b) {
-      return quantized_matmul(in[0], in[1], in[2], in[3], t, gs, b);
-    }, {x, w, scales, biases}, transpose, group_size, bits);
+    return lazy::record1("quantized_matmul", [](const Tensors& in, bool t, int64_t gs, int64_t b, bool int8_x) {
+      return quantized_matmul(in[0], in[1], in[2], in[3], t, gs, b,
+                              int8_x ? ActivationPrecision::Int8 : ActivationPrecision::Float);
+    }, {x, w, scales, biases}, transpose, group_size, bits, activations == ActivationPrecision::Int8);
+  const bool int8_x = activations == ActivationPrecision::Int8;
+  RICCI_CHECK(int8_x || activations == ActivationPrecision::Float, ValueError, "[quantized_matmul] unknown "
+              "ActivationPrecision ", static_cast<int>(activations), "; use ActivationPrecision::Float or Int8");
   check_defined(x, "quantized_matmul", "x");
   const int64_t codes = quant::check_packed("quantized_matmul", w, scales, biases, group_size, bits);
   check_same_device("quantized_matmul", {&x, &w});
@@ -82,18 +86,24 @@ Tensor quantized_matmul(const Tensor& x, const Tensor& w, const Tensor& scales, 
   Tensor out;
   {
     NoGradGuard no_grad;  // the node below is the whole op's history
-    out = qmm_forward(x, w, scales.to(sdt), biases.to(sdt), transpose, group_size, bits, K, N, comp).to(out_dtype);
+    out = qmm_forward(x, w, scales.to(sdt), biases.to(sdt), transpose, group_size, bits, int8_x, K, N, comp)
+              .to(out_dtype);
   }
   if (autograd::needs_grad({&x, &scales, &biases})) {
     const DType x_dtype = x.dtype();
     const Dims x_sizes(x.shape());
     autograd::record("QuantizedMatmulBackward0", {&x, &scales, &biases}, {&out}, {&w, &scales, &biases}, {},
-                     [transpose, group_size, bits, x_dtype, x_sizes](const VjpArgs& g) {
+                     [transpose, group_size, bits, x_dtype, x_sizes, int8_x](const VjpArgs& g) {
                        RICCI_CHECK(!g.needs_input_grad(1) && !g.needs_input_grad(2), AutogradError,
                                    "[quantized_matmul] no gradient with respect to the quantized weights (scales, "
                                    "biases): the codes are not differentiable. Train float weights (or adapters "
                                    "beside the quantized layer) and quantize afterwards, or detach() the scales and "
                                    "biases");
+                       // Rounding x has a zero derivative almost everywhere: no honest gradient.
+                       RICCI_CHECK(!int8_x || !g.needs_input_grad(0), AutogradError,
+                                   "[quantized_matmul] no gradient with respect to x with int8 activations (x is "
+                                   "rounded to int8, a step function); use ActivationPrecision::Float to "
+                                   "differentiate, or run the layer under no_grad");
                        Tensors r(3);
                        if (g.needs_input_grad(0))
                          r[0] = sum_to(quantized_matmul(g.grads[0], g.saved[0], g.saved[1], g.saved[2],

@@ -1,0 +1,297 @@
+// The decode kernel with int8 activations (ActivationPrecision::Int8; Note [Int8 activations] in
+// int8_activations.h) for 4- and 8-bit weights on AVX2: codes times the rounded x as integer dot
+// products, one float multiply-add per 32 codes and row.
+//
+// Per 32-byte chunk of a row of w:
+//   - 4 bits (64 codes): the low nibbles are the chunk's even elements and the high nibbles its odd
+//     ones, so x is stored per 64 elements as its 32 even q, then its 32 odd q; two ANDs and a
+//     shift isolate the nibbles as bytes, vpmaddubsw multiplies them by x (code unsigned, q signed;
+//     a pair's sum is at most 2 · 15 · 127, far from 16-bit saturation), the two halves are added
+//     and vpmaddwd by ones sums pairs into 32-bit lanes: lane l holds elements 8l..8l+7, so lanes
+//     0-3 are the chunk's first block of 32 and 4-7 its second. 7 integer µops per 64 codes.
+//   - 8 bits (32 codes, one block): the codes widened to 16 bits and multiplied by q as 16-bit
+//     values with vpmaddwd (vpmaddubsw would saturate: 2 · 255 · 127 > 2^15). 5 µops per 32 codes.
+// The 32-bit sums become float32 once per chunk and are multiplied by the blocks' d, and each
+// group's sum by its scale: x̂ · (s q) summed, plus the bias term b · Σ x̂ per group (BiasPair).
+// Rows run in pairs, as the float kernel's (qmv_avx2.cpp), with its prefetch of the next pair.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backend/cpu/cpu_isa.h"
+#include "quant/int8_activations.h"
+#include "quant/qmv_common.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "quant/qmv_avx2_lanes.h"
+#define RICCI_QMV_INT8X 1
+#else
+#define RICCI_QMV_INT8X 0
+#endif
+
+namespace ricci::quant {
+
+#if RICCI_QMV_INT8X
+namespace {
+
+using namespace avx2;
+
+// One row of x as the tiles read it: q in the tile's order (int8 for 4 bits, int16 for 8 bits),
+// d per block of 32 (zero past the row), and the group sums of x̂ for the bias term.
+struct XRow {
+  const void* q;
+  const float* d;
+  const float* xs;
+};
+
+template <class S>
+using Int8xTile = void (*)(const XRow& x, const uint8_t* const* w, const S* const* sc, const S* const* bi, int64_t G,
+                           float* out);
+
+// Σ code · q over one chunk of 64 4-bit codes, as eight 32-bit lanes (lane l: elements 8l..8l+7).
+RICCI_AVX2 inline __m256i dot4(__m256i codes, const int8_t* q, __m256i low, __m256i ones) {
+  const __m256i even = _mm256_and_si256(codes, low);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(codes, 4), low);
+  const __m256i pairs = _mm256_add_epi16(
+      _mm256_maddubs_epi16(even, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
+      _mm256_maddubs_epi16(odd, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32))));
+  return _mm256_madd_epi16(pairs, ones);
+}
+
+// Σ code · q over one chunk of 32 8-bit codes at p, as eight 32-bit lanes.
+RICCI_AVX2 inline __m256i dot8(const uint8_t* p, const int16_t* q) {
+  const __m256i lo = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  const __m256i hi = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
+  return _mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
+                          _mm256_madd_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 16))));
+}
+
+template <int BITS, int GS, class S>
+RICCI_AVX2 void tile(const XRow& x, const uint8_t* const* w, const S* const* sc, const S* const* bi, int64_t G,
+                     float* out) {
+  constexpr int kCodes = 256 / BITS;  // per 32-byte chunk
+  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  const int64_t ahead = 2 * G * GS * BITS / 8;  // two rows
+  const int64_t G8 = G / 8 * 8;
+  for (int r = 0; r < kQmvRows; r += 2) {
+    const uint8_t* wa = w[r];
+    const uint8_t* wb = w[r + 1];
+    const S* sa = sc[r];
+    const S* sb = sc[r + 1];
+    auto prefetch = [ahead](const uint8_t* p, int64_t c) RICCI_AVX2 {
+      if (c % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + 32 * c), _MM_HINT_T0);
+    };
+    auto load = [&](const uint8_t* p, int64_t c) RICCI_AVX2 {
+      prefetch(p, c);
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * c));
+    };
+    __m256 ta = _mm256_setzero_ps(), tb = _mm256_setzero_ps();
+    BiasPair<S> bias(bi[r], bi[r + 1], x.xs);
+    if constexpr (BITS == 8) {
+      const int16_t* q = static_cast<const int16_t*>(x.q);
+      constexpr int kChunks = GS / kCodes;
+      for (int64_t g = 0; g < G; ++g) {
+        if (g % 8 == 0 && g < G8) bias.add8(g);
+        __m256 fa = _mm256_setzero_ps(), fb = fa;
+#pragma GCC unroll 4
+        for (int c = 0; c < kChunks; ++c) {
+          const int64_t ci = g * kChunks + c;
+          prefetch(wa, ci);
+          prefetch(wb, ci);
+          const __m256 d = bcast(x.d + ci);
+          fa = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot8(wa + 32 * ci, q + 32 * ci)), d, fa);
+          fb = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot8(wb + 32 * ci, q + 32 * ci)), d, fb);
+        }
+        ta = _mm256_fmadd_ps(bcast(sa + g), fa, ta);
+        tb = _mm256_fmadd_ps(bcast(sb + g), fb, tb);
+      }
+    } else if constexpr (GS >= kCodes) {
+      const int8_t* q = static_cast<const int8_t*>(x.q);
+      constexpr int kChunks = GS / kCodes;
+      for (int64_t g = 0; g < G; ++g) {
+        if (g % 8 == 0 && g < G8) bias.add8(g);
+        __m256 fa = _mm256_setzero_ps(), fb = fa;
+#pragma GCC unroll 2
+        for (int c = 0; c < kChunks; ++c) {
+          const int64_t ci = g * kChunks + c;
+          const __m256 d = bcast_pair(x.d + 2 * ci);
+          fa = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot4(load(wa, ci), q + kCodes * ci, low, ones)), d, fa);
+          fb = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot4(load(wb, ci), q + kCodes * ci, low, ones)), d, fb);
+        }
+        ta = _mm256_fmadd_ps(bcast(sa + g), fa, ta);
+        tb = _mm256_fmadd_ps(bcast(sb + g), fb, tb);
+      }
+    } else {
+      // 4 bits in groups of 32: lanes 0-3 of chunk c are group 2c, lanes 4-7 group 2c + 1 (and
+      // block 2c, 2c + 1 of x). An odd last group is half a chunk: 16 bytes loaded, the upper
+      // lanes zero (q and d zero there too).
+      static_assert(BITS == 4 && GS == 32);
+      const int8_t* q = static_cast<const int8_t*>(x.q);
+      for (int64_t c = 0; 2 * c < G; ++c) {
+        if (c % 4 == 0 && 2 * c < G8) bias.add8(2 * c);
+        __m256i va, vb;
+        __m256 s_a, s_b;
+        if (2 * c + 1 < G) {
+          va = load(wa, c);
+          vb = load(wb, c);
+          s_a = bcast_pair(sa + 2 * c);
+          s_b = bcast_pair(sb + 2 * c);
+        } else {
+          va = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wa + 32 * c)));
+          vb = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb + 32 * c)));
+          s_a = bcast(sa + 2 * c);
+          s_b = bcast(sb + 2 * c);
+        }
+        const __m256 d = bcast_pair(x.d + 2 * c);
+        ta = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(dot4(va, q + kCodes * c, low, ones)), d), s_a, ta);
+        tb = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(dot4(vb, q + kCodes * c, low, ones)), d), s_b, tb);
+      }
+    }
+    float bias_a, bias_b;
+    bias.finish(G8, G, bias_a, bias_b);
+    out[r] = lane_sum(ta) + bias_a;
+    out[r + 1] = lane_sum(tb) + bias_b;
+  }
+}
+
+template <int BITS, class S>
+Int8xTile<S> tile_for(int gs) {
+  return gs == 32 ? &tile<BITS, 32, S> : gs == 64 ? &tile<BITS, 64, S> : &tile<BITS, 128, S>;
+}
+
+// round_row_to_int8 (int8_activations.h) for K a multiple of 32, eight lanes at a time: the same
+// IEEE division and round-to-nearest-even, so the same q and d, without a libm call per element.
+RICCI_AVX2 bool round_row_avx2(const float* x, int64_t K, int8_t* q, float* d) {
+  const __m256 sign = _mm256_set1_ps(-0.0f), inf = _mm256_set1_ps(INFINITY);
+  for (int64_t b = 0; b * kInt8Block < K; ++b) {
+    const float* xb = x + b * kInt8Block;
+    __m256 v[4], amax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+    for (int u = 0; u < 4; ++u) {
+      v[u] = _mm256_loadu_ps(xb + 8 * u);
+      const __m256 a = _mm256_andnot_ps(sign, v[u]);
+      bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, inf, _CMP_NLT_UQ));  // inf or NaN
+      amax = _mm256_max_ps(amax, a);
+    }
+    if (!_mm256_testz_ps(bad, bad)) return false;
+    const float db = lane_max(amax) / 127.0f;
+    d[b] = db;
+    if (!(db > 0)) {
+      std::fill(q + b * kInt8Block, q + (b + 1) * kInt8Block, int8_t{0});
+      continue;
+    }
+    const __m256 dv = _mm256_set1_ps(db);
+    __m256i i32[4];
+    for (int u = 0; u < 4; ++u)
+      i32[u] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_div_ps(v[u], dv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    // Pack to bytes (saturating: |q| <= 127 already); the packs work per 128-bit half, so the
+    // permute puts the 32 values back in order.
+    const __m256i w16 = _mm256_packs_epi32(i32[0], i32[1]), x16 = _mm256_packs_epi32(i32[2], i32[3]);
+    const __m256i b8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w16, x16), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * kInt8Block), b8);
+  }
+  return true;
+}
+
+// The rounded rows of x in the tiles' order; ok[i] false where row i holds inf or NaN.
+struct PreparedX {
+  std::vector<int8_t> q8;    // 4 bits: per 64 elements, the 32 even q, then the 32 odd ones
+  std::vector<int16_t> q16;  // 8 bits: memory order
+  std::vector<float> d, xs;
+  std::vector<char> ok;
+  int64_t len, blocks, groups;  // per row: q elements, d entries, group sums
+
+  PreparedX(const float* x, int64_t M, int64_t K, int bits, int64_t gs)
+      : d(static_cast<size_t>(M * (qmv_xk_len(K) / kInt8Block)), 0.0f),
+        xs(static_cast<size_t>(M * (K / gs))),
+        ok(static_cast<size_t>(M)),
+        len(qmv_xk_len(K)),
+        blocks(qmv_xk_len(K) / kInt8Block),
+        groups(K / gs) {
+    if (bits == 4) q8.assign(static_cast<size_t>(M * len), 0);
+    else q16.assign(static_cast<size_t>(M * len), 0);
+    std::vector<int8_t> q(static_cast<size_t>(K));
+    for (int64_t i = 0; i < M; ++i) {
+      float* di = d.data() + i * blocks;
+      ok[static_cast<size_t>(i)] = round_row_avx2(x + i * K, K, q.data(), di);
+      if (!ok[static_cast<size_t>(i)]) continue;
+      if (bits == 4) {
+        int8_t* dst = q8.data() + i * len;
+        for (int64_t k = 0; k < K; ++k) dst[k / 64 * 64 + (k % 2) * 32 + (k % 64) / 2] = q[static_cast<size_t>(k)];
+      } else {
+        std::copy(q.begin(), q.end(), q16.begin() + i * len);
+      }
+      for (int64_t g = 0; g < groups; ++g) {  // Σ x̂ over the group: each block's integer sum times its d
+        float t = 0;
+        for (int64_t b = g * gs / kInt8Block; b < (g + 1) * gs / kInt8Block; ++b) {
+          int sum = 0;
+          for (int64_t k = b * kInt8Block; k < (b + 1) * kInt8Block; ++k) sum += q[static_cast<size_t>(k)];
+          t += di[b] * static_cast<float>(sum);
+        }
+        xs[static_cast<size_t>(i * groups + g)] = t;
+      }
+    }
+  }
+  XRow row(int64_t i) const {
+    const void* qi = q8.empty() ? static_cast<const void*>(q16.data() + i * len) : q8.data() + i * len;
+    return XRow{qi, d.data() + i * blocks, xs.data() + i * groups};
+  }
+};
+
+template <class S>
+void run(const QmmProblem<S, float>& p) {
+  const int64_t M = p.M, N = p.N, K = p.K, G = K / p.group_size;
+  const PreparedX px(p.x, M, K, p.bits, p.group_size);
+  const Int8xTile<S> tile_fn = p.bits == 4 ? tile_for<4, S>(p.group_size) : tile_for<8, S>(p.group_size);
+  const int64_t rb = row_bytes(K, p.bits), tiles = (N + kQmvRows - 1) / kQmvRows;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / (kQmvRows * K * M));
+  parallel_for(0, tiles, grain, [&](int64_t t0, int64_t t1) {
+    const uint8_t* w[kQmvRows];
+    const S* sc[kQmvRows];
+    const S* bi[kQmvRows];
+    float out[kQmvRows];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j0 = t * kQmvRows, n = std::min<int64_t>(kQmvRows, N - j0);
+      for (int r = 0; r < kQmvRows; ++r) {
+        const int64_t j = j0 + std::min<int64_t>(r, n - 1);  // past the end: a copy of the last row, unused
+        w[r] = p.w + j * rb;
+        sc[r] = p.scales + j * G;
+        bi[r] = p.biases + j * G;
+      }
+      for (int64_t i = 0; i < M; ++i) {
+        float* y = p.y + i * N + j0;
+        if (!px.ok[static_cast<size_t>(i)]) {
+          std::fill(y, y + n, std::numeric_limits<float>::quiet_NaN());
+          continue;
+        }
+        tile_fn(px.row(i), w, sc, bi, G, out);
+        std::copy(out, out + n, y);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+template <class S>
+bool qmv_int8x_avx2(const QmmProblem<S, float>& p) {
+  if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx2) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
+  run<S>(p);
+  return true;
+}
+
+#else
+
+template <class S>
+bool qmv_int8x_avx2(const QmmProblem<S, float>&) {
+  return false;
+}
+
+#endif
+
+template bool qmv_int8x_avx2<float>(const QmmProblem<float, float>&);
+template bool qmv_int8x_avx2<Half>(const QmmProblem<Half, float>&);
+template bool qmv_int8x_avx2<BFloat16>(const QmmProblem<BFloat16, float>&);
+
+}  // namespace ricci::quant
