@@ -50,6 +50,17 @@ RICCI_AVX2 inline __m256 load8(const BFloat16* p) {
       _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
 }
 
+// Σ_g b_g xs_g over one row's G biases.
+template <class S>
+RICCI_AVX2 inline float bias_dot_avx2(const S* b, const float* xs, int64_t G) {
+  __m256 u = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; g + 8 <= G; g += 8) u = _mm256_fmadd_ps(load8(b + g), _mm256_loadu_ps(xs + g), u);
+  float t = lane_sum(u);
+  for (; g < G; ++g) t += static_cast<float>(b[g]) * xs[g];
+  return t;
+}
+
 // The bias term Σ_g b_g xs_g of two rows of w (xs: the group sums of x), eight groups per FMA, so
 // that the biases stream beside the codes.
 template <class S>
