@@ -8,8 +8,9 @@
 // schedule, random generators) at --checkpoint PATH; --resume PATH continues such a run, with the
 // same other flags, exactly as if it had never stopped.
 // --quantize 8|4 evaluates the checkpoint at --out (trained first when there is none) in float32,
-// bfloat16, int8 and int4 (nn::quantize, groups of 64; 32 for --quick): validation loss, weight bytes and decode
-// tokens/s side by side, then samples from the int8 or int4 model.
+// bfloat16, int8 and int4 (nn::quantize, groups of 64; 32 for --quick), and int8 and int4 with int8
+// activations: validation loss, weight bytes and decode tokens/s side by side, then samples from
+// the int8 or int4 model.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -122,14 +123,18 @@ double evaluate(gpt::GPT& model, const std::vector<int64_t>& data, int64_t B, in
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
 // The checkpoint in one precision: "float32", "bfloat16" (every tensor converted), "int8" or
-// "int4" (nn::quantize: every Linear and Embedding, groups of 64, float32 scales and biases).
+// "int4" (nn::quantize: every Linear and Embedding, groups of 64, float32 scales and biases), and
+// "int8-a8" / "int4-a8" (the same with activations rounded to int8: ActivationPrecision::Int8).
 std::shared_ptr<gpt::GPT> load_as(const gpt::Config& cfg, const std::string& checkpoint, const std::string& precision) {
   auto m = std::make_shared<gpt::GPT>(cfg);
   m->load(checkpoint);
   if (precision == "bfloat16") m->to(ricci::bfloat16);
   const int64_t group = cfg.d_model % 64 == 0 ? 64 : 32;  // --quick's d_model is 32
-  if (precision == "int8") ricci::nn::quantize(*m, group, 8);
-  if (precision == "int4") ricci::nn::quantize(*m, group, 4);
+  if (precision.rfind("int8", 0) == 0) ricci::nn::quantize(*m, group, 8);
+  if (precision.rfind("int4", 0) == 0) ricci::nn::quantize(*m, group, 4);
+  // "-a8": the quantized layers round their activations to int8 too (W8A8 / W4A8).
+  if (precision.size() > 4 && precision.substr(4) == "-a8")
+    ricci::nn::set_activation_precision(*m, ricci::ActivationPrecision::Int8);
   m->eval();
   return m;
 }
@@ -193,7 +198,7 @@ int main(int argc, char** argv) {
                 args.threads);
     double f32_loss = 0;
     std::shared_ptr<gpt::GPT> chosen;
-    for (const char* p : {"float32", "bfloat16", "int8", "int4"}) {
+    for (const char* p : {"float32", "bfloat16", "int8", "int4", "int8-a8", "int4-a8"}) {
       auto m = load_as(cfg, args.out, p);
       const double vl = evaluate(*m, val, batch, T, 4 * eval_batches, args.seed + 2);
       m->eval();
@@ -207,6 +212,8 @@ int main(int argc, char** argv) {
                   100.0 * (vl - f32_loss) / f32_loss);
       if (std::string(p) == (args.quantize == 8 ? "int8" : "int4")) chosen = m;
     }
+    std::printf("(-a8: the quantized layers also round their inputs to int8 per block of 32, "
+                "ActivationPrecision::Int8)\n");
     ricci::Generator gen(args.seed);
     const std::vector<int64_t> out = gpt::generate(*chosen, tok.encode("\n"), args.sample, args.temperature, args.top_k, gen);
     std::printf("---- sample from the int%d model (temperature %.2f, top-k %lld, seed %llu) ----\n%s\n----\n",

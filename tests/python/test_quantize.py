@@ -42,3 +42,34 @@ def test_matches_mlx():
     want = np.array(mx.quantized_matmul(mx.array(x), mq, ms, mb, transpose=True, group_size=64, bits=4))
     got = ricci.quantized_matmul(ricci.from_numpy(x), q, s, b).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def _round_to_int8(x):
+    """x rounded per block of 32 along the last axis: d = max|x| / 127, q = round half to even of x / d."""
+    x = np.asarray(x, dtype=np.float32)
+    out = np.zeros_like(x)
+    for b0 in range(0, x.shape[-1], 32):
+        blk = x[..., b0:b0 + 32]
+        d = (np.abs(blk).max(axis=-1, keepdims=True) / np.float32(127)).astype(np.float32)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(d > 0, np.rint(blk / d), 0)
+        out[..., b0:b0 + 32] = d.astype(np.float64) * q
+    return out
+
+
+@pytest.mark.parametrize("bits", [4, 8, 3])
+def test_int8_activations(bits):
+    ricci.manual_seed(1)
+    w = ricci.randn(24, 128)
+    q, s, b = ricci.quantize(w, group_size=32, bits=bits)
+    x = ricci.randn(2, 128)
+    y = ricci.quantized_matmul(x, q, s, b, group_size=32, bits=bits, activations="int8")
+    wd = ricci.dequantize(q, s, b, group_size=32, bits=bits).numpy().astype(np.float64)
+    want = _round_to_int8(x.numpy()) @ wd.T
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(y.numpy(), x.numpy().astype(np.float64) @ wd.T, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="activations must be"):
+        ricci.quantized_matmul(x, q, s, b, group_size=32, bits=bits, activations="int4")
+    xg = ricci.randn(2, 128, requires_grad=True)
+    with pytest.raises(RuntimeError, match="int8 activations"):
+        ricci.quantized_matmul(xg, q, s, b, group_size=32, bits=bits, activations="int8").sum().backward()
