@@ -2,7 +2,7 @@
 # Quantized weights (include/ricci/quantize.h) against float weights, the machine's memory, PyTorch
 # and MLX (bench/bench_quant.cpp, bench/quant_peers.py):
 #   RESULT bandwidth threads=<n> read_GBps=<median GB/s> best_GBps=<...> sgemv_GBps=<float32 matvec>
-#   RESULT matvec_int<b>[_cold] threads=<n> ricci=<us> cpu_us=<us> GBps=<weight bytes read / time> pct_of_read_bw=<%>
+#   RESULT matvec_int<b>[_a8][_cold] threads=<n> ricci=<us> cpu_us=<us> GBps=<weight bytes read / time> pct_of_read_bw=<%>
 #          speedup_vs_f32=<ricci f32 / ricci int> speedup_vs_bf16=<...> torch=<us> mlx=<us> ratio_vs_torch=<ricci/torch>
 #   RESULT matvec_f32|matvec_bf16 threads=<n> ricci=<us> cpu_us=<us> GBps=<...> torch=<us> mlx=<us>
 #   RESULT prefill_int<b>|prefill_f32 ricci=<ms> GFLOPS=<...> vs_f32=<ricci int / ricci f32 time> torch=<ms> mlx=<ms>
@@ -10,7 +10,8 @@
 # The read bandwidth is bench_peak's BM_Read_256MiB (a 256 MiB buffer summed as 8 streams per
 # thread, median of 5; the best of the 5 is printed beside it). matvec_int<b> uses
 # one matrix every call (10.5 MB at 4 bits: it stays in the 32 MB L3); matvec_int<b>_cold cycles
-# through 8 matrices (read from memory every call). Targets (issue 15):
+# through 8 matrices (read from memory every call); _a8: x rounded to int8 first
+# (ActivationPrecision::Int8, as PyTorch's dynamically quantized Linear does). Targets (issue 15):
 # int4/int8 matvec >= 75 % of the read bandwidth at 1 and 2 threads, int4 decode >= 5x float32.
 # Usage: bench/run_quant.sh [ricci build dir (default: <repo>/build-bench; configured Release if new)]
 #                           [baseline build dir: its bench/bench_quant, already built, is not rebuilt]
@@ -112,7 +113,8 @@ def report(label, files):
         bw = readbw[t]
         f32, bf16 = med.get(f"BM_Float32Matvec/{t}"), med.get(f"BM_BFloat16Matvec/{t}")
         for bits in (4, 8):
-            for suffix, bm in (("", "BM_QuantMatvec"), ("_cold", "BM_QuantMatvecCold")):
+            for suffix, bm in (("", "BM_QuantMatvec"), ("_cold", "BM_QuantMatvecCold"),
+                               ("_a8", "BM_QuantMatvecInt8x"), ("_a8_cold", "BM_QuantMatvecInt8xCold")):
                 n = f"{bm}/{bits}/{t}"
                 if n not in med:
                     continue
