@@ -40,7 +40,9 @@ void qmm_kernel(const Tensor& out, const Tensor& x, const Tensor& w, const Tenso
       if (p.M <= kDecodeRows && qmv_int8x_avx2<S>(p)) return;
     // Elsewhere x̂ as floats, then the float product (Note [Int8 activations]).
     xhat.resize(static_cast<size_t>(p.M * p.K));
-    round_rows_to_int8(p.x, p.M, p.K, xhat.data());
+    bool done = false;
+    if constexpr (std::is_same_v<Acc, float>) done = round_rows_to_int8_avx2(p.x, p.M, p.K, xhat.data());
+    if (!done) round_rows_to_int8(p.x, p.M, p.K, xhat.data());
     p.x = xhat.data();
   }
   if constexpr (std::is_same_v<Acc, float>) {

@@ -63,6 +63,9 @@ bool qmv_avx512(const QmmProblem<S, float>& p);
 // The same with x rounded to int8 (integer dot products; qmv_int8x_avx2.cpp).
 template <class S>
 bool qmv_int8x_avx2(const QmmProblem<S, float>& p);
+// round_rows_to_int8 (int8_activations.h) with AVX2, the same values; false (nothing done) without
+// AVX2 or for K not a multiple of 32.
+bool round_rows_to_int8_avx2(const float* x, int64_t M, int64_t K, float* xhat);
 // Rows [j0, j0 + n) of a transposed 4- or 8-bit problem dequantized into panel (n x K float32),
 // each row in a widening kernel's order (4 bits: within every 16 elements, the even ones, then
 // the odd ones; 8 bits: memory order), s * q + b rounded as the portable code rounds it. False
