@@ -88,6 +88,31 @@ double qmv_kernel_order(const float* x, int64_t K, int bits, float* d) {
   return 1.0;
 }
 
+// The rows of w in tiles of kQmvRows, split over the thread pool in contiguous runs (each thread
+// streams one region of w): body(j0, n, w, sc, bi) per tile, rows j0 .. j0 + n - 1 (a tile past
+// row N repeats the last row, unused).
+template <class S, class Body>
+void for_each_qmv_tile(const QmmProblem<S, float>& p, Body&& body) {
+  const int64_t N = p.N, K = p.K, G = K / p.group_size;
+  const int64_t rb = row_bytes(K, p.bits), tiles = (N + kQmvRows - 1) / kQmvRows;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / (kQmvRows * K * p.M));
+  parallel_for(0, tiles, grain, [&](int64_t t0, int64_t t1) {
+    const uint8_t* w[kQmvRows];
+    const S* sc[kQmvRows];
+    const S* bi[kQmvRows];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j0 = t * kQmvRows, n = std::min<int64_t>(kQmvRows, N - j0);
+      for (int r = 0; r < kQmvRows; ++r) {
+        const int64_t j = j0 + std::min<int64_t>(r, n - 1);
+        w[r] = p.w + j * rb;
+        sc[r] = p.scales + j * G;
+        bi[r] = p.biases + j * G;
+      }
+      body(j0, n, w, sc, bi);
+    }
+  });
+}
+
 template <class S>
 void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> tile) {
   const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs, xl = qmv_xk_len(K);
@@ -103,26 +128,12 @@ void qmv_drive(const QmmProblem<S, float>& p, QmvPrepareX prepare, QmvTile<S> ti
       xs[static_cast<size_t>(i * G + g)] = (t[0] + t[1]) + (t[2] + t[3]);
     }
   }
-  const int64_t rb = row_bytes(K, p.bits), tiles = (N + kQmvRows - 1) / kQmvRows;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / (kQmvRows * K * M));
-  parallel_for(0, tiles, grain, [&](int64_t t0, int64_t t1) {
-    const uint8_t* w[kQmvRows];
-    const S* sc[kQmvRows];
-    const S* bi[kQmvRows];
+  for_each_qmv_tile(p, [&](int64_t j0, int64_t n, const uint8_t* const* w, const S* const* sc, const S* const* bi) {
     float out[kQmvRows], bias_out[kQmvRows];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t j0 = t * kQmvRows, n = std::min<int64_t>(kQmvRows, N - j0);
-      for (int r = 0; r < kQmvRows; ++r) {
-        const int64_t j = j0 + std::min<int64_t>(r, n - 1);  // past the end: a copy of the last row, unused
-        w[r] = p.w + j * rb;
-        sc[r] = p.scales + j * G;
-        bi[r] = p.biases + j * G;
-      }
-      for (int64_t i = 0; i < M; ++i) {
-        tile(xk.data() + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
-        const double f = post[static_cast<size_t>(i)];
-        for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_out[r];
-      }
+    for (int64_t i = 0; i < M; ++i) {
+      tile(xk.data() + i * xl, xs.data() + i * G, w, sc, bi, G, out, bias_out);
+      const double f = post[static_cast<size_t>(i)];
+      for (int64_t r = 0; r < n; ++r) p.y[i * N + j0 + r] = static_cast<float>(out[r] * f) + bias_out[r];
     }
   });
 }

@@ -226,30 +226,16 @@ void run(const QmmProblem<S, float>& p) {
   const int64_t M = p.M, N = p.N, K = p.K, G = K / p.group_size;
   const PreparedX px(p.x, M, K, p.bits, p.group_size);
   const Int8xTile<S> tile_fn = p.bits == 4 ? tile_for<4, S>(p.group_size) : tile_for<8, S>(p.group_size);
-  const int64_t rb = row_bytes(K, p.bits), tiles = (N + kQmvRows - 1) / kQmvRows;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / (kQmvRows * K * M));
-  parallel_for(0, tiles, grain, [&](int64_t t0, int64_t t1) {
-    const uint8_t* w[kQmvRows];
-    const S* sc[kQmvRows];
-    const S* bi[kQmvRows];
+  for_each_qmv_tile(p, [&](int64_t j0, int64_t n, const uint8_t* const* w, const S* const* sc, const S* const* bi) {
     float out[kQmvRows];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t j0 = t * kQmvRows, n = std::min<int64_t>(kQmvRows, N - j0);
-      for (int r = 0; r < kQmvRows; ++r) {
-        const int64_t j = j0 + std::min<int64_t>(r, n - 1);  // past the end: a copy of the last row, unused
-        w[r] = p.w + j * rb;
-        sc[r] = p.scales + j * G;
-        bi[r] = p.biases + j * G;
+    for (int64_t i = 0; i < M; ++i) {
+      float* y = p.y + i * N + j0;
+      if (!px.ok[static_cast<size_t>(i)]) {
+        std::fill(y, y + n, std::numeric_limits<float>::quiet_NaN());
+        continue;
       }
-      for (int64_t i = 0; i < M; ++i) {
-        float* y = p.y + i * N + j0;
-        if (!px.ok[static_cast<size_t>(i)]) {
-          std::fill(y, y + n, std::numeric_limits<float>::quiet_NaN());
-          continue;
-        }
-        tile_fn(px.row(i), w, sc, bi, G, out);
-        std::copy(out, out + n, y);
-      }
+      tile_fn(px.row(i), w, sc, bi, G, out);
+      std::copy(out, out + n, y);
     }
   });
 }
