@@ -3,7 +3,8 @@ from collections import OrderedDict
 
 from . import _ricci
 from ._ricci.nn import (Module, Parameter, Linear, Embedding, LayerNorm, RMSNorm, Dropout, ReLU, GELU,  # noqa: F401
-                        SiLU, Tanh, Sigmoid, CausalSelfAttention, TransformerBlock)
+                        SiLU, Tanh, Sigmoid, CausalSelfAttention, TransformerBlock,
+                        QuantizedLinear, QuantizedEmbedding, quantize, set_activation_precision)
 from ._ricci.nn import functional  # noqa: F401
 from ._ricci import nn as _cnn
 

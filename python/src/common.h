@@ -119,6 +119,14 @@ PyObject* trace_failed_type();
 // Calls a Python function with a list of tensors (the GIL held), returning its list of tensors.
 Tensors call_tensor_fn(const nb::object& fn, const Tensors& in);
 
+// quantized_matmul's `activations` as Python spells it: "float" or "int8".
+inline ActivationPrecision parse_activations(const std::string& a) {
+  if (a == "float") return ActivationPrecision::Float;
+  if (a == "int8") return ActivationPrecision::Int8;
+  throw ValueError("[quantized_matmul] activations must be \"float\" or \"int8\", got \"" + a + "\"");
+}
+inline std::string activations_name(ActivationPrecision a) { return a == ActivationPrecision::Int8 ? "int8" : "float"; }
+
 void init_dtypes(nb::module_& m);
 void init_tensor(nb::module_& m);
 void init_tensor_ops(nb::module_& m);

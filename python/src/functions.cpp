@@ -135,9 +135,7 @@ void init_functions(nb::module_& m) {
   }, "w"_a, "scales"_a, "biases"_a, "group_size"_a = 64, "bits"_a = 4);
   m.def("quantized_matmul", [](const Tensor& x, const Tensor& w, const Tensor& scales, const Tensor& biases, bool transpose,
                                int64_t group_size, int64_t bits, const std::string& activations) {
-    if (activations != "float" && activations != "int8")
-      throw ValueError("[quantized_matmul] activations must be \"float\" or \"int8\", got \"" + activations + "\"");
-    const ActivationPrecision a = activations == "int8" ? ActivationPrecision::Int8 : ActivationPrecision::Float;
+    const ActivationPrecision a = parse_activations(activations);
     nb::gil_scoped_release release;
     return quantized_matmul(x, w, scales, biases, transpose, group_size, bits, a);
   }, "x"_a, "w"_a, "scales"_a, "biases"_a, "transpose"_a = true, "group_size"_a = 64, "bits"_a = 4,

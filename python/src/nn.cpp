@@ -1,6 +1,7 @@
 // ricci.nn (Module, subclassable from Python; the layers), ricci.nn.functional, ricci.optim and
 // safetensors.
 #include "common.h"
+#include "ricci/nn/quantized.h"
 
 namespace ricci::python {
 namespace {
@@ -313,6 +314,68 @@ void init_nn(nb::module_& m) {
       .def(nb::init<int64_t, int64_t, double>(), "d_model"_a, "n_heads"_a, "dropout"_a = 0.0)
       .def("forward", &nn::TransformerBlock::forward, "input"_a);
   nb::class_<nn::Sequential, Module>(nnm, "_CppSequential").def("forward", &nn::Sequential::forward, "input"_a);
+
+  // ---- quantized layers (MLX's nn.QuantizedLinear, nn.QuantizedEmbedding, nn.quantize) -------------
+  nb::class_<nn::QuantizedLinear, Module>(nnm, "QuantizedLinear",
+      "y = x @ dequantize(weight).T + bias, the weight held as group-wise codes, scales and biases.")
+      .def(nb::init<int64_t, int64_t, bool, int64_t, int64_t>(), "input_dims"_a, "output_dims"_a, "bias"_a = true,
+           "group_size"_a = 64, "bits"_a = 4)
+      .def_static("from_linear", [](const nn::Linear& l, int64_t group_size, int64_t bits) {
+        return nn::QuantizedLinear::from_linear(l, group_size, bits);
+      }, "linear_layer"_a, "group_size"_a = 64, "bits"_a = 4)
+      .def("forward", [](nn::QuantizedLinear& l, const Tensor& x) {
+        nb::gil_scoped_release release;
+        return l.forward(x);
+      }, "input"_a)
+      .def_ro("in_features", &nn::QuantizedLinear::in_features)
+      .def_ro("out_features", &nn::QuantizedLinear::out_features)
+      .def_ro("group_size", &nn::QuantizedLinear::group_size)
+      .def_ro("bits", &nn::QuantizedLinear::bits)
+      .def_prop_ro("weight", [](const nn::QuantizedLinear& l) { return l.weight; })
+      .def_prop_ro("scales", [](const nn::QuantizedLinear& l) { return l.scales; })
+      .def_prop_ro("biases", [](const nn::QuantizedLinear& l) { return l.biases; })
+      .def_prop_ro("bias", [](const nn::QuantizedLinear& l) -> nb::object {
+        return l.bias.defined() ? nb::cast(l.bias) : nb::none();
+      })
+      .def_prop_rw("activations", [](const nn::QuantizedLinear& l) { return activations_name(l.activations); },
+                   [](nn::QuantizedLinear& l, const std::string& a) { l.activations = parse_activations(a); })
+      .def("__repr__", [](const nn::QuantizedLinear& l) {
+        return "QuantizedLinear(input_dims=" + std::to_string(l.in_features) + ", output_dims=" +
+               std::to_string(l.out_features) + ", bias=" + (l.bias.defined() ? "True" : "False") +
+               ", group_size=" + std::to_string(l.group_size) + ", bits=" + std::to_string(l.bits) + ")";
+      });
+  nb::class_<nn::QuantizedEmbedding, Module>(nnm, "QuantizedEmbedding",
+      "Rows of a quantized (num_embeddings, dims) table; as_linear(x) multiplies by the table transposed.")
+      .def(nb::init<int64_t, int64_t, int64_t, int64_t>(), "num_embeddings"_a, "dims"_a, "group_size"_a = 64,
+           "bits"_a = 4)
+      .def_static("from_embedding", [](const nn::Embedding& e, int64_t group_size, int64_t bits) {
+        return nn::QuantizedEmbedding::from_embedding(e, group_size, bits);
+      }, "embedding_layer"_a, "group_size"_a = 64, "bits"_a = 4)
+      .def("forward", &nn::QuantizedEmbedding::forward, "input"_a)
+      .def("as_linear", [](nn::QuantizedEmbedding& e, const Tensor& x) {
+        nb::gil_scoped_release release;
+        return e.as_linear(x);
+      }, "x"_a)
+      .def_ro("group_size", &nn::QuantizedEmbedding::group_size)
+      .def_ro("bits", &nn::QuantizedEmbedding::bits)
+      .def_prop_ro("weight", [](const nn::QuantizedEmbedding& e) { return e.weight; })
+      .def_prop_ro("scales", [](const nn::QuantizedEmbedding& e) { return e.scales; })
+      .def_prop_ro("biases", [](const nn::QuantizedEmbedding& e) { return e.biases; })
+      .def_prop_rw("activations", [](const nn::QuantizedEmbedding& e) { return activations_name(e.activations); },
+                   [](nn::QuantizedEmbedding& e, const std::string& a) { e.activations = parse_activations(a); });
+  nnm.def("quantize", [](Module& model, int64_t group_size, int64_t bits, nb::object class_predicate) {
+    std::function<bool(const std::string&, Module&)> pred;
+    if (!class_predicate.is_none())
+      pred = [class_predicate](const std::string& path, Module& m) {
+        return nb::cast<bool>(class_predicate(path, nb::cast(&m, nb::rv_policy::reference)));
+      };
+    return nn::quantize(model, group_size, bits, pred);
+  }, "model"_a, "group_size"_a = 64, "bits"_a = 4, nb::kw_only(), "class_predicate"_a = nb::none(),
+     "Replaces every Linear and Embedding under model whose input dim group_size divides (and for which "
+     "class_predicate(path, module) is true, when given) by its quantized form, in place; returns how many.");
+  nnm.def("set_activation_precision", [](Module& model, const std::string& activations) {
+    return nn::set_activation_precision(model, parse_activations(activations));
+  }, "model"_a, "activations"_a, "\"int8\" or \"float\" on every quantized layer of model; returns how many.");
 
   // ---- nn.functional -------------------------------------------------------------------------------
   nb::module_ fm = nnm.def_submodule("functional", "Stateless layers and losses");

@@ -73,3 +73,63 @@ def test_int8_activations(bits):
     xg = ricci.randn(2, 128, requires_grad=True)
     with pytest.raises(RuntimeError, match="int8 activations"):
         ricci.quantized_matmul(xg, q, s, b, group_size=32, bits=bits, activations="int8").sum().backward()
+
+
+class _Net(ricci.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = ricci.nn.Embedding(50, 64)
+        self.body = ricci.nn.Sequential(ricci.nn.Linear(64, 64), ricci.nn.ReLU(), ricci.nn.Linear(64, 48))
+        self.head = ricci.nn.Linear(48, 50, bias=False)  # 48: group 64 does not divide it
+
+    def forward(self, idx):
+        return self.head(self.body(self.emb(idx)))
+
+
+def test_nn_quantize_layers_in_place():
+    ricci.manual_seed(2)
+    net = _Net()
+    idx = ricci.tensor([[1, 4, 9], [16, 25, 36]])
+    before = net(idx).detach().numpy()
+    seen = []
+    n = ricci.nn.quantize(net, group_size=64, bits=8,
+                          class_predicate=lambda path, m: seen.append(path) or path != "body.2")
+    assert n == 2  # emb, body.0; body.2 refused by the predicate; head's 48 inputs do not fit groups of 64
+    assert "body.2" in seen and "head" not in seen
+    assert isinstance(net.emb, ricci.nn.QuantizedEmbedding)
+    assert isinstance(net.body[0], ricci.nn.QuantizedLinear) and isinstance(net.body[2], ricci.nn.Linear)
+    q = net.body[0]
+    assert (q.group_size, q.bits, q.in_features, q.out_features) == (64, 8, 64, 64)
+    assert q.weight.dtype == ricci.int32 and q.scales.shape == (64, 1) and q.bias is not None
+    after = net(idx).detach().numpy()
+    np.testing.assert_allclose(after, before, rtol=0, atol=2e-2)
+    assert not np.allclose(after, before, rtol=0, atol=1e-7)
+    assert "body.0.scales" in net.state_dict()
+    # int8 activations on every quantized layer, and back
+    assert ricci.nn.set_activation_precision(net, "int8") == 2
+    assert q.activations == "int8" and net.emb.activations == "int8"
+    x = ricci.randn(3, 64)
+    np.testing.assert_array_equal(
+        q(x).numpy(),
+        (ricci.quantized_matmul(x, q.weight, q.scales, q.biases, group_size=64, bits=8, activations="int8")
+         + q.bias).detach().numpy())
+    q.activations = "float"
+    assert q.activations == "float"
+    with pytest.raises(ValueError, match="activations must be"):
+        q.activations = "int4"
+
+
+def test_quantized_linear_from_linear_and_embedding():
+    ricci.manual_seed(3)
+    lin = ricci.nn.Linear(128, 16)
+    ql = ricci.nn.QuantizedLinear.from_linear(lin, group_size=32, bits=4)
+    x = ricci.randn(2, 128)
+    wd = ricci.dequantize(ql.weight, ql.scales, ql.biases, group_size=32, bits=4)
+    np.testing.assert_allclose(ql(x).numpy(), (x @ wd.T + lin.bias).detach().numpy(), rtol=1e-5, atol=1e-5)
+    assert "QuantizedLinear(input_dims=128, output_dims=16" in repr(ql)
+    emb = ricci.nn.Embedding(10, 64)
+    qe = ricci.nn.QuantizedEmbedding.from_embedding(emb, group_size=64, bits=8)
+    rows = qe(ricci.tensor([3, 7])).numpy()
+    np.testing.assert_allclose(rows, emb.weight.detach().numpy()[[3, 7]], rtol=0, atol=2e-2)
+    assert qe.as_linear(ricci.randn(2, 64)).shape == (2, 10)
+    assert ricci.nn.QuantizedLinear(64, 8, bias=False).bias is None
