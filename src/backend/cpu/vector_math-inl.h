@@ -41,8 +41,27 @@ HWY_INLINE V Expm1F32(D d, V x) {
   return hn::MulAdd(em1r, t, hn::Sub(t, hn::Set(d, 1.0f)));
 }
 
+// exp(t) for 0 <= t <= 87 (no range checks: the caller clamps): t = n ln2 + r with |r| <= ln2/2
+// (n from the low mantissa bits of t/ln2 + 1.5 * 2^23), e^r = 1 + expm1(r) by Expm1F32's
+// polynomial, and 2^n added to the exponent field as an integer.
+template <class D, class V>
+HWY_INLINE V ExpNonNegativeF32(D d, V t) {
+  static constexpr float kP[] = {0.5000000013468383f, 0.1666666671903171f, 0.04166646491457818f,
+                                 0.008333298469706539f, 0.0013933650354370462f, 0.0001989928508745072f};
+  const V magic = hn::Set(d, 0x1.8p23f);
+  const V k = hn::MulAdd(t, hn::Set(d, 1.44269504088896341f), magic);
+  const V n = hn::Sub(k, magic);
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693145751953125f), t);
+  r = hn::NegMulAdd(n, hn::Set(d, 1.4286068203094172e-06f), r);
+  const V er = hn::Add(hn::MulAdd(hn::Mul(r, r), Poly(d, r, kP), r), hn::Set(d, 1.0f));
+  const hn::RebindToSigned<D> di;
+  return hn::BitCast(d, hn::Add(hn::BitCast(di, er), hn::ShiftLeft<23>(hn::BitCast(di, k))));
+}
+
 // tanh(x): x + x^3 P(x^2) for |x| < 0.55 (P fitted, relative error 1e-9), else
-// sign(x) (1 - 2 / (exp(2|x|) + 1)). Max error 1.5 ulp (Highway's Tanh: 2.5).
+// sign(x) (1 - 2 / (exp(2|x|) + 1)) with 2|x| clamped to 40 and ExpNonNegativeF32 (Highway's
+// general Exp, with its range handling, made tanh 1.4x slower: 3.1 against 2.2 ms on 4M floats).
+// Max error 1.5 ulp (measured 1.415; Highway's Tanh: 2.5).
 template <class D, class V>
 HWY_INLINE V TanhF32(D d, V x) {
   static constexpr float kP[] = {-0.33333333296102036f, 0.13333324375984282f, -0.053964746658324764f,
@@ -50,7 +69,7 @@ HWY_INLINE V TanhF32(D d, V x) {
   const V ax = hn::Abs(x);
   const V y = hn::Mul(x, x);
   const V small = hn::MulAdd(hn::Mul(y, x), Poly(d, y, kP), x);
-  const V e = hn::Exp(d, hn::Mul(hn::Min(ax, hn::Set(d, 20.0f)), hn::Set(d, 2.0f)));
+  const V e = ExpNonNegativeF32(d, hn::Mul(hn::Min(ax, hn::Set(d, 20.0f)), hn::Set(d, 2.0f)));
   const V big = hn::Sub(hn::Set(d, 1.0f), hn::Div(hn::Set(d, 2.0f), hn::Add(e, hn::Set(d, 1.0f))));
   return hn::IfThenElse(hn::Lt(ax, hn::Set(d, 0.55f)), small, hn::CopySignToAbs(big, x));
 }
