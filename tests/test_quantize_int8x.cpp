@@ -154,3 +154,15 @@ TEST(QuantizedMatmulInt8x, UnknownPrecisionIsAnError) {
                                     static_cast<ActivationPrecision>(7)),
                    ValueError, "unknown ActivationPrecision 7");
 }
+
+// Transforms: vmap over rows of x gives the batched call's values (x is rounded per row, so a row
+// does not depend on the others); jvp, which needs x's derivative, throws as backward does.
+TEST(QuantizedMatmulInt8x, VmapMatchesTheBatchedCallAndJvpThrows) {
+  const QuantizedTensor q = quantized_random({16, 128}, 64, 4, 10);
+  const Tensor x = randn({5, 128});
+  auto f = [&](const Tensors& in) {
+    return Tensors{quantized_matmul(in[0], q.weight, q.scales, q.biases, true, 64, 4, kInt8)};
+  };
+  EXPECT_TENSOR_CLOSE(vmap(f)({x})[0], f({x})[0], 1e-6, 1e-6);
+  EXPECT_THROW_MSG(jvp(f, {x}, {ones_like(x)}), AutogradError, "int8 activations");
+}
