@@ -71,7 +71,8 @@ TEST(QuantizedMatmulInt8x, DecodeMatchesRoundedX) {
               SCOPED_TRACE("bits " + std::to_string(bits) + " group " + std::to_string(gs) + " groups " +
                            std::to_string(groups) + " N " + std::to_string(N) + " M " + std::to_string(M) +
                            " scales " + std::string(dtype_name(dt)));
-              const QuantizedTensor q = quantized_random({N, groups * gs}, gs, bits, static_cast<uint64_t>(N + groups), dt);
+              const QuantizedTensor q =
+                  quantized_random({N, groups * gs}, gs, bits, static_cast<uint64_t>(N + groups), dt);
               expect_int8x_close(randn({M, groups * gs}) * 3.0, q, true, gs, bits);
             }
 }

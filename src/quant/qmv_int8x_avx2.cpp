@@ -117,7 +117,8 @@ RICCI_AVX2 void tile_rows(const XRow& x, const uint8_t* const* w, const S* const
       static_assert(BITS == 4 && GS == 32);
       const int8_t* q = static_cast<const int8_t*>(x.q);
       auto chunk = [&](int64_t c, __m256i v, __m256 s, __m256& t) RICCI_AVX2 {
-        const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(dot4(v, q + kCodes * c, low, ones)), _mm256_loadu_ps(x.dv + 8 * c));
+        const __m256 sum = _mm256_cvtepi32_ps(dot4(v, q + kCodes * c, low, ones));
+        const __m256 f = _mm256_mul_ps(sum, _mm256_loadu_ps(x.dv + 8 * c));
         t = _mm256_fmadd_ps(f, s, t);
       };
       const int64_t full = G / 2;  // whole chunks
@@ -163,11 +164,13 @@ RICCI_AVX2 bool round_row_avx2(const float* x, int64_t K, int8_t* q, float* d) {
     const __m256 dv = _mm256_set1_ps(db);
     __m256i i32[4];
     for (int u = 0; u < 4; ++u)
-      i32[u] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_div_ps(v[u], dv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      i32[u] = _mm256_cvtps_epi32(
+          _mm256_round_ps(_mm256_div_ps(v[u], dv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     // Pack to bytes (saturating: |q| <= 127 already); the packs work per 128-bit half, so the
     // permute puts the 32 values back in order.
     const __m256i w16 = _mm256_packs_epi32(i32[0], i32[1]), x16 = _mm256_packs_epi32(i32[2], i32[3]);
-    const __m256i b8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w16, x16), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    const __m256i b8 =
+        _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w16, x16), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b * kInt8Block), b8);
   }
   return true;
@@ -252,7 +255,8 @@ bool round_rows_to_int8_avx2(const float* x, int64_t M, int64_t K, float* xhat) 
       std::fill(out, out + K, std::numeric_limits<float>::quiet_NaN());
       continue;
     }
-    for (int64_t k = 0; k < K; ++k) out[k] = d[static_cast<size_t>(k / kInt8Block)] * static_cast<float>(q[static_cast<size_t>(k)]);
+    for (int64_t k = 0; k < K; ++k)
+      out[k] = d[static_cast<size_t>(k / kInt8Block)] * static_cast<float>(q[static_cast<size_t>(k)]);
   }
   return true;
 }
