@@ -46,7 +46,7 @@ const std::set<std::string>& untraceable_backward() {
       "prod", "prod_dim", "max_dim", "min_dim", "cumsum", "cumprod",
       "scatter_src", "scatter_value", "scatter_add", "index_add", "index_tensor", "index_mask",
       "index_put", "index_put_overwrite", "sort", "sort_desc", "topk", "cross_entropy_smoothing",
-      "binary_cross_entropy", "cosine_similarity", "einops_reduce_prod", "median_all", "median_dim", "kthvalue",
+      "binary_cross_entropy", "einops_reduce_prod", "median_all", "median_dim", "kthvalue",
       "cummax", "cummin", "diag_vector", "diag_embed", "repeat_interleave_tensor"};
   return names;
 }

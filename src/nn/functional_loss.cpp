@@ -302,14 +302,12 @@ Tensor cosine_similarity(const Tensor& x1_in, const Tensor& x2_in, int64_t dim, 
   const int64_t d = wrap_dim(dim, static_cast<int64_t>(shape.size()), op);
   const int64_t dims[1] = {d};
   // PyTorch divides each input by its norm first (no overflow in the product, |result| <= 1). The
-  // norms are clamped to eps in place without recording: the gradient flows through the norm as
-  // if unclamped, as in PyTorch (which clamps a clone under no_grad the same way).
-  Tensor n1 = norm(x1, 2, dims, true).clone(), n2 = norm(x2, 2, dims, true).clone();
-  {
-    NoGradGuard no_grad;
-    n1.clamp_min_(eps);
-    n2.clamp_min_(eps);
-  }
+  // norms are clamped to eps with the gradient flowing through as if unclamped, as in PyTorch
+  // (which clamps a clone in place under no_grad). Written as ops, not as an in-place clamp, so
+  // that compile can trace it: where n < eps, (n - n.detach()) + eps is eps exactly with
+  // derivative 1 (NaN stays NaN).
+  auto clamp_keep_grad = [eps](const Tensor& n) { return where(n >= eps, n, (n - n.detach()) + eps); };
+  const Tensor n1 = clamp_keep_grad(norm(x1, 2, dims, true)), n2 = clamp_keep_grad(norm(x2, 2, dims, true));
   return ((x1 / n1) * (x2 / n2)).sum(dims);
 }
 
