@@ -63,8 +63,9 @@ Tensor dequantize(const QuantizedTensor& q, int64_t group_size = 64, int64_t bit
 // quantization of PyTorch's quantize_dynamic Linear and of llama.cpp's CPU matmuls. Each x̂ is
 // within d/2 of x (0.4 % of the block's largest element), and the 4- and 8-bit decode shape then
 // runs integer dot products on AVX2: 1.4-1.8x faster than Float on a Zen 3 core (4096 x 4096
-// int4: 493 µs against 820 on one thread; docs/quantization.md, "Int8 activations"). For inference: Int8 has no gradient (a backward
-// through it throws AutogradError; use Float to differentiate).
+// int4: 493 µs against 820 on one thread; docs/quantization.md, "Int8 activations"). For
+// inference: Int8 has no gradient (a backward or jvp through it throws AutogradError; use Float
+// to differentiate).
 enum class ActivationPrecision { Float, Int8 };
 
 Tensor quantized_matmul(const Tensor& x, const Tensor& w, const Tensor& scales, const Tensor& biases,

@@ -6,6 +6,19 @@
 namespace ricci::python {
 namespace {
 
+// What QuantizedLinear and QuantizedEmbedding share: group_size, bits, the codes, scales and
+// biases, and the `activations` their products use ("float" or "int8").
+template <class Layer>
+void bind_quantized_common(nb::class_<Layer, nn::Module>& cls) {
+  cls.def_ro("group_size", &Layer::group_size)
+      .def_ro("bits", &Layer::bits)
+      .def_prop_ro("weight", [](const Layer& l) { return l.weight; })
+      .def_prop_ro("scales", [](const Layer& l) { return l.scales; })
+      .def_prop_ro("biases", [](const Layer& l) { return l.biases; })
+      .def_prop_rw("activations", [](const Layer& l) { return activations_name(l.activations); },
+                   [](Layer& l, const std::string& a) { l.activations = parse_activations(a); });
+}
+
 using nn::Module;
 
 // nn.Parameter(t): a tensor that a Module registers as a parameter when assigned to an attribute.
@@ -316,9 +329,9 @@ void init_nn(nb::module_& m) {
   nb::class_<nn::Sequential, Module>(nnm, "_CppSequential").def("forward", &nn::Sequential::forward, "input"_a);
 
   // ---- quantized layers (MLX's nn.QuantizedLinear, nn.QuantizedEmbedding, nn.quantize) -------------
-  nb::class_<nn::QuantizedLinear, Module>(nnm, "QuantizedLinear",
-      "y = x @ dequantize(weight).T + bias, the weight held as group-wise codes, scales and biases.")
-      .def(nb::init<int64_t, int64_t, bool, int64_t, int64_t>(), "input_dims"_a, "output_dims"_a, "bias"_a = true,
+  nb::class_<nn::QuantizedLinear, Module> qlinear(
+      nnm, "QuantizedLinear", "y = x @ dequantize(weight).T + bias, the weight held as group-wise codes, scales and biases.");
+  qlinear.def(nb::init<int64_t, int64_t, bool, int64_t, int64_t>(), "input_dims"_a, "output_dims"_a, "bias"_a = true,
            "group_size"_a = 64, "bits"_a = 4)
       .def_static("from_linear", [](const nn::Linear& l, int64_t group_size, int64_t bits) {
         return nn::QuantizedLinear::from_linear(l, group_size, bits);
@@ -329,24 +342,18 @@ void init_nn(nb::module_& m) {
       }, "input"_a)
       .def_ro("in_features", &nn::QuantizedLinear::in_features)
       .def_ro("out_features", &nn::QuantizedLinear::out_features)
-      .def_ro("group_size", &nn::QuantizedLinear::group_size)
-      .def_ro("bits", &nn::QuantizedLinear::bits)
-      .def_prop_ro("weight", [](const nn::QuantizedLinear& l) { return l.weight; })
-      .def_prop_ro("scales", [](const nn::QuantizedLinear& l) { return l.scales; })
-      .def_prop_ro("biases", [](const nn::QuantizedLinear& l) { return l.biases; })
       .def_prop_ro("bias", [](const nn::QuantizedLinear& l) -> nb::object {
         return l.bias.defined() ? nb::cast(l.bias) : nb::none();
       })
-      .def_prop_rw("activations", [](const nn::QuantizedLinear& l) { return activations_name(l.activations); },
-                   [](nn::QuantizedLinear& l, const std::string& a) { l.activations = parse_activations(a); })
       .def("__repr__", [](const nn::QuantizedLinear& l) {
         return "QuantizedLinear(input_dims=" + std::to_string(l.in_features) + ", output_dims=" +
                std::to_string(l.out_features) + ", bias=" + (l.bias.defined() ? "True" : "False") +
                ", group_size=" + std::to_string(l.group_size) + ", bits=" + std::to_string(l.bits) + ")";
       });
-  nb::class_<nn::QuantizedEmbedding, Module>(nnm, "QuantizedEmbedding",
-      "Rows of a quantized (num_embeddings, dims) table; as_linear(x) multiplies by the table transposed.")
-      .def(nb::init<int64_t, int64_t, int64_t, int64_t>(), "num_embeddings"_a, "dims"_a, "group_size"_a = 64,
+  bind_quantized_common(qlinear);
+  nb::class_<nn::QuantizedEmbedding, Module> qembedding(
+      nnm, "QuantizedEmbedding", "Rows of a quantized (num_embeddings, dims) table; as_linear(x) multiplies by the table transposed.");
+  qembedding.def(nb::init<int64_t, int64_t, int64_t, int64_t>(), "num_embeddings"_a, "dims"_a, "group_size"_a = 64,
            "bits"_a = 4)
       .def_static("from_embedding", [](const nn::Embedding& e, int64_t group_size, int64_t bits) {
         return nn::QuantizedEmbedding::from_embedding(e, group_size, bits);
@@ -355,14 +362,8 @@ void init_nn(nb::module_& m) {
       .def("as_linear", [](nn::QuantizedEmbedding& e, const Tensor& x) {
         nb::gil_scoped_release release;
         return e.as_linear(x);
-      }, "x"_a)
-      .def_ro("group_size", &nn::QuantizedEmbedding::group_size)
-      .def_ro("bits", &nn::QuantizedEmbedding::bits)
-      .def_prop_ro("weight", [](const nn::QuantizedEmbedding& e) { return e.weight; })
-      .def_prop_ro("scales", [](const nn::QuantizedEmbedding& e) { return e.scales; })
-      .def_prop_ro("biases", [](const nn::QuantizedEmbedding& e) { return e.biases; })
-      .def_prop_rw("activations", [](const nn::QuantizedEmbedding& e) { return activations_name(e.activations); },
-                   [](nn::QuantizedEmbedding& e, const std::string& a) { e.activations = parse_activations(a); });
+      }, "x"_a);
+  bind_quantized_common(qembedding);
   nnm.def("quantize", [](Module& model, int64_t group_size, int64_t bits, nb::object class_predicate) {
     std::function<bool(const std::string&, Module&)> pred;
     if (!class_predicate.is_none())

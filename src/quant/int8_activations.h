@@ -48,14 +48,15 @@ bool round_row_to_int8(const T* x, int64_t K, int8_t* q, T* d) {
   return true;
 }
 
-// x̂ = d q for every row of x (M rows of K), NaN rows where x holds a non-finite value.
-template <class T>
-void round_rows_to_int8(const T* x, int64_t M, int64_t K, T* xhat) {
+// x̂ = d q for every row of x (M rows of K), NaN rows where x holds a non-finite value. round_row
+// rounds one row as round_row_to_int8 does (the AVX2 kernel passes its vector form of it).
+template <class T, class RoundRow = bool (*)(const T*, int64_t, int8_t*, T*)>
+void round_rows_to_int8(const T* x, int64_t M, int64_t K, T* xhat, RoundRow round_row = &round_row_to_int8<T>) {
   std::vector<int8_t> q(static_cast<size_t>(K));
   std::vector<T> d(static_cast<size_t>(int8_blocks(K)));
   for (int64_t i = 0; i < M; ++i) {
     T* out = xhat + i * K;
-    if (!round_row_to_int8(x + i * K, K, q.data(), d.data())) {
+    if (!round_row(x + i * K, K, q.data(), d.data())) {
       std::fill(out, out + K, std::numeric_limits<T>::quiet_NaN());
       continue;
     }

@@ -247,17 +247,7 @@ void run(const QmmProblem<S, float>& p) {
 
 bool round_rows_to_int8_avx2(const float* x, int64_t M, int64_t K, float* xhat) {
   if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx2) || K % kInt8Block != 0) return false;
-  std::vector<int8_t> q(static_cast<size_t>(K));
-  std::vector<float> d(static_cast<size_t>(K / kInt8Block));
-  for (int64_t i = 0; i < M; ++i) {
-    float* out = xhat + i * K;
-    if (!round_row_avx2(x + i * K, K, q.data(), d.data())) {
-      std::fill(out, out + K, std::numeric_limits<float>::quiet_NaN());
-      continue;
-    }
-    for (int64_t k = 0; k < K; ++k)
-      out[k] = d[static_cast<size_t>(k / kInt8Block)] * static_cast<float>(q[static_cast<size_t>(k)]);
-  }
+  round_rows_to_int8<float>(x, M, K, xhat, &round_row_avx2);
   return true;
 }
 
