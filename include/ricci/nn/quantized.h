@@ -76,7 +76,7 @@ int64_t quantize(Module& model, int64_t group_size = 64, int64_t bits = 4,
                  const std::function<bool(const std::string&, Module&)>& predicate = {});
 
 // Sets `activations` on every QuantizedLinear and QuantizedEmbedding in `model` (itself included);
-// returns how many. Int8 trades 0.4 % of each activation block's range for 1.4-1.8x the decode
+// returns how many. Int8 trades 0.4 % of each activation block's range for 1.4-2.5x the decode
 // speed on AVX2 (docs/quantization.md, "Int8 activations").
 int64_t set_activation_precision(Module& model, ActivationPrecision activations);
 
