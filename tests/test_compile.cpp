@@ -122,18 +122,90 @@ TEST(Compile, FusedRandomElementwiseDagsMatchEager) {
 }
 
 // The fused kernel runs each op's own vector loop: a float32 chain on contiguous inputs gives
-// eager's values exactly, in one kernel.
+// eager's values exactly, in one kernel (with the stable rewrites off: f's own ops).
 TEST(Compile, FusedFloat32ChainIsEagerBitForBit) {
   auto gelu = [](const Tensors& in) {
     const Tensor& x = in[0];
     return Tensors{0.5 * x * (1 + ((x + 0.044715 * x * x * x) * 0.7978845608028654).tanh())};
   };
-  TensorFn compiled = compile(gelu);
+  CompileOptions exact;
+  exact.stable_rewrites = false;
+  TensorFn compiled = compile(gelu, exact);
   const Tensor x = randn({5000}) * 3;
   EXPECT_TRUE(allclose(compiled({x})[0], gelu({x})[0], 0, 0));
   const CompileStats st = compile_stats(compiled);
   EXPECT_EQ(st.fused_groups, 1);
   EXPECT_EQ(st.fused_ops, 9);
+}
+
+// Note [1 + tanh]: 1 + tanh(u) runs as 2 sigmoid(2u) (1 - tanh(u) as 2 sigmoid(-2u)) where nothing
+// else reads the tanh. The result stays within float32 rounding of eager's in the body and is
+// accurate where eager's cancels (GELU's left tail); a tanh read twice, or of an integer, stays.
+TEST(Compile, OnePlusTanhRunsAsTwoSigmoids) {
+  auto gelu = [](const Tensors& in) {
+    const Tensor& x = in[0];
+    return Tensors{0.5 * x * (1 + ((x + 0.044715 * x * x * x) * 0.7978845608028654).tanh())};
+  };
+  TensorFn compiled = compile(gelu);
+  const Tensor x = cat({randn({5000}) * 3, linspace(-9, -3, 601)});
+  const Tensor got = compiled({x})[0], eager = gelu({x})[0];
+  CompileStats st = compile_stats(compiled);
+  EXPECT_EQ(st.traced_ops, 9);
+  EXPECT_EQ(st.ops, 10);  // tanh and + 1 became * 2, sigmoid, * 2
+  EXPECT_EQ(st.fused_ops, 10);
+  // The truth in float64, x / (1 + exp(-2u)), from the float32 u that both compute alike (u's own
+  // rounding moves exp(-2u) by up to |2u| ulps, the same for both).
+  const Tensor u32 = (x + 0.044715 * x * x * x) * 0.7978845608028654;
+  const Tensor truth = x.to(float64) / (1 + (-2 * u32.to(float64)).exp());
+  const Tensor err = (got.to(float64) - truth).abs(), eager_err = (eager.to(float64) - truth).abs();
+  // Within float32 rounding of eager everywhere (eager's own error is ~1e-7 |x| at most).
+  EXPECT_TRUE(allclose(got, eager, 1e-6, 1e-6));
+  // Relative to the value: a few float32 ulps, where eager's is orders of magnitude worse in the tail.
+  const Tensor tail = x < -5;
+  // (Relative to the smallest normal float32 at least: past x = -10 the value underflows.)
+  const Tensor scale = clamp_min(truth.abs(), 1.1754943508222875e-38);
+  EXPECT_LT((err / scale).max().item<double>(), 4e-7);
+  EXPECT_GT(where(tail, eager_err / scale, 0.0).max().item<double>(), 1e-3);
+
+  auto one_minus = compile([](const Tensors& in) { return Tensors{1 - in[0].tanh()}; });
+  const Tensor u = linspace(-8, 8, 1001);
+  const Tensor want = 2 / (1 + (2 * u.to(float64)).exp());
+  EXPECT_TRUE(allclose(one_minus({u})[0].to(float64), want, 4e-7, 0));
+  EXPECT_EQ(compile_stats(one_minus).ops, 3);
+  auto plus_one = compile([](const Tensors& in) { return Tensors{in[0].tanh() + 1}; });
+  EXPECT_TRUE(allclose(plus_one({u})[0].to(float64), 2 / (1 + (-2 * u.to(float64)).exp()), 4e-7, 0));
+  EXPECT_EQ(compile_stats(plus_one).ops, 3);
+
+  // The tanh read again: kept, and the sum with it.
+  auto shared = compile([](const Tensors& in) {
+    const Tensor t = in[0].tanh();
+    return Tensors{1 + t, t};
+  });
+  EXPECT_TRUE(allclose(shared({u})[0], 1 + u.tanh(), 0, 0));
+  EXPECT_EQ(compile_stats(shared).ops, 2);
+  // An integer u (tanh promotes it): doubling it would be integer arithmetic, so no rewrite.
+  auto of_int = compile([](const Tensors& in) { return Tensors{1 + in[0].tanh()}; });
+  const Tensor k = arange(-5, 6);
+  EXPECT_TRUE(allclose(of_int({k})[0], 1 + k.tanh(), 0, 0));
+  EXPECT_EQ(compile_stats(of_int).ops, 2);
+  // float64 and float16 take it too.
+  for (DType dt : {float64, float16}) {
+    const Tensor v = (randn({300}) * 3).to(dt);
+    const Tensor r = plus_one({v})[0];
+    EXPECT_EQ(r.dtype(), dt);
+    EXPECT_TRUE(allclose(r.to(float64), 1 + v.to(float64).tanh(), dt == float64 ? 1e-15 : 1e-3, dt == float64 ? 1e-15 : 1e-3));
+  }
+}
+
+// Gradients through a rewritten program (compile, then grad: replayed op by op, 2 sigmoid(2u)'s
+// derivative) and of one (compile(grad): the backward pass reads the tanh, so it stays).
+TEST(Compile, GradientsOfOnePlusTanh) {
+  auto f = [](const Tensors& in) { return Tensors{(in[0] * (1 + (in[0] * 0.7).tanh())).sum()}; };
+  const Tensor x = randn({257}, float64);
+  const Tensor want = grad(f)({x})[0];
+  EXPECT_TRUE(allclose(grad(compile(f))({x})[0], want, 1e-12, 1e-12));
+  TensorFn cg = compile(grad(f));
+  EXPECT_TRUE(allclose(cg({x})[0], want, 1e-12, 1e-12));
 }
 
 // A broadcast input read along a run is one value per chunk: ops on it compute one value and an
@@ -236,8 +308,9 @@ TEST(Compile, LazyModeRecordsOneCompiledPrimitive) {
     EXPECT_EQ(y.shape(), x.shape());         // known before evaluation
     eval(z);
   }
-  EXPECT_TRUE(allclose(y, gelu({x})[0], 0, 0));
-  EXPECT_TRUE(allclose(z, gelu({x})[0].sum({-1}), 1e-6, 1e-5));
+  const Tensor direct = compiled({x})[0];  // the same program, not lazy
+  EXPECT_TRUE(allclose(y, direct, 0, 0));
+  EXPECT_TRUE(allclose(z, direct.sum({-1}), 1e-6, 1e-5));
   EXPECT_EQ(compile_stats(compiled).fused_groups, 1);
 }
 

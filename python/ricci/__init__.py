@@ -203,18 +203,22 @@ def numel(input):
     return input.numel()
 
 
-def compile(f=None, *, fuse=True, shapeless=False, generate_code=None):  # noqa: A001
+def compile(f=None, *, fuse=True, shapeless=False, generate_code=None, stable_rewrites=True):  # noqa: A001
     """ricci.compile (C++ ricci::compile, docs/compile.md): traces f once per input signature into a
     program of primitives, simplifies and fuses it, and replays it. Random draws are part of the
     program (new numbers on every call), and so is a gradient taken inside (compile(grad(f)): the
     backward pass is traced too); functions that read a value of their inputs run uncompiled.
     Fused kernels run as generated machine code, built by the system's C++ compiler at their first
     run and cached on disk (generate_code=False, or RICCI_COMPILE_CODEGEN=0, keeps the
-    interpreter; the values are the same). Usable as a decorator. The compiled function's
+    interpreter; the values are the same). stable_rewrites=False keeps f's own ops where compile
+    would replace a cancelling expression by an equal one that does not cancel (1 + tanh(u) as
+    2 * sigmoid(2 * u)), so that fused float32 results equal eager ones bit for bit. Usable as a
+    decorator. The compiled function's
     stats() says what compiling its most recent call did (C++ compile_stats: traced_ops, ops,
     fused_groups, traceable, untraceable_reason, ...)."""
     if f is None:
-        return lambda g: compile(g, fuse=fuse, shapeless=shapeless, generate_code=generate_code)
+        return lambda g: compile(g, fuse=fuse, shapeless=shapeless, generate_code=generate_code,
+                                 stable_rewrites=stable_rewrites)
     from ._tree import flatten, unflatten
     from .transforms import _flat_call
     import functools
@@ -229,7 +233,7 @@ def compile(f=None, *, fuse=True, shapeless=False, generate_code=None):  # noqa:
         if key not in programs:
             out_box = [None]
             flag = -1 if generate_code is None else (1 if generate_code else 0)
-            fn, stats = _ricci._compile(_flat_call(f, args_def, out_box), fuse, shapeless, flag)
+            fn, stats = _ricci._compile(_flat_call(f, args_def, out_box), fuse, shapeless, flag, stable_rewrites)
             programs[key] = (fn, stats, out_box)
         fn, last[0], out_box = programs[key]
         outs = fn(leaves)

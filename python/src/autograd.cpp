@@ -189,8 +189,9 @@ void init_autograd(nb::module_& m) {
         "f"_a, "argnum"_a, "inputs"_a);
   // generate_code: -1 unset (the default), 0 off, 1 on (an int: GCC 12 warns falsely on an
   // optional<bool> argument's caster).
-  m.def("_compile", [](nb::object f, bool fuse, bool shapeless, int generate_code) {
+  m.def("_compile", [](nb::object f, bool fuse, bool shapeless, int generate_code, bool stable_rewrites) {
     CompileOptions options{.fuse = fuse, .shapeless = shapeless};
+    options.stable_rewrites = stable_rewrites;
     if (generate_code >= 0) options.generate_code = generate_code != 0;
     TensorFn compiled = compile(wrap_fn(std::move(f)), options);
     // The function, and what compiling it did (compile_stats) as a dict.
@@ -210,7 +211,7 @@ void init_autograd(nb::module_& m) {
       return d;
     });
     return nb::make_tuple(call, stats);
-  }, "f"_a, "fuse"_a, "shapeless"_a, "generate_code"_a);
+  }, "f"_a, "fuse"_a, "shapeless"_a, "generate_code"_a, "stable_rewrites"_a);
   m.def("stop_gradient", &stop_gradient, "x"_a, "The value of x, through which no transform or backward passes a gradient.");
 }
 

@@ -281,7 +281,7 @@ std::optional<UnaryForm> unary_form(UnaryOp op, bool f64) {
   if (f64) return std::nullopt;  // the float64 loops stop there: the rest is the C library
   switch (op) {
     case UnaryOp::Rsqrt: return UnaryForm{"RsqrtF32(d, x)"};
-    case UnaryOp::Exp: return UnaryForm{"hn::Exp(d, x)", kAbsBelow87};
+    case UnaryOp::Exp: return UnaryForm{"ExpF32(d, x)", kAbsBelow87};
     case UnaryOp::Expm1: return UnaryForm{"Expm1F32(d, x)", kAbsBelow87};
     case UnaryOp::Log: return UnaryForm{"hn::Log(d, x)", kPositiveFinite};
     case UnaryOp::Log2: return UnaryForm{"hn::Log2(d, x)", kPositiveFinite};

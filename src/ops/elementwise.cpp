@@ -511,6 +511,11 @@ std::optional<ElementwiseStep> binary_step(const Primitive& prim) {
   s.kernel = kernel_id(s.bop);
   return s;
 }
+
+PrimitivePtr scalar_binary_primitive(BinaryOp op, const char* name, const Scalar& b) {
+  return std::make_shared<const OpPrimitive<BinaryParams>>(name, eval_binary, BinaryParams{op, name, 1, std::nullopt, b},
+                                                           PrimitiveKind::Elementwise);
+}
 }  // namespace ew
 
 

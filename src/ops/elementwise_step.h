@@ -32,6 +32,11 @@ struct ElementwiseStep {
 std::optional<ElementwiseStep> unary_step(const Primitive& prim);
 std::optional<ElementwiseStep> binary_step(const Primitive& prim);
 std::optional<ElementwiseStep> where_step(const Primitive& prim);
+// The primitives the ops record, made directly, for compile's rewrites (Note [1 + tanh] in
+// src/compile/compile.cpp): `op(x)` with default parameters, and `x op b` for a scalar b (`name`:
+// the op's name, "mul", as its entry point records it).
+PrimitivePtr unary_primitive(UnaryOp op);
+PrimitivePtr scalar_binary_primitive(BinaryOp op, const char* name, const Scalar& b);
 inline std::optional<ElementwiseStep> elementwise_step(const Primitive& prim) {
   if (auto s = unary_step(prim)) return s;
   if (auto s = binary_step(prim)) return s;

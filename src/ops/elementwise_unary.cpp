@@ -354,6 +354,11 @@ std::optional<ElementwiseStep> unary_step(const Primitive& prim) {
   s.kernel = kernel_id(s.uop);
   return s;
 }
+
+PrimitivePtr unary_primitive(UnaryOp op) {
+  return std::make_shared<const OpPrimitive<UnaryPrimParams>>(spec(op).name, eval_unary, UnaryPrimParams{op, {}, {}},
+                                                              PrimitiveKind::Elementwise);
+}
 }  // namespace ew
 
 

@@ -153,7 +153,7 @@ bool UnaryF32(UnaryOp op, const float* in, float* out, int64_t n, const ew::Unar
       Loop1<F>(in, out, n, [](auto d, auto x) { return ReciprocalOf(d, x); });
       return true;
     case UnaryOp::Exp:
-      Loop1S<F>(in, out, n, [](auto d, auto x) { return hn::Exp(d, x); }, kAbsBelow87, [](F x) { return std::exp(x); });
+      Loop1S<F>(in, out, n, [](auto d, auto x) { return ExpF32(d, x); }, kAbsBelow87, [](F x) { return std::exp(x); });
       return true;
     case UnaryOp::Expm1:
       Loop1S<F>(in, out, n, [](auto d, auto x) { return Expm1F32(d, x); }, kAbsBelow87, [](F x) { return std::expm1(x); });
