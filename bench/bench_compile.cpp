@@ -79,6 +79,13 @@ TensorFn interpreted(TensorFn f) {
   return compile(std::move(f), o);
 }
 
+// f's own ops: CompileOptions::stable_rewrites off (1 + tanh stays a tanh; docs/compile.md).
+TensorFn exact_ops(TensorFn f) {
+  CompileOptions o;
+  o.stable_rewrites = false;
+  return compile(std::move(f), o);
+}
+
 void BM_GeluEager(benchmark::State& s) { run(s, gelu_tanh, big(), 2.0 * 4 * (1 << 24)); }
 void BM_GeluInterpreted(benchmark::State& s) { run(s, interpreted(gelu_tanh), big(), 2.0 * 4 * (1 << 24)); }
 void BM_GeluInterpreted2T(benchmark::State& s) { run(s, interpreted(gelu_tanh), big(), 2.0 * 4 * (1 << 24), 2); }
@@ -89,6 +96,8 @@ void BM_GeluCompiled(benchmark::State& s) { run(s, compile(gelu_tanh), big(), 2.
 void BM_CopyBandwidthFloor(benchmark::State& s) {
   run(s, [](const Tensors& in) { return Tensors{in[0].clone()}; }, big(), 2.0 * 4 * (1 << 24));
 }
+void BM_GeluCompiledExactOps(benchmark::State& s) { run(s, exact_ops(gelu_tanh), big(), 2.0 * 4 * (1 << 24)); }
+void BM_GeluCompiledExactOps2T(benchmark::State& s) { run(s, exact_ops(gelu_tanh), big(), 2.0 * 4 * (1 << 24), 2); }
 void BM_GeluEager2T(benchmark::State& s) { run(s, gelu_tanh, big(), 2.0 * 4 * (1 << 24), 2); }
 void BM_GeluCompiled2T(benchmark::State& s) { run(s, compile(gelu_tanh), big(), 2.0 * 4 * (1 << 24), 2); }
 void BM_CopyBandwidthFloor2T(benchmark::State& s) {
@@ -158,12 +167,14 @@ void BM_EagerCallTiny(benchmark::State& state) {
 
 BENCHMARK(BM_GeluEager)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluCompiled)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluCompiledExactOps)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluInterpreted)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyBandwidthFloor)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluRegisters)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluRegisters4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluEager2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluCompiled2T)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GeluCompiledExactOps2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluInterpreted2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CopyBandwidthFloor2T)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeluRegisters4_2T)->Unit(benchmark::kMillisecond);

@@ -51,6 +51,9 @@ for case, stem, nbytes, floor in cases:
     interp = med.get(f"BM_{stem}Interpreted{suffix}")  # generated code off (docs/compile.md)
     if interp is not None:
         fields.append(f"ricci_interpreter={interp:.2f}")
+    exact = med.get(f"BM_{stem}CompiledExactOps{suffix}")  # the stable rewrites off (docs/compile.md)
+    if exact is not None:
+        fields.append(f"ricci_compile_exact_ops={exact:.2f}")
     for impl in ("torch_eager", "torch_compile", "mlx_eager", "mlx_compile"):
         if (case, impl) in peers:
             fields.append(f"{impl}={peers[(case, impl)]:.2f}")
@@ -60,7 +63,7 @@ for case, stem, nbytes, floor in cases:
     if (case, "torch_compile") in peers:
         fields.append(f"vs_torch_compile={c / peers[(case, 'torch_compile')]:.3f}")
     if floor and floor in med:
-        fields.append(f"vs_bandwidth_floor={c / med[floor]:.2f}")
+        fields.append(f"floor={med[floor]:.2f} vs_bandwidth_floor={c / med[floor]:.2f}")
     print(f"RESULT {case} {' '.join(fields)}")
 # The hand-written measuring stick for generated code (docs/compile.md, "Interpreter and generated
 # code"): the same GELU with every value in registers, one and four vectors per step.
