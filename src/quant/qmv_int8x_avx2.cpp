@@ -13,6 +13,9 @@
 //     values with vpmaddwd (vpmaddubsw would saturate: 2 · 255 · 127 > 2^15). 5 µops per 32 codes.
 // The 32-bit sums become float32 once per chunk and are multiplied by the blocks' d, and each
 // group's sum by its scale: x̂ · (s q) summed, plus the bias term b · Σ x̂ per group.
+// On CPUs with AVX512-VNNI (and RICCI_CPU_ISA allowing AVX-512) the same tiles run with vpdpbusd
+// for the dot products, still on 256-bit vectors: the same sums, bit for bit the same results
+// (qmv_int8x_tile-inl.h).
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -50,95 +53,27 @@ template <class S>
 using Int8xTile = void (*)(const XRow& x, const uint8_t* const* w, const S* const* sc, const S* const* bi, int64_t G,
                            float* out);
 
-// Σ code · q over one chunk of 64 4-bit codes, as eight 32-bit lanes (lane l: elements 8l..8l+7).
-RICCI_AVX2 inline __m256i dot4(__m256i codes, const int8_t* q, __m256i low, __m256i ones) {
-  const __m256i even = _mm256_and_si256(codes, low);
-  const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(codes, 4), low);
-  const __m256i pairs = _mm256_add_epi16(
-      _mm256_maddubs_epi16(even, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
-      _mm256_maddubs_epi16(odd, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32))));
-  return _mm256_madd_epi16(pairs, ones);
-}
+// The tiles, once per instruction set (qmv_int8x_tile-inl.h).
+namespace with_avx2 {
+#define RICCI_INT8X_ATTR RICCI_AVX2
+#define RICCI_INT8X_VNNI 0
+#include "quant/qmv_int8x_tile-inl.h"
+#undef RICCI_INT8X_ATTR
+#undef RICCI_INT8X_VNNI
+}  // namespace with_avx2
+namespace with_vnni {
+#define RICCI_INT8X_ATTR __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
+#define RICCI_INT8X_VNNI 1
+#include "quant/qmv_int8x_tile-inl.h"
+#undef RICCI_INT8X_ATTR
+#undef RICCI_INT8X_VNNI
+}  // namespace with_vnni
 
-// Σ code · q over one chunk of 32 8-bit codes at p, as eight 32-bit lanes.
-RICCI_AVX2 inline __m256i dot8(const uint8_t* p, const int16_t* q) {
-  const __m256i lo = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  const __m256i hi = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
-  return _mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
-                          _mm256_madd_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 16))));
-}
-
-// A tile's rows one at a time, so that the codes are one sequential stream (with a software
-// prefetch 1 KiB ahead), and two accumulators (even and odd groups) so that two chains of
-// multiply-adds overlap. Measured on Zen 3 from memory (8 matrices of 4096 x 4096 in turn): rows in
-// pairs as the float kernel runs them, 755 µs per int4 product on one thread, 411 on two; one row
-// at a time 553-667 and 313-410 (a raw read of the same bytes: 22.7 GB/s two rows interleaved,
-// 25-28 GB/s as one stream).
-template <int BITS, int GS, class S>
-RICCI_AVX2 void tile_rows(const XRow& x, const uint8_t* const* w, const S* const* sc, const S* const* bi, int64_t G,
-                          float* out) {
-  constexpr int kCodes = 256 / BITS;  // per 32-byte chunk
-  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-  constexpr int64_t kAhead = 1024;  // bytes (512 to 4096 measured alike, within the noise)
-  for (int r = 0; r < kQmvRows; ++r) {
-    const uint8_t* wr = w[r];
-    const S* sr = sc[r];
-    auto codes = [&](int64_t c) RICCI_AVX2 {  // chunk c, and a prefetch of the stream ahead
-      if (c % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(wr + kAhead + 32 * c), _MM_HINT_T0);
-      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + 32 * c));
-    };
-    __m256 t0 = _mm256_setzero_ps(), t1 = t0;
-    if constexpr (GS >= kCodes) {
-      constexpr int kChunks = GS / kCodes;
-      auto group = [&](int64_t g) RICCI_AVX2 {  // Σ over the group's chunks of d · Σ code q
-        __m256 f = _mm256_setzero_ps();
-        for (int c = 0; c < kChunks; ++c) {
-          const int64_t ci = g * kChunks + c;
-          if constexpr (BITS == 4) {
-            const __m256i dot = dot4(codes(ci), static_cast<const int8_t*>(x.q) + kCodes * ci, low, ones);
-            f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_loadu_ps(x.dv + 8 * ci), f);
-          } else {
-            if (ci % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(wr + kAhead + 32 * ci), _MM_HINT_T0);
-            const __m256i dot = dot8(wr + 32 * ci, static_cast<const int16_t*>(x.q) + kCodes * ci);
-            f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), bcast(x.d + ci), f);
-          }
-        }
-        return f;
-      };
-      int64_t g = 0;
-      for (; g + 2 <= G; g += 2) {
-        t0 = _mm256_fmadd_ps(bcast(sr + g), group(g), t0);
-        t1 = _mm256_fmadd_ps(bcast(sr + g + 1), group(g + 1), t1);
-      }
-      if (g < G) t0 = _mm256_fmadd_ps(bcast(sr + g), group(g), t0);
-    } else {
-      // 4 bits in groups of 32: lanes 0-3 of chunk c are group 2c, lanes 4-7 group 2c + 1. An odd
-      // last group is half a chunk: 16 bytes loaded, the upper lanes zero (q and d zero there too).
-      static_assert(BITS == 4 && GS == 32);
-      const int8_t* q = static_cast<const int8_t*>(x.q);
-      auto chunk = [&](int64_t c, __m256i v, __m256 s, __m256& t) RICCI_AVX2 {
-        const __m256 sum = _mm256_cvtepi32_ps(dot4(v, q + kCodes * c, low, ones));
-        const __m256 f = _mm256_mul_ps(sum, _mm256_loadu_ps(x.dv + 8 * c));
-        t = _mm256_fmadd_ps(f, s, t);
-      };
-      const int64_t full = G / 2;  // whole chunks
-      int64_t c = 0;
-      for (; c + 2 <= full; c += 2) {
-        chunk(c, codes(c), bcast_pair(sr + 2 * c), t0);
-        chunk(c + 1, codes(c + 1), bcast_pair(sr + 2 * c + 2), t1);
-      }
-      if (c < full) chunk(c, codes(c), bcast_pair(sr + 2 * c), t0), ++c;
-      if (2 * c < G)
-        chunk(c, _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wr + 32 * c))),
-              bcast(sr + 2 * c), t1);
-    }
-    out[r] = lane_sum(_mm256_add_ps(t0, t1)) + bias_dot_avx2(bi[r], x.xs, G);
-  }
-}
-
-template <int BITS, class S>
-Int8xTile<S> tile_for(int gs) {
-  return gs == 32 ? &tile_rows<BITS, 32, S> : gs == 64 ? &tile_rows<BITS, 64, S> : &tile_rows<BITS, 128, S>;
+// AVX512-VNNI where the CPU has it and RICCI_CPU_ISA allows AVX-512 (a cap to avx2 tests the
+// AVX2 tiles on the same machine).
+bool use_vnni() {
+  static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+  return has && cpu::cpu_isa_allows(cpu::CpuIsa::Avx512);
 }
 
 // round_row_to_int8 (int8_activations.h) for K a multiple of 32, eight lanes at a time: the same
@@ -178,13 +113,14 @@ RICCI_AVX2 bool round_row_avx2(const float* x, int64_t K, int8_t* q, float* d) {
 
 // The rounded rows of x in the tiles' order; ok[i] false where row i holds inf or NaN.
 struct PreparedX {
-  std::vector<int8_t> q8;    // 4 bits: per 64 elements, the 32 even q, then the 32 odd ones
-  std::vector<int16_t> q16;  // 8 bits: memory order
+  std::vector<int8_t> q8;    // 4 bits: per 64 elements, the 32 even q, then the 32 odd ones;
+                             // 8 bits with VNNI: memory order
+  std::vector<int16_t> q16;  // 8 bits on AVX2: memory order
   std::vector<float> d, dv, xs;
   std::vector<char> ok;
   int64_t len, blocks, groups;  // per row: q elements, d entries, group sums
 
-  PreparedX(const float* x, int64_t M, int64_t K, int bits, int64_t gs)
+  PreparedX(const float* x, int64_t M, int64_t K, int bits, int64_t gs, bool vnni)
       : d(static_cast<size_t>(M * (qmv_xk_len(K) / kInt8Block)), 0.0f),
         dv(static_cast<size_t>(M * (qmv_xk_len(K) / 8)), 0.0f),
         xs(static_cast<size_t>(M * (K / gs))),
@@ -192,7 +128,7 @@ struct PreparedX {
         len(qmv_xk_len(K)),
         blocks(qmv_xk_len(K) / kInt8Block),
         groups(K / gs) {
-    if (bits == 4) q8.assign(static_cast<size_t>(M * len), 0);
+    if (bits == 4 || vnni) q8.assign(static_cast<size_t>(M * len), 0);
     else q16.assign(static_cast<size_t>(M * len), 0);
     std::vector<int8_t> q(static_cast<size_t>(K));
     for (int64_t i = 0; i < M; ++i) {
@@ -204,6 +140,8 @@ struct PreparedX {
         for (int64_t k = 0; k < K; ++k) dst[k / 64 * 64 + (k % 2) * 32 + (k % 64) / 2] = q[static_cast<size_t>(k)];
         float* dvi = dv.data() + i * (len / 8);
         for (int64_t b = 0; b < blocks; ++b) std::fill(dvi + 4 * b, dvi + 4 * b + 4, di[b]);
+      } else if (vnni) {
+        std::copy(q.begin(), q.end(), q8.begin() + i * len);
       } else {
         std::copy(q.begin(), q.end(), q16.begin() + i * len);
       }
@@ -227,8 +165,11 @@ struct PreparedX {
 template <class S>
 void run(const QmmProblem<S, float>& p) {
   const int64_t M = p.M, N = p.N, K = p.K, G = K / p.group_size;
-  const PreparedX px(p.x, M, K, p.bits, p.group_size);
-  const Int8xTile<S> tile_fn = p.bits == 4 ? tile_for<4, S>(p.group_size) : tile_for<8, S>(p.group_size);
+  const bool vnni = use_vnni();
+  const PreparedX px(p.x, M, K, p.bits, p.group_size, vnni);
+  const int gs = p.group_size;
+  const Int8xTile<S> tile_fn = vnni ? (p.bits == 4 ? with_vnni::tile_for<4, S>(gs) : with_vnni::tile_for<8, S>(gs))
+                                    : (p.bits == 4 ? with_avx2::tile_for<4, S>(gs) : with_avx2::tile_for<8, S>(gs));
   for_each_qmv_tile(p, [&](int64_t j0, int64_t n, const uint8_t* const* w, const S* const* sc, const S* const* bi) {
     float out[kQmvRows];
     for (int64_t i = 0; i < M; ++i) {
