@@ -99,17 +99,20 @@ void BM_BFloat16Matvec(benchmark::State& state) {
 }
 BENCHMARK(BM_BFloat16Matvec)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-void BM_QuantPrefill(benchmark::State& state) {
+void quant_prefill(benchmark::State& state, ActivationPrecision act) {
   const int bits = static_cast<int>(state.range(0));
   set_num_threads(static_cast<int>(state.range(1)));
   Weights& w = weights();
   const QuantizedTensor& q = bits == 4 ? w.q4 : w.q8;
   for (auto _ : state)
-    benchmark::DoNotOptimize(quantized_matmul(w.prefill_x, q.weight, q.scales, q.biases, true, kGroup, bits));
+    benchmark::DoNotOptimize(quantized_matmul(w.prefill_x, q.weight, q.scales, q.biases, true, kGroup, bits, act));
   state.counters["GFLOPS"] = benchmark::Counter(2.0 * kPrefillRows * kN * kK * static_cast<double>(state.iterations()) / 1e9,
                                                 benchmark::Counter::kIsRate);
 }
+void BM_QuantPrefill(benchmark::State& state) { quant_prefill(state, ActivationPrecision::Float); }
+void BM_QuantPrefillInt8x(benchmark::State& state) { quant_prefill(state, ActivationPrecision::Int8); }
 BENCHMARK(BM_QuantPrefill)->Args({4, 2})->Args({8, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_QuantPrefillInt8x)->Args({4, 2})->Args({8, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Float32Prefill(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(0)));

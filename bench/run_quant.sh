@@ -5,7 +5,7 @@
 #   RESULT matvec_int<b>[_a8][_cold] threads=<n> ricci=<us> cpu_us=<us> GBps=<weight bytes read / time> pct_of_read_bw=<%>
 #          speedup_vs_f32=<ricci f32 / ricci int> speedup_vs_bf16=<...> torch=<us> mlx=<us> ratio_vs_torch=<ricci/torch>
 #   RESULT matvec_f32|matvec_bf16 threads=<n> ricci=<us> cpu_us=<us> GBps=<...> torch=<us> mlx=<us>
-#   RESULT prefill_int<b>|prefill_f32 ricci=<ms> GFLOPS=<...> vs_f32=<ricci int / ricci f32 time> torch=<ms> mlx=<ms>
+#   RESULT prefill_int<b>[_a8]|prefill_f32 ricci=<ms> GFLOPS=<...> vs_f32=<ricci int / ricci f32 time> torch=<ms> mlx=<ms>
 # Weights 4096 x 4096, group size 64, float32 scales and biases; decode is one row, prefill 512 rows.
 # The read bandwidth is bench_peak's BM_Read_256MiB (a 256 MiB buffer summed as 8 streams per
 # thread, median of 5; the best of the 5 is printed beside it). matvec_int<b> uses
@@ -132,13 +132,17 @@ def report(label, files):
                 print(f"RESULT {label}matvec_{kind} threads={t} ricci={med[n]:.4g} cpu_us={cpu[n]:.4g} GBps={bps[n]:.2f} "
                       + " ".join(peer_fields(f"matvec_{kind}_t{t}")) + " unit=us")
     f32p = med.get("BM_Float32Prefill/2")
-    for kind, n in (("int4", "BM_QuantPrefill/4/2"), ("int8", "BM_QuantPrefill/8/2"), ("f32", "BM_Float32Prefill/2")):
+    # int<b>_a8: x rounded to int8 first (ActivationPrecision::Int8), as PyTorch's dynamic int8
+    # Linear (its torch= figure) computes; its peers are those of the same bit width.
+    for kind, n in (("int4", "BM_QuantPrefill/4/2"), ("int8", "BM_QuantPrefill/8/2"),
+                    ("int4_a8", "BM_QuantPrefillInt8x/4/2"), ("int8_a8", "BM_QuantPrefillInt8x/8/2"),
+                    ("f32", "BM_Float32Prefill/2")):
         if n not in med:
             continue
         ms = med[n] / 1e3
         rel = f"time_vs_f32={med[n] / f32p:.2f}" if f32p else "time_vs_f32=n/a"
         print(f"RESULT {label}prefill_{kind} threads=2 ricci={ms:.4g} GFLOPS={gflops.get(n, 0):.1f} {rel} "
-              + " ".join(peer_fields(f"prefill_{kind}", 1e3)) + " unit=ms")
+              + " ".join(peer_fields(f"prefill_{kind.removesuffix('_a8')}", 1e3)) + " unit=ms")
 
 report("", sys.argv[3])
 if sys.argv[4].strip():
