@@ -24,8 +24,10 @@
 //
 // What it takes: float32 and float64 runs whose inputs are contiguous in the compute dtype or one
 // value along the run, and the ops with a Highway loop (add, sub, mul, div, the unary functions of
-// elementwise_hwy.cpp). A kernel with anything else (comparisons, where, maximum, pow, sin, a
-// reduction epilogue, float16 inputs, a strided input) runs as the interpreter, and so does every
+// elementwise_hwy.cpp), also before a reduction epilogue whose reduced value the kernel writes out
+// (fused_kernel.cpp reduces the written rows as the interpreter does). A kernel with anything else
+// (comparisons, where, maximum, pow, sin, a reduction over a value it does not write, float16
+// inputs, a strided input) runs as the interpreter, and so does every
 // kernel when no compiler works (the reason is kept for compile_stats). docs/compile.md has the
 // measurements behind the choice.
 #include "compile/codegen.h"
@@ -316,7 +318,8 @@ std::string literal(double v, bool f64) {
 constexpr int kInterleave = 4;
 
 std::optional<std::string> FusedKernel::generated_source(const std::vector<char>& uniform_input) const {
-  if (reduction_ || (compute_ != DType::Float32 && compute_ != DType::Float64)) return std::nullopt;
+  // (With a reduction epilogue the source is the same: the caller reduces the written rows.)
+  if (compute_ != DType::Float32 && compute_ != DType::Float64) return std::nullopt;
   const bool f64 = compute_ == DType::Float64;
   for (DType t : output_dtypes_)
     if (t != compute_) return std::nullopt;

@@ -312,6 +312,26 @@ double chunk_extremum(const C* p, int64_t n, bool is_max) {
   }
 }
 
+// Folds m values of a row (one chunk; `uniform`: all equal to p[0]) into its reduction so far:
+// the interpreter and generated code both reduce through here, chunk by chunk, so their sums are
+// the same.
+template <class C>
+void accumulate(Accumulator& acc, reduce_detail::ReductionStep::Kind kind, const C* p, int64_t m, bool uniform) {
+  using Kind = reduce_detail::ReductionStep::Kind;
+  const bool is_sum = kind == Kind::Sum || kind == Kind::Mean;
+  const bool is_max = kind == Kind::Max;
+  const double v = is_sum ? (uniform ? static_cast<double>(p[0]) * static_cast<double>(m) : chunk_sum(p, m))
+                          : chunk_extremum(p, uniform ? 1 : m, is_max);
+  if (is_sum) {
+    acc.value += v;
+  } else if (!acc.any || std::isnan(v) || std::isnan(acc.value)) {
+    acc.value = !acc.any || std::isnan(v) ? v : acc.value;
+  } else {
+    acc.value = is_max ? std::max(acc.value, v) : std::min(acc.value, v);
+  }
+  acc.any = true;
+}
+
 }  // namespace
 
 namespace {
@@ -451,18 +471,7 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
       }
       if (acc) {
         const size_t s = static_cast<size_t>(reduction_->slot);
-        const bool is_sum = reduction_->kind == Kind::Sum || reduction_->kind == Kind::Mean;
-        const bool is_max = reduction_->kind == Kind::Max;
-        double v = is_sum ? (uniform[s] ? static_cast<double>(src[s][0]) * static_cast<double>(m) : chunk_sum(src[s], m))
-                          : chunk_extremum(src[s], uniform[s] ? 1 : m, is_max);
-        if (is_sum) {
-          acc->value += v;
-        } else if (!acc->any || std::isnan(v) || std::isnan(acc->value)) {
-          acc->value = !acc->any || std::isnan(v) ? v : acc->value;
-        } else {
-          acc->value = is_max ? std::max(acc->value, v) : std::min(acc->value, v);
-        }
-        acc->any = true;
+        accumulate(*acc, reduction_->kind, src[s], m, uniform[s] != 0);
       }
     }
   };
@@ -511,6 +520,34 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
     base[k] = static_cast<char*>(operands[k].data_ptr());
     inner[k] = operands[k].stride(-1) * static_cast<int64_t>(operands[k].element_size());
   }
+  // Generated code for the run's ops (Note [Generated kernels]) when the reduced value is one of
+  // the values written out (softmax's exp, read again by its division) and varies along the row:
+  // the kernel writes the row, and its chunks are reduced from there as the interpreter reduces
+  // its own, so the results are the same bit for bit.
+  GeneratedKernel generated = nullptr;
+  int reduced_output = -1;
+  std::vector<const void*> params;
+  if (generate_code && rows > 0 && len > 0) {
+    for (size_t j = 0; j < output_slots_.size(); ++j)
+      if (output_slots_[j] == reduction_->slot && output_dtypes_[j] == dtype_of<C>()) reduced_output = static_cast<int>(j);
+    std::vector<char> varies(static_cast<size_t>(slots_), 0);  // not one value along the row
+    for (size_t j = 0; j < inputs_.size(); ++j) varies[j] = inner[output_slots_.size() + j] != 0;
+    for (const Step& st : steps_) {
+      const size_t a = static_cast<size_t>(st.a);
+      const size_t b = st.op.arity >= 2 ? static_cast<size_t>(st.b) : a;
+      const size_t c = st.op.arity == 3 ? static_cast<size_t>(st.c) : a;
+      varies[static_cast<size_t>(st.out)] = varies[a] || varies[b] || varies[c];
+    }
+    if (reduced_output >= 0 && varies[static_cast<size_t>(reduction_->slot)]) generated = generated_for(operands, inner);
+    for (const Step& st : steps_) params.push_back(&st.op.up);
+  }
+  const JitHost host{host_unary_f32, host_unary_f64, params.data()};
+  auto row_body = [&](char* const* ptrs, Accumulator* acc) {
+    if (!generated) return body(ptrs, inner.data(), len, acc);
+    generated(ptrs, len, &host);
+    const C* r = reinterpret_cast<const C*>(ptrs[reduced_output]);
+    for (int64_t i0 = 0; i0 < len; i0 += kChunk<C>) accumulate(*acc, reduction_->kind, r + i0, std::min(kChunk<C>, len - i0), false);
+  };
   auto run_rows = [&](int64_t r0, int64_t r1) {
     std::vector<char*> ptrs(operands.size());
     for (int64_t r = r0; r < r1; ++r) {
@@ -523,7 +560,7 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
         ptrs[static_cast<size_t>(k)] = base[static_cast<size_t>(k)] + offset * static_cast<int64_t>(operands[static_cast<size_t>(k)].element_size());
       }
       Accumulator acc;
-      body(ptrs.data(), inner.data(), len, &acc);
+      row_body(ptrs.data(), &acc);
       const C v = static_cast<C>(reduction_->kind == Kind::Mean ? acc.value / static_cast<double>(len) : acc.value);
       store<C>(out_dtype, &v, out + r * static_cast<int64_t>(reduced->element_size()), 0, 1);
     }
