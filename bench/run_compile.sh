@@ -40,6 +40,7 @@ cases = [  # case, ricci benchmark stem, bytes, floor benchmark
     ("chain20_4M", "Chain20", MB // 4, None),
     ("norm_rows_4096", "NormRows", MB, None),
     ("softmax_rows_4096", "SoftmaxRows", MB, None),
+    ("logsumexp_rows_4096", "LogSumExpRows", MB // 2, None),
     ("layer_norm_op_4096", "LayerNormOp", MB, None),
 ]
 for case, stem, nbytes, floor in cases:

@@ -317,13 +317,17 @@ std::string literal(double v, bool f64) {
 // vector is longer than the reorder window, and ran twice as slow as the interpreter).
 constexpr int kInterleave = 4;
 
-std::optional<std::string> FusedKernel::generated_source(const std::vector<char>& uniform_input) const {
-  // (With a reduction epilogue the source is the same: the caller reduces the written rows.)
+std::optional<std::string> FusedKernel::generated_source(const std::vector<char>& uniform_input, bool write_reduced) const {
+  // With a reduction epilogue the caller reduces the rows written: an output, or (write_reduced)
+  // the reduced value's own row after the outputs.
   if (compute_ != DType::Float32 && compute_ != DType::Float64) return std::nullopt;
+  if (write_reduced && !reduction_) return std::nullopt;
   const bool f64 = compute_ == DType::Float64;
   for (DType t : output_dtypes_)
     if (t != compute_) return std::nullopt;
-  const size_t n_out = outputs_.size(), n_in = inputs_.size();
+  std::vector<int> written = output_slots_;  // the slots stored, in pointer order
+  if (write_reduced) written.push_back(reduction_->slot);
+  const size_t n_out = written.size(), n_in = inputs_.size();
   // Per slot: the variable stem holding its value, and whether the value is one value along the
   // run (the interpreter then computes it once, before the loop, as here).
   std::vector<std::string> var(static_cast<size_t>(slots_));
@@ -449,8 +453,8 @@ std::optional<std::string> FusedKernel::generated_source(const std::vector<char>
     }
     for (size_t j = 0; j < n_out; ++j)
       for (int u = 0; u < vectors; ++u) {
-        if (tail) os << ind << "hn::Store(" << name(output_slots_[j], u) << ", d, ob" << j << ");\n";
-        else os << ind << "hn::StoreU(" << name(output_slots_[j], u) << ", d, o" << j << " + i + " << u << " * N);\n";
+        if (tail) os << ind << "hn::Store(" << name(written[j], u) << ", d, ob" << j << ");\n";
+        else os << ind << "hn::StoreU(" << name(written[j], u) << ", d, o" << j << " + i + " << u << " * N);\n";
       }
     return os.str();
   };

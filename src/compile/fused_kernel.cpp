@@ -361,7 +361,8 @@ void host_unary_f64(int op, const double* in, double* out, int64_t n, const void
 }  // namespace
 
 // The generated kernel for these operands' layout, made on first use (nullptr: the interpreter).
-GeneratedKernel FusedKernel::generated_for(const std::vector<Tensor>& operands, const std::vector<int64_t>& inner) const {
+GeneratedKernel FusedKernel::generated_for(const std::vector<Tensor>& operands, const std::vector<int64_t>& inner,
+                                           bool write_reduced) const {
   const size_t n_out = outputs_.size();
   const int64_t es = static_cast<int64_t>(element_size(compute_));
   std::vector<char> uniform;
@@ -371,21 +372,23 @@ GeneratedKernel FusedKernel::generated_for(const std::vector<Tensor>& operands, 
     if (operands[k].dtype() != compute_) return nullptr;
     if (!out) uniform.push_back(inner[k] == 0);
   }
+  std::vector<char> key = uniform;
+  if (write_reduced) key.push_back(2);  // another kernel than the one without the row
   std::lock_guard<std::mutex> lock(generated_->mutex);
   for (const auto& [layout, k] : generated_->by_layout)
-    if (layout == uniform) return k;
+    if (layout == key) return k;
   if (codegen_isa_flags().empty()) {
     generated_->failure = "generated code needs AVX2 (this CPU, or RICCI_CPU_ISA, is below it)";
-    generated_->by_layout.emplace_back(uniform, nullptr);
+    generated_->by_layout.emplace_back(key, nullptr);
     return nullptr;
   }
   GeneratedKernel k = nullptr;
-  if (std::optional<std::string> src = generated_source(uniform)) {
+  if (std::optional<std::string> src = generated_source(uniform, write_reduced)) {
     std::string why;
     k = load_generated_kernel(*src, &why);
     if (!k) generated_->failure = why;
   }
-  generated_->by_layout.emplace_back(uniform, k);
+  generated_->by_layout.emplace_back(key, k);
   return k;
 }
 
@@ -520,12 +523,14 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
     base[k] = static_cast<char*>(operands[k].data_ptr());
     inner[k] = operands[k].stride(-1) * static_cast<int64_t>(operands[k].element_size());
   }
-  // Generated code for the run's ops (Note [Generated kernels]) when the reduced value is one of
-  // the values written out (softmax's exp, read again by its division) and varies along the row:
-  // the kernel writes the row, and its chunks are reduced from there as the interpreter reduces
-  // its own, so the results are the same bit for bit.
+  // Generated code for the run's ops (Note [Generated kernels]) when the reduced value varies
+  // along the row: the kernel writes the row — the reduced value's output (softmax's exp, read
+  // again by its division), else a row buffer of this thread (the square inside a norm) — and its
+  // chunks are reduced from there as the interpreter reduces its own, so the results are the same
+  // bit for bit.
   GeneratedKernel generated = nullptr;
   int reduced_output = -1;
+  bool write_reduced = false;
   std::vector<const void*> params;
   if (generate_code && rows > 0 && len > 0) {
     for (size_t j = 0; j < output_slots_.size(); ++j)
@@ -538,14 +543,27 @@ void FusedKernel::run_pass(const std::vector<Tensor>& operands, const Tensor* re
       const size_t c = st.op.arity == 3 ? static_cast<size_t>(st.c) : a;
       varies[static_cast<size_t>(st.out)] = varies[a] || varies[b] || varies[c];
     }
-    if (reduced_output >= 0 && varies[static_cast<size_t>(reduction_->slot)]) generated = generated_for(operands, inner);
+    write_reduced = reduced_output < 0;
+    if (varies[static_cast<size_t>(reduction_->slot)]) generated = generated_for(operands, inner, write_reduced);
     for (const Step& st : steps_) params.push_back(&st.op.up);
   }
   const JitHost host{host_unary_f32, host_unary_f64, params.data()};
   auto row_body = [&](char* const* ptrs, Accumulator* acc) {
     if (!generated) return body(ptrs, inner.data(), len, acc);
-    generated(ptrs, len, &host);
-    const C* r = reinterpret_cast<const C*>(ptrs[reduced_output]);
+    const C* r = nullptr;
+    if (write_reduced) {
+      thread_local std::vector<C> row;
+      thread_local std::vector<char*> with_row;
+      row.resize(static_cast<size_t>(len));
+      with_row.assign(ptrs, ptrs + n_out);
+      with_row.push_back(reinterpret_cast<char*>(row.data()));
+      with_row.insert(with_row.end(), ptrs + n_out, ptrs + operands.size());
+      generated(with_row.data(), len, &host);
+      r = row.data();
+    } else {
+      generated(ptrs, len, &host);
+      r = reinterpret_cast<const C*>(ptrs[reduced_output]);
+    }
     for (int64_t i0 = 0; i0 < len; i0 += kChunk<C>) accumulate(*acc, reduction_->kind, r + i0, std::min(kChunk<C>, len - i0), false);
   };
   auto run_rows = [&](int64_t r0, int64_t r1) {

@@ -43,8 +43,9 @@ class FusedKernel {
 
   // The C++ source of this kernel as generated code, for inputs that are one value along the run
   // where uniform_input says so and contiguous elsewhere; nullopt when an op or dtype is not
-  // generated (codegen.cpp).
-  std::optional<std::string> generated_source(const std::vector<char>& uniform_input) const;
+  // generated (codegen.cpp). The kernel's pointers are the outputs, then (with write_reduced) the
+  // reduced value's row, which the run does not write out otherwise, then the inputs.
+  std::optional<std::string> generated_source(const std::vector<char>& uniform_input, bool write_reduced = false) const;
   // How many operand layouts run as generated code so far, and why the last attempt did not ("" if none failed).
   int64_t generated_count() const;
   std::string codegen_failure() const;
@@ -62,7 +63,8 @@ class FusedKernel {
  private:
   template <class C>
   void run_pass(const std::vector<Tensor>& operands, const Tensor* reduced, bool generate_code) const;
-  GeneratedKernel generated_for(const std::vector<Tensor>& operands, const std::vector<int64_t>& inner) const;
+  GeneratedKernel generated_for(const std::vector<Tensor>& operands, const std::vector<int64_t>& inner,
+                                bool write_reduced = false) const;
 
   DType compute_ = DType::Float32;
   int slots_ = 0;
