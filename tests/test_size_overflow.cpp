@@ -278,6 +278,11 @@ TEST(SizeOverflow, NarrowSliceSelect) {
   EXPECT_TENSOR_EQ(huge({k62 / 2, 3}).slice(0, k62 / 2 - 1, kMax, k62), ones({1, 3}));
   EXPECT_THROW_MSG(x.select(0, kMax), IndexError, "[select] index 9223372036854775807 is out of bounds");
   EXPECT_THROW_MSG(x.select(0, kMin), IndexError, "[select]");
+  // An empty tensor may have any sizes and strides: an offset they overflow is an error, not UB
+  // (found by fuzz_views).
+  const Tensor e = empty_strided({0, k32}, {1, k32}, int8);
+  EXPECT_THROW_MSG(e.select(1, k32 - 4), ShapeError, "[select] the offset overflows int64");
+  EXPECT_EQ(e.select(1, 3).numel(), 0);
   // Offsets past 2^31 and 2^32 elements stay exact.
   const Tensor h = huge({k32 + 7});
   EXPECT_EQ(h.narrow(0, k32, 7).numel(), 7);

@@ -86,6 +86,8 @@ def views_seeds():
         "slice_step": bytes([1, 1, 5, 2, 4, arg(0), 7, arg(1), arg(5), 227]),
         "permute_flatten": bytes([3, 3, 2, 3, 4, 1, 2, 3, arg(2), arg(0), arg(1), 10, arg(0), arg(-1)]),
         "diagonal_unflatten": bytes([1, 2, 4, 4, 0, 11, 224, arg(0), arg(1), 9, arg(0), 2, arg(2), arg(-1)]),
+        # select on an empty view whose index * stride overflows int64 (a crash fuzz_views found).
+        "select_offset_overflow": bytes.fromhex("ff2affffffffffffff4103a8ff245cffffffffffffdd23"),
     }
     for name, blob in seeds.items():
         write("fuzz_views", name, blob)

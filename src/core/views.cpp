@@ -431,7 +431,9 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
               " with size ", n);
   if (index < 0) index += n;
   Dims sizes(shape()), strides(this->strides());
-  const int64_t offset = storage_offset() + index * strides[d];
+  // Checked: an empty tensor may hold any sizes and strides, and their product may not fit.
+  const int64_t offset = checked_add(storage_offset(), checked_mul(index, strides[d], "select", shape(), "the offset"),
+                                     "select", shape(), "the offset");
   sizes.erase(d);
   strides.erase(d);
   Tensor out = make_view(*this, std::move(sizes), std::move(strides), offset);
