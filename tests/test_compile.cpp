@@ -151,8 +151,10 @@ TEST(Compile, OnePlusTanhRunsAsTwoSigmoids) {
   const Tensor got = compiled({x})[0], eager = gelu({x})[0];
   CompileStats st = compile_stats(compiled);
   EXPECT_EQ(st.traced_ops, 9);
-  EXPECT_EQ(st.ops, 10);  // tanh and + 1 became * 2, sigmoid, * 2
-  EXPECT_EQ(st.fused_ops, 10);
+  // tanh and + 1 became * 2, sigmoid, * 2; then (Note [Power-of-two scalings]) u's * 0.797... and
+  // * 2 one multiplication, and 0.5 x * (2 w) the product x * w.
+  EXPECT_EQ(st.ops, 7);
+  EXPECT_EQ(st.fused_ops, 7);
   // The truth in float64, x / (1 + exp(-2u)), from the float32 u that both compute alike (u's own
   // rounding moves exp(-2u) by up to |2u| ulps, the same for both).
   const Tensor u32 = (x + 0.044715 * x * x * x) * 0.7978845608028654;
@@ -206,6 +208,60 @@ TEST(Compile, GradientsOfOnePlusTanh) {
   EXPECT_TRUE(allclose(grad(compile(f))({x})[0], want, 1e-12, 1e-12));
   TensorFn cg = compile(grad(f));
   EXPECT_TRUE(allclose(cg({x})[0], want, 1e-12, 1e-12));
+}
+
+// Note [Power-of-two scalings]: a multiplication by a power of two moves through the products
+// around it and merges with another constant; equal to eager bit for bit away from overflow and
+// subnormals, and left alone where that is not so (no power of two, a scaling read twice, an
+// integer or half-precision value, a broadcast that the move would widen).
+TEST(Compile, PowerOfTwoScalingsMerge) {
+  const Tensor x = randn({1000}) * 4, y = randn({1000});
+  CompileOptions interpreted;  // fused kernels as the interpreter: no kernel build per case
+  interpreted.generate_code = false;
+  auto check = [&interpreted](TensorFn f, const Tensors& in, int64_t traced, int64_t ops) {
+    TensorFn c = compile(f, interpreted);
+    const Tensors got = c(in), want = f(in);
+    EXPECT_TRUE(allclose(got[0], want[0], 0, 0)) << "not eager's values bit for bit";
+    const CompileStats st = compile_stats(c);
+    EXPECT_EQ(st.traced_ops, traced);
+    EXPECT_EQ(st.ops, ops);
+  };
+  // (x * 3) * 2 = x * 6 and 0.5 * (x * 1.7) = x * 0.85, one multiplication each.
+  check([](const Tensors& in) { return Tensors{in[0] * 3 * 2}; }, {x}, 2, 1);
+  check([](const Tensors& in) { return Tensors{0.5 * (in[0] * 1.7)}; }, {x}, 2, 1);
+  // (x * 0.5) * (y * 2) = x * y; (x * 0.5) * (y * 8) = (x * y) * 4; (x * 4) * y = (x * y) * 4.
+  check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 2)}; }, {x, y}, 3, 1);
+  check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 8)}; }, {x, y}, 3, 2);
+  check([](const Tensors& in) { return Tensors{(in[0] * 4) * in[1] * 0.25}; }, {x, y}, 3, 1);
+  // Left alone: no power of two, a scaling read twice, a promotion, a widening broadcast.
+  check([](const Tensors& in) { return Tensors{in[0] * 3 * 5}; }, {x}, 2, 2);
+  check([](const Tensors& in) {
+    const Tensor t = in[0] * 2;
+    return Tensors{t * 3 + t};
+  }, {x}, 3, 3);
+  check([](const Tensors& in) { return Tensors{in[0] * 2 * 3}; }, {arange(0, 100)}, 2, 2);
+  check([](const Tensors& in) { return Tensors{in[0] * 2 * 3}; }, {x.to(float16)}, 2, 2);
+  check([](const Tensors& in) { return Tensors{(in[0] * 2) * (in[1] * 0.5)}; },
+        {randn({1000, 1}), randn({1000, 1000})}, 3, 3);  // the column's * 2 stays on the column
+  // float64 too.
+  check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 2)}; },
+        {x.to(float64), y.to(float64)}, 3, 1);
+
+  // Near overflow the merged form is the accurate one: (x * 2) * 0.5 is inf in eager for x above
+  // half the largest float, x * 1 is x. With the rewrites off, eager's inf.
+  auto twice_half = [](const Tensors& in) { return Tensors{in[0] * 2 * 0.5}; };
+  const Tensor huge = full({4}, 3e38f);
+  EXPECT_TRUE(twice_half({huge})[0].isinf().all().item<bool>());
+  EXPECT_TRUE(allclose(compile(twice_half, interpreted)({huge})[0], huge, 0, 0));
+  CompileOptions exact = interpreted;
+  exact.stable_rewrites = false;
+  EXPECT_TRUE(compile(twice_half, exact)({huge})[0].isinf().all().item<bool>());
+
+  // Gradients through the merged program, in float64.
+  auto f = [](const Tensors& in) { return Tensors{((in[0] * 0.5) * (in[1] * 2) * 3).sum()}; };
+  const Tensors xy = {randn({33}, float64), randn({33}, float64)};
+  const Tensors want = grad(f, {0, 1})(xy), got = grad(compile(f, interpreted), {0, 1})(xy);
+  for (size_t j = 0; j < 2; ++j) EXPECT_TRUE(allclose(got[j], want[j], 1e-15, 1e-15));
 }
 
 // A broadcast input read along a run is one value per chunk: ops on it compute one value and an

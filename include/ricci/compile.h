@@ -40,8 +40,10 @@ struct CompileOptions {
   std::optional<bool> generate_code;
   // Rewrite expressions that cancel in floating point into equal ones that do not: 1 + tanh(u)
   // and 1 - tanh(u) become 2 sigmoid(2u) and 2 sigmoid(-2u) where nothing else reads the tanh
-  // (the GELU tanh form: accurate in its left tail, and 1.4x faster fused). Off: the program runs
-  // f's own ops, and a fused float32 chain equals eager bit for bit. docs/compile.md.
+  // (the GELU tanh form: accurate in its left tail, and 1.4x faster fused); a float32/float64
+  // multiplication by a power of two merges with the constants around it ((a * 0.5) * (b * 2) is
+  // a * b: exact, except that an overflow or subnormal in between is avoided). Off: the program
+  // runs f's own ops, and a fused float32 chain equals eager bit for bit. docs/compile.md.
   bool stable_rewrites = true;
 };
 

@@ -212,7 +212,8 @@ def compile(f=None, *, fuse=True, shapeless=False, generate_code=None, stable_re
     run and cached on disk (generate_code=False, or RICCI_COMPILE_CODEGEN=0, keeps the
     interpreter; the values are the same). stable_rewrites=False keeps f's own ops where compile
     would replace a cancelling expression by an equal one that does not cancel (1 + tanh(u) as
-    2 * sigmoid(2 * u)), so that fused float32 results equal eager ones bit for bit. Usable as a
+    2 * sigmoid(2 * u)) or merge a power-of-two scaling with the constants around it, so that
+    fused float32 results equal eager ones bit for bit. Usable as a
     decorator. The compiled function's
     stats() says what compiling its most recent call did (C++ compile_stats: traced_ops, ops,
     fused_groups, traceable, untraceable_reason, ...)."""

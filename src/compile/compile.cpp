@@ -14,7 +14,9 @@
 // Simplification: instructions whose primitives are equivalent (same op, equal parameters) and
 // that read the same values are merged; a view or reshape to the shape it already has and an
 // arithmetic identity (x * 1, x / 1, x - 0, x ** 1) are dropped; what no output needs is never
-// kept.
+// kept. Before that, unless CompileOptions::stable_rewrites is off, two rewrites replace
+// expressions by equal ones that round better or cost less (Note [1 + tanh], Note [Power-of-two
+// scalings]).
 //
 // Fusion: a run of consecutive elementwise instructions whose outputs all have one shape runs
 // as one fused kernel (Note [Fused kernels], fused_kernel.cpp): one pass over the shape in
@@ -24,6 +26,7 @@
 #include "ricci/compile.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
@@ -281,6 +284,128 @@ void rewrite_one_plus_tanh(Program& p) {
     instrs.push_back({ew::scalar_binary_primitive(ew::BinaryOp::Mul, "mul", 2.0 * signs[k]), {u, -1}, {v}});
     instrs.push_back({ew::unary_primitive(ew::UnaryOp::Sigmoid), {v}, {w}});
     instrs.push_back({ew::scalar_binary_primitive(ew::BinaryOp::Mul, "mul", 2.0), {w, -1}, {y}});
+  }
+  p.instrs = std::move(instrs);
+}
+
+// Note [Power-of-two scalings]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// Multiplying a float by a power of two is exact (away from overflow and subnormals), so such a
+// scaling commutes with the products around it: (a c1) c2 = a (c1 c2) when c1 or c2 is one, and
+// (a ca)(b cb) = (a b)(ca cb) when ca and cb are. The GELU tanh form after Note [1 + tanh] is
+//   0.5 x * (2 sigmoid(2 (u c)))   which becomes   x * sigmoid(u (2c))
+// three multiplications fewer, in the one pass that computes it (the scalings are single-reader
+// values). The results equal f's own ops bit for bit except where an intermediate product
+// overflows or becomes subnormal, and there the rewritten form is the accurate one: (a * 2) * 0.5
+// is inf for a near the largest float, a * 1 is a. float32 and float64 only: a half-precision
+// op rounds its scalar constant to the dtype first. Part of CompileOptions::stable_rewrites.
+bool is_power_of_two(double c) {
+  int e = 0;
+  return std::isfinite(c) && c != 0 && std::abs(std::frexp(c, &e)) == 0.5;
+}
+
+void rewrite_power_of_two_scalings(Program& p) {
+  const size_t n_values = p.shapes.size();
+  std::vector<int> readers(n_values, 0);
+  for (const Instr& instr : p.instrs)
+    for (int id : instr.in)
+      if (id >= 0) ++readers[static_cast<size_t>(id)];
+  for (int id : p.outputs)
+    if (id >= 0) ++readers[static_cast<size_t>(id)];
+  auto scalable_dtype = [&p](int id) { return p.dtypes[static_cast<size_t>(id)] == DType::Float32 || p.dtypes[static_cast<size_t>(id)] == DType::Float64; };
+  // The constant as the dtype's kernels use it, and whether c1 * c2 is one exactly.
+  auto in_dtype = [](double c, DType dt) { return dt == DType::Float32 ? static_cast<double>(static_cast<float>(c)) : c; };
+  auto exact_product = [&in_dtype](double c1, double c2, DType dt, double* c) {
+    *c = c1 * c2;  // exact in double: both are float32 values or one is a power of two
+    return (is_power_of_two(c1) || is_power_of_two(c2)) && std::isfinite(*c) && *c != 0 && in_dtype(*c, dt) == *c &&
+           std::abs(*c) >= (dt == DType::Float32 ? 0x1p-126 : 0x1p-1022);
+  };
+  // value id -> (the value it scales, the constant), for values made as `a * c` in a's shape and
+  // dtype (float32 or float64) that one instruction reads.
+  struct Scaling {
+    int of = -1;
+    double by = 1;
+  };
+  std::vector<Scaling> scaling(n_values);
+  auto scaled_value = [&](const Instr& instr) -> std::optional<std::pair<int, double>> {
+    const std::optional<ew::ElementwiseStep> e = ew::binary_step(*instr.prim);
+    if (!e || e->bop != ew::BinaryOp::Mul || instr.in.size() != 2 || instr.out.size() != 1 || instr.out[0] < 0 ||
+        static_cast<bool>(e->sa) == static_cast<bool>(e->sb))
+      return std::nullopt;
+    const int a = e->sa ? instr.in[1] : instr.in[0];
+    const size_t ai = static_cast<size_t>(a), yi = static_cast<size_t>(instr.out[0]);
+    if (a < 0 || !scalable_dtype(instr.out[0]) || p.dtypes[ai] != p.dtypes[yi] || p.shapes[ai] != p.shapes[yi])
+      return std::nullopt;
+    return std::pair{a, in_dtype((e->sa ? *e->sa : *e->sb).to_double(), p.dtypes[yi])};
+  };
+  auto new_value = [&p, &readers, &scaling](int like) {
+    p.shapes.push_back(p.shapes[static_cast<size_t>(like)]);
+    p.dtypes.push_back(p.dtypes[static_cast<size_t>(like)]);
+    p.constants.emplace_back();
+    readers.push_back(1);
+    scaling.emplace_back();
+    return static_cast<int>(p.shapes.size()) - 1;
+  };
+  auto single_reader = [&](int id) { return id >= 0 && readers[static_cast<size_t>(id)] == 1 && scaling[static_cast<size_t>(id)].of >= 0; };
+  std::vector<Instr> instrs;
+  for (Instr& instr : p.instrs) {
+    if (const auto s = scaled_value(instr)) {
+      auto [a, c2] = *s;
+      const int y = instr.out[0];
+      double c = 0;
+      // (a' c1) c2 with a' = a c1 read only here: a (c1 c2).
+      if (single_reader(a) && exact_product(scaling[static_cast<size_t>(a)].by, c2, p.dtypes[static_cast<size_t>(y)], &c)) {
+        const int inner = a;
+        a = scaling[static_cast<size_t>(inner)].of;
+        c2 = c;
+        --readers[static_cast<size_t>(inner)];
+        ++readers[static_cast<size_t>(a)];
+        instr = {ew::scalar_binary_primitive(ew::BinaryOp::Mul, "mul", c2), {a, -1}, {y}};
+      }
+      scaling[static_cast<size_t>(y)] = {a, c2};
+      instrs.push_back(std::move(instr));
+      continue;
+    }
+    // (a ca)(b cb) with power-of-two ca and cb, each product read only here, all in y's shape
+    // and dtype: (a b)(ca cb).
+    const std::optional<ew::ElementwiseStep> e = ew::binary_step(*instr.prim);
+    if (e && e->bop == ew::BinaryOp::Mul && !e->sa && !e->sb && instr.in.size() == 2 && instr.out.size() == 1 &&
+        instr.out[0] >= 0 && instr.in[0] >= 0 && instr.in[1] >= 0 && scalable_dtype(instr.out[0])) {
+      const int y = instr.out[0];
+      int ops[2] = {instr.in[0], instr.in[1]};
+      double c = 1;
+      int pulled = 0;
+      const bool promotes = p.dtypes[static_cast<size_t>(ops[0])] != p.dtypes[static_cast<size_t>(y)] ||
+                            p.dtypes[static_cast<size_t>(ops[1])] != p.dtypes[static_cast<size_t>(y)];
+      for (int& id : ops) {
+        const size_t i = static_cast<size_t>(id);
+        if (promotes || !single_reader(id) || !is_power_of_two(scaling[i].by) || p.shapes[i] != p.shapes[static_cast<size_t>(y)])
+          continue;
+        c *= scaling[i].by;
+        --readers[i];
+        id = scaling[i].of;
+        ++readers[static_cast<size_t>(id)];
+        ++pulled;
+      }
+      if (pulled > 0 && !exact_product(c, 1, p.dtypes[static_cast<size_t>(y)], &c)) {
+        for (int k = 0; k < 2; ++k)
+          if (ops[k] != instr.in[k]) {
+            --readers[static_cast<size_t>(ops[k])];
+            ++readers[static_cast<size_t>(instr.in[k])];
+          }
+        pulled = 0;
+      }
+      if (pulled > 0) {
+        const int m = c == 1 ? y : new_value(y);
+        instrs.push_back({instr.prim, {ops[0], ops[1]}, {m}});
+        if (c != 1) {
+          instrs.push_back({ew::scalar_binary_primitive(ew::BinaryOp::Mul, "mul", c), {m, -1}, {y}});
+          scaling[static_cast<size_t>(y)] = {m, c};
+        }
+        continue;
+      }
+    }
+    instrs.push_back(std::move(instr));
   }
   p.instrs = std::move(instrs);
 }
@@ -635,7 +760,10 @@ struct CompiledFunctor {
       std::string why;
       try {
         program = trace(st.f, xs);
-        if (st.options.stable_rewrites) rewrite_one_plus_tanh(*program);
+        if (st.options.stable_rewrites) {
+          rewrite_one_plus_tanh(*program);
+          rewrite_power_of_two_scalings(*program);
+        }
         simplify(*program);
         if (st.options.fuse) plan_groups(*program);
         plan_releases(*program);
