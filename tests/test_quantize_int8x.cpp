@@ -77,6 +77,37 @@ TEST(QuantizedMatmulInt8x, DecodeMatchesRoundedX) {
             }
 }
 
+// The prefill shape (more than 16 rows; the int8 GEMM where the CPU has AVX512-VNNI, Note [Int8
+// GEMM]) on every group size, bit width and scale dtype: row counts that leave 1-3 rows past the
+// 4-row micro-tiles, N that leaves a partial tile of 32 columns, a NaN row among them, and the
+// same result on one thread and two.
+TEST(QuantizedMatmulInt8x, PrefillMatchesRoundedX) {
+  for (int bits : {4, 8})
+    for (int gs : {32, 64, 128})
+      for (int64_t N : {1, 33, 70})
+        for (int64_t M : {17, 19, 66})
+          for (DType dt : {float32, bfloat16, float16}) {
+            SCOPED_TRACE("bits " + std::to_string(bits) + " group " + std::to_string(gs) + " N " + std::to_string(N) +
+                         " M " + std::to_string(M) + " scales " + std::string(dtype_name(dt)));
+            const int64_t K = 3 * 128;
+            const QuantizedTensor q = quantized_random({N, K}, gs, bits, static_cast<uint64_t>(N + M), dt);
+            expect_int8x_close(randn({M, K}) * 3.0, q, true, gs, bits);
+          }
+  const QuantizedTensor q = quantized_random({40, 256}, 64, 4, 9);
+  Tensor x = randn({21, 256});
+  x[18][7].fill_(std::numeric_limits<double>::quiet_NaN());
+  const int n = get_num_threads();
+  set_num_threads(1);
+  const Tensor one = quantized_matmul(x, q.weight, q.scales, q.biases, true, 64, 4, kInt8);
+  set_num_threads(2);
+  const Tensor two = quantized_matmul(x, q.weight, q.scales, q.biases, true, 64, 4, kInt8);
+  set_num_threads(n);
+  EXPECT_TENSOR_EQ(one, two);
+  EXPECT_TRUE(one[18].isnan().all().item<bool>());
+  EXPECT_TRUE(one.narrow(0, 0, 18).isfinite().all().item<bool>());
+  expect_int8x_close(x.narrow(0, 19, 2), q, true, 64, 4);
+}
+
 // Every other path rounds x the same way: other bit widths, the prefill shape (more than 16
 // rows), !transpose (K not a multiple of 32: a short last block), float64, batched x.
 TEST(QuantizedMatmulInt8x, EveryPathRoundsXTheSameWay) {

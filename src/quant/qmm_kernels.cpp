@@ -1,6 +1,7 @@
 // The "quantized_matmul" CPU kernel: picks the decode kernels (few rows, 4/8 bits, AVX-512 or
 // AVX2 as RICCI_CPU_ISA allows), the dequantize-and-sgemm path (many rows) or the portable code;
-// with int8 activations, the integer decode kernel or x̂ through those paths.
+// with int8 activations, the integer decode kernel, the int8 GEMM (AVX512-VNNI, many rows) or x̂
+// through those paths.
 #include <algorithm>
 #include <type_traits>
 #include <vector>
@@ -37,7 +38,7 @@ void qmm_kernel(const Tensor& out, const Tensor& x, const Tensor& w, const Tenso
   std::vector<Acc> xhat;
   if (int8_x) {
     if constexpr (std::is_same_v<Acc, float>)
-      if (p.M <= kDecodeRows && qmv_int8x_avx2<S>(p)) return;
+      if (p.M <= kDecodeRows ? qmv_int8x_avx2<S>(p) : qmm_int8x_vnni<S>(p)) return;
     // Elsewhere x̂ as floats, then the float product (Note [Int8 activations]).
     xhat.resize(static_cast<size_t>(p.M * p.K));
     bool done = false;

@@ -192,6 +192,8 @@ bool round_rows_to_int8_avx2(const float* x, int64_t M, int64_t K, float* xhat) 
   return true;
 }
 
+bool round_row_to_int8_avx2(const float* x, int64_t K, int8_t* q, float* d) { return round_row_avx2(x, K, q, d); }
+
 template <class S>
 bool qmv_int8x_avx2(const QmmProblem<S, float>& p) {
   if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx2) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
@@ -206,6 +208,7 @@ bool qmv_int8x_avx2(const QmmProblem<S, float>&) {
   return false;
 }
 bool round_rows_to_int8_avx2(const float*, int64_t, int64_t, float*) { return false; }
+bool round_row_to_int8_avx2(const float* x, int64_t K, int8_t* q, float* d) { return round_row_to_int8(x, K, q, d); }
 
 #endif
 
