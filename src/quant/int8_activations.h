@@ -48,6 +48,20 @@ bool round_row_to_int8(const T* x, int64_t K, int8_t* q, T* d) {
   return true;
 }
 
+// Σ x̂ over each group of gs elements of one rounded row (K a multiple of gs, gs of 32): the bias
+// term of x̂ · (s c + b) per group. Each block's integer sum times its d, added in block order.
+inline void group_sums_of_xhat(const int8_t* q, const float* d, int64_t K, int64_t gs, float* xs) {
+  for (int64_t g = 0; g < K / gs; ++g) {
+    float t = 0;
+    for (int64_t b = g * gs / kInt8Block; b < (g + 1) * gs / kInt8Block; ++b) {
+      int sum = 0;
+      for (int64_t k = b * kInt8Block; k < (b + 1) * kInt8Block; ++k) sum += q[k];
+      t += d[b] * static_cast<float>(sum);
+    }
+    xs[g] = t;
+  }
+}
+
 // x̂ = d q for every row of x (M rows of K), NaN rows where x holds a non-finite value. round_row
 // rounds one row as round_row_to_int8 does (the AVX2 kernel passes its vector form of it).
 template <class T, class RoundRow = bool (*)(const T*, int64_t, int8_t*, T*)>

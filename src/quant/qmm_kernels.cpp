@@ -38,7 +38,7 @@ void qmm_kernel(const Tensor& out, const Tensor& x, const Tensor& w, const Tenso
   std::vector<Acc> xhat;
   if (int8_x) {
     if constexpr (std::is_same_v<Acc, float>)
-      if (p.M <= kDecodeRows ? qmv_int8x_avx2<S>(p) : qmm_int8x_vnni<S>(p)) return;
+      if (p.M <= kDecodeRows ? qmv_int8x_avx2<S>(p) : qmm_int8x_gemm<S>(p)) return;
     // Elsewhere x̂ as floats, then the float product (Note [Int8 activations]).
     xhat.resize(static_cast<size_t>(p.M * p.K));
     bool done = false;

@@ -145,15 +145,7 @@ struct PreparedX {
       } else {
         std::copy(q.begin(), q.end(), q16.begin() + i * len);
       }
-      for (int64_t g = 0; g < groups; ++g) {  // Σ x̂ over the group: each block's integer sum times its d
-        float t = 0;
-        for (int64_t b = g * gs / kInt8Block; b < (g + 1) * gs / kInt8Block; ++b) {
-          int sum = 0;
-          for (int64_t k = b * kInt8Block; k < (b + 1) * kInt8Block; ++k) sum += q[static_cast<size_t>(k)];
-          t += di[b] * static_cast<float>(sum);
-        }
-        xs[static_cast<size_t>(i * groups + g)] = t;
-      }
+      group_sums_of_xhat(q.data(), di, K, gs, xs.data() + i * groups);
     }
   }
   XRow row(int64_t i) const {

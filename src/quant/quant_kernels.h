@@ -71,9 +71,9 @@ bool round_rows_to_int8_avx2(const float* x, int64_t M, int64_t K, float* xhat);
 bool round_row_to_int8_avx2(const float* x, int64_t K, int8_t* q, float* d);
 // x rounded to int8 times 4- or 8-bit codes as an int8 x uint8 GEMM with AVX512-VNNI's vpdpbusd
 // (transpose, K a multiple of 32): false (nothing done) where the CPU, RICCI_CPU_ISA or the
-// problem rules it out (qmm_int8x_vnni.cpp).
+// problem rules it out (qmm_int8x_gemm.cpp).
 template <class S>
-bool qmm_int8x_vnni(const QmmProblem<S, float>& p);
+bool qmm_int8x_gemm(const QmmProblem<S, float>& p);
 // Rows [j0, j0 + n) of a transposed 4- or 8-bit problem dequantized into panel (n x K float32),
 // each row in a widening kernel's order (4 bits: within every 16 elements, the even ones, then
 // the odd ones; 8 bits: memory order), s * q + b rounded as the portable code rounds it. False

@@ -1,5 +1,6 @@
-// Prefill with int8 activations (Note [Int8 activations], int8_activations.h) on AVX512-VNNI: the
-// product x̂ @ dequantize(w)ᵀ as an int8 × uint8 GEMM, for 4- and 8-bit transposed weights.
+// Prefill with int8 activations (Note [Int8 activations], int8_activations.h): the product
+// x̂ @ dequantize(w)ᵀ as an int8 × uint8 GEMM, for 4- and 8-bit transposed weights with
+// AVX512-VNNI and for 4-bit ones with AVX2.
 //
 // Note [Int8 GEMM]
 // ~~~~~~~~~~~~~~~~
@@ -18,6 +19,7 @@
 // multiply-adds (d), per group 16 multiply-adds (s and the bias term). The tile (32 K bytes) stays
 // in L2 while every row of x passes over it; tiles are split over the thread pool, and each output
 // is summed by one thread in a fixed order, so results do not depend on the thread count.
+// Without VNNI, 4-bit codes run the same tiles with AVX2's vpmaddubsw (micro_tile_avx2 below).
 //
 // The integer sums are exact (at most 32 · 255 · 127 per block), so the result differs from the
 // float path's x̂ @ dequantize(w) only by float32 rounding, in another order
@@ -41,7 +43,8 @@
 #endif
 #include <immintrin.h>
 #define RICCI_INT8_GEMM 1
-#define RICCI_VNNI __attribute__((target("avx2,fma,f16c,bmi2,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define RICCI_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define RICCI_AVX2_INT __attribute__((target("avx2,fma,f16c")))
 #else
 #define RICCI_INT8_GEMM 0
 #endif
@@ -52,11 +55,11 @@ namespace ricci::quant {
 namespace {
 
 constexpr int64_t kTileCols = 32;  // columns of w per packed tile: two vectors of 16 lanes
-constexpr int kTileRows = 4;       // rows of x per micro-tile
+constexpr int kTileRows = 4;       // rows of x per micro-tile (VNNI; AVX2: 2)
 
 bool vnni_usable() {
   static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+                          __builtin_cpu_supports("avx512vl");
   return has && cpu::cpu_isa_allows(cpu::CpuIsa::Avx512);
 }
 
@@ -71,7 +74,7 @@ struct RoundedX {
   RoundedX(const float* x, int64_t M, int64_t K, int64_t gs)
       : q(static_cast<size_t>(M * K)), d(static_cast<size_t>(M * (K / kInt8Block))),
         xs(static_cast<size_t>(M * (K / gs))), ok(static_cast<size_t>(M)) {
-    const int64_t nb = K / kInt8Block, G = K / gs, bpg = gs / kInt8Block;
+    const int64_t nb = K / kInt8Block, G = K / gs;
     parallel_for(0, M, std::max<int64_t>(1, kGrainSize / K), [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         int8_t* qi = q.data() + i * K;
@@ -82,22 +85,14 @@ struct RoundedX {
           std::fill(qi, qi + K, int8_t{0});
           std::fill(di, di + nb, 0.0f);
         }
-        for (int64_t g = 0; g < G; ++g) {
-          float t = 0;
-          for (int64_t blk = g * bpg; blk < (g + 1) * bpg; ++blk) {
-            int sum = 0;
-            for (int64_t k = blk * kInt8Block; k < (blk + 1) * kInt8Block; ++k) sum += qi[k];
-            t += di[blk] * static_cast<float>(sum);
-          }
-          xs[static_cast<size_t>(i * G + g)] = t;
-        }
+        group_sums_of_xhat(qi, di, K, gs, xs.data() + i * G);
       }
     });
   }
 };
 
 // Columns [j0, j0 + n) of w as k-quads (Note [Int8 GEMM]); columns past n are zeros.
-RICCI_VNNI void pack_codes(const uint8_t* w, int bits, int64_t K, int64_t j0, int64_t n, uint8_t* tile) {
+void pack_codes(const uint8_t* w, int bits, int64_t K, int64_t j0, int64_t n, uint8_t* tile) {
   const int64_t rb = row_bytes(K, bits), quads = K / 4;
   for (int64_t c = 0; c < kTileCols; ++c) {
     uint8_t* dst = tile + 4 * c;
@@ -112,7 +107,8 @@ RICCI_VNNI void pack_codes(const uint8_t* w, int bits, int64_t K, int64_t j0, in
       for (int64_t t = 0; t < quads; ++t) {
         uint16_t two;
         std::memcpy(&two, row + 2 * t, 2);
-        const uint32_t four = _pdep_u32(two, 0x0F0F0F0Fu);
+        const uint32_t v = two;  // (pdep would do it in one instruction, but is microcoded on Zen 1/2)
+        const uint32_t four = (v & 0xFu) | ((v & 0xF0u) << 4) | ((v & 0xF00u) << 8) | ((v & 0xF000u) << 12);
         std::memcpy(dst + t * 4 * kTileCols, &four, 4);
       }
     }
@@ -171,8 +167,64 @@ using MicroTile = void (*)(const int8_t*, const float*, const float*, int64_t, i
 constexpr MicroTile kMicroTiles[kTileRows + 1] = {nullptr, &micro_tile<1>, &micro_tile<2>, &micro_tile<3>,
                                                   &micro_tile<4>};
 
+// The same product with AVX2, for 4-bit codes: vpmaddubsw multiplies 32 codes by 32 bytes of q
+// and adds adjacent pairs into 16-bit lanes (at most 2 · 15 · 127 = 3810 each), so a block's 8
+// quads add up in 16 bits without saturating (8 · 3810 < 2^15); vpmaddwd by ones then gives the
+// 32-bit sums of four that vpdpbusd gives. 8-bit codes would saturate vpmaddubsw and take the
+// float path. 2 rows × 32 columns: 8 accumulators, the per-group sums and outputs in L1.
+template <int MR>
+RICCI_AVX2_INT void micro_tile_avx2(const int8_t* q, const float* d, const float* xs, int64_t K, int64_t G,
+                                    int64_t bpg, const uint8_t* tile, const float* s, const float* b, float* y) {
+  const int64_t nb = K / kInt8Block;
+  const __m256i ones = _mm256_set1_epi16(1);
+  alignas(32) float grp[MR * kTileCols];
+  std::fill(y, y + MR * kTileCols, 0.0f);
+  for (int64_t g = 0; g < G; ++g) {
+    std::fill(grp, grp + MR * kTileCols, 0.0f);
+    for (int64_t blk = g * bpg; blk < (g + 1) * bpg; ++blk) {
+      __m256i dot[MR][4];
+      for (int r = 0; r < MR; ++r)
+        for (int c = 0; c < 4; ++c) dot[r][c] = _mm256_setzero_si256();
+      const uint8_t* tp = tile + blk * (kInt8Block / 4) * 4 * kTileCols;
+      const int8_t* qb = q + blk * kInt8Block;
+      // Unrolled fully, GCC computes all 64 products first and spills them: two quads at a time.
+#pragma GCC unroll 2
+      for (int t = 0; t < kInt8Block / 4; ++t) {
+        __m256i w[4];
+        for (int c = 0; c < 4; ++c) w[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tp + t * 4 * kTileCols + 32 * c));
+        for (int r = 0; r < MR; ++r) {
+          int32_t word;
+          std::memcpy(&word, qb + r * K + 4 * t, 4);
+          const __m256i xq = _mm256_set1_epi32(word);
+          for (int c = 0; c < 4; ++c) dot[r][c] = _mm256_add_epi16(dot[r][c], _mm256_maddubs_epi16(w[c], xq));
+        }
+      }
+      for (int r = 0; r < MR; ++r) {
+        const __m256 dr = _mm256_set1_ps(d[r * nb + blk]);
+        for (int c = 0; c < 4; ++c) {
+          float* gp = grp + r * kTileCols + 8 * c;
+          const __m256 sum = _mm256_cvtepi32_ps(_mm256_madd_epi16(dot[r][c], ones));
+          _mm256_store_ps(gp, _mm256_fmadd_ps(sum, dr, _mm256_load_ps(gp)));
+        }
+      }
+    }
+    for (int r = 0; r < MR; ++r) {
+      const __m256 xr = _mm256_set1_ps(xs[r * G + g]);
+      for (int c = 0; c < 4; ++c) {
+        float* yp = y + r * kTileCols + 8 * c;
+        const __m256 sc = _mm256_loadu_ps(s + g * kTileCols + 8 * c), bc = _mm256_loadu_ps(b + g * kTileCols + 8 * c);
+        const __m256 grp_rc = _mm256_load_ps(grp + r * kTileCols + 8 * c);
+        _mm256_storeu_ps(yp, _mm256_fmadd_ps(bc, xr, _mm256_fmadd_ps(grp_rc, sc, _mm256_loadu_ps(yp))));
+      }
+    }
+  }
+}
+
+constexpr int kTileRowsAvx2 = 2;
+constexpr MicroTile kMicroTilesAvx2[kTileRowsAvx2 + 1] = {nullptr, &micro_tile_avx2<1>, &micro_tile_avx2<2>};
+
 template <class S>
-void run(const QmmProblem<S, float>& p) {
+void run(const QmmProblem<S, float>& p, const MicroTile* micro_tiles, int tile_rows) {
   const int64_t M = p.M, N = p.N, K = p.K, gs = p.group_size, G = K / gs, nb = K / kInt8Block, bpg = gs / kInt8Block;
   const RoundedX x(p.x, M, K, gs);
   const int64_t tiles = (N + kTileCols - 1) / kTileCols;
@@ -189,9 +241,9 @@ void run(const QmmProblem<S, float>& p) {
           sc[static_cast<size_t>(g * kTileCols + c)] = in ? to_compute(p.scales[(j0 + c) * G + g]) : 0.0f;
           bi[static_cast<size_t>(g * kTileCols + c)] = in ? to_compute(p.biases[(j0 + c) * G + g]) : 0.0f;
         }
-      for (int64_t i0 = 0; i0 < M; i0 += kTileRows) {
-        const int mr = static_cast<int>(std::min<int64_t>(kTileRows, M - i0));
-        kMicroTiles[mr](x.q.data() + i0 * K, x.d.data() + i0 * nb, x.xs.data() + i0 * G, K, G, bpg, codes.data(),
+      for (int64_t i0 = 0; i0 < M; i0 += tile_rows) {
+        const int mr = static_cast<int>(std::min<int64_t>(tile_rows, M - i0));
+        micro_tiles[mr](x.q.data() + i0 * K, x.d.data() + i0 * nb, x.xs.data() + i0 * G, K, G, bpg, codes.data(),
                         sc.data(), bi.data(), out);
         for (int r = 0; r < mr; ++r) {
           float* y = p.y + (i0 + r) * N + j0;
@@ -206,23 +258,30 @@ void run(const QmmProblem<S, float>& p) {
 }  // namespace
 
 template <class S>
-bool qmm_int8x_vnni(const QmmProblem<S, float>& p) {
-  if (!p.transpose || (p.bits != 4 && p.bits != 8) || p.K % kInt8Block != 0 || !vnni_usable()) return false;
-  run<S>(p);
-  return true;
+bool qmm_int8x_gemm(const QmmProblem<S, float>& p) {
+  if (!p.transpose || (p.bits != 4 && p.bits != 8) || p.K % kInt8Block != 0) return false;
+  if (vnni_usable()) {
+    run<S>(p, kMicroTiles, kTileRows);
+    return true;
+  }
+  if (p.bits == 4 && cpu::cpu_isa_allows(cpu::CpuIsa::Avx2)) {
+    run<S>(p, kMicroTilesAvx2, kTileRowsAvx2);
+    return true;
+  }
+  return false;
 }
 
 #else
 
 template <class S>
-bool qmm_int8x_vnni(const QmmProblem<S, float>&) {
+bool qmm_int8x_gemm(const QmmProblem<S, float>&) {
   return false;
 }
 
 #endif
 
-template bool qmm_int8x_vnni<float>(const QmmProblem<float, float>&);
-template bool qmm_int8x_vnni<Half>(const QmmProblem<Half, float>&);
-template bool qmm_int8x_vnni<BFloat16>(const QmmProblem<BFloat16, float>&);
+template bool qmm_int8x_gemm<float>(const QmmProblem<float, float>&);
+template bool qmm_int8x_gemm<Half>(const QmmProblem<Half, float>&);
+template bool qmm_int8x_gemm<BFloat16>(const QmmProblem<BFloat16, float>&);
 
 }  // namespace ricci::quant
