@@ -95,6 +95,11 @@ TEST(QuantizedMatmulInt8x, PrefillMatchesRoundedX) {
           }
   const QuantizedTensor q = quantized_random({40, 256}, 64, 4, 9);
   Tensor x = randn({21, 256});
+  x[0].fill_(0.0);                           // d = 0 everywhere: zeros
+  x[1].narrow(0, 32, 32).fill_(1e-30);       // a block far below the others
+  x[2].narrow(0, 64, 64).fill_(1e-44);       // d underflows: that block becomes zeros
+  x[3].narrow(0, 0, 32).mul_(1e30);          // a huge block
+  x[17][3].fill_(std::numeric_limits<double>::infinity());
   x[18][7].fill_(std::numeric_limits<double>::quiet_NaN());
   const int n = get_num_threads();
   set_num_threads(1);
@@ -103,9 +108,10 @@ TEST(QuantizedMatmulInt8x, PrefillMatchesRoundedX) {
   const Tensor two = quantized_matmul(x, q.weight, q.scales, q.biases, true, 64, 4, kInt8);
   set_num_threads(n);
   EXPECT_TENSOR_EQ(one, two);
+  EXPECT_TRUE(one[17].isnan().all().item<bool>());
   EXPECT_TRUE(one[18].isnan().all().item<bool>());
-  EXPECT_TRUE(one.narrow(0, 0, 18).isfinite().all().item<bool>());
-  expect_int8x_close(x.narrow(0, 19, 2), q, true, 64, 4);
+  EXPECT_TRUE(one.narrow(0, 0, 17).isfinite().all().item<bool>());
+  expect_int8x_close(cat({x.narrow(0, 0, 17), x.narrow(0, 19, 2)}), q, true, 64, 4);
 }
 
 // Every other path rounds x the same way: other bit widths, the prefill shape (more than 16
