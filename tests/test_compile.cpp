@@ -233,6 +233,20 @@ TEST(Compile, PowerOfTwoScalingsMerge) {
   check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 2)}; }, {x, y}, 3, 1);
   check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 8)}; }, {x, y}, 3, 2);
   check([](const Tensors& in) { return Tensors{(in[0] * 4) * in[1] * 0.25}; }, {x, y}, 3, 1);
+  // Divisions by powers of two are scalings: (x / 2) * (y * 2) = x * y, x * 3 / 4 = x * 0.75, and
+  // GELU written with / 2 loses its doublings as the 0.5 form does. x / 3 is no scaling.
+  check([](const Tensors& in) { return Tensors{(in[0] / 2) * (in[1] * 2)}; }, {x, y}, 3, 1);
+  check([](const Tensors& in) { return Tensors{in[0] * 3 / 4}; }, {x}, 2, 1);
+  check([](const Tensors& in) { return Tensors{in[0] * 4 / 3}; }, {x}, 2, 2);
+  {
+    auto gelu = [](const Tensors& in) {
+      const Tensor& v = in[0];
+      return Tensors{v * (1 + ((v + 0.044715 * v * v * v) * 0.7978845608028654).tanh()) / 2};
+    };
+    TensorFn c = compile(gelu, interpreted);
+    EXPECT_TRUE(allclose(c({x})[0], gelu({x})[0], 1e-6, 1e-6));
+    EXPECT_EQ(compile_stats(c).ops, 7);  // x * sigmoid(u * 1.596), as 0.5 * x * (1 + tanh(u))
+  }
   // Left alone: no power of two, a scaling read twice, a promotion, a widening broadcast.
   check([](const Tensors& in) { return Tensors{in[0] * 3 * 5}; }, {x}, 2, 2);
   check([](const Tensors& in) {

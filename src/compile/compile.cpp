@@ -292,7 +292,8 @@ void rewrite_one_plus_tanh(Program& p) {
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // Multiplying a float by a power of two is exact (away from overflow and subnormals), so such a
 // scaling commutes with the products around it: (a c1) c2 = a (c1 c2) when c1 or c2 is one, and
-// (a ca)(b cb) = (a b)(ca cb) when ca and cb are. The GELU tanh form after Note [1 + tanh] is
+// (a ca)(b cb) = (a b)(ca cb) when ca and cb are; a division by a power of two is a scaling by
+// its reciprocal (x / 2 is x * 0.5 bit for bit). The GELU tanh form after Note [1 + tanh] is
 //   0.5 x * (2 sigmoid(2 (u c)))   which becomes   x * sigmoid(u (2c))
 // three multiplications fewer, in the one pass that computes it (the scalings are single-reader
 // values). The results equal f's own ops bit for bit except where an intermediate product
@@ -327,16 +328,23 @@ void rewrite_power_of_two_scalings(Program& p) {
     double by = 1;
   };
   std::vector<Scaling> scaling(n_values);
+  double scratch = 0;
   auto scaled_value = [&](const Instr& instr) -> std::optional<std::pair<int, double>> {
     const std::optional<ew::ElementwiseStep> e = ew::binary_step(*instr.prim);
-    if (!e || e->bop != ew::BinaryOp::Mul || instr.in.size() != 2 || instr.out.size() != 1 || instr.out[0] < 0 ||
-        static_cast<bool>(e->sa) == static_cast<bool>(e->sb))
+    const bool div = e && e->bop == ew::BinaryOp::Div && e->sb && !e->sa;  // a / c: a * (1 / c)
+    if (!e || (e->bop != ew::BinaryOp::Mul && !div) || instr.in.size() != 2 || instr.out.size() != 1 ||
+        instr.out[0] < 0 || static_cast<bool>(e->sa) == static_cast<bool>(e->sb))
       return std::nullopt;
     const int a = e->sa ? instr.in[1] : instr.in[0];
     const size_t ai = static_cast<size_t>(a), yi = static_cast<size_t>(instr.out[0]);
     if (a < 0 || !scalable_dtype(instr.out[0]) || p.dtypes[ai] != p.dtypes[yi] || p.shapes[ai] != p.shapes[yi])
       return std::nullopt;
-    return std::pair{a, in_dtype((e->sa ? *e->sa : *e->sb).to_double(), p.dtypes[yi])};
+    const double c = in_dtype((e->sa ? *e->sa : *e->sb).to_double(), p.dtypes[yi]);
+    if (!div) return std::pair{a, c};
+    // Dividing by a power of two is multiplying by its reciprocal, bit for bit; by anything else it
+    // is not, and the value is no scaling.
+    if (!is_power_of_two(c) || !exact_product(1 / c, 1, p.dtypes[yi], &scratch)) return std::nullopt;
+    return std::pair{a, 1 / c};
   };
   auto new_value = [&p, &readers, &scaling](int like) {
     p.shapes.push_back(p.shapes[static_cast<size_t>(like)]);
