@@ -229,10 +229,14 @@ TEST(Compile, PowerOfTwoScalingsMerge) {
   // (x * 3) * 2 = x * 6 and 0.5 * (x * 1.7) = x * 0.85, one multiplication each.
   check([](const Tensors& in) { return Tensors{in[0] * 3 * 2}; }, {x}, 2, 1);
   check([](const Tensors& in) { return Tensors{0.5 * (in[0] * 1.7)}; }, {x}, 2, 1);
-  // (x * 0.5) * (y * 2) = x * y; (x * 0.5) * (y * 8) = (x * y) * 4; (x * 4) * y = (x * y) * 4.
+  // (x * 0.5) * (y * 2) = x * y, (x * 4) * (y * 0.25) = x * y, and ((x * 4) * y) * 0.25 = x * y
+  // (the scaling after the product cancels). Scalings that do not cancel stay where they are:
+  // (x * y) * 4 could overflow where (x * 0.5) * (y * 8) does not.
   check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 2)}; }, {x, y}, 3, 1);
-  check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 8)}; }, {x, y}, 3, 2);
+  check([](const Tensors& in) { return Tensors{(in[0] * 4) * (in[1] * 0.25)}; }, {x, y}, 3, 1);
   check([](const Tensors& in) { return Tensors{(in[0] * 4) * in[1] * 0.25}; }, {x, y}, 3, 1);
+  check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * (in[1] * 8)}; }, {x, y}, 3, 3);
+  check([](const Tensors& in) { return Tensors{(in[0] * 0.5) * in[1] * 8}; }, {x, y}, 3, 3);
   // Divisions by powers of two are scalings: (x / 2) * (y * 2) = x * y, x * 3 / 4 = x * 0.75, and
   // GELU written with / 2 loses its doublings as the 0.5 form does. x / 3 is no scaling.
   check([](const Tensors& in) { return Tensors{(in[0] / 2) * (in[1] * 2)}; }, {x, y}, 3, 1);
@@ -262,7 +266,15 @@ TEST(Compile, PowerOfTwoScalingsMerge) {
         {x.to(float64), y.to(float64)}, 3, 1);
 
   // Near overflow the merged form is the accurate one: (x * 2) * 0.5 is inf in eager for x above
-  // half the largest float, x * 1 is x. With the rewrites off, eager's inf.
+  // half the largest float, x * 1 is x. With the rewrites off, eager's inf. And a product whose
+  // scalings do not cancel keeps them: (x * 2^-100) * y stays finite for x = y = 1e30.
+  {
+    auto f = [](const Tensors& in) { return Tensors{(in[0] * 0x1p-100) * (in[1] * 4) * 0.25}; };
+    const Tensor big = full({4}, 1e30f);
+    const Tensor got = compile(f, interpreted)({big, big})[0];
+    EXPECT_TRUE(got.isfinite().all().item<bool>());
+    EXPECT_TRUE(allclose(got, f({big, big})[0], 0, 0));
+  }
   auto twice_half = [](const Tensors& in) { return Tensors{in[0] * 2 * 0.5}; };
   const Tensor huge = full({4}, 3e38f);
   EXPECT_TRUE(twice_half({huge})[0].isinf().all().item<bool>());

@@ -292,8 +292,10 @@ void rewrite_one_plus_tanh(Program& p) {
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // Multiplying a float by a power of two is exact (away from overflow and subnormals), so such a
 // scaling commutes with the products around it: (a c1) c2 = a (c1 c2) when c1 or c2 is one, and
-// (a ca)(b cb) = (a b)(ca cb) when ca and cb are; a division by a power of two is a scaling by
-// its reciprocal (x / 2 is x * 0.5 bit for bit). The GELU tanh form after Note [1 + tanh] is
+// (a ca)(b cb) = a b when ca and cb are and cancel (ca cb = 1, or ca cb c2 = 1 with the one
+// scaling c2 that reads the product; an uncancelled ca cb is not moved out, as a b could overflow
+// where the scaled factors do not); a division by a power of two is
+// a scaling by its reciprocal (x / 2 is x * 0.5 bit for bit). The GELU tanh form after Note [1 + tanh] is
 //   0.5 x * (2 sigmoid(2 (u c)))   which becomes   x * sigmoid(u (2c))
 // three multiplications fewer, in the one pass that computes it (the scalings are single-reader
 // values). The results equal f's own ops bit for bit except where an intermediate product
@@ -346,14 +348,13 @@ void rewrite_power_of_two_scalings(Program& p) {
     if (!is_power_of_two(c) || !exact_product(1 / c, 1, p.dtypes[yi], &scratch)) return std::nullopt;
     return std::pair{a, 1 / c};
   };
-  auto new_value = [&p, &readers, &scaling](int like) {
-    p.shapes.push_back(p.shapes[static_cast<size_t>(like)]);
-    p.dtypes.push_back(p.dtypes[static_cast<size_t>(like)]);
-    p.constants.emplace_back();
-    readers.push_back(1);
-    scaling.emplace_back();
-    return static_cast<int>(p.shapes.size()) - 1;
-  };
+  // The one instruction reading a value (when readers is 1), for a product whose scalings cancel
+  // only against the scaling after it: (a (b cb)) c2 with cb c2 = 1.
+  std::vector<int> reader_of(n_values, -1);
+  for (size_t k = 0; k < p.instrs.size(); ++k)
+    for (int id : p.instrs[k].in)
+      if (id >= 0) reader_of[static_cast<size_t>(id)] = static_cast<int>(k);
+  std::vector<double> pending(n_values, 1);  // the value holds (its true value) / pending
   auto single_reader = [&](int id) { return id >= 0 && readers[static_cast<size_t>(id)] == 1 && scaling[static_cast<size_t>(id)].of >= 0; };
   std::vector<Instr> instrs;
   for (Instr& instr : p.instrs) {
@@ -361,6 +362,10 @@ void rewrite_power_of_two_scalings(Program& p) {
       auto [a, c2] = *s;
       const int y = instr.out[0];
       double c = 0;
+      if (pending[static_cast<size_t>(a)] != 1) {  // a holds its value / pending: fold that in
+        c2 *= pending[static_cast<size_t>(a)];
+        instr = {ew::scalar_binary_primitive(ew::BinaryOp::Mul, "mul", c2), {a, -1}, {y}};
+      }
       // (a' c1) c2 with a' = a c1 read only here: a (c1 c2).
       if (single_reader(a) && exact_product(scaling[static_cast<size_t>(a)].by, c2, p.dtypes[static_cast<size_t>(y)], &c)) {
         const int inner = a;
@@ -374,8 +379,8 @@ void rewrite_power_of_two_scalings(Program& p) {
       instrs.push_back(std::move(instr));
       continue;
     }
-    // (a ca)(b cb) with power-of-two ca and cb, each product read only here, all in y's shape
-    // and dtype: (a b)(ca cb).
+    // (a ca)(b cb) with power-of-two ca and cb, ca cb = 1 (cb = 1: b as it is), each product read
+    // only here, all in y's shape and dtype: a b.
     const std::optional<ew::ElementwiseStep> e = ew::binary_step(*instr.prim);
     if (e && e->bop == ew::BinaryOp::Mul && !e->sa && !e->sb && instr.in.size() == 2 && instr.out.size() == 1 &&
         instr.out[0] >= 0 && instr.in[0] >= 0 && instr.in[1] >= 0 && scalable_dtype(instr.out[0])) {
@@ -395,7 +400,16 @@ void rewrite_power_of_two_scalings(Program& p) {
         ++readers[static_cast<size_t>(id)];
         ++pulled;
       }
-      if (pulled > 0 && !exact_product(c, 1, p.dtypes[static_cast<size_t>(y)], &c)) {
+      // Only scalings that cancel, here or in the one scaling that reads y: (a b) c could overflow
+      // or underflow where (a ca)(b cb) does not.
+      bool cancels = c == 1;
+      if (pulled > 0 && !cancels && readers[static_cast<size_t>(y)] == 1 && reader_of[static_cast<size_t>(y)] >= 0) {
+        const Instr& next = p.instrs[static_cast<size_t>(reader_of[static_cast<size_t>(y)])];
+        const auto s = scaled_value(next);
+        cancels = s && s->first == y && c * s->second == 1;
+        if (cancels) pending[static_cast<size_t>(y)] = c;
+      }
+      if (pulled > 0 && !cancels) {
         for (int k = 0; k < 2; ++k)
           if (ops[k] != instr.in[k]) {
             --readers[static_cast<size_t>(ops[k])];
@@ -404,12 +418,7 @@ void rewrite_power_of_two_scalings(Program& p) {
         pulled = 0;
       }
       if (pulled > 0) {
-        const int m = c == 1 ? y : new_value(y);
-        instrs.push_back({instr.prim, {ops[0], ops[1]}, {m}});
-        if (c != 1) {
-          instrs.push_back({ew::scalar_binary_primitive(ew::BinaryOp::Mul, "mul", c), {m, -1}, {y}});
-          scaling[static_cast<size_t>(y)] = {m, c};
-        }
+        instrs.push_back({instr.prim, {ops[0], ops[1]}, {y}});
         continue;
       }
     }
