@@ -290,6 +290,43 @@ TEST(Compile, PowerOfTwoScalingsMerge) {
   for (size_t j = 0; j < 2; ++j) EXPECT_TRUE(allclose(got[j], want[j], 1e-15, 1e-15));
 }
 
+// Random programs of products and scalings (powers of two and others, as * and /) over three
+// inputs of moderate values: whatever the rewrite merges, the values stay eager's bit for bit.
+TEST(Compile, PowerOfTwoScalingsKeepEagerValues) {
+  CompileOptions interpreted;
+  interpreted.generate_code = false;
+  static constexpr double constants[] = {2, 0.5, 4, 0.25, -2, 8, 0.125, 3, 0.7, 1.5};
+  int64_t merged = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    manual_seed(static_cast<uint64_t>(100 + trial));
+    const Tensor choice = randint(0, 1000, {40});
+    const std::vector<double> pick = ricci::testing::values(choice);
+    auto body = [&pick](const Tensors& in) {
+      std::vector<Tensor> pool(in.begin(), in.end());
+      size_t at = 0;
+      auto next = [&pick, &at](int64_t n) { return static_cast<int64_t>(pick[at++ % pick.size()]) % n; };
+      for (int op = 0; op < 8; ++op) {
+        const Tensor& a = pool[static_cast<size_t>(next(static_cast<int64_t>(pool.size())))];
+        const Tensor& b = pool[static_cast<size_t>(next(static_cast<int64_t>(pool.size())))];
+        const double c = constants[next(10)];
+        switch (next(3)) {
+          case 0: pool.push_back(a * c); break;
+          case 1: pool.push_back(a / c); break;
+          default: pool.push_back(a * b); break;
+        }
+      }
+      return Tensors{pool.back(), pool[pool.size() - 2]};
+    };
+    const Tensors in = {rand({257}) + 0.5, rand({257}) - 1.5, rand({257}) * 2 + 0.25};
+    TensorFn c = compile(body, interpreted);
+    const Tensors want = body(in), got = c(in);
+    for (size_t j = 0; j < want.size(); ++j) EXPECT_TRUE(allclose(got[j], want[j], 0, 0)) << "trial " << trial << " output " << j;
+    const CompileStats st = compile_stats(c);
+    merged += st.traced_ops - st.ops;
+  }
+  EXPECT_GT(merged, 20);  // the rewrite did merge scalings in these programs
+}
+
 // A broadcast input read along a run is one value per chunk: ops on it compute one value and an
 // output made of it is spread. Several outputs, one of them an intermediate read later.
 TEST(Compile, FusedBroadcastValuesAndSeveralOutputs) {
