@@ -318,10 +318,12 @@ void rewrite_power_of_two_scalings(Program& p) {
   auto scalable_dtype = [&p](int id) { return p.dtypes[static_cast<size_t>(id)] == DType::Float32 || p.dtypes[static_cast<size_t>(id)] == DType::Float64; };
   // The constant as the dtype's kernels use it, and whether c1 * c2 is one exactly.
   auto in_dtype = [](double c, DType dt) { return dt == DType::Float32 ? static_cast<double>(static_cast<float>(c)) : c; };
-  auto exact_product = [&in_dtype](double c1, double c2, DType dt, double* c) {
+  auto normal_in = [&in_dtype](double c, DType dt) {  // c is a normal number of the dtype, exactly
+    return std::isfinite(c) && c != 0 && in_dtype(c, dt) == c && std::abs(c) >= (dt == DType::Float32 ? 0x1p-126 : 0x1p-1022);
+  };
+  auto exact_product = [&normal_in](double c1, double c2, DType dt, double* c) {
     *c = c1 * c2;  // exact in double: both are float32 values or one is a power of two
-    return (is_power_of_two(c1) || is_power_of_two(c2)) && std::isfinite(*c) && *c != 0 && in_dtype(*c, dt) == *c &&
-           std::abs(*c) >= (dt == DType::Float32 ? 0x1p-126 : 0x1p-1022);
+    return (is_power_of_two(c1) || is_power_of_two(c2)) && normal_in(*c, dt);
   };
   // value id -> (the value it scales, the constant), for values made as `a * c` in a's shape and
   // dtype (float32 or float64) that one instruction reads.
@@ -330,7 +332,6 @@ void rewrite_power_of_two_scalings(Program& p) {
     double by = 1;
   };
   std::vector<Scaling> scaling(n_values);
-  double scratch = 0;
   auto scaled_value = [&](const Instr& instr) -> std::optional<std::pair<int, double>> {
     const std::optional<ew::ElementwiseStep> e = ew::binary_step(*instr.prim);
     const bool div = e && e->bop == ew::BinaryOp::Div && e->sb && !e->sa;  // a / c: a * (1 / c)
@@ -345,7 +346,7 @@ void rewrite_power_of_two_scalings(Program& p) {
     if (!div) return std::pair{a, c};
     // Dividing by a power of two is multiplying by its reciprocal, bit for bit; by anything else it
     // is not, and the value is no scaling.
-    if (!is_power_of_two(c) || !exact_product(1 / c, 1, p.dtypes[yi], &scratch)) return std::nullopt;
+    if (!is_power_of_two(c) || !normal_in(1 / c, p.dtypes[yi])) return std::nullopt;
     return std::pair{a, 1 / c};
   };
   // The one instruction reading a value (when readers is 1), for a product whose scalings cancel

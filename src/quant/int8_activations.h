@@ -48,7 +48,7 @@ bool round_row_to_int8(const T* x, int64_t K, int8_t* q, T* d) {
   return true;
 }
 
-// Σ x̂ over each group of gs elements of one rounded row (K a multiple of gs, gs of 32): the bias
+// Σ x̂ over each group of gs elements of one rounded row (K a multiple of gs, gs a multiple of 32): the bias
 // term of x̂ · (s c + b) per group. Each block's integer sum times its d, added in block order.
 inline void group_sums_of_xhat(const int8_t* q, const float* d, int64_t K, int64_t gs, float* xs) {
   for (int64_t g = 0; g < K / gs; ++g) {

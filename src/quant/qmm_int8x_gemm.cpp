@@ -42,9 +42,10 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <immintrin.h>
+
+#include "quant/qmv_avx2_lanes.h"  // RICCI_AVX2
 #define RICCI_INT8_GEMM 1
-#define RICCI_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
-#define RICCI_AVX2_INT __attribute__((target("avx2,fma,f16c")))
+#define RICCI_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
 #else
 #define RICCI_INT8_GEMM 0
 #endif
@@ -56,12 +57,6 @@ namespace {
 
 constexpr int64_t kTileCols = 32;  // columns of w per packed tile: two vectors of 16 lanes
 constexpr int kTileRows = 4;       // rows of x per micro-tile (VNNI; AVX2: 2)
-
-bool vnni_usable() {
-  static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-                          __builtin_cpu_supports("avx512vl");
-  return has && cpu::cpu_isa_allows(cpu::CpuIsa::Avx512);
-}
 
 // x rounded to int8, row by row (the AVX2 rounding, the same q and d as every other path), with
 // each group's Σ x̂ for the bias term; ok[i] false where row i holds inf or NaN.
@@ -173,8 +168,8 @@ constexpr MicroTile kMicroTiles[kTileRows + 1] = {nullptr, &micro_tile<1>, &micr
 // 32-bit sums of four that vpdpbusd gives. 8-bit codes would saturate vpmaddubsw and take the
 // float path. 2 rows × 32 columns: 8 accumulators, the per-group sums and outputs in L1.
 template <int MR>
-RICCI_AVX2_INT void micro_tile_avx2(const int8_t* q, const float* d, const float* xs, int64_t K, int64_t G,
-                                    int64_t bpg, const uint8_t* tile, const float* s, const float* b, float* y) {
+RICCI_AVX2 void micro_tile_avx2(const int8_t* q, const float* d, const float* xs, int64_t K, int64_t G,
+                                int64_t bpg, const uint8_t* tile, const float* s, const float* b, float* y) {
   const int64_t nb = K / kInt8Block;
   const __m256i ones = _mm256_set1_epi16(1);
   alignas(32) float grp[MR * kTileCols];
@@ -260,7 +255,7 @@ void run(const QmmProblem<S, float>& p, const MicroTile* micro_tiles, int tile_r
 template <class S>
 bool qmm_int8x_gemm(const QmmProblem<S, float>& p) {
   if (!p.transpose || (p.bits != 4 && p.bits != 8) || p.K % kInt8Block != 0) return false;
-  if (vnni_usable()) {
+  if (int8_dot_vnni_usable()) {
     run<S>(p, kMicroTiles, kTileRows);
     return true;
   }

@@ -1,7 +1,7 @@
 // The "quantized_matmul" CPU kernel: picks the decode kernels (few rows, 4/8 bits, AVX-512 or
 // AVX2 as RICCI_CPU_ISA allows), the dequantize-and-sgemm path (many rows) or the portable code;
-// with int8 activations, the integer decode kernel, the int8 GEMM (AVX512-VNNI, many rows) or x̂
-// through those paths.
+// with int8 activations, the integer decode kernel, the int8 GEMM (many rows: 4/8 bits with
+// AVX512-VNNI, 4 bits with AVX2) or x̂ through those paths.
 #include <algorithm>
 #include <type_traits>
 #include <vector>

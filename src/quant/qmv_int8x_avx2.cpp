@@ -69,13 +69,6 @@ namespace with_vnni {
 #undef RICCI_INT8X_VNNI
 }  // namespace with_vnni
 
-// AVX512-VNNI where the CPU has it and RICCI_CPU_ISA allows AVX-512 (a cap to avx2 tests the
-// AVX2 tiles on the same machine).
-bool use_vnni() {
-  static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
-  return has && cpu::cpu_isa_allows(cpu::CpuIsa::Avx512);
-}
-
 // round_row_to_int8 (int8_activations.h) for K a multiple of 32, eight lanes at a time: the same
 // IEEE division and round-to-nearest-even, so the same q and d, without a libm call per element.
 RICCI_AVX2 bool round_row_avx2(const float* x, int64_t K, int8_t* q, float* d) {
@@ -157,7 +150,7 @@ struct PreparedX {
 template <class S>
 void run(const QmmProblem<S, float>& p) {
   const int64_t M = p.M, N = p.N, K = p.K, G = K / p.group_size;
-  const bool vnni = use_vnni();
+  const bool vnni = int8_dot_vnni_usable();
   const PreparedX px(p.x, M, K, p.bits, p.group_size, vnni);
   const int gs = p.group_size;
   const Int8xTile<S> tile_fn = vnni ? (p.bits == 4 ? with_vnni::tile_for<4, S>(gs) : with_vnni::tile_for<8, S>(gs))
@@ -186,6 +179,11 @@ bool round_rows_to_int8_avx2(const float* x, int64_t M, int64_t K, float* xhat) 
 
 bool round_row_to_int8_avx2(const float* x, int64_t K, int8_t* q, float* d) { return round_row_avx2(x, K, q, d); }
 
+bool int8_dot_vnni_usable() {
+  static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+  return has && cpu::cpu_isa_allows(cpu::CpuIsa::Avx512);
+}
+
 template <class S>
 bool qmv_int8x_avx2(const QmmProblem<S, float>& p) {
   if (!cpu::cpu_isa_allows(cpu::CpuIsa::Avx2) || !qmv_fits(p.transpose, p.bits, p.M)) return false;
@@ -201,6 +199,7 @@ bool qmv_int8x_avx2(const QmmProblem<S, float>&) {
 }
 bool round_rows_to_int8_avx2(const float*, int64_t, int64_t, float*) { return false; }
 bool round_row_to_int8_avx2(const float* x, int64_t K, int8_t* q, float* d) { return round_row_to_int8(x, K, q, d); }
+bool int8_dot_vnni_usable() { return false; }
 
 #endif
 

@@ -69,6 +69,9 @@ bool round_rows_to_int8_avx2(const float* x, int64_t M, int64_t K, float* xhat);
 // One row as round_row_to_int8 rounds it, q and d (int8_activations.h); K a multiple of 32, the
 // caller has checked AVX2. False where the row holds inf or NaN.
 bool round_row_to_int8_avx2(const float* x, int64_t K, int8_t* q, float* d);
+// AVX512-VNNI's vpdpbusd for the int8 dot products: where the CPU has it (with AVX512-VL) and
+// RICCI_CPU_ISA allows AVX-512; a cap to avx2 tests the AVX2 forms on the same machine.
+bool int8_dot_vnni_usable();
 // x rounded to int8 times 4- or 8-bit codes as an int8 x uint8 GEMM with AVX512-VNNI's vpdpbusd
 // (transpose, K a multiple of 32): false (nothing done) where the CPU, RICCI_CPU_ISA or the
 // problem rules it out (qmm_int8x_gemm.cpp).
