@@ -112,6 +112,9 @@ TEST(QuantizedMatmulInt8x, PrefillMatchesRoundedX) {
   EXPECT_TRUE(one[18].isnan().all().item<bool>());
   EXPECT_TRUE(one.narrow(0, 0, 17).isfinite().all().item<bool>());
   expect_int8x_close(cat({x.narrow(0, 0, 17), x.narrow(0, 19, 2)}), q, true, 64, 4);
+  // A transposed (non-contiguous) x and one broadcast along its rows take the same path.
+  expect_int8x_close(randn({256, 30}).t(), q, true, 64, 4);
+  expect_int8x_close(randn({1, 256}).expand({20, 256}), q, true, 64, 4);
 }
 
 // Every other path rounds x the same way: other bit widths, the prefill shape (more than 16
